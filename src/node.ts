@@ -1,0 +1,2 @@
+// Node-only entry: everything here may import node:* modules.
+export { createGzip, gzip, type GzipOptions } from "./node/gzip.js";

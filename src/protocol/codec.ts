@@ -1,0 +1,107 @@
+import { BinaryWriter } from "@bufbuild/protobuf/wire";
+import { Envelope } from "../../generated/swarm/transport/v1/envelope.js";
+import { TransportError } from "../transport/errors.js";
+import type { Compression } from "./compression.js";
+
+/**
+ * Frame layout (every byte transport):
+ *
+ *   +-------+---------------------------------------------+
+ *   | flags | Envelope (protobuf), gzip'd if flags & 0x01 |
+ *   +-------+---------------------------------------------+
+ *    1 byte   rest of the frame
+ *
+ * Bits 1..7 of `flags` are reserved and must be 0; a frame with any of them set is rejected,
+ * so a later version can give them meaning without being misread.
+ */
+export const FrameFlags = {
+  /** The envelope bytes are compressed with the connection's compression (gzip). */
+  COMPRESSED: 0x01,
+} as const;
+
+const KNOWN_FLAGS = FrameFlags.COMPRESSED;
+
+/** What framing needs from the config, plus the compression to use. */
+export interface FrameCodecOptions {
+  /** Largest (uncompressed) envelope accepted, in bytes. */
+  maxMessageSize: number;
+  /** Compress envelopes of at least `compressionThreshold` bytes. */
+  enableCompression: boolean;
+  /** In bytes. */
+  compressionThreshold: number;
+  /** Needed to compress, and to decode compressed frames; without it frames go uncompressed. */
+  compression?: Compression | undefined;
+}
+
+/**
+ * Encodes `envelope` as one frame. Throws `MessageTooLarge` when the envelope exceeds
+ * `maxMessageSize` and `SerializationError` when it cannot be encoded.
+ */
+export function encodeFrame(envelope: Envelope, options: FrameCodecOptions): Uint8Array {
+  let frame: Uint8Array;
+  try {
+    // The flags byte is written first, so an uncompressed frame needs no copy.
+    frame = Envelope.encode(envelope, new BinaryWriter().raw(UNCOMPRESSED)).finish();
+  } catch (error) {
+    throw new TransportError("SerializationError", `cannot encode envelope: ${describe(error)}`, {}, { cause: error });
+  }
+  const size = frame.length - 1;
+  if (size > options.maxMessageSize) throw TransportError.tooLarge(size, options.maxMessageSize);
+  if (options.enableCompression && options.compression !== undefined && size >= options.compressionThreshold) {
+    const compressed = options.compression.compress(frame.subarray(1));
+    if (compressed.length < size) {
+      const out = new Uint8Array(compressed.length + 1);
+      out[0] = FrameFlags.COMPRESSED;
+      out.set(compressed, 1);
+      return out;
+    }
+  }
+  return frame;
+}
+
+/**
+ * Decodes one frame. Hostile input only ever throws a TransportError: `SerializationError`
+ * (empty, reserved flags, compressed without a compression, corrupt, out-of-range fields) or
+ * `MessageTooLarge` (the envelope, or what a compressed one inflates to, exceeds `maxMessageSize`).
+ */
+export function decodeFrame(frame: Uint8Array, options: FrameCodecOptions): Envelope {
+  if (frame.length === 0) throw new TransportError("SerializationError", "empty frame (no flags byte)");
+  const flags = frame[0]!;
+  if ((flags & ~KNOWN_FLAGS) !== 0) {
+    throw new TransportError("SerializationError", `frame has reserved flag bits set (flags 0x${flags.toString(16).padStart(2, "0")})`);
+  }
+  let body = frame.subarray(1);
+  if ((flags & FrameFlags.COMPRESSED) !== 0) {
+    if (options.compression === undefined) {
+      throw new TransportError("SerializationError", "compressed frame received but no compression is configured");
+    }
+    body = options.compression.decompress(body, options.maxMessageSize);
+  }
+  if (body.length > options.maxMessageSize) throw TransportError.tooLarge(body.length, options.maxMessageSize);
+  return decodeEnvelope(body);
+}
+
+/** Decodes envelope bytes (no flags byte) and checks field ranges. Throws `SerializationError`. */
+export function decodeEnvelope(bytes: Uint8Array): Envelope {
+  let envelope: Envelope;
+  try {
+    envelope = Envelope.decode(bytes);
+  } catch (error) {
+    throw new TransportError("SerializationError", `malformed envelope: ${describe(error)}`, {}, { cause: error });
+  }
+  validateEnvelope(envelope);
+  return envelope;
+}
+
+/** Range checks protobuf cannot express. Throws `SerializationError`. */
+export function validateEnvelope(envelope: Envelope): void {
+  if (envelope.priority !== undefined && envelope.priority > 255) {
+    throw new TransportError("SerializationError", `envelope priority ${envelope.priority} is outside 0..255`);
+  }
+}
+
+const UNCOMPRESSED = new Uint8Array([0]);
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

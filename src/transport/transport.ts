@@ -1,0 +1,61 @@
+import type { Message } from "../protocol/message.js";
+import type { TransportStats } from "./stats.js";
+
+/** A message as delivered: who handed it over, and the message. */
+export interface ReceivedMessage {
+  /** Address of the endpoint that sent it (the link-level sender; `message.source` is the author). */
+  readonly from: string;
+  readonly message: Message;
+}
+
+/** Options for one `send` or `broadcast`. */
+export interface SendOptions {
+  /** Abandons a send that is waiting for queue space; it rejects with an `Aborted` TransportError. */
+  signal?: AbortSignal;
+}
+
+/** Options for one `receive`. */
+export interface ReceiveOptions {
+  /** Abandons the wait; `receive` rejects with an `Aborted` TransportError and takes nothing. */
+  signal?: AbortSignal;
+}
+
+/** "open" until `close()` starts; "closed" once every resource is released. */
+export type TransportState = "open" | "closing" | "closed";
+
+/**
+ * What every transport provides, and all the RPC and pub/sub layers use. Messages between
+ * one sender and one receiver arrive in the order they were sent (FIFO per sender).
+ *
+ * Iterating a transport (`for await (const { from, message } of transport)`) receives until
+ * the transport closes, then ends without an error.
+ */
+export interface Transport extends AsyncIterable<ReceivedMessage> {
+  /** This endpoint's address (its agent id). */
+  readonly localAddress: string;
+  /** Lifecycle state. */
+  readonly state: TransportState;
+  /**
+   * Delivers `message` to the endpoint at address `to`. Resolves once the transport has taken
+   * the message (queued or written), not when the peer has processed it. Rejects with a
+   * TransportError: `InvalidAddress` (no such endpoint), `MessageTooLarge`, `QueueFull`,
+   * `Timeout` (backpressure lasted longer than `connectionTimeoutMs`), `Aborted` or `Closed`.
+   */
+  send(to: string, message: Message, options?: SendOptions): Promise<void>;
+  /** Delivers `message` to every other endpoint this one reaches, never back to itself. */
+  broadcast(message: Message, options?: SendOptions): Promise<void>;
+  /**
+   * The next message, waiting if none is queued. Rejects with `Closed` when the transport is
+   * closed (including while waiting) and `Aborted` when `signal` aborts.
+   */
+  receive(options?: ReceiveOptions): Promise<ReceivedMessage>;
+  /** Whether messages can currently be sent. */
+  isConnected(): boolean;
+  /**
+   * Releases every resource (queues, timers, sockets, listeners). Pending receives and sends
+   * reject with `Closed`; queued, undelivered messages are counted as dropped. Idempotent.
+   */
+  close(): Promise<void>;
+  /** A snapshot of the counters. */
+  stats(): TransportStats;
+}
