@@ -35,3 +35,4 @@ export type { ReceivedMessage, ReceiveOptions, SendOptions, Transport, Transport
 
 export { InProcessNetwork } from "./transports/in-process/in-process-network.js";
 export { InProcessTransport } from "./transports/in-process/in-process-transport.js";
+export { TransportRegistry, type TransportBuilder, type TransportBuildOptions } from "./transport/transport-registry.js";

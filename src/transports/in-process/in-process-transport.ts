@@ -107,11 +107,8 @@ export class InProcessTransport implements Transport {
   }
 
   #deliver(peer: InProcessTransport, message: Message, options: SendOptions | undefined): Promise<void> {
-    const max = this.config.maxMessageSize;
-    if (message.sizeUpperBound() > max) {
-      const error = this.#checkSize(message, max);
-      if (error !== undefined) return this.#fail(error);
-    }
+    const error = this.#checkSize(message);
+    if (error !== undefined) return this.#fail(error);
     const received: ReceivedMessage = { from: this.localAddress, message };
     const stats = this.#stats;
     if (peer.#queue.offer(received)) {
@@ -133,17 +130,22 @@ export class InProcessTransport implements Transport {
     );
   }
 
-  /** The exact check, by encoding, for messages whose cheap upper bound exceeds the limit. */
-  #checkSize(message: Message, max: number): TransportError | undefined {
-    let size: number;
+  /**
+   * `maxMessageSize` against the wire size without encoding in the common case: the cached
+   * upper bound settles small messages; only a message whose bound is over the limit is encoded
+   * for its exact size.
+   */
+  #checkSize(message: Message): TransportError | undefined {
+    const max = this.config.maxMessageSize;
     try {
-      size = encodedSize(message);
+      if (message.sizeUpperBound() <= max) return undefined;
+      const size = Envelope.encode(message.envelope).finish().length;
+      return size > max ? TransportError.tooLarge(size, max) : undefined;
     } catch (error) {
       return TransportError.is(error)
         ? error
         : new TransportError("SerializationError", `cannot encode message: ${String(error)}`, {}, { cause: error });
     }
-    return size > max ? TransportError.tooLarge(size, max) : undefined;
   }
 
   #fail(error: TransportError): Promise<never> {
@@ -156,8 +158,4 @@ export class InProcessTransport implements Transport {
     this.#stats.lastActivityMs = Date.now();
     return received;
   };
-}
-
-function encodedSize(message: Message): number {
-  return Envelope.encode(message.envelope).finish().length;
 }

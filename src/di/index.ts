@@ -1,0 +1,3 @@
+// Dependency-injection entry (tsyringe). Everything here is optional sugar over constructors.
+export { registerSwarmTransport, TransportFactory, type SwarmTransportModuleOptions } from "./container.js";
+export { IN_PROCESS_NETWORK, TRANSPORT_CONFIG, TRANSPORT_REGISTRY } from "./tokens.js";

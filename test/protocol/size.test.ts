@@ -1,0 +1,25 @@
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { Envelope } from "../../generated/swarm/transport/v1/envelope.js";
+import { envelopeSizeUpperBound } from "../../src/index.js";
+import { envelopeArb } from "./arbitraries.js";
+
+describe("envelopeSizeUpperBound", () => {
+  it("is never below the encoded size", () => {
+    fc.assert(
+      fc.property(envelopeArb, (envelope) => {
+        expect(envelopeSizeUpperBound(envelope)).toBeGreaterThanOrEqual(Envelope.encode(envelope).finish().length);
+      }),
+      { numRuns: 1000 },
+    );
+  });
+
+  it("is close for binary payloads (where it decides alone)", () => {
+    const envelope = Envelope.fromPartial({ source: "a", payload: { $case: "event", value: { name: "e", data: { kind: { $case: "binary", value: new Uint8Array(4096) } } } } });
+    const exact = Envelope.encode(envelope).finish().length;
+    // a fixed overhead per node, nothing per payload byte
+    expect(envelopeSizeUpperBound(envelope) - exact).toBeLessThan(2000);
+    const big = Envelope.fromPartial({ source: "a", payload: { $case: "event", value: { name: "e", data: { kind: { $case: "binary", value: new Uint8Array(1 << 20) } } } } });
+    expect(envelopeSizeUpperBound(big) - Envelope.encode(big).finish().length).toBeLessThan(2000);
+  });
+});
