@@ -76,7 +76,7 @@ async function main(): Promise<void> {
   const merged = [...byName.values()].sort((a, b) => a.name.localeCompare(b.name));
   await writeFile(resultsPath, `${JSON.stringify(merged, null, 2)}\n`);
   console.log(formatTable(fresh));
-  console.log(`\nwrote ${fresh.length} record(s) to bench/results.json${quick ? " (--quick)" : ""}`);
+  console.log(`\nwrote ${fresh.length} record(s) to ${resultsPath}${quick ? " (--quick)" : ""}`);
 }
 
 if (process.argv[1] !== undefined && fileURLToPath(import.meta.url) === process.argv[1]) {

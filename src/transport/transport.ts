@@ -20,6 +20,14 @@ export interface ReceiveOptions {
   signal?: AbortSignal;
 }
 
+/** Why a peer (or every peer) became unreachable. */
+export interface PeerGoneEvent {
+  /** The address that went away; undefined when this endpoint lost every peer (its link dropped or it closed). */
+  readonly address: string | undefined;
+  /** Human-readable reason, e.g. "closed", "connection lost". */
+  readonly reason: string;
+}
+
 /** "open" until `close()` starts; "closed" once every resource is released. */
 export type TransportState = "open" | "closing" | "closed";
 
@@ -49,6 +57,17 @@ export interface Transport extends AsyncIterable<ReceivedMessage> {
    * closed (including while waiting) and `Aborted` when `signal` aborts.
    */
   receive(options?: ReceiveOptions): Promise<ReceivedMessage>;
+  /**
+   * The next queued message without waiting, or undefined when none is queued (or the
+   * transport is closed). Lets a dispatcher drain a burst synchronously after one `receive()`.
+   */
+  tryReceive(): ReceivedMessage | undefined;
+  /**
+   * Calls `listener` when an endpoint this one talked to becomes unreachable, so callers can
+   * fail its pending work at once instead of waiting for a timeout. Returns an unsubscribe
+   * function. When this transport closes, listeners get `{ address: undefined }` once.
+   */
+  onPeerGone(listener: (event: PeerGoneEvent) => void): () => void;
   /** Whether messages can currently be sent. */
   isConnected(): boolean;
   /**

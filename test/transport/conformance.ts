@@ -159,6 +159,36 @@ export function describeTransportConformance(name: string, factory: ConformanceF
       expect(seen).toEqual([0, 1, 2]);
     });
 
+    it("tryReceive drains queued messages synchronously and returns undefined when empty", async () => {
+      const [a, b] = await open(["a", "b"]);
+      expect(b!.tryReceive()).toBeUndefined();
+      for (let i = 0; i < 3; i++) await a!.send("b", Message.event("a", "n", { i }));
+      const first = await receiveWithin(b!);
+      expect(first.message.json()).toEqual({ i: 0 });
+      const rest: unknown[] = [];
+      for (let r = b!.tryReceive(); r !== undefined; r = b!.tryReceive()) rest.push(r.message.json());
+      // a byte transport may still be reading the rest: wait for them
+      while (rest.length < 2) rest.push((await receiveWithin(b!)).message.json());
+      expect(rest).toEqual([{ i: 1 }, { i: 2 }]);
+      expect(b!.stats().messagesReceived).toBe(3);
+    });
+
+    it("onPeerGone reports a peer that closes, and this endpoint's own close", async () => {
+      const [a, b] = await open(["a", "b"]);
+      await a!.send("b", Message.event("a", "hello"));
+      await receiveWithin(b!);
+      const seenByA: (string | undefined)[] = [];
+      const seenByB: (string | undefined)[] = [];
+      a!.onPeerGone((e) => seenByA.push(e.address));
+      const off = b!.onPeerGone((e) => seenByB.push(e.address));
+      await b!.close();
+      const until = Date.now() + 2000;
+      while (!seenByA.includes("b") && Date.now() < until) await new Promise((r) => setTimeout(r, 10));
+      expect(seenByA).toContain("b");
+      expect(seenByB).toEqual([undefined]);
+      off();
+    });
+
     it("stats count messages, errors and activity", async () => {
       const [a, b] = await open(["a", "b"]);
       const before = Date.now();

@@ -3,7 +3,14 @@ import { BoundedQueue } from "../../transport/bounded-queue.js";
 import { resolveConfig, type TransportConfig } from "../../transport/config.js";
 import { TransportError } from "../../transport/errors.js";
 import { StatsRecorder, type TransportStats } from "../../transport/stats.js";
-import type { ReceivedMessage, ReceiveOptions, SendOptions, Transport, TransportState } from "../../transport/transport.js";
+import type {
+  PeerGoneEvent,
+  ReceivedMessage,
+  ReceiveOptions,
+  SendOptions,
+  Transport,
+  TransportState,
+} from "../../transport/transport.js";
 import { Envelope } from "../../../generated/swarm/transport/v1/envelope.js";
 import { InProcessNetwork } from "./in-process-network.js";
 
@@ -23,6 +30,7 @@ export class InProcessTransport implements Transport {
   readonly #queue: BoundedQueue<ReceivedMessage>;
   readonly #stats = new StatsRecorder();
   #state: TransportState = "open";
+  readonly #peerGoneListeners = new Set<(event: PeerGoneEvent) => void>();
 
   /** Use `InProcessNetwork.connect` or `InProcessTransport.createPair`. @internal */
   constructor(localAddress: string, network: InProcessNetwork, config?: Partial<TransportConfig>) {
@@ -77,6 +85,27 @@ export class InProcessTransport implements Transport {
     return this.#queue.take(options?.signal).then(this.#onReceived);
   }
 
+  tryReceive(): ReceivedMessage | undefined {
+    const received = this.#queue.poll();
+    return received === undefined ? undefined : this.#onReceived(received);
+  }
+
+  onPeerGone(listener: (event: PeerGoneEvent) => void): () => void {
+    this.#peerGoneListeners.add(listener);
+    return () => this.#peerGoneListeners.delete(listener);
+  }
+
+  /** Tells this endpoint's listeners that `event.address` (or, undefined, everything) is gone. @internal */
+  notifyPeerGone(event: PeerGoneEvent): void {
+    for (const listener of [...this.#peerGoneListeners]) {
+      try {
+        listener(event);
+      } catch {
+        this.#stats.errors++;
+      }
+    }
+  }
+
   isConnected(): boolean {
     return this.#state === "open";
   }
@@ -90,6 +119,9 @@ export class InProcessTransport implements Transport {
     this.#state = "closed";
     this.#network.unregister(this);
     this.#stats.messagesDropped += this.#queue.close(TransportError.closed(`transport "${this.localAddress}"`));
+    this.notifyPeerGone({ address: undefined, reason: "closed" });
+    this.#peerGoneListeners.clear();
+    for (const peer of this.#network.endpoints()) peer.notifyPeerGone({ address: this.localAddress, reason: "closed" });
     return RESOLVED;
   }
 
