@@ -10,7 +10,7 @@ import { ProtocolVersion } from "./version.js";
 
 /**
  * Control carries protocol management: handshake, shutdown, compression and flow control.
- * Arms 6 and up are left for later additions (Cancel, Subscribe, Unsubscribe, ...).
+ * Arms 7-9 are left for pub/sub (Subscribe, Unsubscribe), 10-19 for connection management.
  */
 export interface Control {
   operation:
@@ -19,7 +19,18 @@ export interface Control {
     | { $case: "goodbye"; value: Goodbye }
     | { $case: "setCompression"; value: SetCompression }
     | { $case: "flowControl"; value: FlowControl }
+    | { $case: "cancel"; value: Cancel }
     | undefined;
+}
+
+/**
+ * Cancel tells the callee to stop the call with this correlation id (sent by the caller on
+ * cancellation or deadline expiry); the callee sends no outcome for it.
+ */
+export interface Cancel {
+  correlationId: number;
+  /** Why: "cancelled" or "deadline exceeded". */
+  reason: string;
 }
 
 /** Hello is the first message a connecting peer sends. The envelope's `source` is its address. */
@@ -100,6 +111,9 @@ export const Control: MessageFns<Control> = {
       case "flowControl":
         FlowControl.encode(message.operation.value, writer.uint32(42).fork()).join();
         break;
+      case "cancel":
+        Cancel.encode(message.operation.value, writer.uint32(50).fork()).join();
+        break;
     }
     return writer;
   },
@@ -157,6 +171,14 @@ export const Control: MessageFns<Control> = {
             message.operation = { $case: "flowControl", value: FlowControl.decode(reader, reader.uint32()) };
             continue;
           }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.operation = { $case: "cancel", value: Cancel.decode(reader, reader.uint32()) };
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -187,6 +209,8 @@ export const Control: MessageFns<Control> = {
         ? { $case: "flowControl", value: FlowControl.fromJSON(object.flowControl) }
         : isSet(object.flow_control)
         ? { $case: "flowControl", value: FlowControl.fromJSON(object.flow_control) }
+        : isSet(object.cancel)
+        ? { $case: "cancel", value: Cancel.fromJSON(object.cancel) }
         : undefined,
     };
   },
@@ -203,6 +227,8 @@ export const Control: MessageFns<Control> = {
       obj.setCompression = SetCompression.toJSON(message.operation.value);
     } else if (message.operation?.$case === "flowControl") {
       obj.flowControl = FlowControl.toJSON(message.operation.value);
+    } else if (message.operation?.$case === "cancel") {
+      obj.cancel = Cancel.toJSON(message.operation.value);
     }
     return obj;
   },
@@ -243,7 +269,105 @@ export const Control: MessageFns<Control> = {
         }
         break;
       }
+      case "cancel": {
+        if (object.operation?.value !== undefined && object.operation?.value !== null) {
+          message.operation = { $case: "cancel", value: Cancel.fromPartial(object.operation.value) };
+        }
+        break;
+      }
     }
+    return message;
+  },
+};
+
+function createBaseCancel(): Cancel {
+  return { correlationId: 0, reason: "" };
+}
+
+export const Cancel: MessageFns<Cancel> = {
+  encode(message: Cancel, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.correlationId !== 0) {
+      if (BigInt.asUintN(64, BigInt(message.correlationId)) !== BigInt(message.correlationId)) {
+        throw new globalThis.Error("value provided for field BigInt(message.correlationId) of type uint64 too large");
+      }
+      writer.uint32(8).uint64(BigInt(message.correlationId));
+    }
+    if (message.reason !== "") {
+      writer.uint32(18).string(message.reason);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Cancel {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCancel();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.correlationId = longToNumber(reader.uint64());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.reason = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): Cancel {
+    return {
+      correlationId: isSet(object.correlationId)
+        ? globalThis.Number(object.correlationId)
+        : isSet(object.correlation_id)
+        ? globalThis.Number(object.correlation_id)
+        : 0,
+      reason: isSet(object.reason) ? globalThis.String(object.reason) : "",
+    };
+  },
+
+  toJSON(message: Cancel): unknown {
+    const obj: any = {};
+    if (message.correlationId !== 0) {
+      obj.correlationId = globalThis.Number(message.correlationId);
+    }
+    if (message.reason !== "") {
+      obj.reason = message.reason;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<Cancel>): Cancel {
+    return Cancel.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<Cancel>): Cancel {
+    const message = createBaseCancel();
+    message.correlationId = object.correlationId ?? 0;
+    message.reason = object.reason ?? "";
     return message;
   },
 };
@@ -961,6 +1085,17 @@ type DeepPartial<T> = unknown extends T ? T
   : T extends { $case: string; value: unknown } ? { $case: T["$case"]; value?: DeepPartial<T["value"]> }
   : T extends {} ? { [K in keyof T]?: DeepPartial<T[K]> }
   : Partial<T>;
+
+function longToNumber(int64: { toString(): string }): number {
+  const num = globalThis.Number(int64.toString());
+  if (num > globalThis.Number.MAX_SAFE_INTEGER) {
+    throw new globalThis.Error("Value is larger than Number.MAX_SAFE_INTEGER");
+  }
+  if (num < globalThis.Number.MIN_SAFE_INTEGER) {
+    throw new globalThis.Error("Value is smaller than Number.MIN_SAFE_INTEGER");
+  }
+  return num;
+}
 
 function isObject(value: any): boolean {
   return typeof value === "object" && value !== null;
