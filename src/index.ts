@@ -36,3 +36,37 @@ export type { ReceivedMessage, ReceiveOptions, SendOptions, Transport, Transport
 export { InProcessNetwork } from "./transports/in-process/in-process-network.js";
 export { InProcessTransport } from "./transports/in-process/in-process-transport.js";
 export { TransportRegistry, type TransportBuilder, type TransportBuildOptions } from "./transport/transport-registry.js";
+
+export type { CallContext } from "./rpc/call-context.js";
+export type { CallOptions } from "./rpc/call-options.js";
+export { callMethod, createClient, type Client, type ClientMethod, type RpcClientOptions } from "./rpc/client.js";
+export {
+  callKind,
+  methodInfos,
+  methodPath,
+  type CallKind,
+  type MessageType,
+  type MethodDefinition,
+  type MethodInfo,
+  type ServiceDefinition,
+} from "./rpc/definitions.js";
+export type { DispatcherStats, MessageListener } from "./rpc/dispatcher.js";
+export {
+  composeInterceptors,
+  type CallOutcome,
+  type ClientCallDescriptor,
+  type ClientInterceptor,
+  type ServerCallDescriptor,
+  type ServerInterceptor,
+} from "./rpc/interceptors.js";
+export { RpcError, type RpcErrorOptions } from "./rpc/rpc-error.js";
+export {
+  createServer,
+  RpcServer,
+  STREAM_WINDOW,
+  type RpcServerOptions,
+  type ServerMethod,
+  type ServiceImplementation,
+  type UntypedHandler,
+} from "./rpc/server.js";
+export { Status, statusName } from "./rpc/status.js";

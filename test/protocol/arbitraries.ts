@@ -53,6 +53,7 @@ const payloadArb: fc.Arbitrary<Envelope["payload"]> = fc.oneof(
         fc.record({ $case: fc.constant("halfClose" as const), value: fc.constant({}) }),
         fc.record({ $case: fc.constant("credit" as const), value: u32 }),
       ),
+      fromCallee: fc.boolean(),
     }),
   }),
   fc.record({

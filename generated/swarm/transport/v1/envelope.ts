@@ -137,6 +137,11 @@ export interface StreamFrame {
     /** The sender of this frame accepts this many more messages from its peer. */
     { $case: "credit"; value: number }
     | undefined;
+  /**
+   * Set on frames the callee sends (response messages, credit for request messages): both
+   * agents may call each other with the same correlation id, so the direction tells the calls apart.
+   */
+  fromCallee: boolean;
 }
 
 /** HalfClose ends the caller's request stream of a client- or bidi-streaming call. */
@@ -1343,7 +1348,7 @@ export const Heartbeat: MessageFns<Heartbeat> = {
 };
 
 function createBaseStreamFrame(): StreamFrame {
-  return { correlationId: 0, frame: undefined };
+  return { correlationId: 0, frame: undefined, fromCallee: false };
 }
 
 export const StreamFrame: MessageFns<StreamFrame> = {
@@ -1364,6 +1369,9 @@ export const StreamFrame: MessageFns<StreamFrame> = {
       case "credit":
         writer.uint32(32).uint32(message.frame.value);
         break;
+    }
+    if (message.fromCallee !== false) {
+      writer.uint32(40).bool(message.fromCallee);
     }
     return writer;
   },
@@ -1413,6 +1421,14 @@ export const StreamFrame: MessageFns<StreamFrame> = {
             message.frame = { $case: "credit", value: reader.uint32() };
             continue;
           }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.fromCallee = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1441,6 +1457,11 @@ export const StreamFrame: MessageFns<StreamFrame> = {
         : isSet(object.credit)
         ? { $case: "credit", value: globalThis.Number(object.credit) }
         : undefined,
+      fromCallee: isSet(object.fromCallee)
+        ? globalThis.Boolean(object.fromCallee)
+        : isSet(object.from_callee)
+        ? globalThis.Boolean(object.from_callee)
+        : false,
     };
   },
 
@@ -1455,6 +1476,9 @@ export const StreamFrame: MessageFns<StreamFrame> = {
       obj.halfClose = HalfClose.toJSON(message.frame.value);
     } else if (message.frame?.$case === "credit") {
       obj.credit = Math.round(message.frame.value);
+    }
+    if (message.fromCallee !== false) {
+      obj.fromCallee = message.fromCallee;
     }
     return obj;
   },
@@ -1485,6 +1509,7 @@ export const StreamFrame: MessageFns<StreamFrame> = {
         break;
       }
     }
+    message.fromCallee = object.fromCallee ?? false;
     return message;
   },
 };
