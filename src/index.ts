@@ -50,7 +50,7 @@ export {
   type MethodInfo,
   type ServiceDefinition,
 } from "./rpc/definitions.js";
-export type { DispatcherStats, MessageListener } from "./rpc/dispatcher.js";
+export { onMessage, rpcStats, type DispatcherStats, type MessageListener } from "./rpc/dispatcher.js";
 export {
   composeInterceptors,
   type CallOutcome,

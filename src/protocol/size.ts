@@ -37,9 +37,13 @@ function bound(value: unknown, depth: number): number {
       }
       let total = NODE;
       if (Array.isArray(value)) {
-        for (const item of value) total += bound(item, depth + 1);
+        for (let i = 0; i < value.length; i++) total += bound(value[i], depth + 1);
       } else {
-        for (const key in value) {
+        // Own enumerable keys only: class instances (like the RPC layer's lazily encoded data)
+        // keep what they encode in own fields.
+        const keys = Object.keys(value);
+        for (let i = 0; i < keys.length; i++) {
+          const key = keys[i]!;
           total += NODE + 3 * key.length + bound((value as Record<string, unknown>)[key], depth + 1);
         }
       }

@@ -11,8 +11,9 @@ export interface Expirable {
  * timer is armed for the earliest deadline known when it was set, and on firing expires what
  * is due and re-arms for the next. Calls that finish early never touch a timer, so a million
  * calls a second with deadlines cost no timer churn (grpc-js leaks of per-call deadline timers
- * — grpc/grpc-node#2332, #2446 — cannot happen: no call owns a timer). The timer exists only
- * while something is scheduled, so an idle scheduler holds no handle.
+ * — grpc/grpc-node#2332, #2446 — cannot happen: no call owns a timer). While nothing is
+ * scheduled the timer is unref'd (it cannot keep a process alive) rather than cleared, so a
+ * steady stream of short calls does not set and clear a timer each.
  * @internal
  */
 export class DeadlineScheduler<T extends Expirable> {
@@ -25,13 +26,15 @@ export class DeadlineScheduler<T extends Expirable> {
   }
 
   add(entry: T): void {
-    this.#entries.add(entry);
+    const entries = this.#entries;
+    if (entries.size === 0) this.#timer?.ref?.();
+    entries.add(entry);
     if (entry.deadlineAt < this.#armedFor) this.#arm(entry.deadlineAt);
   }
 
   delete(entry: T): void {
-    this.#entries.delete(entry);
-    if (this.#entries.size === 0) this.#disarm();
+    const entries = this.#entries;
+    if (entries.delete(entry) && entries.size === 0) this.#timer?.unref?.();
   }
 
   /** Forgets everything and releases the timer. */
@@ -55,6 +58,7 @@ export class DeadlineScheduler<T extends Expirable> {
   readonly #fire = (): void => {
     this.#timer = undefined;
     this.#armedFor = Infinity;
+    if (this.#entries.size === 0) return;
     const now = performance.now();
     let next = Infinity;
     const due: T[] = [];

@@ -27,8 +27,14 @@ export type RequestHandler = (message: Message, request: Request, from: string) 
 /** Told about messages that are not RPC traffic (events, broadcasts, heartbeats, other control). */
 export type MessageListener = (received: ReceivedMessage) => void;
 
-/** Counters of the RPC layer on one transport. */
+/** Counters and gauges of the RPC layer on one transport (see `rpcStats`). */
 export interface DispatcherStats {
+  /** Client calls waiting for their outcome. */
+  pendingCalls: number;
+  /** Calls being served. */
+  servedCalls: number;
+  /** Client calls with a deadline still scheduled. */
+  scheduledDeadlines: number;
   /** Responses and stream frames for calls that had already finished (late or spoofed). */
   staleMessages: number;
   /** Requests for methods nobody registered. */
@@ -49,7 +55,7 @@ const dispatchers = new WeakMap<Transport, CallDispatcher>();
  */
 export class CallDispatcher {
   readonly transport: Transport;
-  readonly stats: DispatcherStats = { staleMessages: 0, unimplemented: 0, unhandled: 0 };
+  readonly #counters = { staleMessages: 0, unimplemented: 0, unhandled: 0 };
   /** Deadlines of this transport's client calls, on one timer. */
   readonly deadlines = new DeadlineScheduler<Expirable>();
   readonly #calls = new Map<number, ClientCallHandle>();
@@ -77,16 +83,11 @@ export class CallDispatcher {
     return this.transport.localAddress;
   }
 
-  /** Client calls waiting for an outcome. */
-  get pendingCalls(): number {
-    return this.#calls.size;
-  }
-
-  /** Calls being served. */
-  get servedCalls(): number {
-    let count = 0;
-    for (const calls of this.#served.values()) count += calls.size;
-    return count;
+  /** A snapshot of the counters and gauges. */
+  stats(): DispatcherStats {
+    let served = 0;
+    for (const calls of this.#served.values()) served += calls.size;
+    return { pendingCalls: this.#calls.size, servedCalls: served, scheduledDeadlines: this.deadlines.size, ...this.#counters };
   }
 
   /** A fresh correlation id for a call from this process. */
@@ -121,8 +122,8 @@ export class CallDispatcher {
   }
 
   removeServed(from: string, id: number): void {
-    const calls = this.#served.get(from);
-    if (calls !== undefined && calls.delete(id) && calls.size === 0) this.#served.delete(from);
+    // The per-peer map stays (no churn per call); it goes when the peer does.
+    this.#served.get(from)?.delete(id);
   }
 
   /** Listens to non-RPC messages; returns an unsubscribe function. */
@@ -183,14 +184,14 @@ export class CallDispatcher {
       case "response": {
         const call = this.#calls.get(payload.value.correlationId);
         if (call !== undefined && call.peer === from) call.onResponse(payload.value, message);
-        else this.stats.staleMessages++;
+        else this.#counters.staleMessages++;
         return;
       }
       case "stream": {
         const frame = payload.value;
         const call = frame.fromCallee ? this.#calls.get(frame.correlationId) : this.#served.get(from)?.get(frame.correlationId);
         if (call !== undefined && (!frame.fromCallee || (call as ClientCallHandle).peer === from)) call.onFrame(frame, message);
-        else this.stats.staleMessages++;
+        else this.#counters.staleMessages++;
         return;
       }
       case "request": {
@@ -199,7 +200,7 @@ export class CallDispatcher {
         if (handler !== undefined) {
           handler(message, request, from);
         } else {
-          this.stats.unimplemented++;
+          this.#counters.unimplemented++;
           this.sendError(from, request.correlationId, Status.UNIMPLEMENTED, `method ${JSON.stringify(request.method)} is not served by "${this.localAddress}"`);
         }
         return;
@@ -212,7 +213,7 @@ export class CallDispatcher {
         break;
     }
     if (this.#listeners.size === 0) {
-      this.stats.unhandled++;
+      this.#counters.unhandled++;
       return;
     }
     for (const listener of this.#listeners) listener(received);
@@ -221,7 +222,7 @@ export class CallDispatcher {
   #cancel(from: string, cancel: Cancel): void {
     const call = this.#served.get(from)?.get(cancel.correlationId);
     if (call !== undefined) call.onCancel(cancel.reason || "cancelled");
-    else this.stats.staleMessages++;
+    else this.#counters.staleMessages++;
   }
 
   readonly #peerGone = (event: PeerGoneEvent): void => {
@@ -232,8 +233,22 @@ export class CallDispatcher {
     for (const [from, calls] of [...this.#served]) {
       if (event.address !== undefined && from !== event.address) continue;
       for (const call of [...calls.values()]) call.onCancel(reason);
+      this.#served.delete(from);
     }
   };
 }
 
 function ignore(): void {}
+
+/**
+ * Reads the non-RPC messages (events, broadcasts, heartbeats, control) of a transport whose
+ * receive side the RPC layer owns. Returns an unsubscribe function.
+ */
+export function onMessage(transport: Transport, listener: MessageListener): () => void {
+  return CallDispatcher.of(transport).onMessage(listener);
+}
+
+/** The RPC layer's counters for `transport`: calls pending, served, deadlines, stale and unhandled messages. */
+export function rpcStats(transport: Transport): DispatcherStats {
+  return CallDispatcher.of(transport).stats();
+}

@@ -286,6 +286,7 @@ class ServerCall implements CallContext, ServerCallHandle {
     this.#done = true;
     this.#active.delete(this);
     this.#dispatcher.removeServed(this.peer, this.#id);
+    if (this.#inbox === undefined && this.#credit === undefined && this.#controller === undefined) return;
     const reason = error ?? new RpcError(Status.CANCELLED, "call finished");
     this.#inbox?.fail(reason);
     this.#credit?.fail(reason);
