@@ -1,4 +1,5 @@
 import type { Data } from "../../generated/swarm/transport/v1/data.js";
+import { valueSizeUpperBound, type SelfSizedData } from "../protocol/size.js";
 import { Status } from "./status.js";
 import { RpcError } from "./rpc-error.js";
 import type { MessageType } from "./definitions.js";
@@ -7,10 +8,10 @@ import type { MessageType } from "./definitions.js";
  * A `Data` that carries a typed message object and encodes it only if something reads its
  * wire form (`kind`), so transports that pass messages by reference never encode at all,
  * while byte transports encode it exactly once, through the generated codec as usual.
- * `local` is an own field, so size bounds see the object it holds.
+ * `sizeUpperBound()` bounds its encoded size from the object, without encoding it.
  * @internal
  */
-export class TypedData<T> implements Data {
+export class TypedData<T> implements SelfSizedData {
   readonly local: T;
   readonly typeName = "";
   readonly #type: MessageType<T>;
@@ -23,6 +24,11 @@ export class TypedData<T> implements Data {
 
   get type(): MessageType<T> {
     return this.#type;
+  }
+
+  /** Without encoding: the generic bound of the message object, plus the Data wrapper. */
+  sizeUpperBound(): number {
+    return 64 + valueSizeUpperBound(this.local);
   }
 
   get kind(): Data["kind"] {
