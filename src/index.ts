@@ -70,3 +70,8 @@ export {
   type UntypedHandler,
 } from "./rpc/server.js";
 export { Status, statusName } from "./rpc/status.js";
+
+export type { OverflowPolicy } from "./pubsub/pending-events.js";
+export { createPubSub, PubSub, QUEUE_HEADER, REPLY_HEADER, type HandlerFailure, type PubSubStats, type RequestOptions } from "./pubsub/pubsub.js";
+export { MAX_SUBJECT_LENGTH, SubjectPattern, subjectMatches, validatePattern, validateSubject } from "./pubsub/subject.js";
+export { Subscription, type EventHandler, type ReceivedEvent, type SubscribeOptions } from "./pubsub/subscription.js";

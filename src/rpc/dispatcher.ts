@@ -9,10 +9,11 @@ import { Status } from "./status.js";
 
 /** What the dispatcher needs from a pending client call. @internal */
 export interface ClientCallHandle {
-  readonly peer: string;
+  /** The callee; undefined accepts answers from any peer (a request to a topic). */
+  readonly peer: string | undefined;
   onResponse(response: Response, message: Message): void;
   onFrame(frame: StreamFrame, message: Message): void;
-  onPeerGone(reason: string): void;
+  onPeerGone(reason: string, address: string | undefined): void;
 }
 
 /** What the dispatcher needs from a call being served. @internal */
@@ -63,6 +64,7 @@ export class CallDispatcher {
   readonly #served = new Map<string, Map<number, ServerCallHandle>>();
   readonly #listeners = new Set<MessageListener>();
   #running = false;
+  #held: Promise<unknown> | undefined;
 
   private constructor(transport: Transport) {
     this.transport = transport;
@@ -157,6 +159,15 @@ export class CallDispatcher {
     this.send(to, { $case: "response", value: { correlationId: id, outcome: { $case: "error", value: error }, trailers } }, headers);
   }
 
+  /**
+   * Stops reading the transport until `until` settles: a consumer that chose to block
+   * publishers (pub/sub overflow "block") holds the reader, the transport's bounded queue
+   * fills, and senders wait. Stalls every consumer of this transport meanwhile.
+   */
+  hold(until: Promise<unknown>): void {
+    this.#held = this.#held === undefined ? until : Promise.all([this.#held, until]);
+  }
+
   #start(): void {
     if (this.#running) return;
     this.#running = true;
@@ -167,8 +178,11 @@ export class CallDispatcher {
     const transport = this.transport;
     try {
       for (;;) {
+        if (this.#held !== undefined) await this.#releaseHold();
         this.#dispatch(await transport.receive());
-        for (let next = transport.tryReceive(); next !== undefined; next = transport.tryReceive()) this.#dispatch(next);
+        for (let next = this.#held === undefined ? transport.tryReceive() : undefined; next !== undefined; next = this.#held === undefined ? transport.tryReceive() : undefined) {
+          this.#dispatch(next);
+        }
       }
     } catch (error) {
       // receive() rejects only when the transport is closed (or broke): every call is over.
@@ -177,13 +191,19 @@ export class CallDispatcher {
     }
   }
 
+  async #releaseHold(): Promise<void> {
+    const held = this.#held;
+    await held?.then(undefined, () => undefined);
+    if (this.#held === held) this.#held = undefined;
+  }
+
   #dispatch(received: ReceivedMessage): void {
     const { from, message } = received;
     const payload = message.envelope.payload;
     switch (payload?.$case) {
       case "response": {
         const call = this.#calls.get(payload.value.correlationId);
-        if (call !== undefined && call.peer === from) call.onResponse(payload.value, message);
+        if (call !== undefined && (call.peer === undefined || call.peer === from)) call.onResponse(payload.value, message);
         else this.#counters.staleMessages++;
         return;
       }
@@ -228,7 +248,7 @@ export class CallDispatcher {
   readonly #peerGone = (event: PeerGoneEvent): void => {
     const reason = event.address === undefined ? event.reason : `peer "${event.address}" is gone (${event.reason})`;
     for (const call of [...this.#calls.values()]) {
-      if (event.address === undefined || call.peer === event.address) call.onPeerGone(reason);
+      if (event.address === undefined || call.peer === event.address) call.onPeerGone(reason, event.address);
     }
     for (const [from, calls] of [...this.#served]) {
       if (event.address !== undefined && from !== event.address) continue;

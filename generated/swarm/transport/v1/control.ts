@@ -10,7 +10,7 @@ import { ProtocolVersion } from "./version.js";
 
 /**
  * Control carries protocol management: handshake, shutdown, compression and flow control.
- * Arms 7-9 are left for pub/sub (Subscribe, Unsubscribe), 10-19 for connection management.
+ * Arms 10-19 are left for connection management.
  */
 export interface Control {
   operation:
@@ -20,7 +20,34 @@ export interface Control {
     | { $case: "setCompression"; value: SetCompression }
     | { $case: "flowControl"; value: FlowControl }
     | { $case: "cancel"; value: Cancel }
+    | { $case: "subscribe"; value: Subscribe }
+    | { $case: "unsubscribe"; value: Unsubscribe }
+    | { $case: "interestSync"; value: InterestSync }
     | undefined;
+}
+
+/**
+ * Subscribe announces interest in events whose name matches `pattern`: dot-separated tokens,
+ * where `*` matches one token and a final `>` one or more. Subscribers sharing a non-empty
+ * `queue_group` receive each event once between them.
+ */
+export interface Subscribe {
+  /** Unique among the sender's subscriptions. */
+  subscriptionId: number;
+  pattern: string;
+  queueGroup: string;
+}
+
+/** Unsubscribe withdraws the sender's subscription `subscription_id`. */
+export interface Unsubscribe {
+  subscriptionId: number;
+}
+
+/**
+ * InterestSync asks the receiver to send (again) a Subscribe for each of its subscriptions:
+ * sent by an endpoint that joins, or reconnects, and needs to know who wants what.
+ */
+export interface InterestSync {
 }
 
 /**
@@ -114,6 +141,15 @@ export const Control: MessageFns<Control> = {
       case "cancel":
         Cancel.encode(message.operation.value, writer.uint32(50).fork()).join();
         break;
+      case "subscribe":
+        Subscribe.encode(message.operation.value, writer.uint32(58).fork()).join();
+        break;
+      case "unsubscribe":
+        Unsubscribe.encode(message.operation.value, writer.uint32(66).fork()).join();
+        break;
+      case "interestSync":
+        InterestSync.encode(message.operation.value, writer.uint32(74).fork()).join();
+        break;
     }
     return writer;
   },
@@ -179,6 +215,30 @@ export const Control: MessageFns<Control> = {
             message.operation = { $case: "cancel", value: Cancel.decode(reader, reader.uint32()) };
             continue;
           }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.operation = { $case: "subscribe", value: Subscribe.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.operation = { $case: "unsubscribe", value: Unsubscribe.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.operation = { $case: "interestSync", value: InterestSync.decode(reader, reader.uint32()) };
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -211,6 +271,14 @@ export const Control: MessageFns<Control> = {
         ? { $case: "flowControl", value: FlowControl.fromJSON(object.flow_control) }
         : isSet(object.cancel)
         ? { $case: "cancel", value: Cancel.fromJSON(object.cancel) }
+        : isSet(object.subscribe)
+        ? { $case: "subscribe", value: Subscribe.fromJSON(object.subscribe) }
+        : isSet(object.unsubscribe)
+        ? { $case: "unsubscribe", value: Unsubscribe.fromJSON(object.unsubscribe) }
+        : isSet(object.interestSync)
+        ? { $case: "interestSync", value: InterestSync.fromJSON(object.interestSync) }
+        : isSet(object.interest_sync)
+        ? { $case: "interestSync", value: InterestSync.fromJSON(object.interest_sync) }
         : undefined,
     };
   },
@@ -229,6 +297,12 @@ export const Control: MessageFns<Control> = {
       obj.flowControl = FlowControl.toJSON(message.operation.value);
     } else if (message.operation?.$case === "cancel") {
       obj.cancel = Cancel.toJSON(message.operation.value);
+    } else if (message.operation?.$case === "subscribe") {
+      obj.subscribe = Subscribe.toJSON(message.operation.value);
+    } else if (message.operation?.$case === "unsubscribe") {
+      obj.unsubscribe = Unsubscribe.toJSON(message.operation.value);
+    } else if (message.operation?.$case === "interestSync") {
+      obj.interestSync = InterestSync.toJSON(message.operation.value);
     }
     return obj;
   },
@@ -275,7 +349,259 @@ export const Control: MessageFns<Control> = {
         }
         break;
       }
+      case "subscribe": {
+        if (object.operation?.value !== undefined && object.operation?.value !== null) {
+          message.operation = { $case: "subscribe", value: Subscribe.fromPartial(object.operation.value) };
+        }
+        break;
+      }
+      case "unsubscribe": {
+        if (object.operation?.value !== undefined && object.operation?.value !== null) {
+          message.operation = { $case: "unsubscribe", value: Unsubscribe.fromPartial(object.operation.value) };
+        }
+        break;
+      }
+      case "interestSync": {
+        if (object.operation?.value !== undefined && object.operation?.value !== null) {
+          message.operation = { $case: "interestSync", value: InterestSync.fromPartial(object.operation.value) };
+        }
+        break;
+      }
     }
+    return message;
+  },
+};
+
+function createBaseSubscribe(): Subscribe {
+  return { subscriptionId: 0, pattern: "", queueGroup: "" };
+}
+
+export const Subscribe: MessageFns<Subscribe> = {
+  encode(message: Subscribe, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.subscriptionId !== 0) {
+      writer.uint32(8).uint32(message.subscriptionId);
+    }
+    if (message.pattern !== "") {
+      writer.uint32(18).string(message.pattern);
+    }
+    if (message.queueGroup !== "") {
+      writer.uint32(26).string(message.queueGroup);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Subscribe {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSubscribe();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.subscriptionId = reader.uint32();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.pattern = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.queueGroup = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): Subscribe {
+    return {
+      subscriptionId: isSet(object.subscriptionId)
+        ? globalThis.Number(object.subscriptionId)
+        : isSet(object.subscription_id)
+        ? globalThis.Number(object.subscription_id)
+        : 0,
+      pattern: isSet(object.pattern) ? globalThis.String(object.pattern) : "",
+      queueGroup: isSet(object.queueGroup)
+        ? globalThis.String(object.queueGroup)
+        : isSet(object.queue_group)
+        ? globalThis.String(object.queue_group)
+        : "",
+    };
+  },
+
+  toJSON(message: Subscribe): unknown {
+    const obj: any = {};
+    if (message.subscriptionId !== 0) {
+      obj.subscriptionId = Math.round(message.subscriptionId);
+    }
+    if (message.pattern !== "") {
+      obj.pattern = message.pattern;
+    }
+    if (message.queueGroup !== "") {
+      obj.queueGroup = message.queueGroup;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<Subscribe>): Subscribe {
+    return Subscribe.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<Subscribe>): Subscribe {
+    const message = createBaseSubscribe();
+    message.subscriptionId = object.subscriptionId ?? 0;
+    message.pattern = object.pattern ?? "";
+    message.queueGroup = object.queueGroup ?? "";
+    return message;
+  },
+};
+
+function createBaseUnsubscribe(): Unsubscribe {
+  return { subscriptionId: 0 };
+}
+
+export const Unsubscribe: MessageFns<Unsubscribe> = {
+  encode(message: Unsubscribe, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.subscriptionId !== 0) {
+      writer.uint32(8).uint32(message.subscriptionId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Unsubscribe {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseUnsubscribe();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.subscriptionId = reader.uint32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): Unsubscribe {
+    return {
+      subscriptionId: isSet(object.subscriptionId)
+        ? globalThis.Number(object.subscriptionId)
+        : isSet(object.subscription_id)
+        ? globalThis.Number(object.subscription_id)
+        : 0,
+    };
+  },
+
+  toJSON(message: Unsubscribe): unknown {
+    const obj: any = {};
+    if (message.subscriptionId !== 0) {
+      obj.subscriptionId = Math.round(message.subscriptionId);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<Unsubscribe>): Unsubscribe {
+    return Unsubscribe.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<Unsubscribe>): Unsubscribe {
+    const message = createBaseUnsubscribe();
+    message.subscriptionId = object.subscriptionId ?? 0;
+    return message;
+  },
+};
+
+function createBaseInterestSync(): InterestSync {
+  return {};
+}
+
+export const InterestSync: MessageFns<InterestSync> = {
+  encode(_: InterestSync, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): InterestSync {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseInterestSync();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(_: any): InterestSync {
+    return {};
+  },
+
+  toJSON(_: InterestSync): unknown {
+    const obj: any = {};
+    return obj;
+  },
+
+  create(base?: DeepPartial<InterestSync>): InterestSync {
+    return InterestSync.fromPartial(base ?? {});
+  },
+  fromPartial(_: DeepPartial<InterestSync>): InterestSync {
+    const message = createBaseInterestSync();
     return message;
   },
 };
