@@ -72,9 +72,34 @@ function percentile(sorted: ArrayLike<number>, q: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
 }
 
+function summarise(runs: Measurement[]): Measurement {
+  return {
+    opsPerSec: median(runs.map((r) => r.opsPerSec)),
+    p50Us: median(runs.map((r) => r.p50Us)),
+    p99Us: median(runs.map((r) => r.p99Us)),
+  };
+}
+
 function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.floor(sorted.length / 2)]!;
+}
+
+/** One round: warm-up, throughput from batches of `batch` ops, then single-op latencies. */
+export async function measureOnce(op: Operation, options: HarnessOptions, batch = 1000): Promise<Measurement> {
+  const sampleMs = options.quick ? 400 : 1500;
+  await runFor(op, options.quick ? 150 : 500);
+  const opsPerSec = await throughput(op, sampleMs, batch);
+  // as many single timed ops as fit in about one sample period (slow peers take fewer)
+  const count = Math.max(20, Math.min(options.quick ? 20_000 : 100_000, Math.round((opsPerSec * sampleMs) / 1000)));
+  const { p50Us, p99Us } = await latencies(op, count);
+  return { opsPerSec, p50Us, p99Us };
+}
+
+/** One round of closed-loop load after a warm-up. */
+export async function measureConcurrentOnce(op: () => Promise<unknown>, concurrency: number, options: HarnessOptions): Promise<Measurement> {
+  await measureConcurrent(op, concurrency, options.quick ? 150 : 400);
+  return measureConcurrent(op, concurrency, options.quick ? 500 : 1500);
 }
 
 /** Measures `op` on its own. */
@@ -93,52 +118,46 @@ export async function measurePair(
   options: HarnessOptions & { batch?: number; peerBatch?: number },
 ): Promise<[Measurement, Measurement | undefined]> {
   const rounds = options.quick ? 1 : 3;
-  const warmupMs = options.quick ? 150 : 500;
-  const sampleMs = options.quick ? 400 : 1500;
-  const latencyCount = options.quick ? 20_000 : 100_000;
-  const batch = options.batch ?? 1000;
   const oursRuns: Measurement[] = [];
   const peerRuns: Measurement[] = [];
   for (let round = 0; round < rounds; round++) {
-    for (const [op, runs, opBatch] of [[ours, oursRuns, batch], [peer, peerRuns, options.peerBatch ?? batch]] as const) {
-      if (op === undefined) continue;
-      await runFor(op, warmupMs);
-      const opsPerSec = await throughput(op, sampleMs, opBatch);
-      // as many single timed ops as fit in about one sample period (slow peers take fewer)
-      const count = Math.max(1000, Math.min(latencyCount, Math.round((opsPerSec * sampleMs) / 1000)));
-      const { p50Us, p99Us } = await latencies(op, count);
-      runs.push({ opsPerSec, p50Us, p99Us });
-    }
+    oursRuns.push(await measureOnce(ours, options, options.batch));
+    if (peer !== undefined) peerRuns.push(await measureOnce(peer, options, options.peerBatch ?? options.batch));
   }
-  const summarise = (runs: Measurement[]): Measurement => ({
-    opsPerSec: median(runs.map((r) => r.opsPerSec)),
-    p50Us: median(runs.map((r) => r.p50Us)),
-    p99Us: median(runs.map((r) => r.p99Us)),
-  });
   return [summarise(oursRuns), peer === undefined ? undefined : summarise(peerRuns)];
 }
 
 /**
- * Closed-loop load: `concurrency` workers each run `op` back to back for about `ms`; every
- * op's latency is recorded. Returns throughput and latency percentiles under that load.
+ * Closed-loop load: `concurrency` workers each run `op` back to back for about `ms`. Every 8th
+ * op of each worker is timed (on the allocation-free `performance.now()` clock, so timing
+ * does not feed the garbage collector) for the latency percentiles under that load.
  */
 export async function measureConcurrent(op: () => Promise<unknown>, concurrency: number, ms: number): Promise<Measurement> {
-  const latenciesNs: number[] = [];
+  // A fixed typed array, overwritten round robin: a growing JS array here (an old-space object
+  // written on every sample) measurably slowed the code under test for the rest of the run.
+  const samples = new Float64Array(1 << 16);
+  let taken = 0;
   let ops = 0;
-  const end = performance.now() + ms;
-  const start = now();
+  const start = performance.now();
+  const end = start + ms;
   const worker = async () => {
     while (performance.now() < end) {
-      const t0 = now();
-      await op();
-      latenciesNs.push(Number(now() - t0));
-      ops++;
+      for (let i = 0; i < 64; i++) {
+        if ((i & 7) === 0) {
+          const t0 = performance.now();
+          await op();
+          samples[taken++ & 0xffff] = performance.now() - t0;
+        } else {
+          await op();
+        }
+      }
+      ops += 64;
     }
   };
   await Promise.all(Array.from({ length: concurrency }, worker));
-  const elapsedS = Number(now() - start) / 1e9;
-  latenciesNs.sort((a, b) => a - b);
-  return { opsPerSec: ops / elapsedS, p50Us: percentile(latenciesNs, 0.5) / 1000, p99Us: percentile(latenciesNs, 0.99) / 1000 };
+  const elapsedS = (performance.now() - start) / 1000;
+  const sorted = samples.subarray(0, Math.min(taken, samples.length)).sort();
+  return { opsPerSec: ops / elapsedS, p50Us: percentile(sorted, 0.5) * 1000, p99Us: percentile(sorted, 0.99) * 1000 };
 }
 
 /** `measureConcurrent` for ours and a peer in alternating rounds (after a warm-up), medians reported. */
@@ -149,20 +168,29 @@ export async function measureConcurrentPair(
   options: HarnessOptions,
 ): Promise<[Measurement, Measurement | undefined]> {
   const rounds = options.quick ? 1 : 3;
-  const sampleMs = options.quick ? 500 : 1500;
   const oursRuns: Measurement[] = [];
   const peerRuns: Measurement[] = [];
   for (let round = 0; round < rounds; round++) {
-    for (const [op, runs] of [[ours, oursRuns], [peer, peerRuns]] as const) {
-      if (op === undefined) continue;
-      await measureConcurrent(op, concurrency, options.quick ? 150 : 400);
-      runs.push(await measureConcurrent(op, concurrency, sampleMs));
-    }
+    oursRuns.push(await measureConcurrentOnce(ours, concurrency, options));
+    if (peer !== undefined) peerRuns.push(await measureConcurrentOnce(peer, concurrency, options));
   }
-  const summarise = (runs: Measurement[]): Measurement => ({
-    opsPerSec: median(runs.map((r) => r.opsPerSec)),
-    p50Us: median(runs.map((r) => r.p50Us)),
-    p99Us: median(runs.map((r) => r.p99Us)),
-  });
   return [summarise(oursRuns), peer === undefined ? undefined : summarise(peerRuns)];
+}
+
+/**
+ * Alternates `rounds` measurements of ours and of a peer (which may run elsewhere: a worker
+ * thread, another process) and reports the median of each.
+ */
+export async function alternate(
+  rounds: number,
+  ours: () => Promise<Measurement>,
+  peer: () => Promise<Measurement>,
+): Promise<[Measurement, Measurement]> {
+  const oursRuns: Measurement[] = [];
+  const peerRuns: Measurement[] = [];
+  for (let round = 0; round < rounds; round++) {
+    oursRuns.push(await ours());
+    peerRuns.push(await peer());
+  }
+  return [summarise(oursRuns), summarise(peerRuns)];
 }

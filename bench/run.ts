@@ -3,7 +3,9 @@
  * those whose name contains the filter), prints a table and merges the records into
  * bench/results.json (records of benchmarks not run are kept).
  */
+import { execFile } from "node:child_process";
 import { readdir, readFile, writeFile } from "node:fs/promises";
+import { promisify } from "node:util";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { dirname, join } from "node:path";
 import type { Benchmark, BenchRecord } from "./types.js";
@@ -13,9 +15,11 @@ import type { Benchmark, BenchRecord } from "./types.js";
 const here = dirname(fileURLToPath(import.meta.url));
 const resultsPath = process.env["BENCH_RESULTS"] ?? join(process.cwd(), "bench", "results.json");
 
+const CHILD_FLAG = "--run-one";
+
 function parseArgs(argv: string[]): { quick: boolean; filters: string[] } {
   const quick = argv.includes("--quick");
-  const unknown = argv.filter((a) => a.startsWith("--") && a !== "--quick");
+  const unknown = argv.filter((a) => a.startsWith("--") && a !== "--quick" && a !== CHILD_FLAG);
   if (unknown.length > 0) {
     console.error(`unknown option ${unknown[0]}; usage: npm run bench -- [--quick] [name-filter ...]`);
     process.exit(2);
@@ -69,9 +73,9 @@ async function main(): Promise<void> {
   for (const [index, benchmark] of selected.entries()) {
     const progress = (message: string) => process.stderr.write(`\r[${index + 1}/${selected.length}] ${benchmark.name} ${message}\x1b[K`);
     progress("running…");
-    const result = await benchmark.run({ quick, progress });
+    const result = await runIsolated(benchmark.name, quick);
     fresh.push(result);
-    progress(`${formatOps(result.opsPerSec)} ops/s\n`);
+    progress(`${formatOps(result.opsPerSec)} ops/s${result.ratio === null ? "" : `, ${result.ratio.toFixed(2)}× ${result.peer}`}\n`);
   }
   const byName = new Map((await readResults()).map((r) => [r.name, r]));
   for (const r of fresh) byName.set(r.name, r);
@@ -81,6 +85,29 @@ async function main(): Promise<void> {
   console.log(`\nwrote ${fresh.length} record(s) to ${resultsPath}${quick ? " (--quick)" : ""}`);
 }
 
+/**
+ * Each benchmark runs in a fresh process: a benchmark measured after others in one process
+ * inherited their heap and JIT state (one ran at half speed), so isolation makes figures
+ * reproducible and independent of order.
+ */
+async function runIsolated(name: string, quick: boolean): Promise<BenchRecord> {
+  const args = [fileURLToPath(import.meta.url), CHILD_FLAG, name, ...(quick ? ["--quick"] : [])];
+  const { stdout } = await promisify(execFile)(process.execPath, args, { maxBuffer: 16 * 1024 * 1024, timeout: 15 * 60 * 1000 });
+  const lines = stdout.trim().split("\n");
+  return JSON.parse(lines[lines.length - 1]!) as BenchRecord;
+}
+
+/** Child mode: runs the one benchmark named exactly and prints its record as the last line. */
+async function runOne(name: string, quick: boolean): Promise<void> {
+  const benchmark = (await loadBenchmarks()).find((b) => b.name === name);
+  if (benchmark === undefined) throw new Error(`no benchmark named ${name}`);
+  const record = await benchmark.run({ quick, progress: () => undefined });
+  process.stdout.write(`${JSON.stringify(record)}\n`);
+  process.exit(0);
+}
+
 if (process.argv[1] !== undefined && fileURLToPath(import.meta.url) === process.argv[1]) {
-  await main();
+  const childAt = process.argv.indexOf(CHILD_FLAG);
+  if (childAt >= 0) await runOne(process.argv[childAt + 1]!, process.argv.includes("--quick"));
+  else await main();
 }

@@ -122,6 +122,7 @@ export class RpcServer {
     } else {
       input = call.openInbox();
     }
+    if (info.kind !== "unary") call.register();
     let outcome: unknown;
     try {
       outcome = invoke({ method: info, request: input, context: call });
@@ -132,6 +133,7 @@ export class RpcServer {
     if (info.kind === "server-streaming" || info.kind === "bidi-streaming") {
       void call.streamResponses(outcome as AsyncIterable<unknown>);
     } else if (outcome instanceof Promise) {
+      call.register();
       outcome.then(call.succeed, call.fail);
     } else {
       call.succeed(outcome);
@@ -150,8 +152,9 @@ class ServerCall implements CallContext, ServerCallHandle {
   readonly peer: string;
   readonly metadata: Readonly<Record<string, string>>;
   readonly deadline: number | undefined;
-  readonly header: Record<string, string> = {};
-  readonly trailer: Record<string, string> = {};
+  #header: Record<string, string> | undefined;
+  #trailer: Record<string, string> | undefined;
+  #registered = false;
   readonly #dispatcher: CallDispatcher;
   readonly #id: number;
   readonly #active: Set<ServerCall>;
@@ -169,8 +172,26 @@ class ServerCall implements CallContext, ServerCallHandle {
     this.deadline = request.timeoutMs > 0 ? message.envelope.timestampMs + request.timeoutMs : undefined;
     this.#id = request.correlationId;
     this.#active = active;
-    active.add(this);
-    dispatcher.addServed(from, this.#id, this);
+  }
+
+  get header(): Record<string, string> {
+    return (this.#header ??= {});
+  }
+
+  get trailer(): Record<string, string> {
+    return (this.#trailer ??= {});
+  }
+
+  /**
+   * Makes the call reachable by Cancel frames and peer loss, and counted against the limit.
+   * A unary handler that answers synchronously never needs it, so it is done only once a
+   * call outlives its first turn (streams, async handlers).
+   */
+  register(): void {
+    if (this.#registered || this.#done) return;
+    this.#registered = true;
+    this.#active.add(this);
+    this.#dispatcher.addServed(this.peer, this.#id, this);
   }
 
   get signal(): AbortSignal {
@@ -220,7 +241,7 @@ class ServerCall implements CallContext, ServerCallHandle {
   abandon(error: RpcError): void {
     if (this.#done) return;
     this.#finish(error);
-    if (error.code === Status.UNAVAILABLE) this.#dispatcher.sendError(this.peer, this.#id, error.code, error.rawMessage, this.trailer);
+    if (error.code === Status.UNAVAILABLE) this.#dispatcher.sendError(this.peer, this.#id, error.code, error.rawMessage, this.#trailer);
   }
 
   readonly succeed = (value: unknown): void => {
@@ -234,7 +255,7 @@ class ServerCall implements CallContext, ServerCallHandle {
     const rpcError = RpcError.from(error);
     const headers = this.#takeHeader();
     this.#finish(rpcError);
-    const trailers = { ...rpcError.metadata, ...this.trailer };
+    const trailers = { ...rpcError.metadata, ...this.#trailer };
     this.#dispatcher.sendError(this.peer, this.#id, rpcError.code, rpcError.rawMessage, trailers, headers, rpcError.details);
   };
 
@@ -266,7 +287,7 @@ class ServerCall implements CallContext, ServerCallHandle {
     this.#finish(undefined);
     this.#dispatcher.send(
       this.peer,
-      { $case: "response", value: { correlationId: this.#id, outcome: { $case: "result", value: result ?? EMPTY_DATA }, trailers: this.trailer } },
+      { $case: "response", value: { correlationId: this.#id, outcome: { $case: "result", value: result ?? EMPTY_DATA }, trailers: this.#trailer ?? {} } },
       headers,
     );
   }
@@ -279,13 +300,15 @@ class ServerCall implements CallContext, ServerCallHandle {
   #takeHeader(): Record<string, string> | undefined {
     if (this.#headerSent) return undefined;
     this.#headerSent = true;
-    return this.header;
+    return this.#header;
   }
 
   #finish(error: RpcError | undefined): void {
     this.#done = true;
-    this.#active.delete(this);
-    this.#dispatcher.removeServed(this.peer, this.#id);
+    if (this.#registered) {
+      this.#active.delete(this);
+      this.#dispatcher.removeServed(this.peer, this.#id);
+    }
     if (this.#inbox === undefined && this.#credit === undefined && this.#controller === undefined) return;
     const reason = error ?? new RpcError(Status.CANCELLED, "call finished");
     this.#inbox?.fail(reason);
