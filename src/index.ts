@@ -36,3 +36,7 @@ export type { ReceivedMessage, ReceiveOptions, SendOptions, Transport, Transport
 export { InProcessNetwork } from "./transports/in-process/in-process-network.js";
 export { InProcessTransport } from "./transports/in-process/in-process-transport.js";
 export { TransportRegistry, type TransportBuilder, type TransportBuildOptions } from "./transport/transport-registry.js";
+
+export { WebSocketClientTransport, type WebSocketClientOptions, type WebSocketConfig } from "./transports/websocket/client.js";
+export { DEFAULT_WEBSOCKET_TUNING, type WebSocketTuning } from "./transports/websocket/options.js";
+export { CloseCode, type SocketFactory, type WebSocketLike } from "./transports/websocket/socket.js";

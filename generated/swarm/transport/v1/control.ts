@@ -19,6 +19,16 @@ export interface Control {
     | { $case: "goodbye"; value: Goodbye }
     | { $case: "setCompression"; value: SetCompression }
     | { $case: "flowControl"; value: FlowControl }
+    | //
+    /**
+     * 6-9 are reserved for Cancel, Subscribe, Unsubscribe (RPC / pub-sub).
+     * 10-19: hub routing (WebSocket transport).
+     */
+    { $case: "peerGone"; value: PeerGone }
+    | { $case: "lookup"; value: Lookup }
+    | { $case: "lookupResult"; value: LookupResult }
+    | { $case: "undeliverable"; value: Undeliverable }
+    | { $case: "credit"; value: Credit }
     | undefined;
 }
 
@@ -78,6 +88,56 @@ export interface FlowControl {
   pressure: number;
 }
 
+/**
+ * PeerGone tells an agent that another agent left the hub (closed, dropped or timed out):
+ * work pending on it can fail at once.
+ */
+export interface PeerGone {
+  address: string;
+  /** Human-readable reason, e.g. "closed", "heartbeat timeout". */
+  reason: string;
+}
+
+/**
+ * Lookup asks a hub whether an agent is reachable. The hub answers LookupResult for the same
+ * address; frames sent after a Lookup are routed after the hub has answered it.
+ */
+export interface Lookup {
+  address: string;
+}
+
+/** LookupResult answers Lookup. */
+export interface LookupResult {
+  address: string;
+  found: boolean;
+  /**
+   * How many messages the sender may have in flight to `address` before it waits for Credit;
+   * 0 means unmetered.
+   */
+  window: number;
+}
+
+/** Undeliverable tells a sender that the hub dropped one of its envelopes. */
+export interface Undeliverable {
+  /** The dropped envelope's id. */
+  messageId: number;
+  destination: string;
+  /** A TransportError code: "InvalidAddress", "Timeout" (ttl expired), ... */
+  code: string;
+  reason: string;
+}
+
+/**
+ * Credit is end-to-end flow control between two agents through a hub. A receiver that has
+ * taken `count` messages sent to it by `address` sends Credit{address: sender, count}; the hub
+ * relays it to the sender as Credit{address: receiver, count}, which may then send `count`
+ * more. Only messages addressed to one agent are metered (not broadcasts).
+ */
+export interface Credit {
+  address: string;
+  count: number;
+}
+
 function createBaseControl(): Control {
   return { operation: undefined };
 }
@@ -99,6 +159,21 @@ export const Control: MessageFns<Control> = {
         break;
       case "flowControl":
         FlowControl.encode(message.operation.value, writer.uint32(42).fork()).join();
+        break;
+      case "peerGone":
+        PeerGone.encode(message.operation.value, writer.uint32(82).fork()).join();
+        break;
+      case "lookup":
+        Lookup.encode(message.operation.value, writer.uint32(90).fork()).join();
+        break;
+      case "lookupResult":
+        LookupResult.encode(message.operation.value, writer.uint32(98).fork()).join();
+        break;
+      case "undeliverable":
+        Undeliverable.encode(message.operation.value, writer.uint32(106).fork()).join();
+        break;
+      case "credit":
+        Credit.encode(message.operation.value, writer.uint32(114).fork()).join();
         break;
     }
     return writer;
@@ -157,6 +232,46 @@ export const Control: MessageFns<Control> = {
             message.operation = { $case: "flowControl", value: FlowControl.decode(reader, reader.uint32()) };
             continue;
           }
+          case 10: {
+            if (tag !== 82) {
+              break;
+            }
+
+            message.operation = { $case: "peerGone", value: PeerGone.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 11: {
+            if (tag !== 90) {
+              break;
+            }
+
+            message.operation = { $case: "lookup", value: Lookup.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 12: {
+            if (tag !== 98) {
+              break;
+            }
+
+            message.operation = { $case: "lookupResult", value: LookupResult.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 13: {
+            if (tag !== 106) {
+              break;
+            }
+
+            message.operation = { $case: "undeliverable", value: Undeliverable.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 14: {
+            if (tag !== 114) {
+              break;
+            }
+
+            message.operation = { $case: "credit", value: Credit.decode(reader, reader.uint32()) };
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -187,6 +302,20 @@ export const Control: MessageFns<Control> = {
         ? { $case: "flowControl", value: FlowControl.fromJSON(object.flowControl) }
         : isSet(object.flow_control)
         ? { $case: "flowControl", value: FlowControl.fromJSON(object.flow_control) }
+        : isSet(object.peerGone)
+        ? { $case: "peerGone", value: PeerGone.fromJSON(object.peerGone) }
+        : isSet(object.peer_gone)
+        ? { $case: "peerGone", value: PeerGone.fromJSON(object.peer_gone) }
+        : isSet(object.lookup)
+        ? { $case: "lookup", value: Lookup.fromJSON(object.lookup) }
+        : isSet(object.lookupResult)
+        ? { $case: "lookupResult", value: LookupResult.fromJSON(object.lookupResult) }
+        : isSet(object.lookup_result)
+        ? { $case: "lookupResult", value: LookupResult.fromJSON(object.lookup_result) }
+        : isSet(object.undeliverable)
+        ? { $case: "undeliverable", value: Undeliverable.fromJSON(object.undeliverable) }
+        : isSet(object.credit)
+        ? { $case: "credit", value: Credit.fromJSON(object.credit) }
         : undefined,
     };
   },
@@ -203,6 +332,16 @@ export const Control: MessageFns<Control> = {
       obj.setCompression = SetCompression.toJSON(message.operation.value);
     } else if (message.operation?.$case === "flowControl") {
       obj.flowControl = FlowControl.toJSON(message.operation.value);
+    } else if (message.operation?.$case === "peerGone") {
+      obj.peerGone = PeerGone.toJSON(message.operation.value);
+    } else if (message.operation?.$case === "lookup") {
+      obj.lookup = Lookup.toJSON(message.operation.value);
+    } else if (message.operation?.$case === "lookupResult") {
+      obj.lookupResult = LookupResult.toJSON(message.operation.value);
+    } else if (message.operation?.$case === "undeliverable") {
+      obj.undeliverable = Undeliverable.toJSON(message.operation.value);
+    } else if (message.operation?.$case === "credit") {
+      obj.credit = Credit.toJSON(message.operation.value);
     }
     return obj;
   },
@@ -240,6 +379,36 @@ export const Control: MessageFns<Control> = {
       case "flowControl": {
         if (object.operation?.value !== undefined && object.operation?.value !== null) {
           message.operation = { $case: "flowControl", value: FlowControl.fromPartial(object.operation.value) };
+        }
+        break;
+      }
+      case "peerGone": {
+        if (object.operation?.value !== undefined && object.operation?.value !== null) {
+          message.operation = { $case: "peerGone", value: PeerGone.fromPartial(object.operation.value) };
+        }
+        break;
+      }
+      case "lookup": {
+        if (object.operation?.value !== undefined && object.operation?.value !== null) {
+          message.operation = { $case: "lookup", value: Lookup.fromPartial(object.operation.value) };
+        }
+        break;
+      }
+      case "lookupResult": {
+        if (object.operation?.value !== undefined && object.operation?.value !== null) {
+          message.operation = { $case: "lookupResult", value: LookupResult.fromPartial(object.operation.value) };
+        }
+        break;
+      }
+      case "undeliverable": {
+        if (object.operation?.value !== undefined && object.operation?.value !== null) {
+          message.operation = { $case: "undeliverable", value: Undeliverable.fromPartial(object.operation.value) };
+        }
+        break;
+      }
+      case "credit": {
+        if (object.operation?.value !== undefined && object.operation?.value !== null) {
+          message.operation = { $case: "credit", value: Credit.fromPartial(object.operation.value) };
         }
         break;
       }
@@ -947,6 +1116,468 @@ export const FlowControl: MessageFns<FlowControl> = {
   },
 };
 
+function createBasePeerGone(): PeerGone {
+  return { address: "", reason: "" };
+}
+
+export const PeerGone: MessageFns<PeerGone> = {
+  encode(message: PeerGone, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.address !== "") {
+      writer.uint32(10).string(message.address);
+    }
+    if (message.reason !== "") {
+      writer.uint32(18).string(message.reason);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): PeerGone {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePeerGone();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.address = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.reason = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): PeerGone {
+    return {
+      address: isSet(object.address) ? globalThis.String(object.address) : "",
+      reason: isSet(object.reason) ? globalThis.String(object.reason) : "",
+    };
+  },
+
+  toJSON(message: PeerGone): unknown {
+    const obj: any = {};
+    if (message.address !== "") {
+      obj.address = message.address;
+    }
+    if (message.reason !== "") {
+      obj.reason = message.reason;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<PeerGone>): PeerGone {
+    return PeerGone.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<PeerGone>): PeerGone {
+    const message = createBasePeerGone();
+    message.address = object.address ?? "";
+    message.reason = object.reason ?? "";
+    return message;
+  },
+};
+
+function createBaseLookup(): Lookup {
+  return { address: "" };
+}
+
+export const Lookup: MessageFns<Lookup> = {
+  encode(message: Lookup, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.address !== "") {
+      writer.uint32(10).string(message.address);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Lookup {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseLookup();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.address = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): Lookup {
+    return { address: isSet(object.address) ? globalThis.String(object.address) : "" };
+  },
+
+  toJSON(message: Lookup): unknown {
+    const obj: any = {};
+    if (message.address !== "") {
+      obj.address = message.address;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<Lookup>): Lookup {
+    return Lookup.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<Lookup>): Lookup {
+    const message = createBaseLookup();
+    message.address = object.address ?? "";
+    return message;
+  },
+};
+
+function createBaseLookupResult(): LookupResult {
+  return { address: "", found: false, window: 0 };
+}
+
+export const LookupResult: MessageFns<LookupResult> = {
+  encode(message: LookupResult, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.address !== "") {
+      writer.uint32(10).string(message.address);
+    }
+    if (message.found !== false) {
+      writer.uint32(16).bool(message.found);
+    }
+    if (message.window !== 0) {
+      writer.uint32(24).uint32(message.window);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): LookupResult {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseLookupResult();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.address = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.found = reader.bool();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.window = reader.uint32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): LookupResult {
+    return {
+      address: isSet(object.address) ? globalThis.String(object.address) : "",
+      found: isSet(object.found) ? globalThis.Boolean(object.found) : false,
+      window: isSet(object.window) ? globalThis.Number(object.window) : 0,
+    };
+  },
+
+  toJSON(message: LookupResult): unknown {
+    const obj: any = {};
+    if (message.address !== "") {
+      obj.address = message.address;
+    }
+    if (message.found !== false) {
+      obj.found = message.found;
+    }
+    if (message.window !== 0) {
+      obj.window = Math.round(message.window);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<LookupResult>): LookupResult {
+    return LookupResult.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<LookupResult>): LookupResult {
+    const message = createBaseLookupResult();
+    message.address = object.address ?? "";
+    message.found = object.found ?? false;
+    message.window = object.window ?? 0;
+    return message;
+  },
+};
+
+function createBaseUndeliverable(): Undeliverable {
+  return { messageId: 0, destination: "", code: "", reason: "" };
+}
+
+export const Undeliverable: MessageFns<Undeliverable> = {
+  encode(message: Undeliverable, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.messageId !== 0) {
+      if (BigInt.asUintN(64, BigInt(message.messageId)) !== BigInt(message.messageId)) {
+        throw new globalThis.Error("value provided for field BigInt(message.messageId) of type uint64 too large");
+      }
+      writer.uint32(8).uint64(BigInt(message.messageId));
+    }
+    if (message.destination !== "") {
+      writer.uint32(18).string(message.destination);
+    }
+    if (message.code !== "") {
+      writer.uint32(26).string(message.code);
+    }
+    if (message.reason !== "") {
+      writer.uint32(34).string(message.reason);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Undeliverable {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseUndeliverable();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.messageId = longToNumber(reader.uint64());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.destination = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.code = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.reason = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): Undeliverable {
+    return {
+      messageId: isSet(object.messageId)
+        ? globalThis.Number(object.messageId)
+        : isSet(object.message_id)
+        ? globalThis.Number(object.message_id)
+        : 0,
+      destination: isSet(object.destination) ? globalThis.String(object.destination) : "",
+      code: isSet(object.code) ? globalThis.String(object.code) : "",
+      reason: isSet(object.reason) ? globalThis.String(object.reason) : "",
+    };
+  },
+
+  toJSON(message: Undeliverable): unknown {
+    const obj: any = {};
+    if (message.messageId !== 0) {
+      obj.messageId = globalThis.Number(message.messageId);
+    }
+    if (message.destination !== "") {
+      obj.destination = message.destination;
+    }
+    if (message.code !== "") {
+      obj.code = message.code;
+    }
+    if (message.reason !== "") {
+      obj.reason = message.reason;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<Undeliverable>): Undeliverable {
+    return Undeliverable.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<Undeliverable>): Undeliverable {
+    const message = createBaseUndeliverable();
+    message.messageId = object.messageId ?? 0;
+    message.destination = object.destination ?? "";
+    message.code = object.code ?? "";
+    message.reason = object.reason ?? "";
+    return message;
+  },
+};
+
+function createBaseCredit(): Credit {
+  return { address: "", count: 0 };
+}
+
+export const Credit: MessageFns<Credit> = {
+  encode(message: Credit, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.address !== "") {
+      writer.uint32(10).string(message.address);
+    }
+    if (message.count !== 0) {
+      writer.uint32(16).uint32(message.count);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Credit {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCredit();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.address = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.count = reader.uint32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): Credit {
+    return {
+      address: isSet(object.address) ? globalThis.String(object.address) : "",
+      count: isSet(object.count) ? globalThis.Number(object.count) : 0,
+    };
+  },
+
+  toJSON(message: Credit): unknown {
+    const obj: any = {};
+    if (message.address !== "") {
+      obj.address = message.address;
+    }
+    if (message.count !== 0) {
+      obj.count = Math.round(message.count);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<Credit>): Credit {
+    return Credit.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<Credit>): Credit {
+    const message = createBaseCredit();
+    message.address = object.address ?? "";
+    message.count = object.count ?? 0;
+    return message;
+  },
+};
+
 function floatToJson(value: number | null | undefined): number | string | null | undefined {
   return typeof value === "number" && !globalThis.Number.isFinite(value) ? globalThis.String(value) : value;
 }
@@ -961,6 +1592,17 @@ type DeepPartial<T> = unknown extends T ? T
   : T extends { $case: string; value: unknown } ? { $case: T["$case"]; value?: DeepPartial<T["value"]> }
   : T extends {} ? { [K in keyof T]?: DeepPartial<T[K]> }
   : Partial<T>;
+
+function longToNumber(int64: { toString(): string }): number {
+  const num = globalThis.Number(int64.toString());
+  if (num > globalThis.Number.MAX_SAFE_INTEGER) {
+    throw new globalThis.Error("Value is larger than Number.MAX_SAFE_INTEGER");
+  }
+  if (num < globalThis.Number.MIN_SAFE_INTEGER) {
+    throw new globalThis.Error("Value is smaller than Number.MIN_SAFE_INTEGER");
+  }
+  return num;
+}
 
 function isObject(value: any): boolean {
   return typeof value === "object" && value !== null;

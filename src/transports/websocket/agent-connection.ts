@@ -1,0 +1,76 @@
+import type { WebSocket } from "ws";
+import type { Link } from "./link.js";
+
+/** Per-agent facts a hub reports. */
+export interface AgentInfo {
+  agentId: string;
+  /** Frames received from the agent. */
+  messagesIn: number;
+  /** Frames written to the agent. */
+  messagesOut: number;
+  /** When the agent last sent anything, ms since the Unix epoch. */
+  lastSeenMs: number;
+  /** Bytes the hub's socket still buffers towards the agent. */
+  bufferedBytes: number;
+  /** The agent's Hello metadata. */
+  metadata: Readonly<Record<string, string>>;
+}
+
+/**
+ * One accepted socket on a hub, through its lifecycle:
+ *
+ *   hello ──Hello ok──▶ authenticating ──hook ok──▶ open ──close/timeout/error──▶ closed
+ *     │                      │
+ *     └── anything else ─────┴── hook refuses / bad frame ──▶ closed (Goodbye + close code)
+ * @internal
+ */
+export class AgentConnection {
+  readonly socket: WebSocket;
+  readonly link: Link;
+  readonly remoteAddress: string;
+  state: "hello" | "authenticating" | "open" | "closed" = "hello";
+  agentId = "";
+  metadata: Record<string, string> = {};
+  /** The agent's receive window (Hello metadata), 0 if unmetered. */
+  window = 0;
+  messagesIn = 0;
+  messagesOut = 0;
+  /** Pauses of this socket by the hub's full receive queue. */
+  paused = false;
+  helloTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Why the connection is closing, once known (told to the other agents in PeerGone). */
+  closeReason: string | undefined;
+
+  constructor(socket: WebSocket, link: Link, remoteAddress: string) {
+    this.socket = socket;
+    this.link = link;
+    this.remoteAddress = remoteAddress;
+  }
+
+  /** Writes one frame to the agent. */
+  write(frame: Uint8Array): void {
+    this.link.writeFrame(frame);
+    this.messagesOut++;
+  }
+
+  readonly pause = (): void => {
+    this.paused = true;
+    this.socket.pause();
+  };
+
+  readonly resume = (): void => {
+    this.paused = false;
+    this.socket.resume();
+  };
+
+  info(): AgentInfo {
+    return {
+      agentId: this.agentId,
+      messagesIn: this.messagesIn,
+      messagesOut: this.messagesOut,
+      lastSeenMs: this.link.lastSeenMs,
+      bufferedBytes: this.socket.bufferedAmount,
+      metadata: this.metadata,
+    };
+  }
+}

@@ -1,0 +1,400 @@
+import type { Envelope } from "../../../generated/swarm/transport/v1/envelope.js";
+import { Message } from "../../protocol/message.js";
+import { DEFAULT_TRANSPORT_CONFIG, resolveConfig, type TransportConfig } from "../../transport/config.js";
+import { TransportError } from "../../transport/errors.js";
+import type { TransportStats } from "../../transport/stats.js";
+import type { PeerGoneEvent, ReceivedMessage, ReceiveOptions, SendOptions, Transport, TransportState } from "../../transport/transport.js";
+import { backoffDelayMs, sleep } from "./backoff.js";
+import { closeError, dial, negotiatedCompression, type Dialled } from "./dial.js";
+import { EndpointCore } from "./endpoint.js";
+import { localCapabilities } from "./handshake.js";
+import type { Link } from "./link.js";
+import { RECEIVE_WINDOW_KEY, resolveTuning, type WebSocketTuning } from "./options.js";
+import { CloseCode, eventBytes, type SocketFactory } from "./socket.js";
+import { ReceiveCredits, SendWindows } from "./credits.js";
+import { Outbox, type PendingSend } from "./outbox.js";
+
+/** Where and as whom a client connects. */
+export interface WebSocketClientOptions {
+  /** The hub's URL, `ws://host:port` or `wss://…`. */
+  url: string;
+  /** This agent's id: its address on the hub. */
+  agentId: string;
+  /** Opens the socket. Default: the global `WebSocket` (browsers, Node 22+). Node: use `WebSocketTransport.client`. */
+  createSocket?: SocketFactory;
+  /** Sent in Hello; the hub's authentication hook sees it. */
+  metadata?: Record<string, string>;
+  /** Shorthand for `metadata.authorization = "Bearer <token>"`. */
+  token?: string;
+}
+
+/** `TransportConfig` plus the WebSocket settings. */
+export type WebSocketConfig = Partial<TransportConfig> & Partial<WebSocketTuning>;
+
+/**
+ * An agent connected to a hub (`WebSocketHub`). `send(to)` goes through the hub to the agent
+ * with id `to`; `broadcast` to every other agent and the hub. The first send to an address this
+ * client has not seen is preceded by a Lookup, so an unknown address rejects with
+ * `InvalidAddress` (later sends to it go straight out). When the link drops it reconnects with
+ * exponential backoff and full jitter (`retryAttempts`), buffering sends meanwhile (or failing
+ * them, `bufferWhileDisconnected: false`); when it gives up, the transport closes and the
+ * buffered sends reject with `ConnectionError`. Imports nothing Node-only.
+ */
+export class WebSocketClientTransport implements Transport {
+  readonly localAddress: string;
+  readonly config: Readonly<TransportConfig>;
+  readonly tuning: Readonly<WebSocketTuning>;
+  /** The hub's id, from its HelloAck. */
+  hubId = "";
+  /** The hub's HelloAck metadata. */
+  hubMetadata: Record<string, string> = {};
+  readonly #options: Required<Omit<WebSocketClientOptions, "token">>;
+  readonly #core: EndpointCore;
+  readonly #outbox: Outbox;
+  readonly #windows = new SendWindows();
+  readonly #credits: ReceiveCredits;
+  readonly #stop = new AbortController();
+  #link: Link | undefined;
+  #state: TransportState = "open";
+  #peerPaused = false;
+  #flushTimer: ReturnType<typeof setTimeout> | undefined;
+  #heartbeatTimer: ReturnType<typeof setInterval> | undefined;
+
+  private constructor(options: WebSocketClientOptions, config: WebSocketConfig) {
+    this.localAddress = options.agentId;
+    this.config = resolveConfig(pickConfig(config));
+    this.tuning = resolveTuning(config, this.config.queueCapacity);
+    const metadata = { ...options.metadata };
+    if (options.token !== undefined) metadata["authorization"] = `Bearer ${options.token}`;
+    metadata[RECEIVE_WINDOW_KEY] = String(config.queueCapacity ?? DEFAULT_TRANSPORT_CONFIG.queueCapacity);
+    const createSocket = options.createSocket ?? defaultSocketFactory();
+    this.#options = { url: options.url, agentId: options.agentId, createSocket, metadata };
+    this.#core = new EndpointCore(this.config, `WebSocket client "${options.agentId}"`);
+    this.#outbox = new Outbox(this.tuning.maxBufferedMessages);
+    this.#credits = new ReceiveCredits(this.config.queueCapacity);
+    this.#core.onTaken = this.#onTaken;
+  }
+
+  /** Connects and handshakes within `connectionTimeoutMs`; rejects with the hub's reason (VersionMismatch, AddressInUse, ...). */
+  static async connect(options: WebSocketClientOptions, config: WebSocketConfig = {}): Promise<WebSocketClientTransport> {
+    if (typeof options.agentId !== "string" || options.agentId.length === 0) {
+      throw new TransportError("InvalidAddress", "agentId must be a non-empty string", { address: String(options.agentId) });
+    }
+    const client = new WebSocketClientTransport(options, config);
+    client.#attach(await client.#dial());
+    return client;
+  }
+
+  get state(): TransportState {
+    return this.#state;
+  }
+
+  isConnected(): boolean {
+    return this.#state === "open" && this.#link !== undefined && this.#link.isOpen;
+  }
+
+  send(to: string, message: Message, options?: SendOptions): Promise<void> {
+    if (this.#state !== "open") return this.#core.fail(TransportError.closed(this.#core.what));
+    if (message.source !== this.localAddress) {
+      return this.#core.fail(new TransportError("InvalidAddress", `message source "${message.source}" is not this agent ("${this.localAddress}")`, { address: message.source }));
+    }
+    return this.#submit(to, message, options);
+  }
+
+  broadcast(message: Message, options?: SendOptions): Promise<void> {
+    if (this.#state !== "open") return this.#core.fail(TransportError.closed(this.#core.what));
+    return this.#submit(undefined, message, options);
+  }
+
+  receive(options?: ReceiveOptions): Promise<ReceivedMessage> {
+    return this.#core.receive(options);
+  }
+
+  tryReceive(): ReceivedMessage | undefined {
+    return this.#core.tryReceive();
+  }
+
+  onPeerGone(listener: (event: PeerGoneEvent) => void): () => void {
+    return this.#core.onPeerGone(listener);
+  }
+
+  stats(): TransportStats {
+    return this.#core.snapshot();
+  }
+
+  /** Asks the hub to compress frames towards this client (or not) from now on. */
+  setCompression(enabled: boolean, thresholdBytes = this.config.compressionThreshold): void {
+    this.#link?.writeControl(Message.control(this.localAddress, { operation: { $case: "setCompression", value: { enabled, thresholdBytes } } }));
+  }
+
+  /** Sends Goodbye after the queued sends, closes the socket, stops reconnecting and releases everything. */
+  async close(): Promise<void> {
+    if (this.#state !== "open") return;
+    this.#state = "closing";
+    this.#stop.abort(TransportError.closed(this.#core.what));
+    if (this.#link?.isOpen) this.#flush();
+    const link = this.#link;
+    this.#link = undefined;
+    if (link !== undefined) await closeAndWait(link, "client closed");
+    this.#shutdown(TransportError.closed(this.#core.what));
+    this.#state = "closed";
+  }
+
+  [Symbol.asyncIterator](): AsyncIterator<ReceivedMessage> {
+    return this.#core.iterate(() => this.receive());
+  }
+
+  #dial(): Promise<Dialled> {
+    const compression = this.config.enableCompression && this.tuning.compression !== undefined;
+    return dial({
+      ...this.#options,
+      capabilities: localCapabilities(compression),
+      maxMessageSize: this.config.maxMessageSize,
+      compressionThreshold: this.config.compressionThreshold,
+      timeoutMs: this.config.connectionTimeoutMs,
+      stats: this.#core.stats,
+    });
+  }
+
+  #attach({ link, negotiated }: Dialled): void {
+    this.#link = link;
+    this.hubId = negotiated.hubId;
+    this.hubMetadata = negotiated.metadata;
+    this.#windows.reset(negotiated.hubId);
+    this.#credits.reset();
+    link.enableCompression(this.tuning.compression, this.config.enableCompression && negotiatedCompression(negotiated));
+    const socket = link.socket;
+    const onMessage = (event: { data: unknown }) => this.#onFrame(link, event);
+    const onClose = (event: { code: number; reason: string }) => {
+      socket.removeEventListener("message", onMessage);
+      socket.removeEventListener("close", onClose);
+      this.#onLinkClosed(link, closeError(this.#options.url, event.code, event.reason));
+    };
+    socket.addEventListener("message", onMessage);
+    socket.addEventListener("close", onClose);
+    const interval = this.tuning.heartbeatIntervalMs;
+    if (interval > 0) {
+      this.#heartbeatTimer = setInterval(() => {
+        if (!link.tick(Date.now(), interval, this.tuning.heartbeatTimeoutMs)) {
+          link.close(CloseCode.POLICY, "heartbeat timeout");
+          socket.terminate?.();
+        }
+      }, Math.max(1, Math.min(interval, this.tuning.heartbeatTimeoutMs / 2)));
+    }
+    this.#flush();
+  }
+
+  #onFrame(link: Link, event: { data: unknown }): void {
+    const bytes = eventBytes(event);
+    let envelope: Envelope;
+    try {
+      if (bytes === undefined) throw new TransportError("SerializationError", "hub sent a text message");
+      envelope = link.decode(bytes);
+    } catch (error) {
+      this.#core.stats.errors++;
+      link.close(CloseCode.SERIALIZATION, `bad frame from hub: ${(error as Error).message}`, "SerializationError");
+      return;
+    }
+    const payload = envelope.payload;
+    if (payload?.$case === "control") return this.#onControl(link, envelope);
+    if (payload?.$case === "heartbeat" || payload === undefined) return;
+    this.#core.deliver(envelope.source, new Message(envelope), link.socket.pause?.bind(link.socket), link.socket.resume?.bind(link.socket));
+  }
+
+  #onControl(link: Link, envelope: Envelope): void {
+    const operation = envelope.payload?.$case === "control" ? envelope.payload.value.operation : undefined;
+    switch (operation?.$case) {
+      case "peerGone":
+        this.#windows.forget(operation.value.address);
+        this.#core.peerGone(operation.value.address, operation.value.reason);
+        return this.#flush();
+      case "lookupResult": {
+        const { address, found, window } = operation.value;
+        if (found) {
+          this.#windows.found(address, window);
+        } else {
+          this.#windows.forget(address);
+          this.#outbox.failTo(address, new TransportError("InvalidAddress", `no agent "${address}" on hub ${this.#options.url}`, { address }));
+        }
+        return this.#flush();
+      }
+      case "credit":
+        this.#windows.grant(operation.value.address, operation.value.count);
+        return this.#flush();
+      case "undeliverable":
+        this.#core.stats.messagesDropped++;
+        this.#core.stats.errors++;
+        return;
+      case "setCompression":
+        link.setCompression(operation.value.enabled, operation.value.thresholdBytes);
+        return;
+      case "flowControl":
+        this.#peerPaused = operation.value.pause;
+        if (!this.#peerPaused) this.#flush();
+        return;
+      default:
+      // Goodbye: the close that follows does the work; other arms are not for clients
+    }
+  }
+
+  #onLinkClosed(link: Link, error: TransportError): void {
+    if (this.#link !== link) return;
+    this.#link = undefined;
+    clearInterval(this.#heartbeatTimer);
+    if (this.#state !== "open") return;
+    this.#core.peerGone(undefined, `connection lost: ${error.message}`);
+    if (!this.tuning.bufferWhileDisconnected) this.#core.stats.errors += this.#outbox.failAll(error);
+    void this.#reconnect(error);
+  }
+
+  async #reconnect(lastError: TransportError): Promise<void> {
+    for (let attempt = 0; attempt < this.config.retryAttempts; attempt++) {
+      try {
+        await sleep(backoffDelayMs(attempt, this.tuning.reconnectBaseDelayMs, this.tuning.reconnectMaxDelayMs), this.#stop.signal);
+        const dialled = await this.#dial();
+        if (this.#state !== "open") {
+          await closeAndWait(dialled.link, "client closed");
+          return;
+        }
+        this.#core.stats.reconnections++;
+        this.#attach(dialled);
+        return;
+      } catch (error) {
+        if (this.#state !== "open") return;
+        lastError = TransportError.is(error) ? error : lastError;
+        if (lastError.code === "VersionMismatch" || lastError.code === "Unauthenticated") break;
+      }
+    }
+    const gaveUp = new TransportError("ConnectionError", `gave up reconnecting to ${this.#options.url} after ${this.config.retryAttempts} attempts: ${lastError.message}`, {}, { cause: lastError });
+    this.#state = "closing";
+    this.#shutdown(gaveUp);
+    this.#state = "closed";
+  }
+
+  /** Writes now when nothing is waiting and the socket and the receiver have room; otherwise queues behind the rest. */
+  #submit(to: string | undefined, message: Message, options: SendOptions | undefined): Promise<void> {
+    if (this.#outbox.size === 0 && this.#canWrite(to)) {
+      try {
+        this.#writeNow(to, message);
+      } catch (error) {
+        return this.#core.fail(error as TransportError);
+      }
+      this.#sent();
+      return RESOLVED;
+    }
+    if (this.#link === undefined && !this.tuning.bufferWhileDisconnected) {
+      return this.#core.fail(new TransportError("ConnectionError", `not connected to ${this.#options.url} (reconnecting)`));
+    }
+    const queued = this.#outbox.enqueue(to, message, options?.signal);
+    this.#scheduleFlush();
+    return queued.then(this.#sentAfterWait, this.#failAfterWait);
+  }
+
+  readonly #sentAfterWait = (): void => this.#sent();
+  readonly #failAfterWait = (error: TransportError): Promise<never> => this.#core.fail(error);
+
+  /**
+   * Whether a send to `to` may be written now: connected, not paused by the hub, socket under
+   * its high-water mark, and credit left for `to` (an unknown `to` starts a Lookup first).
+   */
+  #canWrite(to: string | undefined): boolean {
+    const link = this.#link;
+    if (link === undefined || !link.isOpen || this.#peerPaused || link.socket.bufferedAmount >= this.tuning.highWaterMarkBytes) return false;
+    if (to === undefined) return true;
+    const credit = this.#windows.credit(to);
+    if (credit !== undefined) return credit > 0;
+    if (this.#windows.startLookup(to)) {
+      link.writeControl(Message.control(this.localAddress, { operation: { $case: "lookup", value: { address: to } } }));
+    }
+    return false;
+  }
+
+  #writeNow(to: string | undefined, message: Message): void {
+    const link = this.#link!;
+    const envelope = message.envelope;
+    const previous = envelope.destination;
+    envelope.destination = to;
+    let frame: Uint8Array;
+    try {
+      frame = link.encode(envelope);
+    } finally {
+      envelope.destination = previous;
+    }
+    link.writeFrame(frame);
+    if (to !== undefined) this.#windows.consume(to);
+  }
+
+  readonly #canWritePending = (pending: PendingSend): boolean => this.#canWrite(pending.to);
+
+  /** The application took a message: grant its sender credit (unicast from agents only). */
+  readonly #onTaken = (received: ReceivedMessage): void => {
+    const { from, message } = received;
+    if (message.destination !== this.localAddress || from === this.hubId) return;
+    const count = this.#credits.taken(from);
+    if (count > 0 && this.#link?.isOpen) {
+      this.#link.writeControl(Message.control(this.localAddress, { operation: { $case: "credit", value: { address: from, count } } }));
+    }
+  };
+
+  readonly #writePending = (pending: PendingSend): void => this.#writeNow(pending.to, pending.message);
+
+  readonly #flush = (): void => {
+    this.#flushTimer = undefined;
+    this.#outbox.drain(this.#canWritePending, this.#writePending);
+    this.#scheduleFlush();
+  };
+
+  /** Backpressure has no portable "drain" event: poll while sends wait on a connected socket. */
+  #scheduleFlush(): void {
+    if (this.#flushTimer === undefined && this.#outbox.size > 0 && this.#link !== undefined && this.#state === "open") {
+      this.#flushTimer = setTimeout(this.#flush, 2);
+    }
+  }
+
+  #sent(): void {
+    this.#core.stats.messagesSent++;
+    this.#core.stats.lastActivityMs = Date.now();
+  }
+
+  #shutdown(error: TransportError): void {
+    clearTimeout(this.#flushTimer);
+    clearInterval(this.#heartbeatTimer);
+    this.#flushTimer = undefined;
+    this.#core.stats.errors += this.#outbox.failAll(error);
+    this.#core.close();
+  }
+}
+
+const RESOLVED = Promise.resolve();
+
+function pickConfig(config: WebSocketConfig): Partial<TransportConfig> {
+  const { maxMessageSize, connectionTimeoutMs, retryAttempts, enableCompression, compressionThreshold, queueCapacity } = config;
+  return { maxMessageSize, connectionTimeoutMs, retryAttempts, enableCompression, compressionThreshold, queueCapacity };
+}
+
+function defaultSocketFactory(): SocketFactory {
+  const Native = (globalThis as { WebSocket?: new (url: string) => ReturnType<SocketFactory> }).WebSocket;
+  if (Native === undefined) {
+    return () => {
+      throw new TransportError("NotAvailable", "no global WebSocket here: pass createSocket, or use WebSocketTransport.client from swarm-transport/node");
+    };
+  }
+  return (url) => new Native(url);
+}
+
+/** Closes a link (Goodbye + close frame) and waits for the socket's close event, at most 1 s. */
+export function closeAndWait(link: Link, reason: string): Promise<void> {
+  const socket = link.socket;
+  if (socket.readyState === 3) return RESOLVED;
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, 1000);
+    function done() {
+      clearTimeout(timer);
+      socket.removeEventListener("close", done);
+      socket.terminate?.();
+      resolve();
+    }
+    socket.addEventListener("close", done);
+    link.close(CloseCode.NORMAL, reason);
+  });
+}
