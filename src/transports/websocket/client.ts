@@ -10,7 +10,7 @@ import { EndpointCore } from "./endpoint.js";
 import { localCapabilities } from "./handshake.js";
 import type { Link } from "./link.js";
 import { RECEIVE_WINDOW_KEY, resolveTuning, type WebSocketTuning } from "./options.js";
-import { CloseCode, eventBytes, type SocketFactory } from "./socket.js";
+import { CloseCode, eventBytes, ReadyState, type SocketFactory } from "./socket.js";
 import { ReceiveCredits, SendWindows } from "./credits.js";
 import { Outbox, type PendingSend } from "./outbox.js";
 
@@ -156,7 +156,7 @@ export class WebSocketClientTransport implements Transport {
     });
   }
 
-  #attach({ link, negotiated }: Dialled): void {
+  #attach({ link, negotiated, handoff }: Dialled): void {
     this.#link = link;
     this.hubId = negotiated.hubId;
     this.hubMetadata = negotiated.metadata;
@@ -170,7 +170,6 @@ export class WebSocketClientTransport implements Transport {
       socket.removeEventListener("close", onClose);
       this.#onLinkClosed(link, closeError(this.#options.url, event.code, event.reason));
     };
-    socket.addEventListener("message", onMessage);
     socket.addEventListener("close", onClose);
     const interval = this.tuning.heartbeatIntervalMs;
     if (interval > 0) {
@@ -181,6 +180,8 @@ export class WebSocketClientTransport implements Transport {
         }
       }, Math.max(1, Math.min(interval, this.tuning.heartbeatTimeoutMs / 2)));
     }
+    handoff(onMessage);
+    if (socket.readyState === ReadyState.CLOSED) return onClose({ code: 1006, reason: "closed during the handshake" });
     this.#flush();
   }
 

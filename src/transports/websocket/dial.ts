@@ -24,6 +24,11 @@ export interface DialOptions {
 export interface Dialled {
   link: Link;
   negotiated: Negotiated & { hubId: string };
+  /**
+   * Installs the connection's message listener. Frames that arrived after HelloAck and before
+   * this call (the same TCP read can carry both) are replayed to it first, so none is lost.
+   */
+  handoff(listener: (event: { data: unknown }) => void): void;
 }
 
 /**
@@ -42,10 +47,15 @@ export function dial(options: DialOptions): Promise<Dialled> {
     }
     preferBytes(socket);
     const link = new Link(socket, options.agentId, options.maxMessageSize, options.compressionThreshold, options.stats);
+    let early: { data: unknown }[] | undefined;
     const finish = (error: TransportError | undefined, result?: Dialled) => {
       clearTimeout(timer);
       socket.removeEventListener("open", onOpen);
-      socket.removeEventListener("message", onMessage);
+      if (error === undefined) {
+        early = [];
+      } else {
+        socket.removeEventListener("message", onMessage);
+      }
       socket.removeEventListener("close", onClose);
       // the "error" listener stays: ws throws on an error event nobody listens to
       if (error === undefined) return resolve(result!);
@@ -61,7 +71,14 @@ export function dial(options: DialOptions): Promise<Dialled> {
         finish(TransportError.is(error) ? error : new TransportError("SerializationError", String(error)));
       }
     }
+    const handoff = (listener: (event: { data: unknown }) => void) => {
+      socket.removeEventListener("message", onMessage);
+      for (const event of early ?? []) listener(event);
+      early = undefined;
+      socket.addEventListener("message", listener);
+    };
     function onMessage(event: { data: unknown }) {
+      if (early !== undefined) return void early.push(event);
       const bytes = eventBytes(event);
       let envelope: Envelope;
       try {
@@ -70,7 +87,7 @@ export function dial(options: DialOptions): Promise<Dialled> {
         const negotiated = readHelloAck(envelope);
         const hubMax = Number(negotiated.metadata[MAX_MESSAGE_SIZE_KEY]);
         if (Number.isSafeInteger(hubMax) && hubMax > 0 && hubMax < link.outgoing.maxMessageSize) link.outgoing.maxMessageSize = hubMax;
-        finish(undefined, { link, negotiated });
+        finish(undefined, { link, negotiated, handoff });
       } catch (error) {
         finish(TransportError.is(error) ? error : new TransportError("SerializationError", String(error)));
       }
