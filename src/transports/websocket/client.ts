@@ -85,6 +85,11 @@ export class WebSocketClientTransport implements Transport {
     return client;
   }
 
+  /** Sends waiting for the socket, the receiver's credit, or a reconnection. */
+  get pendingSends(): number {
+    return this.#outbox.size;
+  }
+
   get state(): TransportState {
     return this.#state;
   }
