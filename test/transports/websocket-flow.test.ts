@@ -124,6 +124,23 @@ describe("WebSocket: flow control", () => {
   });
 });
 
+describe("WebSocket: batching", () => {
+  it("envelopes written in one turn share a frame (batch) with peers that announced \"batch\"", async () => {
+    hub = await WebSocketTransport.server({ bindAddr: "127.0.0.1:0" });
+    const a = await agent("a");
+    const p = await rawPeer(hub.url);
+    peers.push(p);
+    p.sendEnvelope(Message.hello("p", { capabilities: ["batch"] }));
+    await p.next((e) => controlCase(e) === "helloAck");
+    const before = p.frames;
+    await Promise.all(Array.from({ length: 10 }, (_, i) => a.send("p", Message.event("a", "n", { i }))));
+    await until(() => p.received.filter((e) => e.payload?.$case === "event").length === 10);
+    expect(p.frames - before).toBeLessThan(10);
+    const order = p.received.filter((e) => e.payload?.$case === "event").map((e) => (e.payload?.$case === "event" ? e.payload.value.data?.kind : undefined));
+    expect(order.map((k) => (k?.$case === "json" ? (k.value as { i: number }).i : -1))).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+  });
+});
+
 describe("WebSocket: compression", () => {
   it("compresses frames both ways when both sides negotiated it", async () => {
     hub = await WebSocketTransport.server({ bindAddr: "127.0.0.1:0" });

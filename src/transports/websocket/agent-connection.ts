@@ -47,10 +47,15 @@ export class AgentConnection {
     this.remoteAddress = remoteAddress;
   }
 
-  /** Writes one frame to the agent. */
-  write(frame: Uint8Array): void {
-    this.link.writeFrame(frame);
+  /** Writes (or batches) one encoded envelope to the agent. */
+  sendBody(body: Uint8Array): void {
+    this.link.sendBody(body);
     this.messagesOut++;
+  }
+
+  /** Bytes on their way to the agent: in the socket, and in a batch not yet written. */
+  get bufferedBytes(): number {
+    return this.socket.bufferedAmount + this.link.pendingBytes;
   }
 
   readonly pause = (): void => {
@@ -69,7 +74,7 @@ export class AgentConnection {
       messagesIn: this.messagesIn,
       messagesOut: this.messagesOut,
       lastSeenMs: this.link.lastSeenMs,
-      bufferedBytes: this.socket.bufferedAmount,
+      bufferedBytes: this.bufferedBytes,
       metadata: this.metadata,
     };
   }

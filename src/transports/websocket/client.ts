@@ -9,7 +9,7 @@ import { closeError, dial, negotiatedCompression, type Dialled } from "./dial.js
 import { EndpointCore } from "./endpoint.js";
 import { localCapabilities } from "./handshake.js";
 import type { Link } from "./link.js";
-import { RECEIVE_WINDOW_KEY, resolveTuning, type WebSocketTuning } from "./options.js";
+import { BATCH_CAPABILITY, RECEIVE_WINDOW_KEY, resolveTuning, type WebSocketTuning } from "./options.js";
 import { CloseCode, eventBytes, ReadyState, type SocketFactory } from "./socket.js";
 import { ReceiveCredits, SendWindows } from "./credits.js";
 import { Outbox, type PendingSend } from "./outbox.js";
@@ -167,7 +167,7 @@ export class WebSocketClientTransport implements Transport {
     this.hubMetadata = negotiated.metadata;
     this.#windows.reset(negotiated.hubId);
     this.#credits.reset();
-    link.enableCompression(this.tuning.compression, this.config.enableCompression && negotiatedCompression(negotiated));
+    link.negotiated(this.tuning.compression, this.config.enableCompression && negotiatedCompression(negotiated), negotiated.capabilities.includes(BATCH_CAPABILITY));
     const socket = link.socket;
     const onMessage = (event: { data: unknown }) => this.#onFrame(link, event);
     const onClose = (event: { code: number; reason: string }) => {
@@ -192,15 +192,16 @@ export class WebSocketClientTransport implements Transport {
 
   #onFrame(link: Link, event: { data: unknown }): void {
     const bytes = eventBytes(event);
-    let envelope: Envelope;
     try {
       if (bytes === undefined) throw new TransportError("SerializationError", "hub sent a text message");
-      envelope = link.decode(bytes);
+      for (const body of link.bodies(bytes)) this.#onEnvelope(link, link.decodeBody(body));
     } catch (error) {
       this.#core.stats.errors++;
       link.close(CloseCode.SERIALIZATION, `bad frame from hub: ${(error as Error).message}`, "SerializationError");
-      return;
     }
+  }
+
+  #onEnvelope(link: Link, envelope: Envelope): void {
     const payload = envelope.payload;
     if (payload?.$case === "control") return this.#onControl(link, envelope);
     if (payload?.$case === "heartbeat" || payload === undefined) return;
@@ -305,7 +306,7 @@ export class WebSocketClientTransport implements Transport {
    */
   #canWrite(to: string | undefined): boolean {
     const link = this.#link;
-    if (link === undefined || !link.isOpen || this.#peerPaused || link.socket.bufferedAmount >= this.tuning.highWaterMarkBytes) return false;
+    if (link === undefined || !link.isOpen || this.#peerPaused || link.socket.bufferedAmount + link.pendingBytes >= this.tuning.highWaterMarkBytes) return false;
     if (to === undefined) return true;
     const credit = this.#windows.credit(to);
     if (credit !== undefined) return credit > 0;
@@ -320,13 +321,11 @@ export class WebSocketClientTransport implements Transport {
     const envelope = message.envelope;
     const previous = envelope.destination;
     envelope.destination = to;
-    let frame: Uint8Array;
     try {
-      frame = link.encode(envelope);
+      link.sendEnvelope(envelope);
     } finally {
       envelope.destination = previous;
     }
-    link.writeFrame(frame);
     if (to !== undefined) this.#windows.consume(to);
   }
 

@@ -83,7 +83,9 @@ export function dial(options: DialOptions): Promise<Dialled> {
       let envelope: Envelope;
       try {
         if (bytes === undefined) throw new TransportError("SerializationError", "hub sent a text message");
-        envelope = link.decode(bytes);
+        const bodies = link.bodies(bytes);
+        if (bodies.length !== 1) throw new TransportError("SerializationError", "hub sent a batch before HelloAck");
+        envelope = link.decodeBody(bodies[0]!);
         const negotiated = readHelloAck(envelope);
         const hubMax = Number(negotiated.metadata[MAX_MESSAGE_SIZE_KEY]);
         if (Number.isSafeInteger(hubMax) && hubMax > 0 && hubMax < link.outgoing.maxMessageSize) link.outgoing.maxMessageSize = hubMax;

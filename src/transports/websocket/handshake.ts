@@ -4,7 +4,7 @@ import type { ProtocolVersion } from "../../../generated/swarm/transport/v1/vers
 import { Message } from "../../protocol/message.js";
 import { CURRENT_VERSION, negotiateCapabilities, negotiateVersion } from "../../protocol/version.js";
 import { TransportError, type TransportErrorCode } from "../../transport/errors.js";
-import { COMPRESSION_CAPABILITY } from "./options.js";
+import { BATCH_CAPABILITY, COMPRESSION_CAPABILITY } from "./options.js";
 
 /**
  * The handshake (README, "Wire format"):
@@ -24,9 +24,9 @@ export interface Negotiated {
   metadata: Record<string, string>;
 }
 
-/** The capabilities a side announces. */
+/** The capabilities a side announces: "batch" always, "compression" when it has one enabled. */
 export function localCapabilities(compression: boolean): string[] {
-  return compression ? [COMPRESSION_CAPABILITY] : [];
+  return compression ? [COMPRESSION_CAPABILITY, BATCH_CAPABILITY] : [BATCH_CAPABILITY];
 }
 
 /** Pulls a Control operation of kind `kind` out of an envelope, or undefined. */

@@ -3,7 +3,6 @@ import { createServer as createHttpsServer } from "node:https";
 import type { AddressInfo } from "node:net";
 import { WebSocketServer, type WebSocket } from "ws";
 import type { Envelope } from "../../../generated/swarm/transport/v1/envelope.js";
-import { FrameFlags } from "../../protocol/codec.js";
 import { Message } from "../../protocol/message.js";
 import { resolveConfig, type TransportConfig } from "../../transport/config.js";
 import { TransportError } from "../../transport/errors.js";
@@ -15,7 +14,7 @@ import { EndpointCore } from "./endpoint.js";
 import { acceptHello, helloAck, localCapabilities } from "./handshake.js";
 import { HubCounters, type HubStats } from "./hub-stats.js";
 import { Link } from "./link.js";
-import { COMPRESSION_CAPABILITY, MAX_MESSAGE_SIZE_KEY, RECEIVE_WINDOW_KEY, resolveTuning, type WebSocketTuning } from "./options.js";
+import { BATCH_CAPABILITY, COMPRESSION_CAPABILITY, MAX_MESSAGE_SIZE_KEY, RECEIVE_WINDOW_KEY, resolveTuning, type WebSocketTuning } from "./options.js";
 import { CloseCode } from "./socket.js";
 
 /** What an authentication hook sees: the agent's Hello, before it is registered or routed to. */
@@ -217,20 +216,26 @@ export class WebSocketHub implements Transport {
 
   #onFrame(connection: AgentConnection, data: Buffer, isBinary: boolean, request: IncomingMessage): void {
     if (connection.state === "closed") return;
-    let envelope: Envelope;
     try {
       if (!isBinary) throw new TransportError("SerializationError", "text message: frames are binary messages");
-      envelope = connection.link.decode(plainBytes(data));
+      for (const body of connection.link.bodies(plainBytes(data))) {
+        if ((connection.state as AgentConnection["state"]) === "closed") return;
+        const envelope = connection.link.decodeBody(body);
+        connection.messagesIn++;
+        if (connection.state === "open") {
+          this.#route(connection, envelope, body);
+        } else if (connection.state === "hello") {
+          void this.#onHello(connection, envelope, request);
+        } else {
+          this.#counters.protocolErrors++;
+          return this.#drop(connection, CloseCode.HANDSHAKE, "message before HelloAck", "SerializationError");
+        }
+      }
     } catch (error) {
       const e = error as TransportError;
       this.#counters.protocolErrors++;
-      return this.#drop(connection, e.code === "MessageTooLarge" ? CloseCode.TOO_LARGE : CloseCode.SERIALIZATION, `bad frame: ${e.message}`, e.code);
+      this.#drop(connection, e.code === "MessageTooLarge" ? CloseCode.TOO_LARGE : CloseCode.SERIALIZATION, `bad frame: ${e.message}`, e.code);
     }
-    connection.messagesIn++;
-    if (connection.state === "open") return this.#route(connection, envelope, data);
-    if (connection.state === "hello") return void this.#onHello(connection, envelope, request);
-    this.#counters.protocolErrors++;
-    this.#drop(connection, CloseCode.HANDSHAKE, "message before HelloAck", "SerializationError");
   }
 
   async #onHello(connection: AgentConnection, envelope: Envelope, request: IncomingMessage): Promise<void> {
@@ -272,13 +277,15 @@ export class WebSocketHub implements Transport {
     connection.window = Number.isSafeInteger(window) && window > 0 ? window : 0;
     connection.state = "open";
     this.#agents.set(agentId, connection);
-    connection.link.enableCompression(this.tuning.compression, negotiated.capabilities.includes(COMPRESSION_CAPABILITY));
     const metadata = { ...this.#options.metadata, [MAX_MESSAGE_SIZE_KEY]: String(this.config.maxMessageSize) };
+    // HelloAck goes out alone and plain; what was negotiated applies from the next frame on
     connection.link.writeControl(helloAck(this.localAddress, negotiated, metadata));
+    const { capabilities: agreed } = negotiated;
+    connection.link.negotiated(this.tuning.compression, agreed.includes(COMPRESSION_CAPABILITY), agreed.includes(BATCH_CAPABILITY));
   }
 
   /** An open agent's frame: control for the hub, or a message to route as received. */
-  #route(from: AgentConnection, envelope: Envelope, frame: Uint8Array): void {
+  #route(from: AgentConnection, envelope: Envelope, body: Uint8Array): void {
     const payload = envelope.payload;
     if (payload === undefined || payload.$case === "heartbeat") return;
     if (payload.$case === "control") return this.#onControl(from, envelope);
@@ -287,20 +294,20 @@ export class WebSocketHub implements Transport {
     }
     const destination = envelope.destination;
     if (destination === undefined) {
-      const compressed = (frame[0]! & FrameFlags.COMPRESSED) !== 0;
-      for (const target of this.#agents.values()) if (target !== from) this.#forward(target, envelope, frame, compressed);
+      for (const target of this.#agents.values()) if (target !== from) this.#forward(target, body);
       if (!this.#core.offer(from.agentId, new Message(envelope))) this.#core.stats.messagesDropped++;
       return;
     }
     if (destination === this.localAddress) return this.#core.deliver(from.agentId, new Message(envelope), from.pause, from.resume);
     const target = this.#agents.get(destination);
     if (target === undefined) return this.#undeliverable(from, envelope, "InvalidAddress", `no agent "${destination}"`);
-    this.#forward(target, envelope, frame, (frame[0]! & FrameFlags.COMPRESSED) !== 0);
+    this.#forward(target, body);
   }
 
-  #forward(target: AgentConnection, envelope: Envelope, frame: Uint8Array, compressed: boolean): void {
+  /** Forwards an envelope as received (no re-encoding); the target's link frames, batches and compresses it. */
+  #forward(target: AgentConnection, body: Uint8Array): void {
     try {
-      target.write(compressed && !target.link.outgoing.enableCompression ? target.link.encode(envelope) : frame);
+      target.sendBody(body);
     } catch {
       this.#counters.undeliverable++;
       return;
@@ -350,7 +357,7 @@ export class WebSocketHub implements Transport {
 
   /** A consumer whose socket buffers past the bound is disconnected instead of growing the hub's memory. */
   #checkConsumer(target: AgentConnection): void {
-    const buffered = target.socket.bufferedAmount;
+    const buffered = target.bufferedBytes;
     if (buffered > this.tuning.maxConsumerBufferBytes) {
       this.#counters.slowConsumersDropped++;
       this.#drop(target, CloseCode.POLICY, `slow consumer: ${buffered} bytes buffered, bound ${this.tuning.maxConsumerBufferBytes}`, "QueueFull");
@@ -363,7 +370,8 @@ export class WebSocketHub implements Transport {
     const previous = envelope.destination;
     envelope.destination = to;
     try {
-      target.write(target.link.encode(envelope));
+      target.link.sendEnvelope(envelope);
+      target.messagesOut++;
     } finally {
       envelope.destination = previous;
     }

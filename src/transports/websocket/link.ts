@@ -1,14 +1,37 @@
 import type { Envelope } from "../../../generated/swarm/transport/v1/envelope.js";
-import { decodeFrame, encodeFrame, type FrameCodecOptions } from "../../protocol/codec.js";
+import { encodeBodiesFrame, encodeEnvelopeBody, frameBodies } from "../../protocol/batch.js";
+import { decodeEnvelope, encodeFrame, type FrameCodecOptions } from "../../protocol/codec.js";
 import type { Compression } from "../../protocol/compression.js";
 import { Message } from "../../protocol/message.js";
 import type { StatsRecorder } from "../../transport/stats.js";
 import { closeReason, ReadyState, type WebSocketLike } from "./socket.js";
 
+/** Largest batch, in bytes of envelope records, before it is written without waiting for the turn to end. */
+const MAX_BATCH_BYTES = 64 * 1024;
+
 /**
- * One WebSocket after (or during) the handshake, from one side: frames out and in with the
- * negotiated compression, byte counts, and heartbeat bookkeeping. Used by the client and by
- * the hub for each agent. One WebSocket binary message carries exactly one frame.
+ * Runs `callback` once the current turn of the event loop is over (after its microtasks), so
+ * sends made across many `await`s in one turn share a frame. `setImmediate` in Node; in a
+ * browser a MessageChannel message, which (unlike `setTimeout(0)`) is not clamped to 1–4 ms.
+ */
+const afterThisTurn: (callback: () => void) => void = (() => {
+  const immediate = (globalThis as { setImmediate?: (callback: () => void) => unknown }).setImmediate;
+  if (immediate !== undefined) return (callback) => void immediate(callback);
+  const channel = new MessageChannel();
+  const queue: (() => void)[] = [];
+  channel.port1.onmessage = () => queue.shift()?.();
+  return (callback) => {
+    queue.push(callback);
+    channel.port2.postMessage(undefined);
+  };
+})();
+
+/**
+ * One WebSocket from one side (client, or the hub for one agent): frames out and in with the
+ * negotiated compression, byte counts, heartbeat bookkeeping, and, when both sides announced
+ * "batch", coalescing of the envelopes written in one turn of the event loop into one batch
+ * frame (flushed when the turn ends, or at MAX_BATCH_BYTES). Every write goes through the same
+ * path, so envelopes leave in the order they were written.
  * @internal
  */
 export class Link {
@@ -18,6 +41,9 @@ export class Link {
   /** How this side decodes the peer's frames. */
   readonly incoming: FrameCodecOptions;
   lastSeenMs = Date.now();
+  #batching = false;
+  #pending: Uint8Array[] = [];
+  #pendingBytes = 0;
   #heartbeatSeq = 0;
   #lastSentMs = Date.now();
   readonly #stats: StatsRecorder;
@@ -31,11 +57,12 @@ export class Link {
     this.incoming = { maxMessageSize, enableCompression: false, compressionThreshold, compression: undefined };
   }
 
-  /** After the handshake: both sides announced compression, so frames may be compressed. */
-  enableCompression(compression: Compression | undefined, enabled: boolean): void {
+  /** After the handshake: what both sides announced. */
+  negotiated(compression: Compression | undefined, compress: boolean, batch: boolean): void {
     this.outgoing.compression = compression;
-    this.outgoing.enableCompression = enabled && compression !== undefined;
+    this.outgoing.enableCompression = compress && compression !== undefined;
     this.incoming.compression = compression;
+    this.#batching = batch;
   }
 
   /** The peer's SetCompression: how this side compresses towards it from now on. */
@@ -48,28 +75,50 @@ export class Link {
     return this.socket.readyState === ReadyState.OPEN;
   }
 
-  /** Encodes `envelope` (throws MessageTooLarge / SerializationError) without sending it. */
-  encode(envelope: Envelope): Uint8Array {
-    return encodeFrame(envelope, this.outgoing);
+  /** Bytes written but not yet handed to the socket (a batch waiting for its microtask). */
+  get pendingBytes(): number {
+    return this.#pendingBytes;
   }
 
-  /** Sends one encoded frame. */
-  writeFrame(frame: Uint8Array): void {
-    this.socket.send(frame);
-    this.#stats.bytesSent += frame.length;
-    this.#lastSentMs = Date.now();
+  /** Encodes and writes (or batches) an envelope. Throws MessageTooLarge / SerializationError, sending nothing. */
+  sendEnvelope(envelope: Envelope): void {
+    if (this.#batching) this.sendBody(encodeEnvelopeBody(envelope, this.outgoing.maxMessageSize));
+    else this.#write(encodeFrame(envelope, this.outgoing));
   }
 
-  /** Encodes and sends a transport-level envelope (control, heartbeat). */
+  /** Writes (or batches) an already encoded envelope, e.g. one the hub forwards as received. */
+  sendBody(body: Uint8Array): void {
+    if (!this.#batching) return this.#write(encodeBodiesFrame([body], this.outgoing));
+    if (this.#pendingBytes + body.length + 5 > MAX_BATCH_BYTES) this.flush();
+    if (this.#pending.length === 0) afterThisTurn(this.flush);
+    this.#pending.push(body);
+    this.#pendingBytes += body.length + 5;
+  }
+
+  /** Writes the pending batch now. */
+  readonly flush = (): void => {
+    const pending = this.#pending;
+    if (pending.length === 0) return;
+    this.#pending = [];
+    this.#pendingBytes = 0;
+    if (this.isOpen) this.#write(encodeBodiesFrame(pending, this.outgoing));
+  };
+
+  /** Encodes and sends a transport-level envelope (control, heartbeat) if the socket is open. */
   writeControl(message: Message): void {
-    if (this.isOpen) this.writeFrame(this.encode(message.envelope));
+    if (this.isOpen) this.sendEnvelope(message.envelope);
   }
 
-  /** Decodes one incoming frame (throws a TransportError for bad input). */
-  decode(bytes: Uint8Array): Envelope {
+  /** The envelope bodies of one incoming frame (throws a TransportError for bad input). */
+  bodies(bytes: Uint8Array): Uint8Array[] {
     this.#stats.bytesReceived += bytes.length;
     this.lastSeenMs = Date.now();
-    return decodeFrame(bytes, this.incoming);
+    return frameBodies(bytes, this.incoming);
+  }
+
+  /** Decodes one envelope body (throws SerializationError). */
+  decodeBody(body: Uint8Array): Envelope {
+    return decodeEnvelope(body);
   }
 
   /**
@@ -84,7 +133,7 @@ export class Link {
     return true;
   }
 
-  /** Sends Goodbye (when open) and closes the socket with `code`. */
+  /** Writes what is pending and a Goodbye (when open), then closes the socket with `code`. */
   close(code: number, reason: string, goodbyeCode = ""): void {
     if (this.isOpen) {
       try {
@@ -92,9 +141,16 @@ export class Link {
       } catch {
         // the socket is going away anyway
       }
+      this.flush();
     }
     if (this.socket.readyState === ReadyState.OPEN || this.socket.readyState === ReadyState.CONNECTING) {
       this.socket.close(code, closeReason(reason));
     }
+  }
+
+  #write(frame: Uint8Array): void {
+    this.socket.send(frame);
+    this.#stats.bytesSent += frame.length;
+    this.#lastSentMs = Date.now();
   }
 }

@@ -67,6 +67,9 @@ function stripUndefined<T extends object>(value: T): Partial<T> {
 /** The capability both sides announce to allow compressed frames. */
 export const COMPRESSION_CAPABILITY = "compression";
 
+/** The capability both sides announce to allow batch frames (several envelopes per message). */
+export const BATCH_CAPABILITY = "batch";
+
 /** HelloAck metadata key: the hub's maxMessageSize, so a client refuses what the hub would. */
 export const MAX_MESSAGE_SIZE_KEY = "max_message_size";
 

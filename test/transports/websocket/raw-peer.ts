@@ -1,6 +1,7 @@
 import { WebSocket } from "ws";
 import type { Envelope } from "../../../generated/swarm/transport/v1/envelope.js";
-import { decodeFrame, encodeFrame, Message } from "../../../src/index.js";
+import { decodeEnvelope, encodeFrame, Message } from "../../../src/index.js";
+import { frameBodies } from "../../../src/protocol/batch.js";
 
 const CODEC = { maxMessageSize: 10 << 20, enableCompression: false, compressionThreshold: 1024 };
 
@@ -9,6 +10,8 @@ export interface RawPeer {
   socket: WebSocket;
   /** Envelopes received so far. */
   received: Envelope[];
+  /** WebSocket messages received (a batch frame carries several envelopes). */
+  frames: number;
   /** Settles with the close code and reason. */
   closed: Promise<{ code: number; reason: string }>;
   sendEnvelope(message: Message): void;
@@ -20,8 +23,12 @@ export async function rawPeer(url: string, options: ConstructorParameters<typeof
   const socket = new WebSocket(url, options);
   const received: Envelope[] = [];
   const waiters: { match: (e: Envelope) => boolean; resolve: (e: Envelope) => void }[] = [];
+  let frames = 0;
   socket.on("message", (data: Buffer) => {
-    const envelope = decodeFrame(new Uint8Array(data), CODEC);
+    frames++;
+    for (const body of frameBodies(new Uint8Array(data), CODEC)) deliver(decodeEnvelope(body));
+  });
+  const deliver = (envelope: Envelope) => {
     received.push(envelope);
     for (const waiter of [...waiters]) {
       if (waiter.match(envelope)) {
@@ -29,7 +36,7 @@ export async function rawPeer(url: string, options: ConstructorParameters<typeof
         waiter.resolve(envelope);
       }
     }
-  });
+  };
   socket.on("error", () => undefined);
   const closed = new Promise<{ code: number; reason: string }>((resolve) => socket.on("close", (code, reason) => resolve({ code, reason: reason.toString() })));
   await new Promise<void>((resolve, reject) => {
@@ -39,6 +46,9 @@ export async function rawPeer(url: string, options: ConstructorParameters<typeof
   return {
     socket,
     received,
+    get frames() {
+      return frames;
+    },
     closed,
     sendEnvelope: (message) => socket.send(encodeFrame(message.envelope, CODEC)),
     next: (match = () => true) =>
