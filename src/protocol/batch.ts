@@ -1,4 +1,4 @@
-import { BinaryReader } from "@bufbuild/protobuf/wire";
+import { BinaryReader, BinaryWriter } from "@bufbuild/protobuf/wire";
 import { Envelope } from "../../generated/swarm/transport/v1/envelope.js";
 import { TransportError } from "../transport/errors.js";
 import { FrameFlags, type FrameCodecOptions } from "./codec.js";
@@ -17,12 +17,20 @@ import { FrameFlags, type FrameCodecOptions } from "./codec.js";
  * capability send them; `decodeFrame` rejects them, `frameBodies` reads both kinds.
  */
 
+// One writer reused for every encode: a fresh BinaryWriter grows its buffer from 128 bytes by
+// doubling, which made a 4 KiB envelope cost 3x more to encode. Encoding is synchronous, so
+// sharing it is safe; after a failed encode (state unknown) or a large one it is replaced.
+let writer = new BinaryWriter();
+const KEEP_WRITER_BYTES = 1 << 20;
+
 /** Encodes an envelope without a flags byte (a record body). Throws MessageTooLarge / SerializationError. */
 export function encodeEnvelopeBody(envelope: Envelope, maxMessageSize: number): Uint8Array {
   let body: Uint8Array;
   try {
-    body = Envelope.encode(envelope).finish();
+    body = Envelope.encode(envelope, writer).finish();
+    if (body.length > KEEP_WRITER_BYTES) writer = new BinaryWriter();
   } catch (error) {
+    writer = new BinaryWriter();
     throw new TransportError("SerializationError", `cannot encode envelope: ${error instanceof Error ? error.message : String(error)}`, {}, { cause: error });
   }
   if (body.length > maxMessageSize) throw TransportError.tooLarge(body.length, maxMessageSize);

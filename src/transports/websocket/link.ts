@@ -1,6 +1,6 @@
 import type { Envelope } from "../../../generated/swarm/transport/v1/envelope.js";
 import { encodeBodiesFrame, encodeEnvelopeBody, frameBodies } from "../../protocol/batch.js";
-import { decodeEnvelope, encodeFrame, type FrameCodecOptions } from "../../protocol/codec.js";
+import { decodeEnvelope, type FrameCodecOptions } from "../../protocol/codec.js";
 import type { Compression } from "../../protocol/compression.js";
 import { Message } from "../../protocol/message.js";
 import type { StatsRecorder } from "../../transport/stats.js";
@@ -82,8 +82,7 @@ export class Link {
 
   /** Encodes and writes (or batches) an envelope. Throws MessageTooLarge / SerializationError, sending nothing. */
   sendEnvelope(envelope: Envelope): void {
-    if (this.#batching) this.sendBody(encodeEnvelopeBody(envelope, this.outgoing.maxMessageSize));
-    else this.#write(encodeFrame(envelope, this.outgoing));
+    this.sendBody(encodeEnvelopeBody(envelope, this.outgoing.maxMessageSize));
   }
 
   /** Writes (or batches) an already encoded envelope, e.g. one the hub forwards as received. */
