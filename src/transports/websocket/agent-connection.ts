@@ -31,6 +31,8 @@ export class AgentConnection {
   state: "hello" | "authenticating" | "open" | "closed" = "hello";
   agentId = "";
   metadata: Record<string, string> = {};
+  /** A link to another hub (Hello metadata role=hub) rather than an agent. */
+  isHub = false;
   /** The agent's receive window (Hello metadata), 0 if unmetered. */
   window = 0;
   messagesIn = 0;
@@ -42,6 +44,7 @@ export class AgentConnection {
   closeReason: string | undefined;
 
   constructor(socket: WebSocket, link: Link, remoteAddress: string) {
+    socket.on("error", () => undefined); // ws emits "error" before "close"; the hub counts it there
     this.socket = socket;
     this.link = link;
     this.remoteAddress = remoteAddress;

@@ -1,7 +1,7 @@
 import { createServer as createHttpServer, type IncomingMessage, type Server } from "node:http";
 import { createServer as createHttpsServer } from "node:https";
 import type { AddressInfo } from "node:net";
-import { WebSocketServer, type WebSocket } from "ws";
+import { WebSocket, WebSocketServer } from "ws";
 import type { Envelope } from "../../../generated/swarm/transport/v1/envelope.js";
 import { Message } from "../../protocol/message.js";
 import { resolveConfig, type TransportConfig } from "../../transport/config.js";
@@ -12,10 +12,12 @@ import { AgentConnection, type AgentInfo } from "./agent-connection.js";
 import { closeAndWait, type WebSocketConfig } from "./client.js";
 import { EndpointCore } from "./endpoint.js";
 import { acceptHello, helloAck, localCapabilities } from "./handshake.js";
+import { HubRouter } from "./hub-router.js";
 import { HubCounters, type HubStats } from "./hub-stats.js";
 import { Link } from "./link.js";
-import { BATCH_CAPABILITY, COMPRESSION_CAPABILITY, MAX_MESSAGE_SIZE_KEY, RECEIVE_WINDOW_KEY, resolveTuning, type WebSocketTuning } from "./options.js";
-import { CloseCode } from "./socket.js";
+import { dial } from "./dial.js";
+import { BATCH_CAPABILITY, COMPRESSION_CAPABILITY, HUB_ROLE, MAX_MESSAGE_SIZE_KEY, RECEIVE_WINDOW_KEY, resolveTuning, ROLE_KEY, type WebSocketTuning } from "./options.js";
+import { CloseCode, type WebSocketLike } from "./socket.js";
 
 /** What an authentication hook sees: the agent's Hello, before it is registered or routed to. */
 export interface HubAuthRequest {
@@ -56,7 +58,8 @@ export class WebSocketHub implements Transport {
   readonly #options: WebSocketHubOptions;
   readonly #core: EndpointCore;
   readonly #counters = new HubCounters();
-  readonly #agents = new Map<string, AgentConnection>();
+  readonly #router: HubRouter;
+  readonly #agents: Map<string, AgentConnection>;
   readonly #connections = new Set<AgentConnection>();
   readonly #server: Server;
   readonly #wss: WebSocketServer;
@@ -70,6 +73,13 @@ export class WebSocketHub implements Transport {
     this.config = resolveConfig(pickConfig(config));
     this.tuning = resolveTuning(config, this.config.queueCapacity);
     this.#core = new EndpointCore(this.config, `WebSocket hub "${this.localAddress}"`);
+    this.#router = new HubRouter({
+      localAddress: this.localAddress,
+      core: this.#core,
+      counters: this.#counters,
+      checkConsumer: (target) => this.#checkConsumer(target),
+    });
+    this.#agents = this.#router.agents;
     this.#server = options.tls !== undefined ? createHttpsServer({ cert: options.tls.cert, key: options.tls.key }) : createHttpServer();
     this.#wss = new WebSocketServer({ server: this.#server, maxPayload: this.config.maxMessageSize + 1, perMessageDeflate: false });
     this.#wss.on("connection", (socket, request) => this.#accept(socket, request));
@@ -119,6 +129,54 @@ export class WebSocketHub implements Transport {
     return [...this.#agents.keys()];
   }
 
+  /** Ids of agents on linked hubs that this hub can route to. */
+  remoteAgents(): string[] {
+    return [...this.#router.remote.keys()];
+  }
+
+  /** Ids of the hubs linked to this one (either side may have opened the link). */
+  linkedHubs(): string[] {
+    return [...this.#router.hubs.keys()];
+  }
+
+  /**
+   * Links this hub to another hub at `url`: each routes to the other's agents (hop by hop,
+   * decrementing ttl) and they share broadcasts. Links must form a tree. A dropped link is not
+   * re-opened: call `link` again.
+   */
+  async link(url: string, options: { token?: string; tls?: { ca?: string | Buffer; rejectUnauthorized?: boolean } } = {}): Promise<void> {
+    const metadata: Record<string, string> = { [ROLE_KEY]: HUB_ROLE };
+    if (options.token !== undefined) metadata["authorization"] = `Bearer ${options.token}`;
+    const maxPayload = this.config.maxMessageSize + 1;
+    const { link, negotiated, handoff } = await dial({
+      url,
+      agentId: this.localAddress,
+      createSocket: (target) => new WebSocket(target, { maxPayload, perMessageDeflate: false, ...options.tls }) as unknown as WebSocketLike,
+      capabilities: localCapabilities(this.config.enableCompression && this.tuning.compression !== undefined),
+      metadata,
+      maxMessageSize: this.config.maxMessageSize,
+      compressionThreshold: this.config.compressionThreshold,
+      timeoutMs: this.config.connectionTimeoutMs,
+      stats: this.#core.stats,
+    });
+    const socket = link.socket as unknown as WebSocket;
+    const connection = new AgentConnection(socket, link, url);
+    if (this.#state !== "open" || this.#router.isTaken(negotiated.hubId)) {
+      await closeAndWait(link, `hub id "${negotiated.hubId}" is already linked or taken`);
+      throw new TransportError("AddressInUse", `hub "${negotiated.hubId}" at ${url} is already linked, or its id is taken here`, { address: negotiated.hubId });
+    }
+    const agreed = negotiated.capabilities;
+    link.negotiated(this.tuning.compression, agreed.includes(COMPRESSION_CAPABILITY), agreed.includes(BATCH_CAPABILITY));
+    connection.agentId = negotiated.hubId;
+    connection.metadata = negotiated.metadata;
+    connection.isHub = true;
+    connection.state = "open";
+    this.#connections.add(connection);
+    socket.on("close", () => this.#onClosed(connection, "closed"));
+    handoff((event: { data: unknown }) => this.#onFrame(connection, event.data as Buffer, true, undefined));
+    this.#router.add(connection);
+  }
+
   /** Per-agent statistics. */
   agentInfo(agentId: string): AgentInfo | undefined {
     return this.#agents.get(agentId)?.info();
@@ -136,7 +194,7 @@ export class WebSocketHub implements Transport {
       this.#sent();
       return RESOLVED;
     }
-    const target = this.#agents.get(to);
+    const target = this.#agents.get(to) ?? this.#router.remote.get(to)?.via;
     if (target === undefined) return this.#core.fail(new TransportError("InvalidAddress", `no agent "${to}" on hub "${this.localAddress}"`, { address: to }));
     try {
       this.#writeMessage(target, to, message);
@@ -150,7 +208,7 @@ export class WebSocketHub implements Transport {
   broadcast(message: Message, _options?: SendOptions): Promise<void> {
     if (this.#state !== "open") return this.#core.fail(TransportError.closed(this.#core.what));
     try {
-      for (const target of [...this.#agents.values()]) this.#writeMessage(target, undefined, message);
+      for (const target of [...this.#agents.values(), ...this.#router.hubs.values()]) this.#writeMessage(target, undefined, message);
     } catch (error) {
       return this.#core.fail(error as TransportError);
     }
@@ -214,7 +272,7 @@ export class WebSocketHub implements Transport {
     });
   }
 
-  #onFrame(connection: AgentConnection, data: Buffer, isBinary: boolean, request: IncomingMessage): void {
+  #onFrame(connection: AgentConnection, data: Buffer, isBinary: boolean, request: IncomingMessage | undefined): void {
     if (connection.state === "closed") return;
     try {
       if (!isBinary) throw new TransportError("SerializationError", "text message: frames are binary messages");
@@ -224,7 +282,7 @@ export class WebSocketHub implements Transport {
         connection.messagesIn++;
         if (connection.state === "open") {
           this.#route(connection, envelope, body);
-        } else if (connection.state === "hello") {
+        } else if (connection.state === "hello" && request !== undefined) {
           void this.#onHello(connection, envelope, request);
         } else {
           this.#counters.protocolErrors++;
@@ -268,70 +326,42 @@ export class WebSocketHub implements Transport {
       }
     }
     if (this.#state !== "open") return;
-    if (agentId === this.localAddress || this.#agents.has(agentId)) {
+    if (this.#router.isTaken(agentId)) {
       return this.#drop(connection, CloseCode.ADDRESS_IN_USE, `agent id "${agentId}" is already connected to this hub`, "AddressInUse");
     }
+    connection.isHub = negotiated.metadata[ROLE_KEY] === HUB_ROLE;
     connection.agentId = agentId;
     connection.metadata = negotiated.metadata;
     const window = Number(negotiated.metadata[RECEIVE_WINDOW_KEY]);
     connection.window = Number.isSafeInteger(window) && window > 0 ? window : 0;
     connection.state = "open";
-    this.#agents.set(agentId, connection);
     const metadata = { ...this.#options.metadata, [MAX_MESSAGE_SIZE_KEY]: String(this.config.maxMessageSize) };
     // HelloAck goes out alone and plain; what was negotiated applies from the next frame on
     connection.link.writeControl(helloAck(this.localAddress, negotiated, metadata));
     const { capabilities: agreed } = negotiated;
     connection.link.negotiated(this.tuning.compression, agreed.includes(COMPRESSION_CAPABILITY), agreed.includes(BATCH_CAPABILITY));
+    this.#router.add(connection);
   }
 
-  /** An open agent's frame: control for the hub, or a message to route as received. */
+  /** An open connection's envelope: control for the hub, or a message to route as received. */
   #route(from: AgentConnection, envelope: Envelope, body: Uint8Array): void {
     const payload = envelope.payload;
     if (payload === undefined || payload.$case === "heartbeat") return;
     if (payload.$case === "control") return this.#onControl(from, envelope);
-    if (envelope.source !== from.agentId) {
-      return this.#undeliverable(from, envelope, "InvalidAddress", `source "${envelope.source}" is not the sending agent "${from.agentId}"`);
+    if (!from.isHub && envelope.source !== from.agentId) {
+      return this.#router.undeliverable(from, envelope, "InvalidAddress", `source "${envelope.source}" is not the sending agent "${from.agentId}"`);
     }
-    const destination = envelope.destination;
-    if (destination === undefined) {
-      for (const target of this.#agents.values()) if (target !== from) this.#forward(target, body);
-      if (!this.#core.offer(from.agentId, new Message(envelope))) this.#core.stats.messagesDropped++;
-      return;
-    }
-    if (destination === this.localAddress) return this.#core.deliver(from.agentId, new Message(envelope), from.pause, from.resume);
-    const target = this.#agents.get(destination);
-    if (target === undefined) return this.#undeliverable(from, envelope, "InvalidAddress", `no agent "${destination}"`);
-    this.#forward(target, body);
-  }
-
-  /** Forwards an envelope as received (no re-encoding); the target's link frames, batches and compresses it. */
-  #forward(target: AgentConnection, body: Uint8Array): void {
-    try {
-      target.sendBody(body);
-    } catch {
-      this.#counters.undeliverable++;
-      return;
-    }
-    this.#counters.messagesRouted++;
-    this.#checkConsumer(target);
+    this.#router.route(from, envelope, body);
   }
 
   #onControl(from: AgentConnection, envelope: Envelope): void {
+    if (this.#router.onControl(from, envelope)) return;
     const operation = envelope.payload?.$case === "control" ? envelope.payload.value.operation : undefined;
     switch (operation?.$case) {
       case "lookup": {
         const address = operation.value.address;
-        const target = this.#agents.get(address);
-        const found = address === this.localAddress || target !== undefined;
-        const window = target?.window ?? 0;
-        from.link.writeControl(Message.control(this.localAddress, { operation: { $case: "lookupResult", value: { address, found, window } } }));
-        return;
-      }
-      case "credit": {
-        // relay: the receiver (from) grants the sender (address) more credit
-        const sender = this.#agents.get(operation.value.address);
-        const relayed = { address: from.agentId, count: operation.value.count };
-        sender?.link.writeControl(Message.control(this.localAddress, { operation: { $case: "credit", value: relayed } }));
+        const value = { address, ...this.#router.lookup(address) };
+        from.link.writeControl(Message.control(this.localAddress, { operation: { $case: "lookupResult", value } }));
         return;
       }
       case "setCompression":
@@ -344,15 +374,6 @@ export class WebSocketHub implements Transport {
         return this.#drop(from, CloseCode.HANDSHAKE, "second Hello on an open connection", "SerializationError");
       default:
     }
-  }
-
-  #undeliverable(from: AgentConnection, envelope: Envelope, code: string, reason: string): void {
-    this.#counters.undeliverable++;
-    this.#core.stats.messagesDropped++;
-    const destination = envelope.destination ?? "";
-    from.link.writeControl(
-      Message.control(this.localAddress, { operation: { $case: "undeliverable", value: { messageId: envelope.id, destination, code, reason } } }),
-    );
   }
 
   /** A consumer whose socket buffers past the bound is disconnected instead of growing the hub's memory. */
@@ -380,7 +401,7 @@ export class WebSocketHub implements Transport {
 
   #sweep(): void {
     const now = Date.now();
-    for (const connection of [...this.#agents.values()]) {
+    for (const connection of [...this.#agents.values(), ...this.#router.hubs.values()]) {
       if (!connection.link.tick(now, this.tuning.heartbeatIntervalMs, this.tuning.heartbeatTimeoutMs)) {
         this.#counters.heartbeatTimeouts++;
         connection.closeReason = "heartbeat timeout";
@@ -399,26 +420,11 @@ export class WebSocketHub implements Transport {
 
   #onClosed(connection: AgentConnection, reason: string): void {
     clearTimeout(connection.helloTimer);
-    if (connection.state === "closed") {
-      if (connection.socket.readyState === 3) this.#connections.delete(connection);
-      return;
-    }
+    if (connection.socket.readyState === 3) this.#connections.delete(connection);
+    if (connection.state === "closed") return;
     const wasOpen = connection.state === "open";
     connection.state = "closed";
-    if (connection.socket.readyState === 3) this.#connections.delete(connection);
-    if (!wasOpen || this.#agents.get(connection.agentId) !== connection) return;
-    this.#agents.delete(connection.agentId);
-    const why = connection.closeReason ?? reason;
-    if (this.#state !== "open") return;
-    const notice = Message.control(this.localAddress, { operation: { $case: "peerGone", value: { address: connection.agentId, reason: why } } });
-    for (const other of this.#agents.values()) {
-      try {
-        other.link.writeControl(notice);
-      } catch {
-        this.#core.stats.errors++;
-      }
-    }
-    this.#core.peerGone(connection.agentId, why);
+    if (wasOpen && this.#state === "open") this.#router.remove(connection, connection.closeReason ?? reason);
   }
 
   #sent(): void {

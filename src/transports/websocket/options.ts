@@ -75,3 +75,7 @@ export const MAX_MESSAGE_SIZE_KEY = "max_message_size";
 
 /** Hello metadata key: the agent's receive window (its queueCapacity), for end-to-end credit. */
 export const RECEIVE_WINDOW_KEY = "receive_window";
+
+/** Hello metadata key/value a hub sends when it links to another hub. */
+export const ROLE_KEY = "role";
+export const HUB_ROLE = "hub";

@@ -29,6 +29,7 @@ export interface Control {
     | { $case: "lookupResult"; value: LookupResult }
     | { $case: "undeliverable"; value: Undeliverable }
     | { $case: "credit"; value: Credit }
+    | { $case: "peerJoined"; value: PeerJoined }
     | undefined;
 }
 
@@ -138,6 +139,17 @@ export interface Credit {
   count: number;
 }
 
+/**
+ * PeerJoined is how linked hubs share their directories: "`address` is reachable through me".
+ * A hub sends it for each of its agents (and those it learned of) when a link to another hub
+ * opens, and for each agent that registers later; PeerGone withdraws it.
+ */
+export interface PeerJoined {
+  address: string;
+  /** The agent's receive window (see LookupResult), 0 if unmetered. */
+  window: number;
+}
+
 function createBaseControl(): Control {
   return { operation: undefined };
 }
@@ -174,6 +186,9 @@ export const Control: MessageFns<Control> = {
         break;
       case "credit":
         Credit.encode(message.operation.value, writer.uint32(114).fork()).join();
+        break;
+      case "peerJoined":
+        PeerJoined.encode(message.operation.value, writer.uint32(122).fork()).join();
         break;
     }
     return writer;
@@ -272,6 +287,14 @@ export const Control: MessageFns<Control> = {
             message.operation = { $case: "credit", value: Credit.decode(reader, reader.uint32()) };
             continue;
           }
+          case 15: {
+            if (tag !== 122) {
+              break;
+            }
+
+            message.operation = { $case: "peerJoined", value: PeerJoined.decode(reader, reader.uint32()) };
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -316,6 +339,10 @@ export const Control: MessageFns<Control> = {
         ? { $case: "undeliverable", value: Undeliverable.fromJSON(object.undeliverable) }
         : isSet(object.credit)
         ? { $case: "credit", value: Credit.fromJSON(object.credit) }
+        : isSet(object.peerJoined)
+        ? { $case: "peerJoined", value: PeerJoined.fromJSON(object.peerJoined) }
+        : isSet(object.peer_joined)
+        ? { $case: "peerJoined", value: PeerJoined.fromJSON(object.peer_joined) }
         : undefined,
     };
   },
@@ -342,6 +369,8 @@ export const Control: MessageFns<Control> = {
       obj.undeliverable = Undeliverable.toJSON(message.operation.value);
     } else if (message.operation?.$case === "credit") {
       obj.credit = Credit.toJSON(message.operation.value);
+    } else if (message.operation?.$case === "peerJoined") {
+      obj.peerJoined = PeerJoined.toJSON(message.operation.value);
     }
     return obj;
   },
@@ -409,6 +438,12 @@ export const Control: MessageFns<Control> = {
       case "credit": {
         if (object.operation?.value !== undefined && object.operation?.value !== null) {
           message.operation = { $case: "credit", value: Credit.fromPartial(object.operation.value) };
+        }
+        break;
+      }
+      case "peerJoined": {
+        if (object.operation?.value !== undefined && object.operation?.value !== null) {
+          message.operation = { $case: "peerJoined", value: PeerJoined.fromPartial(object.operation.value) };
         }
         break;
       }
@@ -1574,6 +1609,91 @@ export const Credit: MessageFns<Credit> = {
     const message = createBaseCredit();
     message.address = object.address ?? "";
     message.count = object.count ?? 0;
+    return message;
+  },
+};
+
+function createBasePeerJoined(): PeerJoined {
+  return { address: "", window: 0 };
+}
+
+export const PeerJoined: MessageFns<PeerJoined> = {
+  encode(message: PeerJoined, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.address !== "") {
+      writer.uint32(10).string(message.address);
+    }
+    if (message.window !== 0) {
+      writer.uint32(16).uint32(message.window);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): PeerJoined {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePeerJoined();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.address = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.window = reader.uint32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): PeerJoined {
+    return {
+      address: isSet(object.address) ? globalThis.String(object.address) : "",
+      window: isSet(object.window) ? globalThis.Number(object.window) : 0,
+    };
+  },
+
+  toJSON(message: PeerJoined): unknown {
+    const obj: any = {};
+    if (message.address !== "") {
+      obj.address = message.address;
+    }
+    if (message.window !== 0) {
+      obj.window = Math.round(message.window);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<PeerJoined>): PeerJoined {
+    return PeerJoined.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<PeerJoined>): PeerJoined {
+    const message = createBasePeerJoined();
+    message.address = object.address ?? "";
+    message.window = object.window ?? 0;
     return message;
   },
 };
