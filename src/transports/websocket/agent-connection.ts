@@ -1,5 +1,6 @@
 import type { WebSocket } from "ws";
 import type { Link } from "./link.js";
+import type { Session } from "./session.js";
 
 /** Per-agent facts a hub reports. */
 export interface AgentInfo {
@@ -20,7 +21,9 @@ export interface AgentInfo {
  * One accepted socket on a hub, through its lifecycle:
  *
  *   hello ──Hello ok──▶ authenticating ──hook ok──▶ open ──close/timeout/error──▶ closed
- *     │                      │
+ *     │                      │                     │  ▲
+ *     │                      │   link lost (session) ▼  │ new link's Hello names the session
+ *     │                      │                    parked ──grace over / buffer full──▶ closed
  *     └── anything else ─────┴── hook refuses / bad frame ──▶ closed (Goodbye + close code)
  * @internal
  */
@@ -28,7 +31,7 @@ export class AgentConnection {
   readonly socket: WebSocket;
   readonly link: Link;
   readonly remoteAddress: string;
-  state: "hello" | "authenticating" | "open" | "closed" = "hello";
+  state: "hello" | "authenticating" | "open" | "parked" | "closed" = "hello";
   agentId = "";
   metadata: Record<string, string> = {};
   /** A link to another hub (Hello metadata role=hub) rather than an agent. */
@@ -40,6 +43,10 @@ export class AgentConnection {
   /** Pauses of this socket by the hub's full receive queue. */
   paused = false;
   helloTimer: ReturnType<typeof setTimeout> | undefined;
+  /** While parked (link dropped, session kept): when the session expires. */
+  graceTimer: ReturnType<typeof setTimeout> | undefined;
+  /** The session ends with this link (the agent said Goodbye, or the hub closed it on purpose). */
+  endsSession = false;
   /** Why the connection is closing, once known (told to the other agents in PeerGone). */
   closeReason: string | undefined;
 
@@ -59,6 +66,11 @@ export class AgentConnection {
   /** Bytes on their way to the agent: in the socket, and in a batch not yet written. */
   get bufferedBytes(): number {
     return this.socket.bufferedAmount + this.link.pendingBytes;
+  }
+
+  /** The resumable session, if the agent announced "resume". */
+  get session(): Session | undefined {
+    return this.link.session;
   }
 
   readonly pause = (): void => {

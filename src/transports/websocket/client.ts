@@ -10,6 +10,7 @@ import { EndpointCore } from "./endpoint.js";
 import { localCapabilities } from "./handshake.js";
 import type { Link } from "./link.js";
 import { BATCH_CAPABILITY, RECEIVE_WINDOW_KEY, resolveTuning, type WebSocketTuning } from "./options.js";
+import { RESUME_CAPABILITY, RESUME_RECEIVED_KEY, RESUMED_KEY, Session, SESSION_KEY } from "./session.js";
 import { CloseCode, eventBytes, ReadyState, type SocketFactory } from "./socket.js";
 import { ReceiveCredits, SendWindows } from "./credits.js";
 import { Outbox, type PendingSend } from "./outbox.js";
@@ -54,6 +55,7 @@ export class WebSocketClientTransport implements Transport {
   readonly #windows = new SendWindows();
   readonly #credits: ReceiveCredits;
   readonly #stop = new AbortController();
+  #session: Session | undefined;
   #link: Link | undefined;
   #state: TransportState = "open";
   #peerPaused = false;
@@ -151,9 +153,17 @@ export class WebSocketClientTransport implements Transport {
 
   #dial(): Promise<Dialled> {
     const compression = this.config.enableCompression && this.tuning.compression !== undefined;
+    const capabilities = localCapabilities(compression);
+    if (this.tuning.resumeSessions) capabilities.push(RESUME_CAPABILITY);
+    const metadata = { ...this.#options.metadata };
+    if (this.#session !== undefined) {
+      metadata[SESSION_KEY] = this.#session.id;
+      metadata[RESUME_RECEIVED_KEY] = String(this.#session.received);
+    }
     return dial({
       ...this.#options,
-      capabilities: localCapabilities(compression),
+      metadata,
+      capabilities,
       maxMessageSize: this.config.maxMessageSize,
       compressionThreshold: this.config.compressionThreshold,
       timeoutMs: this.config.connectionTimeoutMs,
@@ -161,13 +171,43 @@ export class WebSocketClientTransport implements Transport {
     });
   }
 
+  /**
+   * A new link's session: the old one resumed (resend what the hub has not seen), or a new one
+   * (and if there was an old one, say it is lost: what it had not seen acknowledged may be gone).
+   */
+  #startSession(link: Link, metadata: Record<string, string>): boolean {
+    const old = this.#session;
+    if (old !== undefined && metadata[RESUMED_KEY] === "true" && metadata[SESSION_KEY] === old.id) {
+      try {
+        const resend = old.resendAfter(Number(metadata[RESUME_RECEIVED_KEY]));
+        link.session = old;
+        old.resetAckState();
+        for (const body of resend) link.resend(body);
+        return true;
+      } catch {
+        // the counts do not line up: treat the session as lost
+      }
+    }
+    if (old !== undefined) {
+      this.#core.stats.messagesDropped += old.unacked;
+      this.#core.stats.errors++;
+      this.#core.peerGone(undefined, `session ${old.id} lost: the hub no longer has it; ${old.unacked} unacknowledged message(s) may not have arrived`);
+    }
+    const id = metadata[SESSION_KEY];
+    this.#session = id !== undefined ? new Session(id, this.tuning.sessionBufferBytes) : undefined;
+    link.session = this.#session;
+    return false;
+  }
+
   #attach({ link, negotiated, handoff }: Dialled): void {
     this.#link = link;
     this.hubId = negotiated.hubId;
     this.hubMetadata = negotiated.metadata;
-    this.#windows.reset(negotiated.hubId);
-    this.#credits.reset();
     link.negotiated(this.tuning.compression, this.config.enableCompression && negotiatedCompression(negotiated), negotiated.capabilities.includes(BATCH_CAPABILITY));
+    if (!this.#startSession(link, negotiated.metadata)) {
+      this.#windows.reset(negotiated.hubId);
+      this.#credits.reset();
+    }
     const socket = link.socket;
     const onMessage = (event: { data: unknown }) => this.#onFrame(link, event);
     const onClose = (event: { code: number; reason: string }) => {
@@ -228,6 +268,9 @@ export class WebSocketClientTransport implements Transport {
       case "credit":
         this.#windows.grant(operation.value.address, operation.value.count);
         return this.#flush();
+      case "ack":
+        if (this.#outbox.size > 0) this.#flush(); // the session buffer may have room again
+        return;
       case "undeliverable":
         this.#core.stats.messagesDropped++;
         this.#core.stats.errors++;
@@ -307,6 +350,7 @@ export class WebSocketClientTransport implements Transport {
   #canWrite(to: string | undefined): boolean {
     const link = this.#link;
     if (link === undefined || !link.isOpen || this.#peerPaused || link.socket.bufferedAmount + link.pendingBytes >= this.tuning.highWaterMarkBytes) return false;
+    if (link.session?.isFull) return false; // the hub is not acknowledging: wait (Acks trigger a flush)
     if (to === undefined) return true;
     const credit = this.#windows.credit(to);
     if (credit !== undefined) return credit > 0;

@@ -16,6 +16,10 @@ export interface HubStats {
   slowConsumersDropped: number;
   /** Agents dropped for silence past `heartbeatTimeoutMs`. */
   heartbeatTimeouts: number;
+  /** Sessions resumed by a reconnecting agent within the grace period. */
+  sessionsResumed: number;
+  /** Sessions given up: grace period over, or their buffer full while parked. */
+  sessionsExpired: number;
 }
 
 /** @internal */
@@ -27,6 +31,8 @@ export class HubCounters {
   authRejections = 0;
   slowConsumersDropped = 0;
   heartbeatTimeouts = 0;
+  sessionsResumed = 0;
+  sessionsExpired = 0;
 
   snapshot(connectedAgents: number): HubStats {
     return {
@@ -38,6 +44,8 @@ export class HubCounters {
       authRejections: this.authRejections,
       slowConsumersDropped: this.slowConsumersDropped,
       heartbeatTimeouts: this.heartbeatTimeouts,
+      sessionsResumed: this.sessionsResumed,
+      sessionsExpired: this.sessionsExpired,
     };
   }
 }

@@ -17,6 +17,7 @@ import { HubCounters, type HubStats } from "./hub-stats.js";
 import { Link } from "./link.js";
 import { dial } from "./dial.js";
 import { BATCH_CAPABILITY, COMPRESSION_CAPABILITY, HUB_ROLE, MAX_MESSAGE_SIZE_KEY, RECEIVE_WINDOW_KEY, resolveTuning, ROLE_KEY, type WebSocketTuning } from "./options.js";
+import { newSessionId, RESUME_CAPABILITY, RESUME_RECEIVED_KEY, RESUMED_KEY, Session, SESSION_KEY } from "./session.js";
 import { CloseCode, type WebSocketLike } from "./socket.js";
 
 /** What an authentication hook sees: the agent's Hello, before it is registered or routed to. */
@@ -177,6 +178,15 @@ export class WebSocketHub implements Transport {
     this.#router.add(connection);
   }
 
+  /**
+   * Cuts an agent's connection abruptly (no Goodbye), as a network failure would. An agent with
+   * a session stays routable for `sessionGraceMs` and resumes it when it reconnects.
+   */
+  dropConnection(agentId: string): void {
+    const connection = this.#agents.get(agentId);
+    if (connection?.state === "open") connection.socket.terminate();
+  }
+
   /** Per-agent statistics. */
   agentInfo(agentId: string): AgentInfo | undefined {
     return this.#agents.get(agentId)?.info();
@@ -237,6 +247,7 @@ export class WebSocketHub implements Transport {
     if (this.#state !== "open") return;
     this.#state = "closing";
     clearInterval(this.#heartbeatTimer);
+    for (const connection of this.#agents.values()) clearTimeout(connection.graceTimer);
     const closing = [...this.#connections].map((connection) => {
       clearTimeout(connection.helloTimer);
       return closeAndWait(connection.link, "hub closing");
@@ -301,6 +312,7 @@ export class WebSocketHub implements Transport {
     connection.state = "authenticating";
     let accepted: ReturnType<typeof acceptHello>;
     const capabilities = localCapabilities(this.config.enableCompression && this.tuning.compression !== undefined);
+    if (this.tuning.resumeSessions) capabilities.push(RESUME_CAPABILITY);
     try {
       accepted = acceptHello(envelope, capabilities);
     } catch (error) {
@@ -326,6 +338,18 @@ export class WebSocketHub implements Transport {
       }
     }
     if (this.#state !== "open") return;
+    const agreed = negotiated.capabilities;
+    const resumable = this.tuning.resumeSessions && agreed.includes(RESUME_CAPABILITY);
+    const parked = this.#agents.get(agentId);
+    let resumed: Session | undefined;
+    if (parked?.state === "parked") {
+      // the agent is back: it resumes its session if it names it; otherwise that session is gone
+      clearTimeout(parked.graceTimer);
+      parked.state = "closed";
+      this.#agents.delete(agentId);
+      if (resumable && parked.session?.id === negotiated.metadata[SESSION_KEY]) resumed = parked.session;
+      else this.#core.stats.messagesDropped += parked.session?.unacked ?? 0;
+    }
     if (this.#router.isTaken(agentId)) {
       return this.#drop(connection, CloseCode.ADDRESS_IN_USE, `agent id "${agentId}" is already connected to this hub`, "AddressInUse");
     }
@@ -335,11 +359,27 @@ export class WebSocketHub implements Transport {
     const window = Number(negotiated.metadata[RECEIVE_WINDOW_KEY]);
     connection.window = Number.isSafeInteger(window) && window > 0 ? window : 0;
     connection.state = "open";
-    const metadata = { ...this.#options.metadata, [MAX_MESSAGE_SIZE_KEY]: String(this.config.maxMessageSize) };
+    const metadata: Record<string, string> = { ...this.#options.metadata, [MAX_MESSAGE_SIZE_KEY]: String(this.config.maxMessageSize) };
+    const session = resumed ?? (resumable ? new Session(newSessionId(), this.tuning.sessionBufferBytes) : undefined);
+    if (session !== undefined) {
+      metadata[SESSION_KEY] = session.id;
+      metadata[RESUMED_KEY] = String(resumed !== undefined);
+      metadata[RESUME_RECEIVED_KEY] = String(session.received);
+    }
     // HelloAck goes out alone and plain; what was negotiated applies from the next frame on
     connection.link.writeControl(helloAck(this.localAddress, negotiated, metadata));
-    const { capabilities: agreed } = negotiated;
     connection.link.negotiated(this.tuning.compression, agreed.includes(COMPRESSION_CAPABILITY), agreed.includes(BATCH_CAPABILITY));
+    connection.link.session = session;
+    if (resumed !== undefined) {
+      this.#counters.sessionsResumed++;
+      resumed.resetAckState();
+      try {
+        for (const body of resumed.resendAfter(Number(negotiated.metadata[RESUME_RECEIVED_KEY] ?? 0))) connection.link.resend(body);
+      } catch (error) {
+        this.#router.add(connection);
+        return this.#drop(connection, CloseCode.HANDSHAKE, (error as Error).message, "ConnectionError");
+      }
+    }
     this.#router.add(connection);
   }
 
@@ -368,6 +408,7 @@ export class WebSocketHub implements Transport {
         return from.link.setCompression(operation.value.enabled, operation.value.thresholdBytes);
       case "goodbye":
         from.closeReason = operation.value.reason || "goodbye";
+        from.endsSession = true;
         return;
       case "hello":
         this.#counters.protocolErrors++;
@@ -378,6 +419,14 @@ export class WebSocketHub implements Transport {
 
   /** A consumer whose socket buffers past the bound is disconnected instead of growing the hub's memory. */
   #checkConsumer(target: AgentConnection): void {
+    if (target.session?.isFull) {
+      if (target.state === "parked") return this.#expire(target, `session expired: more than ${this.tuning.sessionBufferBytes} bytes kept for it`);
+      this.#counters.slowConsumersDropped++;
+      this.#drop(target, CloseCode.POLICY, `slow consumer: more than ${this.tuning.sessionBufferBytes} bytes unacknowledged`, "QueueFull");
+      target.socket.terminate();
+      return;
+    }
+    if (target.state !== "open") return;
     const buffered = target.bufferedBytes;
     if (buffered > this.tuning.maxConsumerBufferBytes) {
       this.#counters.slowConsumersDropped++;
@@ -402,6 +451,7 @@ export class WebSocketHub implements Transport {
   #sweep(): void {
     const now = Date.now();
     for (const connection of [...this.#agents.values(), ...this.#router.hubs.values()]) {
+      if (connection.state !== "open") continue;
       if (!connection.link.tick(now, this.tuning.heartbeatIntervalMs, this.tuning.heartbeatTimeoutMs)) {
         this.#counters.heartbeatTimeouts++;
         connection.closeReason = "heartbeat timeout";
@@ -413,6 +463,7 @@ export class WebSocketHub implements Transport {
   /** Closes one connection with Goodbye{reason, code} and a close code; the others are untouched. */
   #drop(connection: AgentConnection, closeCode: number, reason: string, code: string): void {
     clearTimeout(connection.helloTimer);
+    connection.endsSession = true;
     connection.closeReason ??= reason;
     connection.link.close(closeCode, reason, code);
     this.#onClosed(connection, reason);
@@ -423,8 +474,25 @@ export class WebSocketHub implements Transport {
     if (connection.socket.readyState === 3) this.#connections.delete(connection);
     if (connection.state === "closed") return;
     const wasOpen = connection.state === "open";
+    if (wasOpen && this.#state === "open" && connection.session !== undefined && !connection.endsSession) return this.#park(connection);
     connection.state = "closed";
     if (wasOpen && this.#state === "open") this.#router.remove(connection, connection.closeReason ?? reason);
+  }
+
+  /** The agent's link dropped but it has a session: it stays routable, its messages kept, for the grace period. */
+  #park(connection: AgentConnection): void {
+    connection.state = "parked";
+    const grace = this.tuning.sessionGraceMs;
+    connection.graceTimer = setTimeout(() => this.#expire(connection, `session expired: no reconnect within ${grace} ms`), grace);
+  }
+
+  #expire(connection: AgentConnection, reason: string): void {
+    if (connection.state !== "parked") return;
+    clearTimeout(connection.graceTimer);
+    connection.state = "closed";
+    this.#counters.sessionsExpired++;
+    this.#core.stats.messagesDropped += connection.session?.unacked ?? 0;
+    this.#router.remove(connection, reason);
   }
 
   #sent(): void {

@@ -4,6 +4,7 @@ import { decodeEnvelope, type FrameCodecOptions } from "../../protocol/codec.js"
 import type { Compression } from "../../protocol/compression.js";
 import { Message } from "../../protocol/message.js";
 import type { StatsRecorder } from "../../transport/stats.js";
+import { isSequenced, type Session } from "./session.js";
 import { closeReason, ReadyState, type WebSocketLike } from "./socket.js";
 
 /** Largest batch, in bytes of envelope records, before it is written without waiting for the turn to end. */
@@ -41,6 +42,8 @@ export class Link {
   /** How this side decodes the peer's frames. */
   readonly incoming: FrameCodecOptions;
   lastSeenMs = Date.now();
+  /** The resumable session this link carries, when both sides announced "resume". */
+  session: Session | undefined;
   #batching = false;
   #pending: Uint8Array[] = [];
   #pendingBytes = 0;
@@ -82,11 +85,22 @@ export class Link {
 
   /** Encodes and writes (or batches) an envelope. Throws MessageTooLarge / SerializationError, sending nothing. */
   sendEnvelope(envelope: Envelope): void {
-    this.sendBody(encodeEnvelopeBody(envelope, this.outgoing.maxMessageSize));
+    this.sendBody(encodeEnvelopeBody(envelope, this.outgoing.maxMessageSize), isSequenced(envelope));
   }
 
-  /** Writes (or batches) an already encoded envelope, e.g. one the hub forwards as received. */
-  sendBody(body: Uint8Array): void {
+  /**
+   * Writes (or batches) an already encoded envelope, e.g. one the hub forwards as received. A
+   * sequenced envelope on a session is also kept until the peer acknowledges it, so it is
+   * resent after a reconnect even when this socket is already gone.
+   */
+  sendBody(body: Uint8Array, sequenced = true): void {
+    if (sequenced && this.session !== undefined) this.session.record(body);
+    if (!this.isOpen) return;
+    this.resend(body);
+  }
+
+  /** Writes (or batches) a body without recording it: a resend after a reconnect. */
+  resend(body: Uint8Array): void {
     if (!this.#batching) return this.#write(encodeBodiesFrame([body], this.outgoing));
     if (this.#pendingBytes + body.length + 5 > MAX_BATCH_BYTES) this.flush();
     if (this.#pending.length === 0) afterThisTurn(this.flush);
@@ -115,9 +129,23 @@ export class Link {
     return frameBodies(bytes, this.incoming);
   }
 
-  /** Decodes one envelope body (throws SerializationError). */
+  /** Decodes one envelope body (throws SerializationError); counts and acknowledges it on a session. */
   decodeBody(body: Uint8Array): Envelope {
-    return decodeEnvelope(body);
+    const envelope = decodeEnvelope(body);
+    const session = this.session;
+    if (session !== undefined) {
+      if (isSequenced(envelope)) {
+        const ack = session.onReceived();
+        if (ack !== undefined) this.#sendAck(ack);
+      } else if (envelope.payload?.$case === "control" && envelope.payload.value.operation?.$case === "ack") {
+        session.acknowledge(envelope.payload.value.operation.value.received);
+      }
+    }
+    return envelope;
+  }
+
+  #sendAck(received: number): void {
+    this.writeControl(Message.control(this.#source, { operation: { $case: "ack", value: { received } } }));
   }
 
   /**
@@ -126,6 +154,8 @@ export class Link {
    */
   tick(now: number, intervalMs: number, timeoutMs: number): boolean {
     if (now - this.lastSeenMs > timeoutMs) return false;
+    const ack = this.session?.ackNow();
+    if (ack !== undefined && this.isOpen) this.#sendAck(ack);
     if (now - this.#lastSentMs >= intervalMs && this.isOpen) {
       this.writeControl(Message.heartbeat(this.#source, ++this.#heartbeatSeq));
     }

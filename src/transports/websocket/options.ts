@@ -18,6 +18,12 @@ export interface WebSocketTuning {
   reconnectMaxDelayMs: number;
   /** Hub: an agent whose socket buffers more than this many bytes is disconnected (slow consumer). Default 16 MiB. */
   maxConsumerBufferBytes: number;
+  /** Keep a session across reconnects (capability "resume"): nothing lost, nothing twice. Default true. */
+  resumeSessions: boolean;
+  /** Hub: how long, in ms, an agent whose link dropped stays routable, its messages kept for it. Default 10,000. */
+  sessionGraceMs: number;
+  /** Unacknowledged bytes a session keeps for a resend; past it the hub drops the session (and a client waits). Default 8 MiB. */
+  sessionBufferBytes: number;
   /** Compression used when "compression" is negotiated; without one it is never announced. */
   compression: Compression | undefined;
 }
@@ -31,6 +37,9 @@ export const DEFAULT_WEBSOCKET_TUNING: Readonly<WebSocketTuning> = Object.freeze
   reconnectBaseDelayMs: 100,
   reconnectMaxDelayMs: 5000,
   maxConsumerBufferBytes: 16 << 20,
+  resumeSessions: true,
+  sessionGraceMs: 10_000,
+  sessionBufferBytes: 8 << 20,
   compression: undefined,
 });
 
@@ -51,6 +60,8 @@ export function resolveTuning(tuning: Partial<WebSocketTuning>, queueCapacity: n
     "reconnectBaseDelayMs",
     "reconnectMaxDelayMs",
     "maxConsumerBufferBytes",
+    "sessionGraceMs",
+    "sessionBufferBytes",
   ] as const) {
     const value = merged[key];
     if (!Number.isSafeInteger(value) || value < 0) throw new RangeError(`WebSocket option ${key} must be an integer >= 0, got ${String(value)}`);

@@ -30,6 +30,7 @@ export interface Control {
     | { $case: "undeliverable"; value: Undeliverable }
     | { $case: "credit"; value: Credit }
     | { $case: "peerJoined"; value: PeerJoined }
+    | { $case: "ack"; value: Ack }
     | undefined;
 }
 
@@ -150,6 +151,16 @@ export interface PeerJoined {
   window: number;
 }
 
+/**
+ * Ack confirms, on a resumable session (capability "resume"), how many sequenced envelopes the
+ * sender of the Ack has received on it in all; the peer may forget those. Every envelope is
+ * sequenced except Hello, HelloAck, Goodbye, Ack and Heartbeat. After a reconnect both sides
+ * resend what follows the other's count (Hello/HelloAck metadata "resume_received").
+ */
+export interface Ack {
+  received: number;
+}
+
 function createBaseControl(): Control {
   return { operation: undefined };
 }
@@ -189,6 +200,9 @@ export const Control: MessageFns<Control> = {
         break;
       case "peerJoined":
         PeerJoined.encode(message.operation.value, writer.uint32(122).fork()).join();
+        break;
+      case "ack":
+        Ack.encode(message.operation.value, writer.uint32(130).fork()).join();
         break;
     }
     return writer;
@@ -295,6 +309,14 @@ export const Control: MessageFns<Control> = {
             message.operation = { $case: "peerJoined", value: PeerJoined.decode(reader, reader.uint32()) };
             continue;
           }
+          case 16: {
+            if (tag !== 130) {
+              break;
+            }
+
+            message.operation = { $case: "ack", value: Ack.decode(reader, reader.uint32()) };
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -343,6 +365,8 @@ export const Control: MessageFns<Control> = {
         ? { $case: "peerJoined", value: PeerJoined.fromJSON(object.peerJoined) }
         : isSet(object.peer_joined)
         ? { $case: "peerJoined", value: PeerJoined.fromJSON(object.peer_joined) }
+        : isSet(object.ack)
+        ? { $case: "ack", value: Ack.fromJSON(object.ack) }
         : undefined,
     };
   },
@@ -371,6 +395,8 @@ export const Control: MessageFns<Control> = {
       obj.credit = Credit.toJSON(message.operation.value);
     } else if (message.operation?.$case === "peerJoined") {
       obj.peerJoined = PeerJoined.toJSON(message.operation.value);
+    } else if (message.operation?.$case === "ack") {
+      obj.ack = Ack.toJSON(message.operation.value);
     }
     return obj;
   },
@@ -444,6 +470,12 @@ export const Control: MessageFns<Control> = {
       case "peerJoined": {
         if (object.operation?.value !== undefined && object.operation?.value !== null) {
           message.operation = { $case: "peerJoined", value: PeerJoined.fromPartial(object.operation.value) };
+        }
+        break;
+      }
+      case "ack": {
+        if (object.operation?.value !== undefined && object.operation?.value !== null) {
+          message.operation = { $case: "ack", value: Ack.fromPartial(object.operation.value) };
         }
         break;
       }
@@ -1694,6 +1726,76 @@ export const PeerJoined: MessageFns<PeerJoined> = {
     const message = createBasePeerJoined();
     message.address = object.address ?? "";
     message.window = object.window ?? 0;
+    return message;
+  },
+};
+
+function createBaseAck(): Ack {
+  return { received: 0 };
+}
+
+export const Ack: MessageFns<Ack> = {
+  encode(message: Ack, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.received !== 0) {
+      if (BigInt.asUintN(64, BigInt(message.received)) !== BigInt(message.received)) {
+        throw new globalThis.Error("value provided for field BigInt(message.received) of type uint64 too large");
+      }
+      writer.uint32(8).uint64(BigInt(message.received));
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Ack {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseAck();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.received = longToNumber(reader.uint64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): Ack {
+    return { received: isSet(object.received) ? globalThis.Number(object.received) : 0 };
+  },
+
+  toJSON(message: Ack): unknown {
+    const obj: any = {};
+    if (message.received !== 0) {
+      obj.received = globalThis.Number(message.received);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<Ack>): Ack {
+    return Ack.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<Ack>): Ack {
+    const message = createBaseAck();
+    message.received = object.received ?? 0;
     return message;
   },
 };
