@@ -40,3 +40,4 @@ export { TransportRegistry, type TransportBuilder, type TransportBuildOptions } 
 export { WebSocketClientTransport, type WebSocketClientOptions, type WebSocketConfig } from "./transports/websocket/client.js";
 export { DEFAULT_WEBSOCKET_TUNING, type WebSocketTuning } from "./transports/websocket/options.js";
 export { CloseCode, type SocketFactory, type WebSocketLike } from "./transports/websocket/socket.js";
+export { ConnectionPool, type ConnectionPoolOptions, type Lease } from "./transports/websocket/pool.js";
