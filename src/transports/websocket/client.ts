@@ -8,12 +8,12 @@ import { backoffDelayMs, sleep } from "./backoff.js";
 import { closeError, dial, negotiatedCompression, type Dialled } from "./dial.js";
 import { EndpointCore } from "./endpoint.js";
 import { localCapabilities } from "./handshake.js";
-import type { Link } from "./link.js";
-import { BATCH_CAPABILITY, RECEIVE_WINDOW_KEY, resolveTuning, type WebSocketTuning } from "./options.js";
+import { closeAndWait, type Link } from "./link.js";
+import { BATCH_CAPABILITY, RECEIVE_WINDOW_KEY, resolveTuning, transportPart, type WebSocketTuning } from "./options.js";
 import { RESUME_CAPABILITY, RESUME_RECEIVED_KEY, RESUMED_KEY, Session, SESSION_KEY } from "./session.js";
-import { CloseCode, eventBytes, ReadyState, type SocketFactory } from "./socket.js";
-import { ReceiveCredits, SendWindows } from "./credits.js";
-import { Outbox, type PendingSend } from "./outbox.js";
+import { CloseCode, eventBytes, globalSocketFactory, ReadyState, type SocketFactory } from "./socket.js";
+import { ClientSender } from "./client-sender.js";
+import { ReceiveCredits } from "./credits.js";
 
 /** Where and as whom a client connects. */
 export interface WebSocketClientOptions {
@@ -51,28 +51,25 @@ export class WebSocketClientTransport implements Transport {
   hubMetadata: Record<string, string> = {};
   readonly #options: Required<Omit<WebSocketClientOptions, "token">>;
   readonly #core: EndpointCore;
-  readonly #outbox: Outbox;
-  readonly #windows = new SendWindows();
+  readonly #sender: ClientSender;
   readonly #credits: ReceiveCredits;
   readonly #stop = new AbortController();
   #session: Session | undefined;
   #link: Link | undefined;
   #state: TransportState = "open";
-  #peerPaused = false;
-  #flushTimer: ReturnType<typeof setTimeout> | undefined;
   #heartbeatTimer: ReturnType<typeof setInterval> | undefined;
 
   private constructor(options: WebSocketClientOptions, config: WebSocketConfig) {
     this.localAddress = options.agentId;
-    this.config = resolveConfig(pickConfig(config));
+    this.config = resolveConfig(transportPart(config));
     this.tuning = resolveTuning(config, this.config.queueCapacity);
     const metadata = { ...options.metadata };
     if (options.token !== undefined) metadata["authorization"] = `Bearer ${options.token}`;
     metadata[RECEIVE_WINDOW_KEY] = String(config.queueCapacity ?? DEFAULT_TRANSPORT_CONFIG.queueCapacity);
-    const createSocket = options.createSocket ?? defaultSocketFactory();
+    const createSocket = options.createSocket ?? globalSocketFactory();
     this.#options = { url: options.url, agentId: options.agentId, createSocket, metadata };
     this.#core = new EndpointCore(this.config, `WebSocket client "${options.agentId}"`);
-    this.#outbox = new Outbox(this.tuning.maxBufferedMessages);
+    this.#sender = new ClientSender(options.agentId, options.url, this.tuning, this.#core);
     this.#credits = new ReceiveCredits(this.config.queueCapacity);
     this.#core.onTaken = this.#onTaken;
   }
@@ -89,7 +86,7 @@ export class WebSocketClientTransport implements Transport {
 
   /** Sends waiting for the socket, the receiver's credit, or a reconnection. */
   get pendingSends(): number {
-    return this.#outbox.size;
+    return this.#sender.pending;
   }
 
   get state(): TransportState {
@@ -105,12 +102,12 @@ export class WebSocketClientTransport implements Transport {
     if (message.source !== this.localAddress) {
       return this.#core.fail(new TransportError("InvalidAddress", `message source "${message.source}" is not this agent ("${this.localAddress}")`, { address: message.source }));
     }
-    return this.#submit(to, message, options);
+    return this.#sender.submit(to, message, options?.signal);
   }
 
   broadcast(message: Message, options?: SendOptions): Promise<void> {
     if (this.#state !== "open") return this.#core.fail(TransportError.closed(this.#core.what));
-    return this.#submit(undefined, message, options);
+    return this.#sender.submit(undefined, message, options?.signal);
   }
 
   receive(options?: ReceiveOptions): Promise<ReceivedMessage> {
@@ -139,9 +136,10 @@ export class WebSocketClientTransport implements Transport {
     if (this.#state !== "open") return;
     this.#state = "closing";
     this.#stop.abort(TransportError.closed(this.#core.what));
-    if (this.#link?.isOpen) this.#flush();
+    if (this.#link?.isOpen) this.#sender.flush();
     const link = this.#link;
     this.#link = undefined;
+    this.#sender.link = undefined;
     if (link !== undefined) await closeAndWait(link, "client closed");
     this.#shutdown(TransportError.closed(this.#core.what));
     this.#state = "closed";
@@ -205,7 +203,7 @@ export class WebSocketClientTransport implements Transport {
     this.hubMetadata = negotiated.metadata;
     link.negotiated(this.tuning.compression, this.config.enableCompression && negotiatedCompression(negotiated), negotiated.capabilities.includes(BATCH_CAPABILITY));
     if (!this.#startSession(link, negotiated.metadata)) {
-      this.#windows.reset(negotiated.hubId);
+      this.#sender.windows.reset(negotiated.hubId);
       this.#credits.reset();
     }
     const socket = link.socket;
@@ -227,7 +225,8 @@ export class WebSocketClientTransport implements Transport {
     }
     handoff(onMessage);
     if (socket.readyState === ReadyState.CLOSED) return onClose({ code: 1006, reason: "closed during the handshake" });
-    this.#flush();
+    this.#sender.link = link;
+    this.#sender.flush();
   }
 
   #onFrame(link: Link, event: { data: unknown }): void {
@@ -252,24 +251,16 @@ export class WebSocketClientTransport implements Transport {
     const operation = envelope.payload?.$case === "control" ? envelope.payload.value.operation : undefined;
     switch (operation?.$case) {
       case "peerGone":
-        this.#windows.forget(operation.value.address);
+        this.#sender.windows.forget(operation.value.address);
         this.#core.peerGone(operation.value.address, operation.value.reason);
-        return this.#flush();
-      case "lookupResult": {
-        const { address, found, window } = operation.value;
-        if (found) {
-          this.#windows.found(address, window);
-        } else {
-          this.#windows.forget(address);
-          this.#outbox.failTo(address, new TransportError("InvalidAddress", `no agent "${address}" on hub ${this.#options.url}`, { address }));
-        }
-        return this.#flush();
-      }
+        return this.#sender.flush();
+      case "lookupResult":
+        return this.#sender.onLookupResult(operation.value.address, operation.value.found, operation.value.window);
       case "credit":
-        this.#windows.grant(operation.value.address, operation.value.count);
-        return this.#flush();
+        this.#sender.windows.grant(operation.value.address, operation.value.count);
+        return this.#sender.flush();
       case "ack":
-        if (this.#outbox.size > 0) this.#flush(); // the session buffer may have room again
+        if (this.#sender.pending > 0) this.#sender.flush(); // the session buffer may have room again
         return;
       case "undeliverable":
         this.#core.stats.messagesDropped++;
@@ -279,8 +270,8 @@ export class WebSocketClientTransport implements Transport {
         link.setCompression(operation.value.enabled, operation.value.thresholdBytes);
         return;
       case "flowControl":
-        this.#peerPaused = operation.value.pause;
-        if (!this.#peerPaused) this.#flush();
+        this.#sender.peerPaused = operation.value.pause;
+        if (!operation.value.pause) this.#sender.flush();
         return;
       default:
       // Goodbye: the close that follows does the work; other arms are not for clients
@@ -290,10 +281,11 @@ export class WebSocketClientTransport implements Transport {
   #onLinkClosed(link: Link, error: TransportError): void {
     if (this.#link !== link) return;
     this.#link = undefined;
+    this.#sender.link = undefined;
     clearInterval(this.#heartbeatTimer);
     if (this.#state !== "open") return;
     this.#core.peerGone(undefined, `connection lost: ${error.message}`);
-    if (!this.tuning.bufferWhileDisconnected) this.#core.stats.errors += this.#outbox.failAll(error);
+    this.#sender.disconnected(error);
     void this.#reconnect(error);
   }
 
@@ -321,60 +313,6 @@ export class WebSocketClientTransport implements Transport {
     this.#state = "closed";
   }
 
-  /** Writes now when nothing is waiting and the socket and the receiver have room; otherwise queues behind the rest. */
-  #submit(to: string | undefined, message: Message, options: SendOptions | undefined): Promise<void> {
-    if (this.#outbox.size === 0 && this.#canWrite(to)) {
-      try {
-        this.#writeNow(to, message);
-      } catch (error) {
-        return this.#core.fail(error as TransportError);
-      }
-      this.#sent();
-      return RESOLVED;
-    }
-    if (this.#link === undefined && !this.tuning.bufferWhileDisconnected) {
-      return this.#core.fail(new TransportError("ConnectionError", `not connected to ${this.#options.url} (reconnecting)`));
-    }
-    const queued = this.#outbox.enqueue(to, message, options?.signal);
-    this.#scheduleFlush();
-    return queued.then(this.#sentAfterWait, this.#failAfterWait);
-  }
-
-  readonly #sentAfterWait = (): void => this.#sent();
-  readonly #failAfterWait = (error: TransportError): Promise<never> => this.#core.fail(error);
-
-  /**
-   * Whether a send to `to` may be written now: connected, not paused by the hub, socket under
-   * its high-water mark, and credit left for `to` (an unknown `to` starts a Lookup first).
-   */
-  #canWrite(to: string | undefined): boolean {
-    const link = this.#link;
-    if (link === undefined || !link.isOpen || this.#peerPaused || link.socket.bufferedAmount + link.pendingBytes >= this.tuning.highWaterMarkBytes) return false;
-    if (link.session?.isFull) return false; // the hub is not acknowledging: wait (Acks trigger a flush)
-    if (to === undefined) return true;
-    const credit = this.#windows.credit(to);
-    if (credit !== undefined) return credit > 0;
-    if (this.#windows.startLookup(to)) {
-      link.writeControl(Message.control(this.localAddress, { operation: { $case: "lookup", value: { address: to } } }));
-    }
-    return false;
-  }
-
-  #writeNow(to: string | undefined, message: Message): void {
-    const link = this.#link!;
-    const envelope = message.envelope;
-    const previous = envelope.destination;
-    envelope.destination = to;
-    try {
-      link.sendEnvelope(envelope);
-    } finally {
-      envelope.destination = previous;
-    }
-    if (to !== undefined) this.#windows.consume(to);
-  }
-
-  readonly #canWritePending = (pending: PendingSend): boolean => this.#canWrite(pending.to);
-
   /** The application took a message: grant its sender credit (unicast from agents only). */
   readonly #onTaken = (received: ReceivedMessage): void => {
     const { from, message } = received;
@@ -385,65 +323,10 @@ export class WebSocketClientTransport implements Transport {
     }
   };
 
-  readonly #writePending = (pending: PendingSend): void => this.#writeNow(pending.to, pending.message);
-
-  readonly #flush = (): void => {
-    this.#flushTimer = undefined;
-    this.#outbox.drain(this.#canWritePending, this.#writePending);
-    this.#scheduleFlush();
-  };
-
-  /** Backpressure has no portable "drain" event: poll while sends wait on a connected socket. */
-  #scheduleFlush(): void {
-    if (this.#flushTimer === undefined && this.#outbox.size > 0 && this.#link !== undefined && this.#state === "open") {
-      this.#flushTimer = setTimeout(this.#flush, 2);
-    }
-  }
-
-  #sent(): void {
-    this.#core.stats.messagesSent++;
-    this.#core.stats.lastActivityMs = Date.now();
-  }
-
   #shutdown(error: TransportError): void {
-    clearTimeout(this.#flushTimer);
     clearInterval(this.#heartbeatTimer);
-    this.#flushTimer = undefined;
-    this.#core.stats.errors += this.#outbox.failAll(error);
+    this.#sender.shutdown(error);
     this.#core.close();
   }
 }
 
-const RESOLVED = Promise.resolve();
-
-function pickConfig(config: WebSocketConfig): Partial<TransportConfig> {
-  const { maxMessageSize, connectionTimeoutMs, retryAttempts, enableCompression, compressionThreshold, queueCapacity } = config;
-  return { maxMessageSize, connectionTimeoutMs, retryAttempts, enableCompression, compressionThreshold, queueCapacity };
-}
-
-function defaultSocketFactory(): SocketFactory {
-  const Native = (globalThis as { WebSocket?: new (url: string) => ReturnType<SocketFactory> }).WebSocket;
-  if (Native === undefined) {
-    return () => {
-      throw new TransportError("NotAvailable", "no global WebSocket here: pass createSocket, or use WebSocketTransport.client from swarm-transport/node");
-    };
-  }
-  return (url) => new Native(url);
-}
-
-/** Closes a link (Goodbye + close frame) and waits for the socket's close event, at most 1 s. */
-export function closeAndWait(link: Link, reason: string): Promise<void> {
-  const socket = link.socket;
-  if (socket.readyState === 3) return RESOLVED;
-  return new Promise((resolve) => {
-    const timer = setTimeout(done, 1000);
-    function done() {
-      clearTimeout(timer);
-      socket.removeEventListener("close", done);
-      socket.terminate?.();
-      resolve();
-    }
-    socket.addEventListener("close", done);
-    link.close(CloseCode.NORMAL, reason);
-  });
-}

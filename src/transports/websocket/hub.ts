@@ -9,26 +9,15 @@ import { TransportError } from "../../transport/errors.js";
 import type { TransportStats } from "../../transport/stats.js";
 import type { PeerGoneEvent, ReceivedMessage, ReceiveOptions, SendOptions, Transport, TransportState } from "../../transport/transport.js";
 import { AgentConnection, type AgentInfo } from "./agent-connection.js";
-import { closeAndWait, type WebSocketConfig } from "./client.js";
+import type { WebSocketConfig } from "./client.js";
 import { EndpointCore } from "./endpoint.js";
-import { acceptHello, helloAck, localCapabilities } from "./handshake.js";
+import { HubAdmission, type HubAuthRequest } from "./hub-admission.js";
+import { openHubLink, type HubLinkOptions } from "./hub-link.js";
 import { HubRouter } from "./hub-router.js";
 import { HubCounters, type HubStats } from "./hub-stats.js";
-import { Link } from "./link.js";
-import { dial } from "./dial.js";
-import { BATCH_CAPABILITY, COMPRESSION_CAPABILITY, HUB_ROLE, MAX_MESSAGE_SIZE_KEY, RECEIVE_WINDOW_KEY, resolveTuning, ROLE_KEY, type WebSocketTuning } from "./options.js";
-import { newSessionId, RESUME_CAPABILITY, RESUME_RECEIVED_KEY, RESUMED_KEY, Session, SESSION_KEY } from "./session.js";
-import { CloseCode, type WebSocketLike } from "./socket.js";
-
-/** What an authentication hook sees: the agent's Hello, before it is registered or routed to. */
-export interface HubAuthRequest {
-  agentId: string;
-  metadata: Readonly<Record<string, string>>;
-  /** The bearer token from `metadata.authorization` ("Bearer <token>"), if any. */
-  token: string | undefined;
-  /** The HTTP upgrade request (headers, remote address). */
-  request: IncomingMessage;
-}
+import { closeAndWait, Link } from "./link.js";
+import { resolveTuning, transportPart, type WebSocketTuning } from "./options.js";
+import { CloseCode } from "./socket.js";
 
 /** Where and how a hub listens. */
 export interface WebSocketHubOptions {
@@ -60,6 +49,7 @@ export class WebSocketHub implements Transport {
   readonly #core: EndpointCore;
   readonly #counters = new HubCounters();
   readonly #router: HubRouter;
+  readonly #admission: HubAdmission;
   readonly #agents: Map<string, AgentConnection>;
   readonly #connections = new Set<AgentConnection>();
   readonly #server: Server;
@@ -71,7 +61,7 @@ export class WebSocketHub implements Transport {
   private constructor(options: WebSocketHubOptions, config: WebSocketConfig) {
     this.localAddress = options.hubId ?? "hub";
     this.#options = options;
-    this.config = resolveConfig(pickConfig(config));
+    this.config = resolveConfig(transportPart(config));
     this.tuning = resolveTuning(config, this.config.queueCapacity);
     this.#core = new EndpointCore(this.config, `WebSocket hub "${this.localAddress}"`);
     this.#router = new HubRouter({
@@ -81,6 +71,18 @@ export class WebSocketHub implements Transport {
       checkConsumer: (target) => this.#checkConsumer(target),
     });
     this.#agents = this.#router.agents;
+    this.#admission = new HubAdmission({
+      localAddress: this.localAddress,
+      config: this.config,
+      tuning: this.tuning,
+      metadata: options.metadata ?? {},
+      authenticate: options.authenticate,
+      router: this.#router,
+      counters: this.#counters,
+      core: this.#core,
+      isOpen: () => this.#state === "open",
+      drop: (connection, closeCode, reason, code) => this.#drop(connection, closeCode, reason, code),
+    });
     this.#server = options.tls !== undefined ? createHttpsServer({ cert: options.tls.cert, key: options.tls.key }) : createHttpServer();
     this.#wss = new WebSocketServer({ server: this.#server, maxPayload: this.config.maxMessageSize + 1, perMessageDeflate: false });
     this.#wss.on("connection", (socket, request) => this.#accept(socket, request));
@@ -145,35 +147,14 @@ export class WebSocketHub implements Transport {
    * decrementing ttl) and they share broadcasts. Links must form a tree. A dropped link is not
    * re-opened: call `link` again.
    */
-  async link(url: string, options: { token?: string; tls?: { ca?: string | Buffer; rejectUnauthorized?: boolean } } = {}): Promise<void> {
-    const metadata: Record<string, string> = { [ROLE_KEY]: HUB_ROLE };
-    if (options.token !== undefined) metadata["authorization"] = `Bearer ${options.token}`;
-    const maxPayload = this.config.maxMessageSize + 1;
-    const { link, negotiated, handoff } = await dial({
-      url,
-      agentId: this.localAddress,
-      createSocket: (target) => new WebSocket(target, { maxPayload, perMessageDeflate: false, ...options.tls }) as unknown as WebSocketLike,
-      capabilities: localCapabilities(this.config.enableCompression && this.tuning.compression !== undefined),
-      metadata,
-      maxMessageSize: this.config.maxMessageSize,
-      compressionThreshold: this.config.compressionThreshold,
-      timeoutMs: this.config.connectionTimeoutMs,
-      stats: this.#core.stats,
-    });
-    const socket = link.socket as unknown as WebSocket;
-    const connection = new AgentConnection(socket, link, url);
-    if (this.#state !== "open" || this.#router.isTaken(negotiated.hubId)) {
-      await closeAndWait(link, `hub id "${negotiated.hubId}" is already linked or taken`);
-      throw new TransportError("AddressInUse", `hub "${negotiated.hubId}" at ${url} is already linked, or its id is taken here`, { address: negotiated.hubId });
+  async link(url: string, options: HubLinkOptions = {}): Promise<void> {
+    const { connection, handoff } = await openHubLink(url, this.localAddress, options, this.config, this.tuning, this.#core.stats);
+    if (this.#state !== "open" || this.#router.isTaken(connection.agentId)) {
+      await closeAndWait(connection.link, `hub id "${connection.agentId}" is already linked or taken`);
+      throw new TransportError("AddressInUse", `hub "${connection.agentId}" at ${url} is already linked, or its id is taken here`, { address: connection.agentId });
     }
-    const agreed = negotiated.capabilities;
-    link.negotiated(this.tuning.compression, agreed.includes(COMPRESSION_CAPABILITY), agreed.includes(BATCH_CAPABILITY));
-    connection.agentId = negotiated.hubId;
-    connection.metadata = negotiated.metadata;
-    connection.isHub = true;
-    connection.state = "open";
     this.#connections.add(connection);
-    socket.on("close", () => this.#onClosed(connection, "closed"));
+    connection.socket.on("close", () => this.#onClosed(connection, "closed"));
     handoff((event: { data: unknown }) => this.#onFrame(connection, event.data as Buffer, true, undefined));
     this.#router.add(connection);
   }
@@ -294,7 +275,7 @@ export class WebSocketHub implements Transport {
         if (connection.state === "open") {
           this.#route(connection, envelope, body);
         } else if (connection.state === "hello" && request !== undefined) {
-          void this.#onHello(connection, envelope, request);
+          void this.#admission.admit(connection, envelope, request);
         } else {
           this.#counters.protocolErrors++;
           return this.#drop(connection, CloseCode.HANDSHAKE, "message before HelloAck", "SerializationError");
@@ -305,82 +286,6 @@ export class WebSocketHub implements Transport {
       this.#counters.protocolErrors++;
       this.#drop(connection, e.code === "MessageTooLarge" ? CloseCode.TOO_LARGE : CloseCode.SERIALIZATION, `bad frame: ${e.message}`, e.code);
     }
-  }
-
-  async #onHello(connection: AgentConnection, envelope: Envelope, request: IncomingMessage): Promise<void> {
-    clearTimeout(connection.helloTimer);
-    connection.state = "authenticating";
-    let accepted: ReturnType<typeof acceptHello>;
-    const capabilities = localCapabilities(this.config.enableCompression && this.tuning.compression !== undefined);
-    if (this.tuning.resumeSessions) capabilities.push(RESUME_CAPABILITY);
-    try {
-      accepted = acceptHello(envelope, capabilities);
-    } catch (error) {
-      const e = error as TransportError;
-      this.#counters.protocolErrors++;
-      const code = e.code === "VersionMismatch" ? CloseCode.VERSION_MISMATCH : CloseCode.HANDSHAKE;
-      return this.#drop(connection, code, e.message, e.code);
-    }
-    const { agentId, negotiated } = accepted;
-    const hook = this.#options.authenticate;
-    if (hook !== undefined) {
-      const token = /^Bearer (.+)$/i.exec(negotiated.metadata["authorization"] ?? "")?.[1];
-      let ok = false;
-      try {
-        ok = await hook({ agentId, metadata: negotiated.metadata, token, request });
-      } catch {
-        ok = false;
-      }
-      if (connection.state !== "authenticating") return;
-      if (!ok) {
-        this.#counters.authRejections++;
-        return this.#drop(connection, CloseCode.UNAUTHENTICATED, `agent "${agentId}" was not authenticated`, "Unauthenticated");
-      }
-    }
-    if (this.#state !== "open") return;
-    const agreed = negotiated.capabilities;
-    const resumable = this.tuning.resumeSessions && agreed.includes(RESUME_CAPABILITY);
-    const parked = this.#agents.get(agentId);
-    let resumed: Session | undefined;
-    if (parked?.state === "parked") {
-      // the agent is back: it resumes its session if it names it; otherwise that session is gone
-      clearTimeout(parked.graceTimer);
-      parked.state = "closed";
-      this.#agents.delete(agentId);
-      if (resumable && parked.session?.id === negotiated.metadata[SESSION_KEY]) resumed = parked.session;
-      else this.#core.stats.messagesDropped += parked.session?.unacked ?? 0;
-    }
-    if (this.#router.isTaken(agentId)) {
-      return this.#drop(connection, CloseCode.ADDRESS_IN_USE, `agent id "${agentId}" is already connected to this hub`, "AddressInUse");
-    }
-    connection.isHub = negotiated.metadata[ROLE_KEY] === HUB_ROLE;
-    connection.agentId = agentId;
-    connection.metadata = negotiated.metadata;
-    const window = Number(negotiated.metadata[RECEIVE_WINDOW_KEY]);
-    connection.window = Number.isSafeInteger(window) && window > 0 ? window : 0;
-    connection.state = "open";
-    const metadata: Record<string, string> = { ...this.#options.metadata, [MAX_MESSAGE_SIZE_KEY]: String(this.config.maxMessageSize) };
-    const session = resumed ?? (resumable ? new Session(newSessionId(), this.tuning.sessionBufferBytes) : undefined);
-    if (session !== undefined) {
-      metadata[SESSION_KEY] = session.id;
-      metadata[RESUMED_KEY] = String(resumed !== undefined);
-      metadata[RESUME_RECEIVED_KEY] = String(session.received);
-    }
-    // HelloAck goes out alone and plain; what was negotiated applies from the next frame on
-    connection.link.writeControl(helloAck(this.localAddress, negotiated, metadata));
-    connection.link.negotiated(this.tuning.compression, agreed.includes(COMPRESSION_CAPABILITY), agreed.includes(BATCH_CAPABILITY));
-    connection.link.session = session;
-    if (resumed !== undefined) {
-      this.#counters.sessionsResumed++;
-      resumed.resetAckState();
-      try {
-        for (const body of resumed.resendAfter(Number(negotiated.metadata[RESUME_RECEIVED_KEY] ?? 0))) connection.link.resend(body);
-      } catch (error) {
-        this.#router.add(connection);
-        return this.#drop(connection, CloseCode.HANDSHAKE, (error as Error).message, "ConnectionError");
-      }
-    }
-    this.#router.add(connection);
   }
 
   /** An open connection's envelope: control for the hub, or a message to route as received. */
@@ -420,7 +325,7 @@ export class WebSocketHub implements Transport {
   /** A consumer whose socket buffers past the bound is disconnected instead of growing the hub's memory. */
   #checkConsumer(target: AgentConnection): void {
     if (target.session?.isFull) {
-      if (target.state === "parked") return this.#expire(target, `session expired: more than ${this.tuning.sessionBufferBytes} bytes kept for it`);
+      if (target.state === "parked") return this.#admission.expire(target, `session expired: more than ${this.tuning.sessionBufferBytes} bytes kept for it`);
       this.#counters.slowConsumersDropped++;
       this.#drop(target, CloseCode.POLICY, `slow consumer: more than ${this.tuning.sessionBufferBytes} bytes unacknowledged`, "QueueFull");
       target.socket.terminate();
@@ -474,25 +379,9 @@ export class WebSocketHub implements Transport {
     if (connection.socket.readyState === 3) this.#connections.delete(connection);
     if (connection.state === "closed") return;
     const wasOpen = connection.state === "open";
-    if (wasOpen && this.#state === "open" && connection.session !== undefined && !connection.endsSession) return this.#park(connection);
+    if (wasOpen && this.#state === "open" && connection.session !== undefined && !connection.endsSession) return this.#admission.park(connection);
     connection.state = "closed";
     if (wasOpen && this.#state === "open") this.#router.remove(connection, connection.closeReason ?? reason);
-  }
-
-  /** The agent's link dropped but it has a session: it stays routable, its messages kept, for the grace period. */
-  #park(connection: AgentConnection): void {
-    connection.state = "parked";
-    const grace = this.tuning.sessionGraceMs;
-    connection.graceTimer = setTimeout(() => this.#expire(connection, `session expired: no reconnect within ${grace} ms`), grace);
-  }
-
-  #expire(connection: AgentConnection, reason: string): void {
-    if (connection.state !== "parked") return;
-    clearTimeout(connection.graceTimer);
-    connection.state = "closed";
-    this.#counters.sessionsExpired++;
-    this.#core.stats.messagesDropped += connection.session?.unacked ?? 0;
-    this.#router.remove(connection, reason);
   }
 
   #sent(): void {
@@ -508,7 +397,3 @@ function plainBytes(data: Buffer): Uint8Array {
   return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
 }
 
-function pickConfig(config: WebSocketConfig): Partial<TransportConfig> {
-  const { maxMessageSize, connectionTimeoutMs, retryAttempts, enableCompression, compressionThreshold, queueCapacity } = config;
-  return { maxMessageSize, connectionTimeoutMs, retryAttempts, enableCompression, compressionThreshold, queueCapacity };
-}

@@ -5,7 +5,7 @@ import type { Compression } from "../../protocol/compression.js";
 import { Message } from "../../protocol/message.js";
 import type { StatsRecorder } from "../../transport/stats.js";
 import { isSequenced, type Session } from "./session.js";
-import { closeReason, ReadyState, type WebSocketLike } from "./socket.js";
+import { CloseCode, closeReason, ReadyState, type WebSocketLike } from "./socket.js";
 
 /** Largest batch, in bytes of envelope records, before it is written without waiting for the turn to end. */
 const MAX_BATCH_BYTES = 64 * 1024;
@@ -182,4 +182,21 @@ export class Link {
     this.#stats.bytesSent += frame.length;
     this.#lastSentMs = Date.now();
   }
+}
+
+/** Closes a link (Goodbye + close frame) and waits for the socket's close event, at most 1 s. */
+export function closeAndWait(link: Link, reason: string): Promise<void> {
+  const socket = link.socket;
+  if (socket.readyState === ReadyState.CLOSED) return Promise.resolve();
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, 1000);
+    function done() {
+      clearTimeout(timer);
+      socket.removeEventListener("close", done);
+      socket.terminate?.();
+      resolve();
+    }
+    socket.addEventListener("close", done);
+    link.close(CloseCode.NORMAL, reason);
+  });
 }

@@ -1,3 +1,4 @@
+import type { TransportConfig } from "../../transport/config.js";
 import type { Compression } from "../../protocol/compression.js";
 
 /** WebSocket-specific settings, beside the shared `TransportConfig`. Every field has a default. */
@@ -90,3 +91,9 @@ export const RECEIVE_WINDOW_KEY = "receive_window";
 /** Hello metadata key/value a hub sends when it links to another hub. */
 export const ROLE_KEY = "role";
 export const HUB_ROLE = "hub";
+
+/** The `TransportConfig` part of a WebSocket config (the rest is `WebSocketTuning`). */
+export function transportPart(config: Partial<TransportConfig>): Partial<TransportConfig> {
+  const { maxMessageSize, connectionTimeoutMs, retryAttempts, enableCompression, compressionThreshold, queueCapacity } = config;
+  return { maxMessageSize, connectionTimeoutMs, retryAttempts, enableCompression, compressionThreshold, queueCapacity };
+}

@@ -1,3 +1,5 @@
+import { TransportError } from "../../transport/errors.js";
+
 /**
  * The part of a WebSocket this transport uses: what the browser's `WebSocket` and `ws`'s
  * `WebSocket` both provide. Nothing here imports a Node module.
@@ -78,4 +80,15 @@ export function closeReason(text: string): string {
   let cut = text.slice(0, 120);
   while (encoder.encode(`${cut}...`).length > 123) cut = cut.slice(0, -1);
   return `${cut}...`;
+}
+
+/** Opens sockets with the global `WebSocket` (browsers, Node 22+); without one, every open throws `NotAvailable`. */
+export function globalSocketFactory(): SocketFactory {
+  const Native = (globalThis as { WebSocket?: new (url: string) => WebSocketLike }).WebSocket;
+  if (Native === undefined) {
+    return () => {
+      throw new TransportError("NotAvailable", "no global WebSocket here: pass createSocket, or use WebSocketTransport.client from swarm-transport/node");
+    };
+  }
+  return (url) => new Native(url);
 }
