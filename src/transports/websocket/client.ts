@@ -58,6 +58,9 @@ export class WebSocketClientTransport implements Transport {
   #link: Link | undefined;
   #state: TransportState = "open";
   #heartbeatTimer: ReturnType<typeof setInterval> | undefined;
+  /** Stop / restart reading the current socket (ws only) while the receive queue is full. */
+  readonly #pauseLink = (): void => this.#link?.socket.pause?.();
+  readonly #resumeLink = (): void => this.#link?.socket.resume?.();
 
   private constructor(options: WebSocketClientOptions, config: WebSocketConfig) {
     this.localAddress = options.agentId;
@@ -244,7 +247,7 @@ export class WebSocketClientTransport implements Transport {
     const payload = envelope.payload;
     if (payload?.$case === "control") return this.#onControl(link, envelope);
     if (payload?.$case === "heartbeat" || payload === undefined) return;
-    this.#core.deliver(envelope.source, new Message(envelope), link.socket.pause?.bind(link.socket), link.socket.resume?.bind(link.socket));
+    this.#core.deliver(envelope.source, new Message(envelope), this.#pauseLink, this.#resumeLink);
   }
 
   #onControl(link: Link, envelope: Envelope): void {
@@ -279,6 +282,7 @@ export class WebSocketClientTransport implements Transport {
   }
 
   #onLinkClosed(link: Link, error: TransportError): void {
+    link.dispose();
     if (this.#link !== link) return;
     this.#link = undefined;
     this.#sender.link = undefined;

@@ -376,6 +376,7 @@ export class WebSocketHub implements Transport {
 
   #onClosed(connection: AgentConnection, reason: string): void {
     clearTimeout(connection.helloTimer);
+    connection.link.dispose();
     if (connection.socket.readyState === 3) this.#connections.delete(connection);
     if (connection.state === "closed") return;
     const wasOpen = connection.state === "open";

@@ -7,6 +7,9 @@ import type { StatsRecorder } from "../../transport/stats.js";
 import { isSequenced, type Session } from "./session.js";
 import { CloseCode, closeReason, ReadyState, type WebSocketLike } from "./socket.js";
 
+/** A received envelope is acknowledged within this many ms even when fewer than 32 arrived. */
+const ACK_DELAY_MS = 10;
+
 /** Largest batch, in bytes of envelope records, before it is written without waiting for the turn to end. */
 const MAX_BATCH_BYTES = 64 * 1024;
 
@@ -48,6 +51,7 @@ export class Link {
   #pending: Uint8Array[] = [];
   #pendingBytes = 0;
   #heartbeatSeq = 0;
+  #ackTimer: ReturnType<typeof setTimeout> | undefined;
   #lastSentMs = Date.now();
   readonly #stats: StatsRecorder;
   readonly #source: string;
@@ -137,11 +141,25 @@ export class Link {
       if (isSequenced(envelope)) {
         const ack = session.onReceived();
         if (ack !== undefined) this.#sendAck(ack);
+        else this.#ackTimer ??= setTimeout(this.#ackLater, ACK_DELAY_MS);
       } else if (envelope.payload?.$case === "control" && envelope.payload.value.operation?.$case === "ack") {
         session.acknowledge(envelope.payload.value.operation.value.received);
       }
     }
     return envelope;
+  }
+
+  /** A sender waiting on a full session buffer must not wait for the 32nd envelope or a heartbeat. */
+  readonly #ackLater = (): void => {
+    this.#ackTimer = undefined;
+    const ack = this.session?.ackNow();
+    if (ack !== undefined && this.isOpen) this.#sendAck(ack);
+  };
+
+  /** Releases the link's timer (its socket closed). */
+  dispose(): void {
+    clearTimeout(this.#ackTimer);
+    this.#ackTimer = undefined;
   }
 
   #sendAck(received: number): void {
@@ -164,6 +182,7 @@ export class Link {
 
   /** Writes what is pending and a Goodbye (when open), then closes the socket with `code`. */
   close(code: number, reason: string, goodbyeCode = ""): void {
+    this.dispose();
     if (this.isOpen) {
       try {
         this.writeControl(Message.goodbye(this.#source, reason, goodbyeCode));
