@@ -90,6 +90,18 @@ describe("WebSocket: flow control", () => {
     expect(a.pendingSends).toBe(0);
   });
 
+  it("a send that waits for credit longer than connectionTimeoutMs fails with Timeout and is not delivered", async () => {
+    hub = await WebSocketTransport.server({ bindAddr: "127.0.0.1:0" });
+    const a = await agent("a", { connectionTimeoutMs: 50 });
+    const b = await agent("b", { queueCapacity: 1 });
+    await a.send("b", Message.event("a", "n", { i: 0 }));
+    await expect(a.send("b", Message.event("a", "n", { i: 1 }))).rejects.toMatchObject({ code: "Timeout" });
+    expect(a.pendingSends).toBe(0);
+    expect((await receiveWithin(b)).message.json()).toEqual({ i: 0 });
+    await a.send("b", Message.event("a", "n", { i: 2 }));
+    expect((await receiveWithin(b)).message.json()).toEqual({ i: 2 });
+  });
+
   it("send applies backpressure past the socket's high-water mark, and delivers everything in order", async () => {
     hub = await WebSocketTransport.server({ bindAddr: "127.0.0.1:0" }, { enableCompression: false });
     const a = await agent("a", { highWaterMarkBytes: 1, enableCompression: false });

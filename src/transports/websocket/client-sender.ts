@@ -28,7 +28,10 @@ export class ClientSender {
   #flushTimer: ReturnType<typeof setTimeout> | undefined;
   #closed = false;
 
-  constructor(agentId: string, url: string, tuning: Readonly<WebSocketTuning>, core: EndpointCore) {
+  readonly #sendTimeoutMs: number;
+
+  constructor(agentId: string, url: string, tuning: Readonly<WebSocketTuning>, core: EndpointCore, sendTimeoutMs: number) {
+    this.#sendTimeoutMs = sendTimeoutMs;
     this.#agentId = agentId;
     this.#url = url;
     this.#tuning = tuning;
@@ -55,7 +58,8 @@ export class ClientSender {
     if (this.link === undefined && !this.#tuning.bufferWhileDisconnected) {
       return this.#core.fail(new TransportError("ConnectionError", `not connected to ${this.#url} (reconnecting)`));
     }
-    const queued = this.#outbox.enqueue(to, message, signal);
+    // connected: backpressure or credit, bounded by connectionTimeoutMs; disconnected: until the reconnect settles
+    const queued = this.#outbox.enqueue(to, message, signal, this.link !== undefined ? this.#sendTimeoutMs : undefined);
     this.#scheduleFlush();
     return queued.then(this.#sentAfterWait, this.#failAfterWait);
   }

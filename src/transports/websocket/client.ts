@@ -72,7 +72,7 @@ export class WebSocketClientTransport implements Transport {
     const createSocket = options.createSocket ?? globalSocketFactory();
     this.#options = { url: options.url, agentId: options.agentId, createSocket, metadata };
     this.#core = new EndpointCore(this.config, `WebSocket client "${options.agentId}"`);
-    this.#sender = new ClientSender(options.agentId, options.url, this.tuning, this.#core);
+    this.#sender = new ClientSender(options.agentId, options.url, this.tuning, this.#core, this.config.connectionTimeoutMs);
     this.#credits = new ReceiveCredits(this.config.queueCapacity);
     this.#core.onTaken = this.#onTaken;
   }

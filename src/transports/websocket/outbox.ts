@@ -32,26 +32,38 @@ export class Outbox {
     return this.#items.length - this.#head;
   }
 
-  /** Queues a send; the promise settles when `drain` writes it or something fails it. */
-  enqueue(to: string | undefined, message: Message, signal: AbortSignal | undefined): Promise<void> {
+  /**
+   * Queues a send; the promise settles when `drain` writes it or something fails it: `Aborted`
+   * on `signal`, `Timeout` after `timeoutMs` (when given).
+   */
+  enqueue(to: string | undefined, message: Message, signal: AbortSignal | undefined, timeoutMs?: number): Promise<void> {
     if (this.size >= this.capacity) {
       return Promise.reject(new TransportError("QueueFull", `${this.capacity} sends are already waiting for the connection`));
     }
     if (signal?.aborted) return Promise.reject(aborted(signal));
     return new Promise<void>((resolve, reject) => {
-      const onAbort = () => {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const leave = (error: TransportError) => {
         const index = this.#items.indexOf(pending, this.#head);
         if (index >= 0) this.#items.splice(index, 1);
-        reject(aborted(signal!));
+        pending.cleanup();
+        reject(error);
       };
+      const onAbort = () => leave(aborted(signal!));
       const pending: PendingSend = {
         to,
         message,
         resolve,
         reject,
-        cleanup: () => signal?.removeEventListener("abort", onAbort),
+        cleanup: () => {
+          clearTimeout(timer);
+          signal?.removeEventListener("abort", onAbort);
+        },
       };
       signal?.addEventListener("abort", onAbort, { once: true });
+      if (timeoutMs !== undefined) {
+        timer = setTimeout(() => leave(new TransportError("Timeout", `send to "${to ?? "all"}" waited ${timeoutMs} ms for the connection, the socket or the receiver's credit`)), timeoutMs);
+      }
       this.#items.push(pending);
     });
   }
