@@ -75,3 +75,8 @@ export type { OverflowPolicy } from "./pubsub/pending-events.js";
 export { createPubSub, PubSub, QUEUE_HEADER, REPLY_HEADER, type HandlerFailure, type PubSubStats, type RequestOptions } from "./pubsub/pubsub.js";
 export { MAX_SUBJECT_LENGTH, SubjectPattern, subjectMatches, validatePattern, validateSubject } from "./pubsub/subject.js";
 export { Subscription, type EventHandler, type ReceivedEvent, type SubscribeOptions } from "./pubsub/subscription.js";
+
+export { WebSocketClientTransport, type WebSocketClientOptions, type WebSocketConfig } from "./transports/websocket/client.js";
+export { DEFAULT_WEBSOCKET_TUNING, type WebSocketTuning } from "./transports/websocket/options.js";
+export { CloseCode, type SocketFactory, type WebSocketLike } from "./transports/websocket/socket.js";
+export { ConnectionPool, type ConnectionPoolOptions, type Lease } from "./transports/websocket/pool.js";

@@ -19,7 +19,9 @@ export function createGzip(options: GzipOptions = {}): Compression {
     decompress(data, maxOutputBytes) {
       try {
         // maxOutputLength makes zlib stop (and throw) once the output passes the limit.
-        return gunzipSync(data, { maxOutputLength: Math.max(1, maxOutputBytes) });
+        const out = gunzipSync(data, { maxOutputLength: Math.max(1, maxOutputBytes) });
+        // a plain view, so decoded `bytes` fields are Uint8Arrays (not Buffers) as in browsers
+        return new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
       } catch (error) {
         if ((error as { code?: string }).code === "ERR_BUFFER_TOO_LARGE") {
           throw new TransportError(

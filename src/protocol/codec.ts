@@ -11,12 +11,15 @@ import type { Compression } from "./compression.js";
  *   +-------+---------------------------------------------+
  *    1 byte   rest of the frame
  *
- * Bits 1..7 of `flags` are reserved and must be 0; a frame with any of them set is rejected,
- * so a later version can give them meaning without being misread.
+ * Bit 1 marks a batch frame (several envelopes, see `batch.ts`); `decodeFrame` rejects it,
+ * `frameBodies` reads it. Bits 2..7 are reserved and must be 0; a frame with any of them set is
+ * rejected, so a later version can give them meaning without being misread.
  */
 export const FrameFlags = {
   /** The envelope bytes are compressed with the connection's compression (gzip). */
   COMPRESSED: 0x01,
+  /** The frame carries length-prefixed envelopes (a batch), only between peers that negotiated "batch". */
+  BATCH: 0x02,
 } as const;
 
 const KNOWN_FLAGS = FrameFlags.COMPRESSED;
@@ -67,8 +70,11 @@ export function encodeFrame(envelope: Envelope, options: FrameCodecOptions): Uin
 export function decodeFrame(frame: Uint8Array, options: FrameCodecOptions): Envelope {
   if (frame.length === 0) throw new TransportError("SerializationError", "empty frame (no flags byte)");
   const flags = frame[0]!;
-  if ((flags & ~KNOWN_FLAGS) !== 0) {
+  if ((flags & ~(KNOWN_FLAGS | FrameFlags.BATCH)) !== 0) {
     throw new TransportError("SerializationError", `frame has reserved flag bits set (flags 0x${flags.toString(16).padStart(2, "0")})`);
+  }
+  if ((flags & FrameFlags.BATCH) !== 0) {
+    throw new TransportError("SerializationError", "batch frame (flags 0x02) where one envelope was expected; read it with frameBodies");
   }
   let body = frame.subarray(1);
   if ((flags & FrameFlags.COMPRESSED) !== 0) {

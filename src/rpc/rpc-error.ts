@@ -70,4 +70,5 @@ const TRANSPORT_TO_STATUS: Record<TransportErrorCode, Status> = {
   QueueFull: Status.RESOURCE_EXHAUSTED,
   Aborted: Status.CANCELLED,
   Closed: Status.UNAVAILABLE,
+  Unauthenticated: Status.UNAUTHENTICATED,
 };

@@ -24,7 +24,9 @@ export type TransportErrorCode =
   /** The operation was cancelled through its AbortSignal. */
   | "Aborted"
   /** The transport is closed (or closed while the operation was pending). */
-  | "Closed";
+  | "Closed"
+  /** The peer refused this endpoint's credentials (e.g. a hub's authentication hook). */
+  | "Unauthenticated";
 
 /** Structured facts attached to some codes. */
 export interface TransportErrorDetails {

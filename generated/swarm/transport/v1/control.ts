@@ -23,6 +23,15 @@ export interface Control {
     | { $case: "subscribe"; value: Subscribe }
     | { $case: "unsubscribe"; value: Unsubscribe }
     | { $case: "interestSync"; value: InterestSync }
+    | //
+    /** 10-19: hub routing (WebSocket transport). */
+    { $case: "peerGone"; value: PeerGone }
+    | { $case: "lookup"; value: Lookup }
+    | { $case: "lookupResult"; value: LookupResult }
+    | { $case: "undeliverable"; value: Undeliverable }
+    | { $case: "credit"; value: Credit }
+    | { $case: "peerJoined"; value: PeerJoined }
+    | { $case: "ack"; value: Ack }
     | undefined;
 }
 
@@ -116,6 +125,77 @@ export interface FlowControl {
   pressure: number;
 }
 
+/**
+ * PeerGone tells an agent that another agent left the hub (closed, dropped or timed out):
+ * work pending on it can fail at once.
+ */
+export interface PeerGone {
+  address: string;
+  /** Human-readable reason, e.g. "closed", "heartbeat timeout". */
+  reason: string;
+}
+
+/**
+ * Lookup asks a hub whether an agent is reachable. The hub answers LookupResult for the same
+ * address; frames sent after a Lookup are routed after the hub has answered it.
+ */
+export interface Lookup {
+  address: string;
+}
+
+/** LookupResult answers Lookup. */
+export interface LookupResult {
+  address: string;
+  found: boolean;
+  /**
+   * How many messages the sender may have in flight to `address` before it waits for Credit;
+   * 0 means unmetered.
+   */
+  window: number;
+}
+
+/** Undeliverable tells a sender that the hub dropped one of its envelopes. */
+export interface Undeliverable {
+  /** The dropped envelope's id. */
+  messageId: number;
+  destination: string;
+  /** A TransportError code: "InvalidAddress", "Timeout" (ttl expired), ... */
+  code: string;
+  reason: string;
+}
+
+/**
+ * Credit is end-to-end flow control between two agents through a hub. A receiver that has
+ * taken `count` messages sent to it by `address` sends Credit{address: sender, count}; the hub
+ * relays it to the sender as Credit{address: receiver, count}, which may then send `count`
+ * more. Only messages addressed to one agent are metered (not broadcasts).
+ */
+export interface Credit {
+  address: string;
+  count: number;
+}
+
+/**
+ * PeerJoined is how linked hubs share their directories: "`address` is reachable through me".
+ * A hub sends it for each of its agents (and those it learned of) when a link to another hub
+ * opens, and for each agent that registers later; PeerGone withdraws it.
+ */
+export interface PeerJoined {
+  address: string;
+  /** The agent's receive window (see LookupResult), 0 if unmetered. */
+  window: number;
+}
+
+/**
+ * Ack confirms, on a resumable session (capability "resume"), how many sequenced envelopes the
+ * sender of the Ack has received on it in all; the peer may forget those. Every envelope is
+ * sequenced except Hello, HelloAck, Goodbye, Ack and Heartbeat. After a reconnect both sides
+ * resend what follows the other's count (Hello/HelloAck metadata "resume_received").
+ */
+export interface Ack {
+  received: number;
+}
+
 function createBaseControl(): Control {
   return { operation: undefined };
 }
@@ -149,6 +229,27 @@ export const Control: MessageFns<Control> = {
         break;
       case "interestSync":
         InterestSync.encode(message.operation.value, writer.uint32(74).fork()).join();
+        break;
+      case "peerGone":
+        PeerGone.encode(message.operation.value, writer.uint32(82).fork()).join();
+        break;
+      case "lookup":
+        Lookup.encode(message.operation.value, writer.uint32(90).fork()).join();
+        break;
+      case "lookupResult":
+        LookupResult.encode(message.operation.value, writer.uint32(98).fork()).join();
+        break;
+      case "undeliverable":
+        Undeliverable.encode(message.operation.value, writer.uint32(106).fork()).join();
+        break;
+      case "credit":
+        Credit.encode(message.operation.value, writer.uint32(114).fork()).join();
+        break;
+      case "peerJoined":
+        PeerJoined.encode(message.operation.value, writer.uint32(122).fork()).join();
+        break;
+      case "ack":
+        Ack.encode(message.operation.value, writer.uint32(130).fork()).join();
         break;
     }
     return writer;
@@ -239,6 +340,62 @@ export const Control: MessageFns<Control> = {
             message.operation = { $case: "interestSync", value: InterestSync.decode(reader, reader.uint32()) };
             continue;
           }
+          case 10: {
+            if (tag !== 82) {
+              break;
+            }
+
+            message.operation = { $case: "peerGone", value: PeerGone.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 11: {
+            if (tag !== 90) {
+              break;
+            }
+
+            message.operation = { $case: "lookup", value: Lookup.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 12: {
+            if (tag !== 98) {
+              break;
+            }
+
+            message.operation = { $case: "lookupResult", value: LookupResult.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 13: {
+            if (tag !== 106) {
+              break;
+            }
+
+            message.operation = { $case: "undeliverable", value: Undeliverable.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 14: {
+            if (tag !== 114) {
+              break;
+            }
+
+            message.operation = { $case: "credit", value: Credit.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 15: {
+            if (tag !== 122) {
+              break;
+            }
+
+            message.operation = { $case: "peerJoined", value: PeerJoined.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 16: {
+            if (tag !== 130) {
+              break;
+            }
+
+            message.operation = { $case: "ack", value: Ack.decode(reader, reader.uint32()) };
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -279,6 +436,26 @@ export const Control: MessageFns<Control> = {
         ? { $case: "interestSync", value: InterestSync.fromJSON(object.interestSync) }
         : isSet(object.interest_sync)
         ? { $case: "interestSync", value: InterestSync.fromJSON(object.interest_sync) }
+        : isSet(object.peerGone)
+        ? { $case: "peerGone", value: PeerGone.fromJSON(object.peerGone) }
+        : isSet(object.peer_gone)
+        ? { $case: "peerGone", value: PeerGone.fromJSON(object.peer_gone) }
+        : isSet(object.lookup)
+        ? { $case: "lookup", value: Lookup.fromJSON(object.lookup) }
+        : isSet(object.lookupResult)
+        ? { $case: "lookupResult", value: LookupResult.fromJSON(object.lookupResult) }
+        : isSet(object.lookup_result)
+        ? { $case: "lookupResult", value: LookupResult.fromJSON(object.lookup_result) }
+        : isSet(object.undeliverable)
+        ? { $case: "undeliverable", value: Undeliverable.fromJSON(object.undeliverable) }
+        : isSet(object.credit)
+        ? { $case: "credit", value: Credit.fromJSON(object.credit) }
+        : isSet(object.peerJoined)
+        ? { $case: "peerJoined", value: PeerJoined.fromJSON(object.peerJoined) }
+        : isSet(object.peer_joined)
+        ? { $case: "peerJoined", value: PeerJoined.fromJSON(object.peer_joined) }
+        : isSet(object.ack)
+        ? { $case: "ack", value: Ack.fromJSON(object.ack) }
         : undefined,
     };
   },
@@ -303,6 +480,20 @@ export const Control: MessageFns<Control> = {
       obj.unsubscribe = Unsubscribe.toJSON(message.operation.value);
     } else if (message.operation?.$case === "interestSync") {
       obj.interestSync = InterestSync.toJSON(message.operation.value);
+    } else if (message.operation?.$case === "peerGone") {
+      obj.peerGone = PeerGone.toJSON(message.operation.value);
+    } else if (message.operation?.$case === "lookup") {
+      obj.lookup = Lookup.toJSON(message.operation.value);
+    } else if (message.operation?.$case === "lookupResult") {
+      obj.lookupResult = LookupResult.toJSON(message.operation.value);
+    } else if (message.operation?.$case === "undeliverable") {
+      obj.undeliverable = Undeliverable.toJSON(message.operation.value);
+    } else if (message.operation?.$case === "credit") {
+      obj.credit = Credit.toJSON(message.operation.value);
+    } else if (message.operation?.$case === "peerJoined") {
+      obj.peerJoined = PeerJoined.toJSON(message.operation.value);
+    } else if (message.operation?.$case === "ack") {
+      obj.ack = Ack.toJSON(message.operation.value);
     }
     return obj;
   },
@@ -364,6 +555,48 @@ export const Control: MessageFns<Control> = {
       case "interestSync": {
         if (object.operation?.value !== undefined && object.operation?.value !== null) {
           message.operation = { $case: "interestSync", value: InterestSync.fromPartial(object.operation.value) };
+        }
+        break;
+      }
+      case "peerGone": {
+        if (object.operation?.value !== undefined && object.operation?.value !== null) {
+          message.operation = { $case: "peerGone", value: PeerGone.fromPartial(object.operation.value) };
+        }
+        break;
+      }
+      case "lookup": {
+        if (object.operation?.value !== undefined && object.operation?.value !== null) {
+          message.operation = { $case: "lookup", value: Lookup.fromPartial(object.operation.value) };
+        }
+        break;
+      }
+      case "lookupResult": {
+        if (object.operation?.value !== undefined && object.operation?.value !== null) {
+          message.operation = { $case: "lookupResult", value: LookupResult.fromPartial(object.operation.value) };
+        }
+        break;
+      }
+      case "undeliverable": {
+        if (object.operation?.value !== undefined && object.operation?.value !== null) {
+          message.operation = { $case: "undeliverable", value: Undeliverable.fromPartial(object.operation.value) };
+        }
+        break;
+      }
+      case "credit": {
+        if (object.operation?.value !== undefined && object.operation?.value !== null) {
+          message.operation = { $case: "credit", value: Credit.fromPartial(object.operation.value) };
+        }
+        break;
+      }
+      case "peerJoined": {
+        if (object.operation?.value !== undefined && object.operation?.value !== null) {
+          message.operation = { $case: "peerJoined", value: PeerJoined.fromPartial(object.operation.value) };
+        }
+        break;
+      }
+      case "ack": {
+        if (object.operation?.value !== undefined && object.operation?.value !== null) {
+          message.operation = { $case: "ack", value: Ack.fromPartial(object.operation.value) };
         }
         break;
       }
@@ -1393,6 +1626,623 @@ export const FlowControl: MessageFns<FlowControl> = {
     const message = createBaseFlowControl();
     message.pause = object.pause ?? false;
     message.pressure = object.pressure ?? 0;
+    return message;
+  },
+};
+
+function createBasePeerGone(): PeerGone {
+  return { address: "", reason: "" };
+}
+
+export const PeerGone: MessageFns<PeerGone> = {
+  encode(message: PeerGone, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.address !== "") {
+      writer.uint32(10).string(message.address);
+    }
+    if (message.reason !== "") {
+      writer.uint32(18).string(message.reason);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): PeerGone {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePeerGone();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.address = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.reason = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): PeerGone {
+    return {
+      address: isSet(object.address) ? globalThis.String(object.address) : "",
+      reason: isSet(object.reason) ? globalThis.String(object.reason) : "",
+    };
+  },
+
+  toJSON(message: PeerGone): unknown {
+    const obj: any = {};
+    if (message.address !== "") {
+      obj.address = message.address;
+    }
+    if (message.reason !== "") {
+      obj.reason = message.reason;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<PeerGone>): PeerGone {
+    return PeerGone.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<PeerGone>): PeerGone {
+    const message = createBasePeerGone();
+    message.address = object.address ?? "";
+    message.reason = object.reason ?? "";
+    return message;
+  },
+};
+
+function createBaseLookup(): Lookup {
+  return { address: "" };
+}
+
+export const Lookup: MessageFns<Lookup> = {
+  encode(message: Lookup, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.address !== "") {
+      writer.uint32(10).string(message.address);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Lookup {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseLookup();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.address = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): Lookup {
+    return { address: isSet(object.address) ? globalThis.String(object.address) : "" };
+  },
+
+  toJSON(message: Lookup): unknown {
+    const obj: any = {};
+    if (message.address !== "") {
+      obj.address = message.address;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<Lookup>): Lookup {
+    return Lookup.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<Lookup>): Lookup {
+    const message = createBaseLookup();
+    message.address = object.address ?? "";
+    return message;
+  },
+};
+
+function createBaseLookupResult(): LookupResult {
+  return { address: "", found: false, window: 0 };
+}
+
+export const LookupResult: MessageFns<LookupResult> = {
+  encode(message: LookupResult, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.address !== "") {
+      writer.uint32(10).string(message.address);
+    }
+    if (message.found !== false) {
+      writer.uint32(16).bool(message.found);
+    }
+    if (message.window !== 0) {
+      writer.uint32(24).uint32(message.window);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): LookupResult {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseLookupResult();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.address = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.found = reader.bool();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.window = reader.uint32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): LookupResult {
+    return {
+      address: isSet(object.address) ? globalThis.String(object.address) : "",
+      found: isSet(object.found) ? globalThis.Boolean(object.found) : false,
+      window: isSet(object.window) ? globalThis.Number(object.window) : 0,
+    };
+  },
+
+  toJSON(message: LookupResult): unknown {
+    const obj: any = {};
+    if (message.address !== "") {
+      obj.address = message.address;
+    }
+    if (message.found !== false) {
+      obj.found = message.found;
+    }
+    if (message.window !== 0) {
+      obj.window = Math.round(message.window);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<LookupResult>): LookupResult {
+    return LookupResult.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<LookupResult>): LookupResult {
+    const message = createBaseLookupResult();
+    message.address = object.address ?? "";
+    message.found = object.found ?? false;
+    message.window = object.window ?? 0;
+    return message;
+  },
+};
+
+function createBaseUndeliverable(): Undeliverable {
+  return { messageId: 0, destination: "", code: "", reason: "" };
+}
+
+export const Undeliverable: MessageFns<Undeliverable> = {
+  encode(message: Undeliverable, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.messageId !== 0) {
+      if (BigInt.asUintN(64, BigInt(message.messageId)) !== BigInt(message.messageId)) {
+        throw new globalThis.Error("value provided for field BigInt(message.messageId) of type uint64 too large");
+      }
+      writer.uint32(8).uint64(BigInt(message.messageId));
+    }
+    if (message.destination !== "") {
+      writer.uint32(18).string(message.destination);
+    }
+    if (message.code !== "") {
+      writer.uint32(26).string(message.code);
+    }
+    if (message.reason !== "") {
+      writer.uint32(34).string(message.reason);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Undeliverable {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseUndeliverable();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.messageId = longToNumber(reader.uint64());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.destination = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.code = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.reason = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): Undeliverable {
+    return {
+      messageId: isSet(object.messageId)
+        ? globalThis.Number(object.messageId)
+        : isSet(object.message_id)
+        ? globalThis.Number(object.message_id)
+        : 0,
+      destination: isSet(object.destination) ? globalThis.String(object.destination) : "",
+      code: isSet(object.code) ? globalThis.String(object.code) : "",
+      reason: isSet(object.reason) ? globalThis.String(object.reason) : "",
+    };
+  },
+
+  toJSON(message: Undeliverable): unknown {
+    const obj: any = {};
+    if (message.messageId !== 0) {
+      obj.messageId = globalThis.Number(message.messageId);
+    }
+    if (message.destination !== "") {
+      obj.destination = message.destination;
+    }
+    if (message.code !== "") {
+      obj.code = message.code;
+    }
+    if (message.reason !== "") {
+      obj.reason = message.reason;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<Undeliverable>): Undeliverable {
+    return Undeliverable.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<Undeliverable>): Undeliverable {
+    const message = createBaseUndeliverable();
+    message.messageId = object.messageId ?? 0;
+    message.destination = object.destination ?? "";
+    message.code = object.code ?? "";
+    message.reason = object.reason ?? "";
+    return message;
+  },
+};
+
+function createBaseCredit(): Credit {
+  return { address: "", count: 0 };
+}
+
+export const Credit: MessageFns<Credit> = {
+  encode(message: Credit, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.address !== "") {
+      writer.uint32(10).string(message.address);
+    }
+    if (message.count !== 0) {
+      writer.uint32(16).uint32(message.count);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Credit {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCredit();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.address = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.count = reader.uint32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): Credit {
+    return {
+      address: isSet(object.address) ? globalThis.String(object.address) : "",
+      count: isSet(object.count) ? globalThis.Number(object.count) : 0,
+    };
+  },
+
+  toJSON(message: Credit): unknown {
+    const obj: any = {};
+    if (message.address !== "") {
+      obj.address = message.address;
+    }
+    if (message.count !== 0) {
+      obj.count = Math.round(message.count);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<Credit>): Credit {
+    return Credit.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<Credit>): Credit {
+    const message = createBaseCredit();
+    message.address = object.address ?? "";
+    message.count = object.count ?? 0;
+    return message;
+  },
+};
+
+function createBasePeerJoined(): PeerJoined {
+  return { address: "", window: 0 };
+}
+
+export const PeerJoined: MessageFns<PeerJoined> = {
+  encode(message: PeerJoined, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.address !== "") {
+      writer.uint32(10).string(message.address);
+    }
+    if (message.window !== 0) {
+      writer.uint32(16).uint32(message.window);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): PeerJoined {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePeerJoined();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.address = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.window = reader.uint32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): PeerJoined {
+    return {
+      address: isSet(object.address) ? globalThis.String(object.address) : "",
+      window: isSet(object.window) ? globalThis.Number(object.window) : 0,
+    };
+  },
+
+  toJSON(message: PeerJoined): unknown {
+    const obj: any = {};
+    if (message.address !== "") {
+      obj.address = message.address;
+    }
+    if (message.window !== 0) {
+      obj.window = Math.round(message.window);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<PeerJoined>): PeerJoined {
+    return PeerJoined.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<PeerJoined>): PeerJoined {
+    const message = createBasePeerJoined();
+    message.address = object.address ?? "";
+    message.window = object.window ?? 0;
+    return message;
+  },
+};
+
+function createBaseAck(): Ack {
+  return { received: 0 };
+}
+
+export const Ack: MessageFns<Ack> = {
+  encode(message: Ack, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.received !== 0) {
+      if (BigInt.asUintN(64, BigInt(message.received)) !== BigInt(message.received)) {
+        throw new globalThis.Error("value provided for field BigInt(message.received) of type uint64 too large");
+      }
+      writer.uint32(8).uint64(BigInt(message.received));
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Ack {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseAck();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.received = longToNumber(reader.uint64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): Ack {
+    return { received: isSet(object.received) ? globalThis.Number(object.received) : 0 };
+  },
+
+  toJSON(message: Ack): unknown {
+    const obj: any = {};
+    if (message.received !== 0) {
+      obj.received = globalThis.Number(message.received);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<Ack>): Ack {
+    return Ack.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<Ack>): Ack {
+    const message = createBaseAck();
+    message.received = object.received ?? 0;
     return message;
   },
 };

@@ -1,0 +1,131 @@
+/**
+ * WebSocket one-way throughput: agent A sends to agent B through a hub running in a worker
+ * thread (another core), against raw `ws` doing the same job in the same run (A's socket → a
+ * forwarding `ws` server in the same worker → B's socket, payload bytes only, no envelope).
+ *
+ * One operation is one message: send it, and once WINDOW messages are in flight, receive one.
+ * So both sides run pipelined at a bounded depth, and ops/s is delivered messages per second.
+ */
+import { Worker } from "node:worker_threads";
+import { WebSocket } from "ws";
+import { Message } from "../src/index.js";
+import { WebSocketTransport } from "../src/node.js";
+import { measurePair } from "./harness.js";
+import { benchName, type Benchmark, type BenchRecord } from "./types.js";
+
+const WINDOW = 64;
+const PEER = "ws";
+
+interface Far {
+  hubUrl: string;
+  rawUrl: string;
+  close(): Promise<void>;
+}
+
+async function startFarSide(): Promise<Far> {
+  // The worker runs TypeScript too: register tsx's loader in it, then import the worker module.
+  const script = new URL("./websocket-hub.worker.ts", import.meta.url).href;
+  const bootstrap = `import("tsx/esm/api").then((tsx) => { tsx.register(); return import(${JSON.stringify(script)}); });`;
+  const worker = new Worker(bootstrap, { eval: true });
+  const urls = await new Promise<{ hubUrl: string; rawUrl: string }>((resolve, reject) => {
+    worker.once("message", resolve);
+    worker.once("error", reject);
+  });
+  return {
+    ...urls,
+    close: async () => {
+      const closed = new Promise((resolve) => worker.once("message", resolve));
+      worker.postMessage("close");
+      await closed;
+      await worker.terminate();
+    },
+  };
+}
+
+/** A raw `ws` receiving end with an awaitable next message. */
+function rawReceiver(socket: WebSocket): () => Promise<void> {
+  let queued = 0;
+  let waiter: (() => void) | undefined;
+  socket.on("message", () => {
+    if (waiter !== undefined) {
+      const w = waiter;
+      waiter = undefined;
+      w();
+    } else {
+      queued++;
+    }
+  });
+  return () => {
+    if (queued > 0) {
+      queued--;
+      return Promise.resolve();
+    }
+    return new Promise<void>((resolve) => (waiter = resolve));
+  };
+}
+
+async function open(url: string): Promise<WebSocket> {
+  const socket = new WebSocket(url, { perMessageDeflate: false });
+  await new Promise((resolve, reject) => {
+    socket.once("open", resolve);
+    socket.once("error", reject);
+  });
+  return socket;
+}
+
+async function oneWay(payloadBytes: number, quick: boolean): Promise<BenchRecord> {
+  const far = await startFarSide();
+  const config = { heartbeatIntervalMs: 0, enableCompression: false };
+  const a = await WebSocketTransport.client({ url: far.hubUrl, agentId: "bench_a" }, config);
+  const b = await WebSocketTransport.client({ url: far.hubUrl, agentId: "bench_b" }, config);
+  const message = Message.event("bench_a", "bench.tick", new Uint8Array(payloadBytes).fill(0x5a));
+  await a.send("bench_b", message); // learns bench_b's window
+  await b.receive();
+
+  let oursInFlight = 0;
+  const ours = async () => {
+    await a.send("bench_b", message);
+    if (++oursInFlight >= WINDOW) {
+      if (b.tryReceive() === undefined) await b.receive();
+      oursInFlight--;
+    }
+  };
+
+  const recvSocket = await open(`${far.rawUrl}/recv`);
+  const sendSocket = await open(`${far.rawUrl}/send`);
+  const nextRaw = rawReceiver(recvSocket);
+  const bytes = new Uint8Array(payloadBytes).fill(0x5a);
+  let peerInFlight = 0;
+  const peer = async () => {
+    sendSocket.send(bytes);
+    if (++peerInFlight >= WINDOW) {
+      await nextRaw();
+      peerInFlight--;
+    }
+  };
+
+  const [m, p] = await measurePair(ours, peer, { quick });
+  for (; oursInFlight > 0; oursInFlight--) await b.receive();
+  for (; peerInFlight > 0; peerInFlight--) await nextRaw();
+  sendSocket.terminate();
+  recvSocket.terminate();
+  await Promise.all([a.close(), b.close()]);
+  await far.close();
+  return {
+    name: benchName("websocket", "one-way", payloadBytes),
+    transport: "websocket",
+    pattern: "one-way",
+    payloadBytes,
+    opsPerSec: m.opsPerSec,
+    p50Us: m.p50Us,
+    p99Us: m.p99Us,
+    peer: PEER,
+    peerOpsPerSec: p!.opsPerSec,
+    ratio: m.opsPerSec / p!.opsPerSec,
+  };
+}
+
+export const benchmarks: Benchmark[] = [32, 4096].map((bytes) => ({
+  name: benchName("websocket", "one-way", bytes),
+  run: (context) => oneWay(bytes, context.quick),
+}));

@@ -1,0 +1,96 @@
+import type { WebSocket } from "ws";
+import type { Link } from "./link.js";
+import type { Session } from "./session.js";
+
+/** Per-agent facts a hub reports. */
+export interface AgentInfo {
+  agentId: string;
+  /** Frames received from the agent. */
+  messagesIn: number;
+  /** Frames written to the agent. */
+  messagesOut: number;
+  /** When the agent last sent anything, ms since the Unix epoch. */
+  lastSeenMs: number;
+  /** Bytes the hub's socket still buffers towards the agent. */
+  bufferedBytes: number;
+  /** The agent's Hello metadata. */
+  metadata: Readonly<Record<string, string>>;
+}
+
+/**
+ * One accepted socket on a hub, through its lifecycle:
+ *
+ *   hello ──Hello ok──▶ authenticating ──hook ok──▶ open ──close/timeout/error──▶ closed
+ *     │                      │                     │  ▲
+ *     │                      │   link lost (session) ▼  │ new link's Hello names the session
+ *     │                      │                    parked ──grace over / buffer full──▶ closed
+ *     └── anything else ─────┴── hook refuses / bad frame ──▶ closed (Goodbye + close code)
+ * @internal
+ */
+export class AgentConnection {
+  readonly socket: WebSocket;
+  readonly link: Link;
+  readonly remoteAddress: string;
+  state: "hello" | "authenticating" | "open" | "parked" | "closed" = "hello";
+  agentId = "";
+  metadata: Record<string, string> = {};
+  /** A link to another hub (Hello metadata role=hub) rather than an agent. */
+  isHub = false;
+  /** The agent's receive window (Hello metadata), 0 if unmetered. */
+  window = 0;
+  messagesIn = 0;
+  messagesOut = 0;
+  /** Pauses of this socket by the hub's full receive queue. */
+  paused = false;
+  helloTimer: ReturnType<typeof setTimeout> | undefined;
+  /** While parked (link dropped, session kept): when the session expires. */
+  graceTimer: ReturnType<typeof setTimeout> | undefined;
+  /** The session ends with this link (the agent said Goodbye, or the hub closed it on purpose). */
+  endsSession = false;
+  /** Why the connection is closing, once known (told to the other agents in PeerGone). */
+  closeReason: string | undefined;
+
+  constructor(socket: WebSocket, link: Link, remoteAddress: string) {
+    socket.on("error", () => undefined); // ws emits "error" before "close"; the hub counts it there
+    this.socket = socket;
+    this.link = link;
+    this.remoteAddress = remoteAddress;
+  }
+
+  /** Writes (or batches) one encoded envelope to the agent. */
+  sendBody(body: Uint8Array): void {
+    this.link.sendBody(body);
+    this.messagesOut++;
+  }
+
+  /** Bytes on their way to the agent: in the socket, and in a batch not yet written. */
+  get bufferedBytes(): number {
+    return this.socket.bufferedAmount + this.link.pendingBytes;
+  }
+
+  /** The resumable session, if the agent announced "resume". */
+  get session(): Session | undefined {
+    return this.link.session;
+  }
+
+  readonly pause = (): void => {
+    this.paused = true;
+    this.socket.pause();
+  };
+
+  readonly resume = (): void => {
+    this.paused = false;
+    this.socket.resume();
+  };
+
+  info(): AgentInfo {
+    return {
+      agentId: this.agentId,
+      messagesIn: this.messagesIn,
+      messagesOut: this.messagesOut,
+      lastSeenMs: this.link.lastSeenMs,
+      bufferedBytes: this.bufferedBytes,
+      metadata: this.metadata,
+    };
+  }
+}

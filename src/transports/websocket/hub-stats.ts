@@ -1,0 +1,51 @@
+/** Hub-wide counters (beside the Transport stats of the hub's own endpoint). */
+export interface HubStats {
+  /** Agents registered now. */
+  connectedAgents: number;
+  /** Frames forwarded from one agent to another (a broadcast counts once per receiver). */
+  messagesRouted: number;
+  /** Messages dropped because their ttl ran out. */
+  droppedByTtl: number;
+  /** Messages whose destination was unknown (the sender was told with Undeliverable). */
+  undeliverable: number;
+  /** Connections closed for malformed frames, frames before Hello, or oversize messages. */
+  protocolErrors: number;
+  /** Agents refused by the authentication hook. */
+  authRejections: number;
+  /** Agents disconnected for buffering past `maxConsumerBufferBytes`. */
+  slowConsumersDropped: number;
+  /** Agents dropped for silence past `heartbeatTimeoutMs`. */
+  heartbeatTimeouts: number;
+  /** Sessions resumed by a reconnecting agent within the grace period. */
+  sessionsResumed: number;
+  /** Sessions given up: grace period over, or their buffer full while parked. */
+  sessionsExpired: number;
+}
+
+/** @internal */
+export class HubCounters {
+  messagesRouted = 0;
+  droppedByTtl = 0;
+  undeliverable = 0;
+  protocolErrors = 0;
+  authRejections = 0;
+  slowConsumersDropped = 0;
+  heartbeatTimeouts = 0;
+  sessionsResumed = 0;
+  sessionsExpired = 0;
+
+  snapshot(connectedAgents: number): HubStats {
+    return {
+      connectedAgents,
+      messagesRouted: this.messagesRouted,
+      droppedByTtl: this.droppedByTtl,
+      undeliverable: this.undeliverable,
+      protocolErrors: this.protocolErrors,
+      authRejections: this.authRejections,
+      slowConsumersDropped: this.slowConsumersDropped,
+      heartbeatTimeouts: this.heartbeatTimeouts,
+      sessionsResumed: this.sessionsResumed,
+      sessionsExpired: this.sessionsExpired,
+    };
+  }
+}

@@ -1,0 +1,221 @@
+import type { Envelope } from "../../../generated/swarm/transport/v1/envelope.js";
+import { encodeBodiesFrame, encodeEnvelopeBody, frameBodies } from "../../protocol/batch.js";
+import { decodeEnvelope, type FrameCodecOptions } from "../../protocol/codec.js";
+import type { Compression } from "../../protocol/compression.js";
+import { Message } from "../../protocol/message.js";
+import type { StatsRecorder } from "../../transport/stats.js";
+import { isSequenced, type Session } from "./session.js";
+import { CloseCode, closeReason, ReadyState, type WebSocketLike } from "./socket.js";
+
+/** A received envelope is acknowledged within this many ms even when fewer than 32 arrived. */
+const ACK_DELAY_MS = 10;
+
+/** Largest batch, in bytes of envelope records, before it is written without waiting for the turn to end. */
+const MAX_BATCH_BYTES = 64 * 1024;
+
+/**
+ * Runs `callback` once the current turn of the event loop is over (after its microtasks), so
+ * sends made across many `await`s in one turn share a frame. `setImmediate` in Node; in a
+ * browser a MessageChannel message, which (unlike `setTimeout(0)`) is not clamped to 1–4 ms.
+ */
+const afterThisTurn: (callback: () => void) => void = (() => {
+  const immediate = (globalThis as { setImmediate?: (callback: () => void) => unknown }).setImmediate;
+  if (immediate !== undefined) return (callback) => void immediate(callback);
+  const channel = new MessageChannel();
+  const queue: (() => void)[] = [];
+  channel.port1.onmessage = () => queue.shift()?.();
+  return (callback) => {
+    queue.push(callback);
+    channel.port2.postMessage(undefined);
+  };
+})();
+
+/**
+ * One WebSocket from one side (client, or the hub for one agent): frames out and in with the
+ * negotiated compression, byte counts, heartbeat bookkeeping, and, when both sides announced
+ * "batch", coalescing of the envelopes written in one turn of the event loop into one batch
+ * frame (flushed when the turn ends, or at MAX_BATCH_BYTES). Every write goes through the same
+ * path, so envelopes leave in the order they were written.
+ * @internal
+ */
+export class Link {
+  readonly socket: WebSocketLike;
+  /** How this side encodes frames towards the peer (the peer may change it with SetCompression). */
+  readonly outgoing: FrameCodecOptions;
+  /** How this side decodes the peer's frames. */
+  readonly incoming: FrameCodecOptions;
+  lastSeenMs = Date.now();
+  /** The resumable session this link carries, when both sides announced "resume". */
+  session: Session | undefined;
+  #batching = false;
+  #pending: Uint8Array[] = [];
+  #pendingBytes = 0;
+  #heartbeatSeq = 0;
+  #ackTimer: ReturnType<typeof setTimeout> | undefined;
+  #lastSentMs = Date.now();
+  readonly #stats: StatsRecorder;
+  readonly #source: string;
+
+  constructor(socket: WebSocketLike, source: string, maxMessageSize: number, compressionThreshold: number, stats: StatsRecorder) {
+    this.socket = socket;
+    this.#source = source;
+    this.#stats = stats;
+    this.outgoing = { maxMessageSize, enableCompression: false, compressionThreshold, compression: undefined };
+    this.incoming = { maxMessageSize, enableCompression: false, compressionThreshold, compression: undefined };
+  }
+
+  /** After the handshake: what both sides announced. */
+  negotiated(compression: Compression | undefined, compress: boolean, batch: boolean): void {
+    this.outgoing.compression = compression;
+    this.outgoing.enableCompression = compress && compression !== undefined;
+    this.incoming.compression = compression;
+    this.#batching = batch;
+  }
+
+  /** The peer's SetCompression: how this side compresses towards it from now on. */
+  setCompression(enabled: boolean, thresholdBytes: number): void {
+    this.outgoing.enableCompression = enabled && this.outgoing.compression !== undefined;
+    this.outgoing.compressionThreshold = thresholdBytes;
+  }
+
+  get isOpen(): boolean {
+    return this.socket.readyState === ReadyState.OPEN;
+  }
+
+  /** Bytes written but not yet handed to the socket (a batch waiting for its microtask). */
+  get pendingBytes(): number {
+    return this.#pendingBytes;
+  }
+
+  /** Encodes and writes (or batches) an envelope. Throws MessageTooLarge / SerializationError, sending nothing. */
+  sendEnvelope(envelope: Envelope): void {
+    this.sendBody(encodeEnvelopeBody(envelope, this.outgoing.maxMessageSize), isSequenced(envelope));
+  }
+
+  /**
+   * Writes (or batches) an already encoded envelope, e.g. one the hub forwards as received. A
+   * sequenced envelope on a session is also kept until the peer acknowledges it, so it is
+   * resent after a reconnect even when this socket is already gone.
+   */
+  sendBody(body: Uint8Array, sequenced = true): void {
+    if (sequenced && this.session !== undefined) this.session.record(body);
+    if (!this.isOpen) return;
+    this.resend(body);
+  }
+
+  /** Writes (or batches) a body without recording it: a resend after a reconnect. */
+  resend(body: Uint8Array): void {
+    if (!this.#batching) return this.#write(encodeBodiesFrame([body], this.outgoing));
+    if (this.#pendingBytes + body.length + 5 > MAX_BATCH_BYTES) this.flush();
+    if (this.#pending.length === 0) afterThisTurn(this.flush);
+    this.#pending.push(body);
+    this.#pendingBytes += body.length + 5;
+  }
+
+  /** Writes the pending batch now. */
+  readonly flush = (): void => {
+    const pending = this.#pending;
+    if (pending.length === 0) return;
+    this.#pending = [];
+    this.#pendingBytes = 0;
+    if (this.isOpen) this.#write(encodeBodiesFrame(pending, this.outgoing));
+  };
+
+  /** Encodes and sends a transport-level envelope (control, heartbeat) if the socket is open. */
+  writeControl(message: Message): void {
+    if (this.isOpen) this.sendEnvelope(message.envelope);
+  }
+
+  /** The envelope bodies of one incoming frame (throws a TransportError for bad input). */
+  bodies(bytes: Uint8Array): Uint8Array[] {
+    this.#stats.bytesReceived += bytes.length;
+    this.lastSeenMs = Date.now();
+    return frameBodies(bytes, this.incoming);
+  }
+
+  /** Decodes one envelope body (throws SerializationError); counts and acknowledges it on a session. */
+  decodeBody(body: Uint8Array): Envelope {
+    const envelope = decodeEnvelope(body);
+    const session = this.session;
+    if (session !== undefined) {
+      if (isSequenced(envelope)) {
+        const ack = session.onReceived();
+        if (ack !== undefined) this.#sendAck(ack);
+        else this.#ackTimer ??= setTimeout(this.#ackLater, ACK_DELAY_MS);
+      } else if (envelope.payload?.$case === "control" && envelope.payload.value.operation?.$case === "ack") {
+        session.acknowledge(envelope.payload.value.operation.value.received);
+      }
+    }
+    return envelope;
+  }
+
+  /** A sender waiting on a full session buffer must not wait for the 32nd envelope or a heartbeat. */
+  readonly #ackLater = (): void => {
+    this.#ackTimer = undefined;
+    const ack = this.session?.ackNow();
+    if (ack !== undefined && this.isOpen) this.#sendAck(ack);
+  };
+
+  /** Releases the link's timer (its socket closed). */
+  dispose(): void {
+    clearTimeout(this.#ackTimer);
+    this.#ackTimer = undefined;
+  }
+
+  #sendAck(received: number): void {
+    this.writeControl(Message.control(this.#source, { operation: { $case: "ack", value: { received } } }));
+  }
+
+  /**
+   * Heartbeat duty, called from one periodic timer: sends a Heartbeat when nothing was sent for
+   * `intervalMs`, and returns false when the peer was silent past `timeoutMs` (dead).
+   */
+  tick(now: number, intervalMs: number, timeoutMs: number): boolean {
+    if (now - this.lastSeenMs > timeoutMs) return false;
+    const ack = this.session?.ackNow();
+    if (ack !== undefined && this.isOpen) this.#sendAck(ack);
+    if (now - this.#lastSentMs >= intervalMs && this.isOpen) {
+      this.writeControl(Message.heartbeat(this.#source, ++this.#heartbeatSeq));
+    }
+    return true;
+  }
+
+  /** Writes what is pending and a Goodbye (when open), then closes the socket with `code`. */
+  close(code: number, reason: string, goodbyeCode = ""): void {
+    this.dispose();
+    if (this.isOpen) {
+      try {
+        this.writeControl(Message.goodbye(this.#source, reason, goodbyeCode));
+      } catch {
+        // the socket is going away anyway
+      }
+      this.flush();
+    }
+    if (this.socket.readyState === ReadyState.OPEN || this.socket.readyState === ReadyState.CONNECTING) {
+      this.socket.close(code, closeReason(reason));
+    }
+  }
+
+  #write(frame: Uint8Array): void {
+    this.socket.send(frame);
+    this.#stats.bytesSent += frame.length;
+    this.#lastSentMs = Date.now();
+  }
+}
+
+/** Closes a link (Goodbye + close frame) and waits for the socket's close event, at most 1 s. */
+export function closeAndWait(link: Link, reason: string): Promise<void> {
+  const socket = link.socket;
+  if (socket.readyState === ReadyState.CLOSED) return Promise.resolve();
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, 1000);
+    function done() {
+      clearTimeout(timer);
+      socket.removeEventListener("close", done);
+      socket.terminate?.();
+      resolve();
+    }
+    socket.addEventListener("close", done);
+    link.close(CloseCode.NORMAL, reason);
+  });
+}

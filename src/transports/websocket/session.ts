@@ -1,0 +1,126 @@
+import type { Envelope } from "../../../generated/swarm/transport/v1/envelope.js";
+import { TransportError } from "../../transport/errors.js";
+
+/** Capability both sides announce to keep a session across reconnects. */
+export const RESUME_CAPABILITY = "resume";
+/** Hello / HelloAck metadata: the session id, and how many sequenced envelopes the writer has received on it. */
+export const SESSION_KEY = "session";
+export const RESUME_RECEIVED_KEY = "resume_received";
+/** HelloAck metadata: "true" when the hub resumed the session the client named. */
+export const RESUMED_KEY = "resumed";
+
+/** An Ack goes out once this many sequenced envelopes arrived since the last one (and on heartbeats). */
+const ACK_EVERY = 32;
+
+/**
+ * Whether an envelope belongs to the session stream (counted, kept until acknowledged, resent
+ * after a reconnect) rather than to one link (Hello, HelloAck, Goodbye, Ack, Heartbeat).
+ */
+export function isSequenced(envelope: Envelope): boolean {
+  const payload = envelope.payload;
+  if (payload === undefined) return true;
+  if (payload.$case === "heartbeat") return false;
+  if (payload.$case !== "control") return true;
+  const kind = payload.value.operation?.$case;
+  return kind !== "hello" && kind !== "helloAck" && kind !== "goodbye" && kind !== "ack";
+}
+
+/**
+ * One side's state of a resumable session: envelopes sent and not yet acknowledged (bounded),
+ * and how many were received. Sequence numbers are implicit: the n-th sequenced envelope sent
+ * on the session is number n, in both directions, across links.
+ *
+ *   sender:   [ acked ... | replay: acked+1 .. sent ]      receiver: received = n
+ *   reconnect: each side sends the other's `received`; the other resends replay after it
+ * @internal
+ */
+export class Session {
+  readonly id: string;
+  /** Sequenced envelopes sent on the session so far. */
+  sent = 0;
+  /** Sequenced envelopes received on the session so far. */
+  received = 0;
+  #acked = 0;
+  #ackSent = 0;
+  #replay: Uint8Array[] = [];
+  #head = 0;
+  #bytes = 0;
+  readonly #maxBytes: number;
+
+  constructor(id: string, maxBytes: number) {
+    this.id = id;
+    this.#maxBytes = maxBytes;
+  }
+
+  /** Bytes kept for a possible resend. */
+  get bufferedBytes(): number {
+    return this.#bytes;
+  }
+
+  /** Whether the replay buffer is past its bound (the peer is not acknowledging). */
+  get isFull(): boolean {
+    return this.#bytes > this.#maxBytes;
+  }
+
+  /** Envelopes sent and not yet acknowledged. */
+  get unacked(): number {
+    return this.sent - this.#acked;
+  }
+
+  /** A sequenced envelope was sent (or queued to be): keep it until acknowledged. */
+  record(body: Uint8Array): void {
+    this.sent++;
+    this.#replay.push(body);
+    this.#bytes += body.length;
+  }
+
+  /** The peer has received `received` envelopes in all: forget those. */
+  acknowledge(received: number): void {
+    if (received > this.sent) throw new TransportError("SerializationError", `peer acknowledged ${received} envelopes, only ${this.sent} were sent`);
+    while (this.#acked < received) {
+      this.#bytes -= this.#replay[this.#head]!.length;
+      this.#replay[this.#head++] = EMPTY;
+      this.#acked++;
+    }
+    if (this.#head > 1024 && this.#head * 2 > this.#replay.length) {
+      this.#replay = this.#replay.slice(this.#head);
+      this.#head = 0;
+    }
+  }
+
+  /** After a reconnect: what the peer has not received, given its count. Throws when that is no longer kept. */
+  resendAfter(peerReceived: number): Uint8Array[] {
+    if (peerReceived < this.#acked || peerReceived > this.sent) {
+      throw new TransportError("ConnectionError", `cannot resume session ${this.id}: peer has ${peerReceived}, kept ${this.#acked + 1}..${this.sent}`);
+    }
+    this.acknowledge(peerReceived);
+    return this.#replay.slice(this.#head);
+  }
+
+  /** Counts one received sequenced envelope; returns the count to acknowledge now, or undefined. */
+  onReceived(): number | undefined {
+    this.received++;
+    return this.received - this.#ackSent >= ACK_EVERY ? this.ackNow() : undefined;
+  }
+
+  /** The count to acknowledge (marks it sent), or undefined when nothing is new. */
+  ackNow(): number | undefined {
+    if (this.received === this.#ackSent) return undefined;
+    this.#ackSent = this.received;
+    return this.received;
+  }
+
+  /** A new link resumes the session: the peer's Ack state starts over from what it said it has. */
+  resetAckState(): void {
+    this.#ackSent = this.received;
+  }
+}
+
+const EMPTY = new Uint8Array(0);
+
+/** A random session id (not a secret: resumption also requires the same agent id and auth). */
+export function newSessionId(): string {
+  const bytes = new Uint8Array(12);
+  globalThis.crypto.getRandomValues(bytes);
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+}

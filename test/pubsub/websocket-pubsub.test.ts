@@ -1,0 +1,4 @@
+import { websocketFactory } from "../transports/websocket-factory.js";
+import { describePubSubSuite } from "./pubsub-suite.js";
+
+describePubSubSuite("websocket", websocketFactory);

@@ -1,0 +1,196 @@
+import { afterEach, describe, expect, it } from "vitest";
+import { Message, TransportError, type WebSocketClientTransport } from "../../src/index.js";
+import { WebSocketTransport, type WebSocketHub } from "../../src/node.js";
+import { receiveWithin } from "../transport/conformance.js";
+import { controlCase, rawPeer, type RawPeer } from "./websocket/raw-peer.js";
+
+let hub: WebSocketHub | undefined;
+const clients: WebSocketClientTransport[] = [];
+const peers: RawPeer[] = [];
+
+afterEach(async () => {
+  for (const peer of peers.splice(0)) peer.socket.terminate();
+  await Promise.all(clients.splice(0).map((c) => c.close()));
+  await hub?.close();
+  hub = undefined;
+});
+
+type Config = Parameters<typeof WebSocketTransport.client>[1];
+
+async function agent(agentId: string, config: Config = {}): Promise<WebSocketClientTransport> {
+  const client = await WebSocketTransport.client({ url: hub!.url, agentId }, config);
+  clients.push(client);
+  return client;
+}
+
+async function until(condition: () => boolean): Promise<void> {
+  while (!condition()) await new Promise((resolve) => setTimeout(resolve, 5));
+}
+
+function compressible(bytes: number): Uint8Array {
+  return Uint8Array.from({ length: bytes }, (_, i) => i % 16);
+}
+
+describe("WebSocket: heartbeats", () => {
+  const fast = { heartbeatIntervalMs: 10, heartbeatTimeoutMs: 80 };
+
+  it("the hub drops an agent silent past heartbeatTimeoutMs and tells the others", async () => {
+    hub = await WebSocketTransport.server({ bindAddr: "127.0.0.1:0" }, fast);
+    const a = await agent("a", fast);
+    const gone: string[] = [];
+    a.onPeerGone((event) => gone.push(`${event.address}: ${event.reason}`));
+    const silent = await rawPeer(hub.url);
+    peers.push(silent);
+    silent.sendEnvelope(Message.hello("silent"));
+    await silent.next((e) => controlCase(e) === "helloAck");
+    await until(() => gone.length > 0);
+    expect(gone).toEqual(["silent: heartbeat timeout"]);
+    expect(hub.hubStats()).toMatchObject({ heartbeatTimeouts: 1, connectedAgents: 1 });
+    await silent.closed;
+    // the live agent, heartbeating, is still there
+    expect(hub.agents()).toEqual(["a"]);
+    expect(a.isConnected()).toBe(true);
+  });
+
+  it("a client declares a silent hub dead, fails its pending work and reports the link gone", async () => {
+    const { WebSocketServer } = await import("ws");
+    const { encodeFrame } = await import("../../src/index.js");
+    const server = new WebSocketServer({ host: "127.0.0.1", port: 0 });
+    await new Promise((resolve) => server.once("listening", resolve));
+    server.on("connection", (socket) => {
+      socket.once("message", () => socket.send(encodeFrame(Message.helloAck("mute_hub").envelope, { maxMessageSize: 1 << 20, enableCompression: false, compressionThreshold: 0 })));
+    });
+    const port = (server.address() as { port: number }).port;
+    const client = await WebSocketTransport.client({ url: `ws://127.0.0.1:${port}`, agentId: "a" }, { ...fast, retryAttempts: 0 });
+    const events: (string | undefined)[] = [];
+    client.onPeerGone((event) => events.push(event.address));
+    // the mute hub never answers this Lookup: the send waits until the link is declared dead
+    const pending = client.send("b", Message.event("a", "never-answered")).catch((e: unknown) => e);
+    const error = await pending;
+    expect(TransportError.is(error, "ConnectionError") || TransportError.is(error, "Closed")).toBe(true);
+    expect(events[0]).toBeUndefined();
+    expect(client.state).toBe("closed");
+    for (const socket of server.clients) socket.terminate();
+    await new Promise((resolve) => server.close(resolve));
+  });
+});
+
+describe("WebSocket: flow control", () => {
+  it("a receiver's window bounds what a sender has in flight; the rest waits and arrives in order", async () => {
+    hub = await WebSocketTransport.server({ bindAddr: "127.0.0.1:0" });
+    const a = await agent("a");
+    const b = await agent("b", { queueCapacity: 4 });
+    await a.send("b", Message.event("a", "n", { i: 0 }));
+    const sends = Array.from({ length: 19 }, (_, k) => a.send("b", Message.event("a", "n", { i: k + 1 })));
+    expect(a.pendingSends).toBeGreaterThan(0);
+    const seen: number[] = [];
+    for (let i = 0; i < 20; i++) seen.push((await receiveWithin(b)).message.json<{ i: number }>()!.i);
+    await Promise.all(sends);
+    expect(seen).toEqual(Array.from({ length: 20 }, (_, i) => i));
+    expect(a.pendingSends).toBe(0);
+  });
+
+  it("a send that waits for credit longer than connectionTimeoutMs fails with Timeout and is not delivered", async () => {
+    hub = await WebSocketTransport.server({ bindAddr: "127.0.0.1:0" });
+    const a = await agent("a", { connectionTimeoutMs: 50 });
+    const b = await agent("b", { queueCapacity: 1 });
+    await a.send("b", Message.event("a", "n", { i: 0 }));
+    await expect(a.send("b", Message.event("a", "n", { i: 1 }))).rejects.toMatchObject({ code: "Timeout" });
+    expect(a.pendingSends).toBe(0);
+    expect((await receiveWithin(b)).message.json()).toEqual({ i: 0 });
+    await a.send("b", Message.event("a", "n", { i: 2 }));
+    expect((await receiveWithin(b)).message.json()).toEqual({ i: 2 });
+  });
+
+  it("send applies backpressure past the socket's high-water mark, and delivers everything in order", async () => {
+    hub = await WebSocketTransport.server({ bindAddr: "127.0.0.1:0" }, { enableCompression: false });
+    const a = await agent("a", { highWaterMarkBytes: 1, enableCompression: false });
+    const b = await agent("b", { enableCompression: false });
+    const big = new Uint8Array(1 << 20);
+    await a.send("b", Message.event("a", "warm-up"));
+    await receiveWithin(b);
+    const sends = Array.from({ length: 16 }, (_, i) => a.send("b", Message.event("a", "big", big).withHeader("i", String(i))));
+    expect(a.pendingSends).toBeGreaterThan(0);
+    for (let i = 0; i < 16; i++) expect((await receiveWithin(b, 10_000)).message.headers["i"]).toBe(String(i));
+    await Promise.all(sends);
+  });
+
+  it("a consumer that never reads is disconnected past maxConsumerBufferBytes; the hub stays bounded", async () => {
+    hub = await WebSocketTransport.server({ bindAddr: "127.0.0.1:0" }, { maxConsumerBufferBytes: 256 * 1024, enableCompression: false });
+    const a = await agent("a", { enableCompression: false });
+    const gone: string[] = [];
+    a.onPeerGone((event) => gone.push(`${event.address}`));
+    const sleeper = await rawPeer(hub.url);
+    peers.push(sleeper);
+    sleeper.sendEnvelope(Message.hello("sleeper"));
+    await sleeper.next((e) => controlCase(e) === "helloAck");
+    sleeper.socket.pause(); // stops reading: TCP fills, then the hub's socket buffers
+    const chunk = new Uint8Array(64 * 1024);
+    for (let i = 0; i < 400 && !gone.includes("sleeper"); i++) {
+      await a.broadcast(Message.broadcast("a", "flood", chunk));
+      if (i % 8 === 7) await new Promise((resolve) => setTimeout(resolve, 1));
+    }
+    await until(() => gone.includes("sleeper"));
+    expect(hub.hubStats().slowConsumersDropped).toBe(1);
+    expect(hub.agents()).toEqual(["a"]);
+  });
+});
+
+describe("WebSocket: batching", () => {
+  it("envelopes written in one turn share a frame (batch) with peers that announced \"batch\"", async () => {
+    hub = await WebSocketTransport.server({ bindAddr: "127.0.0.1:0" });
+    const a = await agent("a");
+    const p = await rawPeer(hub.url);
+    peers.push(p);
+    p.sendEnvelope(Message.hello("p", { capabilities: ["batch"] }));
+    await p.next((e) => controlCase(e) === "helloAck");
+    const before = p.frames;
+    await Promise.all(Array.from({ length: 10 }, (_, i) => a.send("p", Message.event("a", "n", { i }))));
+    await until(() => p.received.filter((e) => e.payload?.$case === "event").length === 10);
+    expect(p.frames - before).toBeLessThan(10);
+    const order = p.received.filter((e) => e.payload?.$case === "event").map((e) => (e.payload?.$case === "event" ? e.payload.value.data?.kind : undefined));
+    expect(order.map((k) => (k?.$case === "json" ? (k.value as { i: number }).i : -1))).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+  });
+});
+
+describe("WebSocket: compression", () => {
+  it("compresses frames both ways when both sides negotiated it", async () => {
+    hub = await WebSocketTransport.server({ bindAddr: "127.0.0.1:0" });
+    const a = await agent("a");
+    const b = await agent("b");
+    const payload = compressible(64 * 1024);
+    await a.send("b", Message.event("a", "zip", payload));
+    expect((await receiveWithin(b)).message.bytes()).toEqual(payload);
+    await b.send("a", Message.event("b", "zip", payload));
+    expect((await receiveWithin(a)).message.bytes()).toEqual(payload);
+    expect(a.stats().bytesSent).toBeLessThan(8 * 1024);
+    expect(b.stats().bytesReceived).toBeLessThan(8 * 1024);
+  });
+
+  it("an agent without compression gets plain frames from a compressing sender", async () => {
+    hub = await WebSocketTransport.server({ bindAddr: "127.0.0.1:0" });
+    const a = await agent("a");
+    const plain = await agent("plain", { enableCompression: false });
+    const payload = compressible(32 * 1024);
+    await a.send("plain", Message.event("a", "zip", payload));
+    expect((await receiveWithin(plain)).message.bytes()).toEqual(payload);
+    expect(a.stats().bytesSent).toBeLessThan(8 * 1024);
+    expect(plain.stats().bytesReceived).toBeGreaterThan(32 * 1024);
+  });
+
+  it("SetCompression at run time changes how the hub compresses towards the agent", async () => {
+    hub = await WebSocketTransport.server({ bindAddr: "127.0.0.1:0" });
+    const b = await agent("b");
+    const payload = compressible(32 * 1024);
+    await hub.send("b", Message.event("hub", "zip", payload));
+    await receiveWithin(b);
+    const compressedBytes = b.stats().bytesReceived;
+    expect(compressedBytes).toBeLessThan(8 * 1024);
+    b.setCompression(false);
+    await b.send("hub", Message.event("b", "sync")); // the hub has applied SetCompression once it has this
+    await receiveWithin(hub);
+    await hub.send("b", Message.event("hub", "plain", payload));
+    expect((await receiveWithin(b)).message.bytes()).toEqual(payload);
+    expect(b.stats().bytesReceived - compressedBytes).toBeGreaterThan(32 * 1024);
+  });
+});

@@ -1,0 +1,90 @@
+import { afterEach, describe, expect, it } from "vitest";
+import { Message, TransportError, type WebSocketClientTransport } from "../../src/index.js";
+import { WebSocketTransport, type WebSocketHub } from "../../src/node.js";
+import { backoffDelayMs } from "../../src/transports/websocket/backoff.js";
+import { receiveWithin } from "../transport/conformance.js";
+
+let hubs: WebSocketHub[] = [];
+const clients: WebSocketClientTransport[] = [];
+
+afterEach(async () => {
+  await Promise.all(clients.splice(0).map((c) => c.close()));
+  await Promise.all(hubs.map((h) => h.close()));
+  hubs = [];
+});
+
+const quickRetry = { reconnectBaseDelayMs: 5, reconnectMaxDelayMs: 40 };
+
+async function hubOn(port = 0): Promise<WebSocketHub> {
+  const hub = await WebSocketTransport.server({ bindAddr: `127.0.0.1:${port}` });
+  hubs.push(hub);
+  return hub;
+}
+
+async function agent(hub: WebSocketHub, agentId: string, config: Parameters<typeof WebSocketTransport.client>[1] = {}) {
+  const client = await WebSocketTransport.client({ url: hub.url, agentId }, config);
+  clients.push(client);
+  return client;
+}
+
+async function until(condition: () => boolean): Promise<void> {
+  while (!condition()) await new Promise((resolve) => setTimeout(resolve, 5));
+}
+
+describe("backoff", () => {
+  it("is exponential with full jitter, capped", () => {
+    expect(backoffDelayMs(0, 100, 5000, () => 0.999)).toBe(99);
+    expect(backoffDelayMs(3, 100, 5000, () => 0.5)).toBe(400);
+    expect(backoffDelayMs(10, 100, 5000, () => 0.999)).toBe(4995);
+    expect(backoffDelayMs(60, 100, 5000, () => 0)).toBe(0);
+  });
+});
+
+describe("WebSocket client: reconnect", () => {
+  it("reconnects after the hub restarts, re-handshakes, and delivers what was sent while disconnected", async () => {
+    const first = await hubOn();
+    const port = first.port;
+    const a = await agent(first, "a", { retryAttempts: 100, ...quickRetry });
+    const b = await agent(first, "b", { retryAttempts: 100, ...quickRetry });
+    await first.close();
+    await until(() => !a.isConnected() && !b.isConnected());
+    const buffered = a.send("hub", Message.event("a", "sent-while-down"));
+    expect(a.pendingSends).toBe(1);
+    const second = await hubOn(port);
+    await buffered;
+    expect((await receiveWithin(second)).message.payload("event")?.name).toBe("sent-while-down");
+    await until(() => b.isConnected());
+    expect(a.stats().reconnections).toBe(1);
+    expect(second.agents().sort()).toEqual(["a", "b"]);
+    await a.send("b", Message.event("a", "after-restart"));
+    expect((await receiveWithin(b)).message.payload("event")?.name).toBe("after-restart");
+  });
+
+  it("gives up after retryAttempts: buffered sends reject with ConnectionError and the transport closes", async () => {
+    const hub = await hubOn();
+    const a = await agent(hub, "a", { retryAttempts: 2, ...quickRetry });
+    await hub.close();
+    await until(() => !a.isConnected());
+    const buffered = a.send("hub", Message.event("a", "never")).catch((e: unknown) => e);
+    const error = await buffered;
+    expect(TransportError.is(error, "ConnectionError")).toBe(true);
+    expect((error as Error).message).toMatch(/gave up reconnecting .* after 2 attempts/);
+    expect(a.state).toBe("closed");
+    expect(a.stats().errors).toBeGreaterThanOrEqual(1);
+  });
+
+  it("with bufferWhileDisconnected: false, a send while disconnected fails fast with ConnectionError", async () => {
+    const hub = await hubOn();
+    const a = await agent(hub, "a", { retryAttempts: 1000, ...quickRetry, bufferWhileDisconnected: false });
+    await hub.close();
+    await until(() => !a.isConnected());
+    await expect(a.send("hub", Message.event("a", "x"))).rejects.toMatchObject({ code: "ConnectionError" });
+    expect(a.pendingSends).toBe(0);
+  });
+
+  it("a refused connection is not retried: VersionMismatch, AddressInUse and Unauthenticated are final", async () => {
+    const hub = await hubOn();
+    await agent(hub, "taken");
+    await expect(agent(hub, "taken", { retryAttempts: 5 })).rejects.toMatchObject({ code: "AddressInUse" });
+  });
+});

@@ -1,0 +1,66 @@
+import { WebSocket } from "ws";
+import type { Envelope } from "../../../generated/swarm/transport/v1/envelope.js";
+import { decodeEnvelope, encodeFrame, Message } from "../../../src/index.js";
+import { frameBodies } from "../../../src/protocol/batch.js";
+
+const CODEC = { maxMessageSize: 10 << 20, enableCompression: false, compressionThreshold: 1024 };
+
+/** A hand-driven peer speaking raw frames over `ws`, for hostile and off-protocol input. */
+export interface RawPeer {
+  socket: WebSocket;
+  /** Envelopes received so far. */
+  received: Envelope[];
+  /** WebSocket messages received (a batch frame carries several envelopes). */
+  frames: number;
+  /** Settles with the close code and reason. */
+  closed: Promise<{ code: number; reason: string }>;
+  sendEnvelope(message: Message): void;
+  /** Resolves with the next envelope received (or the first already there that matches). */
+  next(match?: (envelope: Envelope) => boolean): Promise<Envelope>;
+}
+
+export async function rawPeer(url: string, options: ConstructorParameters<typeof WebSocket>[2] = {}): Promise<RawPeer> {
+  const socket = new WebSocket(url, options);
+  const received: Envelope[] = [];
+  const waiters: { match: (e: Envelope) => boolean; resolve: (e: Envelope) => void }[] = [];
+  let frames = 0;
+  socket.on("message", (data: Buffer) => {
+    frames++;
+    for (const body of frameBodies(new Uint8Array(data), CODEC)) deliver(decodeEnvelope(body));
+  });
+  const deliver = (envelope: Envelope) => {
+    received.push(envelope);
+    for (const waiter of [...waiters]) {
+      if (waiter.match(envelope)) {
+        waiters.splice(waiters.indexOf(waiter), 1);
+        waiter.resolve(envelope);
+      }
+    }
+  };
+  socket.on("error", () => undefined);
+  const closed = new Promise<{ code: number; reason: string }>((resolve) => socket.on("close", (code, reason) => resolve({ code, reason: reason.toString() })));
+  await new Promise<void>((resolve, reject) => {
+    socket.once("open", () => resolve());
+    socket.once("error", reject);
+  });
+  return {
+    socket,
+    received,
+    get frames() {
+      return frames;
+    },
+    closed,
+    sendEnvelope: (message) => socket.send(encodeFrame(message.envelope, CODEC)),
+    next: (match = () => true) =>
+      new Promise((resolve) => {
+        const seen = received.find(match);
+        if (seen !== undefined) return resolve(seen);
+        waiters.push({ match, resolve });
+      }),
+  };
+}
+
+/** The control arm of an envelope, if any. */
+export function controlCase(envelope: Envelope): string | undefined {
+  return envelope.payload?.$case === "control" ? envelope.payload.value.operation?.$case : undefined;
+}
