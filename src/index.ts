@@ -36,3 +36,6 @@ export type { ReceivedMessage, ReceiveOptions, SendOptions, Transport, Transport
 export { InProcessNetwork } from "./transports/in-process/in-process-network.js";
 export { InProcessTransport } from "./transports/in-process/in-process-transport.js";
 export { TransportRegistry, type TransportBuilder, type TransportBuildOptions } from "./transport/transport-registry.js";
+
+export { SharedMemorySegment, type SharedMemorySegmentHandle, type SharedMemorySegmentOptions } from "./transports/shared-memory/segment.js";
+export { SharedMemoryTransport, type SharedMemoryOptions } from "./transports/shared-memory/shared-memory-transport.js";

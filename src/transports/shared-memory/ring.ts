@@ -54,7 +54,7 @@ export class SpscRing {
   readonly #control: Int32Array;
   readonly #data: Uint8Array;
   readonly #words: Int32Array;
-  readonly #name: string;
+  readonly name: string;
   // Reader state: the record being looked at.
   #pendingAdvance = 0;
 
@@ -64,7 +64,7 @@ export class SpscRing {
     this.#control = new Int32Array(buffer, byteOffset, RING_CONTROL_BYTES / 4);
     this.#data = new Uint8Array(buffer, byteOffset + RING_CONTROL_BYTES, capacity);
     this.#words = new Int32Array(buffer, byteOffset + RING_CONTROL_BYTES, capacity / 4);
-    this.#name = name;
+    this.name = name;
   }
 
   /** The int32 view of the control block, for waiting on `spaceSeq`. @internal */
@@ -202,6 +202,6 @@ export class SpscRing {
   }
 
   #corrupt(what: string): TransportError {
-    return new TransportError("SerializationError", `${this.#name} is corrupt: ${what}`);
+    return new TransportError("SerializationError", `${this.name} is corrupt: ${what}`);
   }
 }

@@ -1,0 +1,399 @@
+import { encodeFrame, type FrameCodecOptions } from "../../protocol/codec.js";
+import type { Message } from "../../protocol/message.js";
+import { resolveConfig, type TransportConfig } from "../../transport/config.js";
+import { TransportError } from "../../transport/errors.js";
+import { StatsRecorder, type TransportStats } from "../../transport/stats.js";
+import type { PeerGoneEvent, ReceivedMessage, ReceiveOptions, SendOptions, Transport, TransportState } from "../../transport/transport.js";
+import { BrokenLinkError, InLink } from "./in-link.js";
+import { OutLink } from "./out-link.js";
+import { E, EndpointState, H } from "./segment-layout.js";
+import type { SharedMemorySegment } from "./segment.js";
+import { KeepAlive, spinUntil, waitForChange } from "./waker.js";
+
+/** Shared-memory specific settings of `SharedMemoryTransport.attach`. */
+export interface SharedMemoryOptions {
+  /**
+   * How long a receive with nothing to read spins before parking on `Atomics.waitAsync`, in µs.
+   * Spinning turns a busy peer's answer around in well under a microsecond; parking costs no
+   * CPU but a wake-up costs tens of µs. It blocks this thread's event loop while it spins. Default 20.
+   */
+  spinMicros?: number;
+}
+
+interface Receiver {
+  resolve(received: ReceivedMessage): void;
+  reject(error: TransportError): void;
+  cleanup(): void;
+}
+
+const RESOLVED: Promise<void> = Promise.resolve();
+
+/**
+ * An endpoint on a `SharedMemorySegment`: frames travel through lock-free SPSC rings, one per
+ * direction of each pair of endpoints that talk, made on first send. Nothing crosses threads
+ * by `postMessage`. Sends to a full ring wait (up to `connectionTimeoutMs`) in FIFO order;
+ * frames larger than a ring record are split and joined transparently up to `maxMessageSize`.
+ * When every peer this endpoint has seen has gone (closed, or its worker died) and nothing is
+ * left to read, pending and later receives reject with `Closed`.
+ */
+export class SharedMemoryTransport implements Transport {
+  readonly localAddress: string;
+  readonly config: Readonly<TransportConfig>;
+  readonly segment: SharedMemorySegment;
+  readonly #slot: number;
+  readonly #entry: Int32Array;
+  readonly #codec: FrameCodecOptions;
+  readonly #spinMicros: number;
+  readonly #stats = new StatsRecorder();
+  readonly #keepAlive = new KeepAlive();
+  readonly #out = new Map<number, OutLink>();
+  readonly #in: InLink[] = [];
+  readonly #peers = new Map<number, string>();
+  readonly #addressCache = new Map<string, number>();
+  readonly #receivers: Receiver[] = [];
+  readonly #errors: TransportError[] = [];
+  readonly #peerGoneListeners = new Set<(event: PeerGoneEvent) => void>();
+  #state: TransportState = "open";
+  #directorySeq = -1;
+  #hadPeer = false;
+  #next = 0;
+
+  private constructor(segment: SharedMemorySegment, address: string, config: Readonly<TransportConfig>, options: SharedMemoryOptions) {
+    this.segment = segment;
+    this.localAddress = address;
+    this.config = config;
+    this.#spinMicros = options.spinMicros ?? 20;
+    this.#codec = { maxMessageSize: config.maxMessageSize, enableCompression: false, compressionThreshold: config.compressionThreshold };
+    this.#slot = segment.claim(address, config.queueCapacity);
+    this.#entry = segment.entry(this.#slot);
+    this.#scanDirectory();
+    void this.#run();
+  }
+
+  /**
+   * Attaches endpoint `address` to `segment` (made here or opened from a handle in a worker).
+   * Rejects with `InvalidAddress`, `AddressInUse`, `ConnectionError` (no free slot) or `Closed`.
+   */
+  static async attach(
+    segment: SharedMemorySegment,
+    address: string,
+    config?: Partial<TransportConfig>,
+    options: SharedMemoryOptions = {},
+  ): Promise<SharedMemoryTransport> {
+    return new SharedMemoryTransport(segment, address, resolveConfig(config), options);
+  }
+
+  get state(): TransportState {
+    return this.#state;
+  }
+
+  send(to: string, message: Message, options?: SendOptions): Promise<void> {
+    if (this.#state !== "open") return this.#fail(TransportError.closed(`transport "${this.localAddress}"`));
+    const slot = this.#resolve(to);
+    if (slot < 0) return this.#fail(new TransportError("InvalidAddress", `no endpoint "${to}" is attached to segment "${this.segment.name}"`, { address: to }));
+    return this.#sendTo(slot, message, options);
+  }
+
+  broadcast(message: Message, options?: SendOptions): Promise<void> {
+    if (this.#state !== "open") return this.#fail(TransportError.closed(`transport "${this.localAddress}"`));
+    this.#scanIfChanged();
+    const sends: Promise<void>[] = [];
+    for (const slot of this.#peers.keys()) sends.push(this.#sendTo(slot, message, options));
+    return Promise.all(sends).then(() => undefined);
+  }
+
+  receive(options?: ReceiveOptions): Promise<ReceivedMessage> {
+    const signal = options?.signal;
+    if (this.#errors.length > 0) return Promise.reject(this.#errors.shift());
+    if (this.#receivers.length === 0) {
+      const ready = this.tryReceive();
+      if (ready !== undefined) return Promise.resolve(ready);
+      if (this.#errors.length > 0) return Promise.reject(this.#errors.shift());
+      if (this.#state === "open" && this.#spinMicros > 0 && this.#in.length > 0 && spinUntil(this.#hasData, this.#spinMicros)) {
+        const spun = this.tryReceive();
+        if (spun !== undefined) return Promise.resolve(spun);
+        if (this.#errors.length > 0) return Promise.reject(this.#errors.shift());
+      }
+    }
+    if (this.#state !== "open" || this.#isAlone()) return Promise.reject(this.#closedError());
+    if (signal?.aborted) return Promise.reject(new TransportError("Aborted", "receive aborted", {}, { cause: signal.reason }));
+    return new Promise<ReceivedMessage>((resolve, reject) => {
+      const onAbort = () => {
+        const index = this.#receivers.indexOf(receiver);
+        if (index >= 0) this.#receivers.splice(index, 1);
+        receiver.cleanup();
+        reject(new TransportError("Aborted", "receive aborted", {}, { cause: signal!.reason }));
+      };
+      const receiver: Receiver = {
+        resolve,
+        reject,
+        cleanup: () => {
+          signal?.removeEventListener("abort", onAbort);
+          this.#keepAlive.release();
+          if (this.#receivers.length === 0) Atomics.store(this.#entry, E.SLEEPING, 0);
+        },
+      };
+      signal?.addEventListener("abort", onAbort, { once: true });
+      this.#receivers.push(receiver);
+      this.#keepAlive.hold();
+      // Writers ring the doorbell only while SLEEPING is 1; re-check after setting it so a frame
+      // written in between is not missed.
+      Atomics.store(this.#entry, E.SLEEPING, 1);
+      if (this.#hasData()) queueMicrotask(this.#deliver);
+    });
+  }
+
+  tryReceive(): ReceivedMessage | undefined {
+    this.#scanIfChanged();
+    const links = this.#in;
+    const count = links.length;
+    for (let i = 0; i < count; i++) {
+      const link = links[(this.#next + i) % count]!;
+      let message: Message | undefined;
+      try {
+        message = link.read();
+      } catch (error) {
+        this.#onReadError(link, error);
+        return undefined;
+      }
+      if (message === undefined) continue;
+      this.#next = (this.#next + i + 1) % count;
+      const stats = this.#stats;
+      stats.messagesReceived++;
+      stats.lastActivityMs = Date.now();
+      return { from: link.from, message };
+    }
+    return undefined;
+  }
+
+  onPeerGone(listener: (event: PeerGoneEvent) => void): () => void {
+    this.#peerGoneListeners.add(listener);
+    return () => this.#peerGoneListeners.delete(listener);
+  }
+
+  isConnected(): boolean {
+    return this.#state === "open" && !this.#isAlone();
+  }
+
+  stats(): TransportStats {
+    return this.#stats.snapshot();
+  }
+
+  close(): Promise<void> {
+    if (this.#state !== "open") return RESOLVED;
+    this.#state = "closed";
+    const error = TransportError.closed(`transport "${this.localAddress}"`);
+    for (const link of this.#out.values()) link.fail(error);
+    this.#rejectReceivers(error);
+    // Leave the directory first (waking our own loop and every peer), so a writer blocked on a
+    // ring to us sees we are gone before the space we free below.
+    this.segment.release(this.#slot);
+    for (const link of this.#in) this.#stats.messagesDropped += link.discard();
+    this.#keepAlive.clear();
+    this.#emitPeerGone({ address: undefined, reason: "closed" });
+    this.#peerGoneListeners.clear();
+    return RESOLVED;
+  }
+
+  async *[Symbol.asyncIterator](): AsyncIterator<ReceivedMessage> {
+    for (;;) {
+      let received: ReceivedMessage;
+      try {
+        received = await this.receive();
+      } catch (error) {
+        if (TransportError.is(error, "Closed")) return;
+        throw error;
+      }
+      yield received;
+    }
+  }
+
+  #sendTo(slot: number, message: Message, options: SendOptions | undefined): Promise<void> {
+    let frame: Uint8Array;
+    let link: OutLink;
+    try {
+      link = this.#out.get(slot) ?? this.#openLink(slot);
+      frame = encodeFrame(message.envelope, this.#codec);
+    } catch (error) {
+      return this.#fail(TransportError.is(error) ? error : new TransportError("SerializationError", String(error), {}, { cause: error }));
+    }
+    const stats = this.#stats;
+    if (link.trySendNow(frame)) {
+      stats.messagesSent++;
+      stats.bytesSent += frame.length;
+      stats.lastActivityMs = Date.now();
+      return RESOLVED;
+    }
+    return link.enqueue(frame, this.config.connectionTimeoutMs, this.config.queueCapacity, options?.signal).then(
+      () => {
+        stats.messagesSent++;
+        stats.bytesSent += frame.length;
+        stats.lastActivityMs = Date.now();
+      },
+      (error: TransportError) => {
+        stats.errors++;
+        throw error;
+      },
+    );
+  }
+
+  #openLink(slot: number): OutLink {
+    const link = new OutLink(this.segment.ensureRing(this.#slot, slot), this.segment.entry(slot), this.segment.addressOf(slot), this.#keepAlive);
+    this.#out.set(slot, link);
+    return link;
+  }
+
+  #resolve(address: string): number {
+    const cached = this.#addressCache.get(address);
+    if (cached !== undefined && this.segment.stateOf(cached) === EndpointState.ATTACHED) return cached;
+    const slot = this.segment.find(address);
+    if (slot >= 0) {
+      this.#addressCache.set(address, slot);
+      if (slot !== this.#slot && !this.#peers.has(slot)) {
+        this.#peers.set(slot, address);
+        this.#hadPeer = true;
+      }
+    } else {
+      this.#addressCache.delete(address);
+    }
+    return slot;
+  }
+
+  /** The receive loop: delivers to waiting receivers, watches the directory, parks when idle. */
+  async #run(): Promise<void> {
+    const entry = this.#entry;
+    while (this.#state === "open") {
+      this.#deliver();
+      if (this.#state !== "open") break;
+      const doorbell = Atomics.load(entry, E.DOORBELL);
+      if (this.#receivers.length > 0) {
+        Atomics.store(entry, E.SLEEPING, 1);
+        if (this.#hasData()) continue;
+      }
+      if (this.#directoryChanged()) continue;
+      await waitForChange(entry, E.DOORBELL, doorbell);
+    }
+  }
+
+  readonly #deliver = (): void => {
+    if (this.#directoryChanged()) this.#scanDirectory();
+    const receivers = this.#receivers;
+    while (receivers.length > 0) {
+      const error = this.#errors.shift();
+      if (error !== undefined) {
+        const receiver = receivers.shift()!;
+        receiver.cleanup();
+        receiver.reject(error);
+        continue;
+      }
+      const received = this.tryReceive();
+      if (received === undefined) break;
+      const receiver = receivers.shift()!;
+      receiver.cleanup();
+      receiver.resolve(received);
+    }
+    if (receivers.length > 0 && this.#errors.length === 0 && this.#isAlone()) this.#rejectReceivers(this.#closedError());
+  };
+
+  readonly #hasData = (): boolean => {
+    for (const link of this.#in) if (link.ring.hasData()) return true;
+    return false;
+  };
+
+  #directoryChanged(): boolean {
+    return Atomics.load(this.segment.header, H.DIRECTORY_SEQ) !== this.#directorySeq;
+  }
+
+  #scanIfChanged(): void {
+    if (this.#directoryChanged()) this.#scanDirectory();
+  }
+
+  /** Finds new peers and new incoming rings, and reports peers that went away. */
+  #scanDirectory(): void {
+    const segment = this.segment;
+    this.#directorySeq = Atomics.load(segment.header, H.DIRECTORY_SEQ);
+    if (segment.isClosed && this.#state === "open") {
+      void this.close();
+      return;
+    }
+    for (let slot = 0; slot < segment.layout.maxEndpoints; slot++) {
+      if (slot === this.#slot) continue;
+      const state = segment.stateOf(slot);
+      if (state === EndpointState.FREE) break;
+      if (state === EndpointState.ATTACHED && !this.#peers.has(slot)) {
+        this.#peers.set(slot, segment.addressOf(slot));
+        this.#hadPeer = true;
+      } else if (state !== EndpointState.ATTACHED && this.#peers.has(slot)) {
+        this.#peerLeft(slot, state === EndpointState.DEAD ? "its thread died" : "closed");
+      }
+      if (!this.#in.some((link) => link.peerSlot === slot)) {
+        try {
+          const ring = segment.ring(slot, this.#slot);
+          if (ring !== undefined) {
+            const from = segment.addressOf(slot);
+            this.#in.push(new InLink(slot, from, ring, this.#codec));
+            if (state !== EndpointState.ATTACHED && !this.#peers.has(slot)) {
+              // It wrote to us and left before we looked: report it once, after its frames are read.
+              this.#hadPeer = true;
+              this.#emitPeerGone({ address: from, reason: state === EndpointState.DEAD ? "its thread died" : "closed" });
+            }
+          }
+        } catch (error) {
+          this.#errors.push(error as TransportError);
+        }
+      }
+    }
+  }
+
+  #peerLeft(slot: number, reason: string): void {
+    const address = this.#peers.get(slot)!;
+    this.#peers.delete(slot);
+    this.#out.get(slot)?.fail(new TransportError("Closed", `peer "${address}" ${reason}`));
+    this.#out.delete(slot);
+    this.#emitPeerGone({ address, reason });
+  }
+
+  #onReadError(link: InLink, error: unknown): void {
+    this.#stats.errors++;
+    if (error instanceof BrokenLinkError) {
+      // The ring cannot be trusted any more: stop reading it and treat its writer as gone.
+      this.#in.splice(this.#in.indexOf(link), 1);
+      this.#errors.push(error.error);
+      if (this.#peers.has(link.peerSlot)) this.#peerLeft(link.peerSlot, `sent a corrupt ring (${error.error.message})`);
+      return;
+    }
+    this.#errors.push(TransportError.is(error) ? error : new TransportError("SerializationError", String(error), {}, { cause: error }));
+  }
+
+  #isAlone(): boolean {
+    return this.#hadPeer && this.#peers.size === 0 && !this.#hasData();
+  }
+
+  #closedError(): TransportError {
+    return this.#state === "open"
+      ? new TransportError("Closed", `every peer of "${this.localAddress}" has gone`)
+      : TransportError.closed(`transport "${this.localAddress}"`);
+  }
+
+  #rejectReceivers(error: TransportError): void {
+    for (const receiver of this.#receivers.splice(0)) {
+      receiver.cleanup();
+      receiver.reject(error);
+    }
+  }
+
+  #emitPeerGone(event: PeerGoneEvent): void {
+    for (const listener of [...this.#peerGoneListeners]) {
+      try {
+        listener(event);
+      } catch {
+        this.#stats.errors++;
+      }
+    }
+  }
+
+  #fail(error: TransportError): Promise<never> {
+    this.#stats.errors++;
+    return Promise.reject(error);
+  }
+}
