@@ -90,12 +90,12 @@ export async function measure(op: Operation, options: HarnessOptions & { batch?:
 export async function measurePair(
   ours: Operation,
   peer: Operation | undefined,
-  options: HarnessOptions & { batch?: number },
+  options: HarnessOptions & { batch?: number; latencyCount?: number },
 ): Promise<[Measurement, Measurement | undefined]> {
   const rounds = options.quick ? 1 : 3;
   const warmupMs = options.quick ? 150 : 500;
   const sampleMs = options.quick ? 400 : 1500;
-  const latencyCount = options.quick ? 20_000 : 100_000;
+  const latencyCount = options.latencyCount ?? (options.quick ? 20_000 : 100_000);
   const batch = options.batch ?? 1000;
   const oursRuns: Measurement[] = [];
   const peerRuns: Measurement[] = [];
