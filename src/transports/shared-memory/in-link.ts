@@ -1,4 +1,5 @@
 import { decodeFrame, type FrameCodecOptions } from "../../protocol/codec.js";
+import { decodeSharedFrame } from "./frame-decoder.js";
 import { Message } from "../../protocol/message.js";
 import { TransportError } from "../../transport/errors.js";
 import { RecordKind } from "./ring-math.js";
@@ -15,10 +16,10 @@ export class BrokenLinkError extends Error {
 
 /**
  * The reading end of one link (one peer → this endpoint): takes records off the ring, joins
- * chunked frames and decodes them. A whole frame is copied out of shared memory once (the
- * decoded message keeps views into that copy, never into the ring); chunks are copied straight
- * into the frame being assembled, which is allocated once at its announced size after that size
- * is checked against `maxMessageSize`.
+ * chunked frames and decodes them. A whole frame is decoded straight from shared memory and
+ * only what the message keeps (binary payloads) is copied out; chunks are copied straight into
+ * the frame being assembled, which is allocated once at its announced size after that size is
+ * checked against `maxMessageSize`, and decoded in place (the message keeps views into it).
  */
 export class InLink {
   readonly peerSlot: number;
@@ -56,9 +57,12 @@ export class InLink {
       switch (kind) {
         case RecordKind.FULL: {
           if (this.#partial !== undefined || this.#skipping) this.#broken("a whole frame arrived inside a chunked one");
-          const frame = payload.slice();
-          ring.release(1);
-          return new Message(decodeFrame(frame, this.#codec));
+          // Decoded in place; the record is freed whether or not it decodes.
+          try {
+            return new Message(decodeSharedFrame(payload, this.#codec));
+          } finally {
+            ring.release(1);
+          }
         }
         case RecordKind.FIRST: {
           if (this.#partial !== undefined || this.#skipping) this.#broken("a chunked frame started inside another");

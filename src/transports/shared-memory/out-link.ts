@@ -1,4 +1,5 @@
 import { TransportError } from "../../transport/errors.js";
+import type { FramePieces } from "./frame-encoder.js";
 import { RecordKind } from "./ring-math.js";
 import { SpscRing } from "./ring.js";
 import { E, EndpointState } from "./segment-layout.js";
@@ -50,6 +51,15 @@ export class OutLink {
   trySendNow(frame: Uint8Array): boolean {
     if (this.#queue.length !== 0 || this.#needCancel || frame.length > this.ring.maxPayload || !this.#hasFrameRoom()) return false;
     if (!this.ring.tryWrite(RecordKind.FULL, frame, 0, frame.length)) return false;
+    this.#framesWritten++;
+    this.#wakePeer();
+    return true;
+  }
+
+  /** As `trySendNow`, for a frame in pieces (see FrameEncoder). */
+  trySendPiecesNow(pieces: FramePieces): boolean {
+    if (this.#queue.length !== 0 || this.#needCancel || pieces.length > this.ring.maxPayload || !this.#hasFrameRoom()) return false;
+    if (!this.ring.tryWriteParts(RecordKind.FULL, pieces.head, pieces.body, pieces.tail)) return false;
     this.#framesWritten++;
     this.#wakePeer();
     return true;

@@ -97,6 +97,32 @@ export class SpscRing {
     return true;
   }
 
+  /**
+   * Writes one record of `kind` whose payload is `head`, `body` (if any) and `tail` back to back,
+   * each copied once into shared memory. Returns false, writing nothing, when there is no room.
+   */
+  tryWriteParts(kind: RecordKind, head: Uint8Array, body: Uint8Array | undefined, tail: Uint8Array): boolean {
+    const bodyLength = body === undefined ? 0 : body.length;
+    const length = head.length + bodyLength + tail.length;
+    const offset = this.#reserve(recordBytes(length));
+    if (offset < 0) return false;
+    const data = this.#data;
+    let at = offset + RECORD_HEADER_BYTES;
+    if (head.length <= 64) {
+      for (let i = 0; i < head.length; i++) data[at + i] = head[i]!;
+    } else {
+      data.set(head, at);
+    }
+    at += head.length;
+    if (body !== undefined) {
+      data.set(body, at);
+      at += bodyLength;
+    }
+    if (tail.length > 0) data.set(tail, at);
+    this.#commit(kind, offset, length);
+    return true;
+  }
+
   /** Writes an empty record of `kind` (CANCEL); false when there is no room. */
   tryWriteEmpty(kind: RecordKind): boolean {
     const offset = this.#reserve(RECORD_HEADER_BYTES);

@@ -4,6 +4,7 @@ import { resolveConfig, type TransportConfig } from "../../transport/config.js";
 import { TransportError } from "../../transport/errors.js";
 import { StatsRecorder, type TransportStats } from "../../transport/stats.js";
 import type { PeerGoneEvent, ReceivedMessage, ReceiveOptions, SendOptions, Transport, TransportState } from "../../transport/transport.js";
+import { FrameEncoder } from "./frame-encoder.js";
 import { BrokenLinkError, InLink } from "./in-link.js";
 import { OutLink } from "./out-link.js";
 import { E, EndpointState, H } from "./segment-layout.js";
@@ -46,6 +47,7 @@ export class SharedMemoryTransport implements Transport {
   readonly #spinMicros: number;
   readonly #stats = new StatsRecorder();
   readonly #keepAlive = new KeepAlive();
+  readonly #encoder = new FrameEncoder();
   readonly #out = new Map<number, OutLink>();
   readonly #in: InLink[] = [];
   readonly #peers = new Map<number, string>();
@@ -211,18 +213,21 @@ export class SharedMemoryTransport implements Transport {
   #sendTo(slot: number, message: Message, options: SendOptions | undefined): Promise<void> {
     let frame: Uint8Array;
     let link: OutLink;
+    const stats = this.#stats;
     try {
       link = this.#out.get(slot) ?? this.#openLink(slot);
-      frame = encodeFrame(message.envelope, this.#codec);
+      const pieces = this.#encoder.encode(message.envelope);
+      if (pieces === undefined) {
+        frame = encodeFrame(message.envelope, this.#codec);
+        if (link.trySendNow(frame)) return this.#sent(frame.length);
+      } else {
+        const max = this.config.maxMessageSize;
+        if (pieces.length - 1 > max) throw TransportError.tooLarge(pieces.length - 1, max);
+        if (link.trySendPiecesNow(pieces)) return this.#sent(pieces.length);
+        frame = FrameEncoder.join(pieces); // the encoder's scratch is reused by the next send
+      }
     } catch (error) {
       return this.#fail(TransportError.is(error) ? error : new TransportError("SerializationError", String(error), {}, { cause: error }));
-    }
-    const stats = this.#stats;
-    if (link.trySendNow(frame)) {
-      stats.messagesSent++;
-      stats.bytesSent += frame.length;
-      stats.lastActivityMs = Date.now();
-      return RESOLVED;
     }
     return link.enqueue(frame, this.config.connectionTimeoutMs, this.config.queueCapacity, options?.signal).then(
       () => {
@@ -235,6 +240,14 @@ export class SharedMemoryTransport implements Transport {
         throw error;
       },
     );
+  }
+
+  #sent(bytes: number): Promise<void> {
+    const stats = this.#stats;
+    stats.messagesSent++;
+    stats.bytesSent += bytes;
+    stats.lastActivityMs = Date.now();
+    return RESOLVED;
   }
 
   #openLink(slot: number): OutLink {
