@@ -12,7 +12,7 @@ export interface BenchWorkerData {
 }
 
 const { segment: handle, data } = workerData as SharedMemoryWorkerData<BenchWorkerData>;
-const transport = await SharedMemoryTransport.attach(SharedMemorySegment.open(handle), "worker", data.config);
+const transport = await SharedMemoryTransport.attach(SharedMemorySegment.open(handle), "worker", data.config, { spinMicros: (data as { spin?: number }).spin });
 
 // postMessage peer: one-way bursts end with { ack: true }; round trips are { echo }.
 data.port.on("message", (value: { ack?: boolean; echo?: unknown }) => {

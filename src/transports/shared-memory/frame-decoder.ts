@@ -217,14 +217,43 @@ class FastReader {
     const start = this.#pos;
     const end = start + length;
     if (end > this.#buf.length || length > 1024) throw FALLBACK;
-    const buf = this.#buf;
-    let out = "";
-    for (let i = start; i < end; i++) {
-      const byte = buf[i]!;
-      if (byte >= 0x80) throw FALLBACK;
-      out += String.fromCharCode(byte);
-    }
     this.#pos = end;
-    return out;
+    return length <= MAX_CACHED ? cachedAscii(this.#buf, start, length) : ascii(this.#buf, start, end);
   }
+}
+
+// Addresses, method and event names repeat from frame to frame: a small direct-mapped cache
+// turns them back into the same string by comparing bytes instead of building a new string.
+const MAX_CACHED = 48;
+const cacheBytes: (Uint8Array | undefined)[] = new Array(256);
+const cacheStrings: string[] = new Array(256);
+
+function cachedAscii(buf: Uint8Array, start: number, length: number): string {
+  if (length === 0) return "";
+  const slot = (length * 31 + buf[start]! * 7 + buf[start + length - 1]! + buf[start + (length >> 1)]! * 13) & 255;
+  const bytes = cacheBytes[slot];
+  if (bytes !== undefined && bytes.length === length) {
+    let same = true;
+    for (let i = 0; i < length; i++) {
+      if (bytes[i] !== buf[start + i]) {
+        same = false;
+        break;
+      }
+    }
+    if (same) return cacheStrings[slot]!;
+  }
+  const value = ascii(buf, start, start + length);
+  cacheBytes[slot] = buf.slice(start, start + length);
+  cacheStrings[slot] = value;
+  return value;
+}
+
+function ascii(buf: Uint8Array, start: number, end: number): string {
+  let out = "";
+  for (let i = start; i < end; i++) {
+    const byte = buf[i]!;
+    if (byte >= 0x80) throw FALLBACK;
+    out += String.fromCharCode(byte);
+  }
+  return out;
 }

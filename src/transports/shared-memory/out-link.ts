@@ -3,7 +3,7 @@ import type { FramePieces } from "./frame-encoder.js";
 import { RecordKind } from "./ring-math.js";
 import { SpscRing } from "./ring.js";
 import { E, EndpointState } from "./segment-layout.js";
-import { bumpAndNotify, KeepAlive, waitForChange } from "./waker.js";
+import { AdaptiveSpin, bumpAndNotify, KeepAlive, waitForChange } from "./waker.js";
 
 interface PendingSend {
   frame: Uint8Array;
@@ -28,13 +28,15 @@ export class OutLink {
   readonly #peerEntry: Int32Array;
   readonly #peerCapacity: number;
   readonly #keepAlive: KeepAlive;
+  readonly #spin: AdaptiveSpin;
   #framesWritten = 0;
   #queue: PendingSend[] = [];
   #needCancel = false;
   #draining = false;
   #closedError: TransportError | undefined;
 
-  constructor(ring: SpscRing, peerEntry: Int32Array, peerAddress: string, keepAlive: KeepAlive) {
+  constructor(ring: SpscRing, peerEntry: Int32Array, peerAddress: string, keepAlive: KeepAlive, spinMicros: number) {
+    this.#spin = new AdaptiveSpin(spinMicros);
     this.ring = ring;
     this.peerAddress = peerAddress;
     this.#peerEntry = peerEntry;
@@ -130,6 +132,8 @@ export class OutLink {
           break;
         }
         if (this.#flush()) continue;
+        // A busy reader frees space within microseconds: spin briefly before parking.
+        if (this.#spin.spin(this.#canWriteHead) && this.#flush()) continue;
         const seq = this.ring.prepareWaitForSpace();
         if (this.#flush()) continue;
         await waitForChange(this.ring.control, SpscRing.SPACE_SEQ, seq);
@@ -181,6 +185,12 @@ export class OutLink {
     }
     return progress;
   }
+
+  readonly #canWriteHead = (): boolean => {
+    const pending = this.#queue[0];
+    if (pending === undefined || this.#needCancel) return true;
+    return (pending.written > 0 || this.#hasFrameRoom()) && this.ring.hasRoomFor(pending.frame.length - pending.written + 4);
+  };
 
   #hasFrameRoom(): boolean {
     return ((this.#framesWritten - this.ring.readCount()) >>> 0) < this.#peerCapacity;

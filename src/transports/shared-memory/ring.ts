@@ -176,6 +176,14 @@ export class SpscRing {
 
   // ---- reader side -------------------------------------------------------------------------
 
+  /** Whether a record of `payloadBytes` would fit now (writer side; false for a corrupt control block). */
+  hasRoomFor(payloadBytes: number): boolean {
+    const head = Atomics.load(this.#control, HEAD);
+    const tail = Atomics.load(this.#control, TAIL);
+    if (usedBytes(head, tail, this.capacity) < 0) return false;
+    return planWrite(head, tail, this.capacity, recordBytes(Math.min(payloadBytes, this.maxPayload))) !== undefined;
+  }
+
   /** Whether a record is waiting to be read (cheap; no validation). */
   hasData(): boolean {
     return Atomics.load(this.#control, HEAD) !== Atomics.load(this.#control, TAIL);
@@ -213,11 +221,16 @@ export class SpscRing {
   /** Frees the record returned by the last `peek()`; `frames` is how many whole frames it completes (0 or 1). */
   release(frames: number): void {
     const control = this.#control;
-    const head = Atomics.load(control, HEAD);
-    Atomics.store(control, HEAD, advance(head, this.#pendingAdvance, this.capacity));
+    const head = advance(Atomics.load(control, HEAD), this.#pendingAdvance, this.capacity);
+    Atomics.store(control, HEAD, head);
     this.#pendingAdvance = 0;
     if (frames !== 0) Atomics.add(control, READ_COUNT, frames);
-    if (Atomics.load(control, WRITER_WAITS) !== 0) this.wakeWriter();
+    // Wake a waiting writer only once half the ring is free (or it is empty): one wake-up then
+    // lets it write a batch, instead of one wake-up per record freed.
+    if (Atomics.load(control, WRITER_WAITS) !== 0) {
+      const used = usedBytes(head, Atomics.load(control, TAIL), this.capacity);
+      if (used < 0 || used <= this.capacity / 2) this.wakeWriter();
+    }
   }
 
   /** Wakes a writer waiting for space (also used when the reader goes away). */

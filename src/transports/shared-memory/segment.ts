@@ -42,6 +42,7 @@ export class SharedMemorySegment {
   readonly layout: SegmentLayout;
   /** @internal */
   readonly header: Int32Array;
+  readonly #entries: Int32Array[] = [];
 
   private constructor(name: string, buffer: SharedArrayBuffer, ownerId: number, layout: SegmentLayout) {
     this.name = name;
@@ -144,7 +145,7 @@ export class SharedMemorySegment {
 
   /** Directory entry `slot` as int32 words. @internal */
   entry(slot: number): Int32Array {
-    return new Int32Array(this.buffer, this.layout.directoryOffset + slot * ENTRY_BYTES, ENTRY_BYTES / 4);
+    return (this.#entries[slot] ??= new Int32Array(this.buffer, this.layout.directoryOffset + slot * ENTRY_BYTES, ENTRY_BYTES / 4));
   }
 
   /** Takes a directory slot for `address`. Throws InvalidAddress, AddressInUse or ConnectionError. @internal */

@@ -9,14 +9,17 @@ import { BrokenLinkError, InLink } from "./in-link.js";
 import { OutLink } from "./out-link.js";
 import { E, EndpointState, H } from "./segment-layout.js";
 import type { SharedMemorySegment } from "./segment.js";
-import { KeepAlive, spinUntil, waitForChange } from "./waker.js";
+import { AdaptiveSpin, KeepAlive, waitForChange } from "./waker.js";
 
 /** Shared-memory specific settings of `SharedMemoryTransport.attach`. */
 export interface SharedMemoryOptions {
   /**
    * How long a receive with nothing to read spins before parking on `Atomics.waitAsync`, in µs.
    * Spinning turns a busy peer's answer around in well under a microsecond; parking costs no
-   * CPU but a wake-up costs tens of µs. It blocks this thread's event loop while it spins. Default 20.
+   * CPU but a wake-up costs tens of µs, so the spin should outlast the peer's wake-up for a
+   * request/response pair to settle into spinning. A send waiting for ring space spins as long.
+   * It blocks this thread's event loop while it spins. The spin adapts: spins that keep missing
+   * shrink to nothing (see AdaptiveSpin). Default 100; 0 never spins.
    */
   spinMicros?: number;
 }
@@ -45,6 +48,7 @@ export class SharedMemoryTransport implements Transport {
   readonly #entry: Int32Array;
   readonly #codec: FrameCodecOptions;
   readonly #spinMicros: number;
+  readonly #spin: AdaptiveSpin;
   readonly #stats = new StatsRecorder();
   readonly #keepAlive = new KeepAlive();
   readonly #encoder = new FrameEncoder();
@@ -64,7 +68,8 @@ export class SharedMemoryTransport implements Transport {
     this.segment = segment;
     this.localAddress = address;
     this.config = config;
-    this.#spinMicros = options.spinMicros ?? 20;
+    this.#spinMicros = options.spinMicros ?? 100;
+    this.#spin = new AdaptiveSpin(this.#spinMicros);
     this.#codec = { maxMessageSize: config.maxMessageSize, enableCompression: false, compressionThreshold: config.compressionThreshold };
     this.#slot = segment.claim(address, config.queueCapacity);
     this.#entry = segment.entry(this.#slot);
@@ -111,7 +116,7 @@ export class SharedMemoryTransport implements Transport {
       const ready = this.tryReceive();
       if (ready !== undefined) return Promise.resolve(ready);
       if (this.#errors.length > 0) return Promise.reject(this.#errors.shift());
-      if (this.#state === "open" && this.#spinMicros > 0 && this.#in.length > 0 && spinUntil(this.#hasData, this.#spinMicros)) {
+      if (this.#state === "open" && this.#spinMicros > 0 && this.#in.length > 0 && this.#spin.spin(this.#hasData)) {
         const spun = this.tryReceive();
         if (spun !== undefined) return Promise.resolve(spun);
         if (this.#errors.length > 0) return Promise.reject(this.#errors.shift());
@@ -251,7 +256,7 @@ export class SharedMemoryTransport implements Transport {
   }
 
   #openLink(slot: number): OutLink {
-    const link = new OutLink(this.segment.ensureRing(this.#slot, slot), this.segment.entry(slot), this.segment.addressOf(slot), this.#keepAlive);
+    const link = new OutLink(this.segment.ensureRing(this.#slot, slot), this.segment.entry(slot), this.segment.addressOf(slot), this.#keepAlive, this.#spinMicros);
     this.#out.set(slot, link);
     return link;
   }

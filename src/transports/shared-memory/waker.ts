@@ -51,6 +51,38 @@ export function spinUntil(ready: () => boolean, spinMicros: number): boolean {
   return ready();
 }
 
+/**
+ * A spin whose length adapts to whether spinning pays: a spin that sees its condition keeps
+ * the full budget, a spin that gives up halves it, down to nothing, and a spin every so often
+ * probes again. On a quiet machine a request/response pair settles into spinning (round trips
+ * of a few µs); where cores are scarce spinning only steals the core the peer needs, and this
+ * backs off to parking on `Atomics.waitAsync` at once.
+ */
+export class AdaptiveSpin {
+  readonly maxMicros: number;
+  #micros: number;
+  #calls = 0;
+
+  constructor(maxMicros: number) {
+    this.maxMicros = maxMicros;
+    this.#micros = maxMicros;
+  }
+
+  /** Spins for `ready()` within the current budget; true if it turned true. */
+  spin(ready: () => boolean): boolean {
+    if (this.maxMicros <= 0) return ready();
+    let budget = this.#micros;
+    if (budget < 1 && ++this.#calls % 64 === 0) budget = this.maxMicros / 4; // probe
+    if (budget < 1) return ready();
+    if (spinUntil(ready, budget)) {
+      this.#micros = this.maxMicros;
+      return true;
+    }
+    this.#micros = budget / 2 < 1 ? 0 : budget / 2;
+    return false;
+  }
+}
+
 /** Wakes every waiter on `words[index]` after bumping it (so a wait that has not parked yet sees the change). */
 export function bumpAndNotify(words: Int32Array, index: number): void {
   Atomics.add(words, index, 1);
