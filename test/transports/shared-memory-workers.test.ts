@@ -166,3 +166,17 @@ describe("SharedMemoryTransport with worker threads", () => {
     worker.postMessage("done");
   });
 });
+
+describe("SharedMemoryTransport lifecycle", () => {
+  it("leaves no handle behind: a process that closes its transport exits by itself", async () => {
+    const { spawn } = await import("node:child_process");
+    const child = spawn(process.execPath, ["--import", "tsx", new URL("./fixtures/shared-memory-exit.ts", import.meta.url).pathname], {
+      stdio: ["ignore", "pipe", "inherit"],
+    });
+    let output = "";
+    child.stdout.on("data", (chunk: Buffer) => (output += chunk.toString()));
+    const code = await new Promise<number | null>((resolve) => child.once("exit", resolve));
+    expect(output.trim()).toBe("closed");
+    expect(code).toBe(0);
+  });
+});
