@@ -48,6 +48,17 @@ async function startRig(): Promise<Rig> {
   };
 }
 
+/**
+ * Extra warm-up before the harness's own: the worker's decode path and the structured-clone
+ * path need a few hundred ms of traffic before they are optimised, longer than --quick allows.
+ */
+async function warmUp(ops: (() => unknown)[], ms: number): Promise<void> {
+  for (const op of ops) {
+    const end = performance.now() + ms;
+    while (performance.now() < end) await op();
+  }
+}
+
 function payload(bytes: number): Uint8Array {
   return new Uint8Array(bytes).fill(0x5a);
 }
@@ -78,6 +89,7 @@ async function oneWay(payloadBytes: number, quick: boolean): Promise<BenchRecord
         port.once("message", () => resolve());
         port.postMessage({ ack: true });
       });
+    await warmUp([ours, peer], quick ? 400 : 1000);
     const [m, p] = await measurePair(ours, peer, { quick, batch: Math.max(1, Math.ceil(100 / burst)), latencyCount: latencyBursts(payloadBytes, burst, quick) });
     return record("one-way", payloadBytes, perMessage(m, burst), perMessage(p!, burst), "postMessage");
   } finally {
@@ -111,7 +123,9 @@ async function unarySeq(payloadBytes: number, quick: boolean, peerName: "postMes
         port.postMessage({ echo: request.envelope });
       });
     const viaComlink = () => remote.echo(request.envelope);
-    const [m, p] = await measurePair(ours, peerName === "comlink" ? viaComlink : viaPort, { quick });
+    const peer = peerName === "comlink" ? viaComlink : viaPort;
+    await warmUp([ours, peer], quick ? 400 : 1000);
+    const [m, p] = await measurePair(ours, peer, { quick });
     const result = record("unary-seq", payloadBytes, m, p!, peerName);
     return peerName === "comlink" ? { ...result, name: `${result.name}/vs-comlink` } : result;
   } finally {

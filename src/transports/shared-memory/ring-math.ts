@@ -12,7 +12,12 @@
  * room for one whichever offset it starts at.
  */
 
-/** Bytes of a record header: u32 payload length, u32 (magic << 8 | kind). */
+/**
+ * Bytes of a record header: u32 payload length, u32 (magic << 16 | lead << 8 | kind). `lead`
+ * (0..7) bytes of filler sit between the header and the payload, so a large payload can start
+ * at the same offset modulo 8 as its source: copies into and out of shared memory run about 8×
+ * faster when source and destination are equally aligned.
+ */
 export const RECORD_HEADER_BYTES = 8;
 /** Record alignment in bytes. */
 export const RECORD_ALIGN = 8;
@@ -21,7 +26,7 @@ export const MIN_RING_CAPACITY = 64;
 /** Largest ring capacity: positions live in [0, 2 * capacity) and must fit an int32. */
 export const MAX_RING_CAPACITY = 2 ** 30;
 
-const HEADER_MAGIC = 0x5a5a00;
+const HEADER_MAGIC = 0x5a5a0000;
 
 /** What a record holds. */
 export const RecordKind = {
@@ -45,9 +50,9 @@ export function align(n: number): number {
   return (n + RECORD_ALIGN - 1) & ~(RECORD_ALIGN - 1);
 }
 
-/** Bytes a record with a payload of `payloadBytes` occupies, header and padding included. */
-export function recordBytes(payloadBytes: number): number {
-  return align(RECORD_HEADER_BYTES + payloadBytes);
+/** Bytes a record with a payload of `payloadBytes` after `lead` filler bytes occupies, header and padding included. */
+export function recordBytes(payloadBytes: number, lead = 0): number {
+  return align(RECORD_HEADER_BYTES + lead + payloadBytes);
 }
 
 /** The largest payload one record can carry in a ring of `capacity` bytes. */
@@ -109,9 +114,14 @@ export function planWrite(head: number, tail: number, capacity: number, bytes: n
   return { padBytes, offset: padBytes === 0 ? offset : 0, advanceBytes };
 }
 
-/** The second header word of a record of `kind`. */
-export function headerWord(kind: RecordKind): number {
-  return HEADER_MAGIC | kind;
+/** The second header word of a record of `kind` whose payload starts `lead` (0..7) bytes after the header. */
+export function headerWord(kind: RecordKind, lead = 0): number {
+  return HEADER_MAGIC | (lead << 8) | kind;
+}
+
+/** The filler bytes between header and payload, from a header word `checkHeader` accepted. */
+export function leadOf(word: number): number {
+  return (word >>> 8) & 0xff;
 }
 
 /**
@@ -119,18 +129,20 @@ export function headerWord(kind: RecordKind): number {
  * or a description of what is wrong. `used` is the byte count between head and tail.
  */
 export function checkHeader(length: number, word: number, offset: number, used: number, capacity: number): RecordKind | string {
-  if ((word & ~0xff) !== HEADER_MAGIC) return `bad record magic 0x${(word >>> 0).toString(16)} at offset ${offset}`;
+  if ((word & ~0xffff) !== HEADER_MAGIC) return `bad record magic 0x${(word >>> 0).toString(16)} at offset ${offset}`;
   const kind = word & 0xff;
+  const lead = leadOf(word);
+  if (lead >= RECORD_ALIGN) return `record lead ${lead} at offset ${offset} is out of range`;
   if (kind < RecordKind.PAD || kind > RecordKind.CANCEL) return `unknown record kind ${kind} at offset ${offset}`;
   if (!Number.isInteger(length) || length < 0) return `negative record length ${length} at offset ${offset}`;
   const contiguous = capacity - offset;
   if (kind === RecordKind.PAD) {
-    if (length !== contiguous - RECORD_HEADER_BYTES) return `pad record of ${length} bytes at offset ${offset} does not reach the end`;
+    if (lead !== 0 || length !== contiguous - RECORD_HEADER_BYTES) return `pad record of ${length} bytes at offset ${offset} does not reach the end`;
     if (contiguous > used) return `pad record at offset ${offset} runs past the written bytes`;
     return kind;
   }
-  const bytes = length + RECORD_HEADER_BYTES;
-  if (length > maxRecordPayload(capacity) || bytes > contiguous) return `record length ${length} at offset ${offset} is out of bounds`;
+  const bytes = length + lead + RECORD_HEADER_BYTES;
+  if (length + lead > maxRecordPayload(capacity) || bytes > contiguous) return `record length ${length} at offset ${offset} is out of bounds`;
   if (align(bytes) > used) return `record length ${length} at offset ${offset} runs past the written bytes`;
   return kind as RecordKind;
 }

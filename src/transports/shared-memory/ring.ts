@@ -3,9 +3,11 @@ import {
   advance,
   checkHeader,
   headerWord,
+  leadOf,
   maxRecordPayload,
   offsetOf,
   planWrite,
+  RECORD_ALIGN,
   RECORD_HEADER_BYTES,
   recordBytes,
   RecordKind,
@@ -23,6 +25,8 @@ import {
  *   word 49  writerWaits 1 while the writer waits for space
  */
 export const RING_CONTROL_BYTES = 256;
+/** Payloads from this size on are aligned like their source (see RECORD_HEADER_BYTES). */
+const ALIGN_FROM = 256;
 const HEAD = 0;
 const TAIL = 16;
 const READ_COUNT = 32;
@@ -49,7 +53,7 @@ export function ringFootprint(capacity: number): number {
  */
 export class SpscRing {
   readonly capacity: number;
-  /** Largest payload one record carries. */
+  /** Largest payload one record carries (room for an aligning lead is kept aside). */
   readonly maxPayload: number;
   readonly #control: Int32Array;
   readonly #data: Uint8Array;
@@ -60,7 +64,7 @@ export class SpscRing {
 
   constructor(buffer: SharedArrayBuffer, byteOffset: number, capacity: number, name = "ring") {
     this.capacity = capacity;
-    this.maxPayload = maxRecordPayload(capacity);
+    this.maxPayload = maxRecordPayload(capacity) - RECORD_ALIGN;
     this.#control = new Int32Array(buffer, byteOffset, RING_CONTROL_BYTES / 4);
     this.#data = new Uint8Array(buffer, byteOffset + RING_CONTROL_BYTES, capacity);
     this.#words = new Int32Array(buffer, byteOffset + RING_CONTROL_BYTES, capacity / 4);
@@ -83,17 +87,18 @@ export class SpscRing {
    * Throws `SerializationError` when the control block is corrupt.
    */
   tryWrite(kind: RecordKind, source: Uint8Array, start: number, end: number, prefix?: number): boolean {
-    const length = end - start + (prefix === undefined ? 0 : 4);
-    const offset = this.#reserve(recordBytes(length));
+    const prefixBytes = prefix === undefined ? 0 : 4;
+    const length = end - start + prefixBytes;
+    const lead = end - start >= ALIGN_FROM ? (source.byteOffset + start - prefixBytes) & 7 : 0;
+    const offset = this.#reserve(recordBytes(length, lead));
     if (offset < 0) return false;
-    const payloadOffset = offset + RECORD_HEADER_BYTES;
-    let at = payloadOffset;
+    let at = offset + RECORD_HEADER_BYTES + lead;
     if (prefix !== undefined) {
       new DataView(this.#data.buffer, this.#data.byteOffset + at, 4).setUint32(0, prefix, true);
       at += 4;
     }
     this.#data.set(end - start === source.length ? source : source.subarray(start, end), at);
-    this.#commit(kind, offset, length);
+    this.#commit(kind, offset, length, lead);
     return true;
   }
 
@@ -104,10 +109,11 @@ export class SpscRing {
   tryWriteParts(kind: RecordKind, head: Uint8Array, body: Uint8Array | undefined, tail: Uint8Array): boolean {
     const bodyLength = body === undefined ? 0 : body.length;
     const length = head.length + bodyLength + tail.length;
-    const offset = this.#reserve(recordBytes(length));
+    const lead = bodyLength >= ALIGN_FROM ? (body!.byteOffset - head.length) & 7 : 0;
+    const offset = this.#reserve(recordBytes(length, lead));
     if (offset < 0) return false;
     const data = this.#data;
-    let at = offset + RECORD_HEADER_BYTES;
+    let at = offset + RECORD_HEADER_BYTES + lead;
     if (head.length <= 64) {
       for (let i = 0; i < head.length; i++) data[at + i] = head[i]!;
     } else {
@@ -115,11 +121,16 @@ export class SpscRing {
     }
     at += head.length;
     if (body !== undefined) {
-      data.set(body, at);
+      // Small copies by hand: TypedArray.set into shared memory has a fixed cost of its own.
+      if (bodyLength <= 64) {
+        for (let i = 0; i < bodyLength; i++) data[at + i] = body[i]!;
+      } else {
+        data.set(body, at);
+      }
       at += bodyLength;
     }
-    if (tail.length > 0) data.set(tail, at);
-    this.#commit(kind, offset, length);
+    for (let i = 0; i < tail.length; i++) data[at + i] = tail[i]!;
+    this.#commit(kind, offset, length, lead);
     return true;
   }
 
@@ -160,7 +171,7 @@ export class SpscRing {
     return plan.offset;
   }
 
-  #commit(kind: RecordKind, offset: number, length: number): void {
+  #commit(kind: RecordKind, offset: number, length: number, lead = 0): void {
     const { pad, advance: bytes, tail } = this.#planned;
     const words = this.#words;
     if (pad > 0) {
@@ -169,7 +180,7 @@ export class SpscRing {
       words[padAt + 1] = headerWord(RecordKind.PAD);
     }
     words[offset >> 2] = length;
-    words[(offset >> 2) + 1] = headerWord(kind);
+    words[(offset >> 2) + 1] = headerWord(kind, lead);
     // Publishing the tail is the release point: everything above is visible before it.
     Atomics.store(this.#control, TAIL, advance(tail, bytes, this.capacity));
   }
@@ -181,7 +192,7 @@ export class SpscRing {
     const head = Atomics.load(this.#control, HEAD);
     const tail = Atomics.load(this.#control, TAIL);
     if (usedBytes(head, tail, this.capacity) < 0) return false;
-    return planWrite(head, tail, this.capacity, recordBytes(Math.min(payloadBytes, this.maxPayload))) !== undefined;
+    return planWrite(head, tail, this.capacity, recordBytes(Math.min(payloadBytes, this.maxPayload), RECORD_ALIGN - 1)) !== undefined;
   }
 
   /** Whether a record is waiting to be read (cheap; no validation). */
@@ -212,8 +223,9 @@ export class SpscRing {
         Atomics.store(control, HEAD, head);
         continue;
       }
-      this.#pendingAdvance = recordBytes(length);
-      const start = offset + RECORD_HEADER_BYTES;
+      const lead = leadOf(word);
+      this.#pendingAdvance = recordBytes(length, lead);
+      const start = offset + RECORD_HEADER_BYTES + lead;
       return { kind, payload: this.#data.subarray(start, start + length) };
     }
   }

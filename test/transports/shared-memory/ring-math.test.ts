@@ -60,6 +60,9 @@ describe("ring index arithmetic", () => {
     expect(checkHeader(8, headerWord(RecordKind.FULL), 0, 16, cap)).toBe(RecordKind.FULL);
     expect(checkHeader(8, headerWord(RecordKind.FULL), 0, 8, cap)).toMatch(/runs past/);
     expect(checkHeader(8, 0x12345602, 0, 16, cap)).toMatch(/magic/);
+    expect(checkHeader(8, headerWord(RecordKind.FULL, 8), 0, 24, cap)).toMatch(/lead/);
+    expect(checkHeader(8, headerWord(RecordKind.FULL, 7), 0, 24, cap)).toBe(RecordKind.FULL);
+    expect(checkHeader(8, headerWord(RecordKind.FULL, 7), 0, 16, cap)).toMatch(/runs past/);
     expect(checkHeader(8, headerWord(RecordKind.FULL) + 9, 0, 16, cap)).toMatch(/kind/);
     expect(checkHeader(-1, headerWord(RecordKind.FULL), 0, 16, cap)).toMatch(/negative/);
     expect(checkHeader(2 ** 30, headerWord(RecordKind.FULL), 0, 64, cap)).toMatch(/out of bounds/);
@@ -107,8 +110,10 @@ describe("ring index arithmetic", () => {
         const used = (u % (cap / 8 + 1)) * 8;
         const kind = checkHeader(length, word, offset, used, cap);
         if (typeof kind === "string") return;
-        expect(offset + RECORD_HEADER_BYTES + length).toBeLessThanOrEqual(cap);
-        expect(RECORD_HEADER_BYTES + length).toBeLessThanOrEqual(used);
+        const lead = kind === RecordKind.PAD ? 0 : (word >>> 8) & 0xff;
+        expect(lead).toBeLessThan(8);
+        expect(offset + RECORD_HEADER_BYTES + lead + length).toBeLessThanOrEqual(cap);
+        expect(RECORD_HEADER_BYTES + lead + length).toBeLessThanOrEqual(used);
       }),
     );
   });
