@@ -1,7 +1,8 @@
 /**
- * Main thread ↔ worker thread: one-way messages/s (32 B – 1 MiB payloads) and sequential round
- * trips, over the shared-memory transport and, in the same run, over a MessagePort
- * (postMessage, structured clone of the same envelope) and comlink.
+ * Main thread ↔ worker thread: one-way messages/s (32 B – 1 MiB payloads), sequential round
+ * trips and 64 concurrent calls, over the shared-memory transport and, in the same run, over a
+ * MessagePort (postMessage, structured clone of the same envelope) and comlink. One-way ops are
+ * bursts ended by an acknowledgement; records report messages/s and per-message p50/p99.
  */
 import { MessageChannel, type Worker } from "node:worker_threads";
 import * as Comlink from "comlink";
@@ -133,6 +134,42 @@ async function unarySeq(payloadBytes: number, quick: boolean, peerName: "postMes
   }
 }
 
+/** 64 calls in flight at once: one op sends 64 requests and takes the 64 responses. */
+async function unaryC64(payloadBytes: number, quick: boolean, peerName: "postMessage" | "comlink"): Promise<BenchRecord> {
+  const rig = await startRig();
+  const concurrency = 64;
+  try {
+    const { transport, port, remote } = rig;
+    const request = Message.request("main", "echo", payload(payloadBytes));
+    const ours = async () => {
+      for (let i = 0; i < concurrency; i++) await transport.send("worker", request);
+      for (let i = 0; i < concurrency; i++) await transport.receive();
+    };
+    const viaPort = () =>
+      new Promise<void>((resolve) => {
+        let left = concurrency;
+        const onMessage = () => {
+          if (--left === 0) {
+            port.off("message", onMessage);
+            resolve();
+          }
+        };
+        port.on("message", onMessage);
+        for (let i = 0; i < concurrency; i++) port.postMessage({ echo: request.envelope });
+      });
+    const viaComlink = () => Promise.all(Array.from({ length: concurrency }, () => remote.echo(request.envelope)));
+    const peer = peerName === "comlink" ? viaComlink : viaPort;
+    await warmUp([ours, peer], quick ? 400 : 1000);
+    const [m, p] = await measurePair(ours, peer, { quick, batch: 20, latencyCount: quick ? 1000 : 5000 });
+    // ops/s counts calls; p50/p99 are of a whole batch, i.e. a call's latency with 64 in flight.
+    const scale = (x: Measurement): Measurement => ({ ...x, opsPerSec: x.opsPerSec * concurrency });
+    const result = record("unary-c64", payloadBytes, scale(m), scale(p!), peerName);
+    return peerName === "comlink" ? { ...result, name: `${result.name}/vs-comlink` } : result;
+  } finally {
+    await rig.close();
+  }
+}
+
 function record(pattern: BenchPattern, payloadBytes: number, m: Measurement, p: Measurement, peer: string): BenchRecord {
   return {
     name: benchName("shared-memory", pattern, payloadBytes),
@@ -152,4 +189,6 @@ export const benchmarks: Benchmark[] = [
   ...[32, 1024, 64 * 1024, MiB].map((bytes) => ({ name: benchName("shared-memory", "one-way", bytes), run: (c: { quick: boolean }) => oneWay(bytes, c.quick) })),
   { name: benchName("shared-memory", "unary-seq", 32), run: (c) => unarySeq(32, c.quick, "postMessage") },
   { name: `${benchName("shared-memory", "unary-seq", 32)}/vs-comlink`, run: (c) => unarySeq(32, c.quick, "comlink") },
+  { name: benchName("shared-memory", "unary-c64", 32), run: (c) => unaryC64(32, c.quick, "postMessage") },
+  { name: `${benchName("shared-memory", "unary-c64", 32)}/vs-comlink`, run: (c) => unaryC64(32, c.quick, "comlink") },
 ];
