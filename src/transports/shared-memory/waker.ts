@@ -68,6 +68,11 @@ export class AdaptiveSpin {
     this.#micros = maxMicros;
   }
 
+  /** The current spin budget in µs (0: check once, probing now and then). */
+  get budgetMicros(): number {
+    return this.#micros;
+  }
+
   /** Spins for `ready()` within the current budget; true if it turned true. */
   spin(ready: () => boolean): boolean {
     if (this.maxMicros <= 0) return ready();

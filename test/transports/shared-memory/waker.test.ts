@@ -12,16 +12,23 @@ describe("waker", () => {
   });
 
   it("AdaptiveSpin keeps spinning while it pays and stops trying once spins keep missing", () => {
-    const spin = new AdaptiveSpin(5);
+    const spin = new AdaptiveSpin(8);
     expect(spin.spin(() => true)).toBe(true);
-    let fullChecks = 0;
-    expect(spin.spin(() => (fullChecks++, false))).toBe(false); // a full-budget miss
-    for (let i = 0; i < 10; i++) spin.spin(() => false); // misses halve the budget to nothing
+    expect(spin.budgetMicros).toBe(8);
+    const budgets: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      expect(spin.spin(() => false)).toBe(false);
+      budgets.push(spin.budgetMicros);
+    }
+    expect(budgets).toEqual([4, 2, 1, 0, 0]); // misses halve the budget down to nothing
     let checks = 0;
-    for (let i = 0; i < 640; i++) spin.spin(() => (checks++, false));
-    // About one check per call, plus a short probe every 64th call; spinning would be 640 full spins.
-    expect(checks).toBeLessThan(640 + 10 * fullChecks);
-    expect(spin.spin(() => true)).toBe(true);
+    spin.spin(() => (checks++, false));
+    expect(checks).toBe(1); // no spinning at all
+    expect(spin.spin(() => true)).toBe(true); // data already there says nothing: still no spin
+    expect(spin.budgetMicros).toBe(0);
+    for (let i = 0; i < 60; i++) spin.spin(() => false);
+    expect(spin.spin(() => true)).toBe(true); // the 64th call without a budget probes, and a hit restores it
+    expect(spin.budgetMicros).toBe(8);
     const off = new AdaptiveSpin(0);
     let once = 0;
     expect(off.spin(() => (once++, false))).toBe(false);
