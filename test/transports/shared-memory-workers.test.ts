@@ -163,6 +163,11 @@ describe("SharedMemoryTransport with worker threads", () => {
     expect(String(error)).toMatch(/out of bounds/);
     expect((await gone).address).toBe("worker");
     expect(main.stats().errors).toBe(1);
+    // The broken ring is never read again, even when the directory changes and is rescanned.
+    const other = await SharedMemoryTransport.attach(segment, "other");
+    expect(main.tryReceive()).toBeUndefined();
+    expect(main.stats().errors).toBe(1);
+    await other.close();
     worker.postMessage("done");
   });
 });

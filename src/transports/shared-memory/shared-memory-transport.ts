@@ -7,7 +7,9 @@ import type { PeerGoneEvent, ReceivedMessage, ReceiveOptions, SendOptions, Trans
 import { FrameEncoder } from "./frame-encoder.js";
 import { BrokenLinkError, InLink } from "./in-link.js";
 import { OutLink } from "./out-link.js";
-import { E, EndpointState, H } from "./segment-layout.js";
+import { PeerDirectory } from "./peer-directory.js";
+import { PendingReceives } from "./pending-receives.js";
+import { E } from "./segment-layout.js";
 import type { SharedMemorySegment } from "./segment.js";
 import { AdaptiveSpin, KeepAlive, waitForChange } from "./waker.js";
 
@@ -22,12 +24,6 @@ export interface SharedMemoryOptions {
    * shrink to nothing (see AdaptiveSpin). Default 100; 0 never spins.
    */
   spinMicros?: number;
-}
-
-interface Receiver {
-  resolve(received: ReceivedMessage): void;
-  reject(error: TransportError): void;
-  cleanup(): void;
 }
 
 const RESOLVED: Promise<void> = Promise.resolve();
@@ -54,14 +50,11 @@ export class SharedMemoryTransport implements Transport {
   readonly #encoder = new FrameEncoder();
   readonly #out = new Map<number, OutLink>();
   readonly #in: InLink[] = [];
-  readonly #peers = new Map<number, string>();
-  readonly #addressCache = new Map<string, number>();
-  readonly #receivers: Receiver[] = [];
+  readonly #directory: PeerDirectory;
+  readonly #receivers: PendingReceives;
   readonly #errors: TransportError[] = [];
   readonly #peerGoneListeners = new Set<(event: PeerGoneEvent) => void>();
   #state: TransportState = "open";
-  #directorySeq = -1;
-  #hadPeer = false;
   #next = 0;
 
   private constructor(segment: SharedMemorySegment, address: string, config: Readonly<TransportConfig>, options: SharedMemoryOptions) {
@@ -73,7 +66,13 @@ export class SharedMemoryTransport implements Transport {
     this.#codec = { maxMessageSize: config.maxMessageSize, enableCompression: false, compressionThreshold: config.compressionThreshold };
     this.#slot = segment.claim(address, config.queueCapacity);
     this.#entry = segment.entry(this.#slot);
-    this.#scanDirectory();
+    this.#receivers = new PendingReceives(this.#entry, this.#keepAlive);
+    this.#directory = new PeerDirectory(segment, this.#slot, {
+      peerLeft: (slot, address, reason) => this.#peerLeft(slot, address, reason),
+      incoming: (slot, from, ring) => this.#in.push(new InLink(slot, from, ring, this.#codec)),
+      error: (error) => this.#errors.push(error),
+    });
+    this.#directory.scan();
     void this.#run();
   }
 
@@ -96,7 +95,7 @@ export class SharedMemoryTransport implements Transport {
 
   send(to: string, message: Message, options?: SendOptions): Promise<void> {
     if (this.#state !== "open") return this.#fail(TransportError.closed(`transport "${this.localAddress}"`));
-    const slot = this.#resolve(to);
+    const slot = this.#directory.resolve(to);
     if (slot < 0) return this.#fail(new TransportError("InvalidAddress", `no endpoint "${to}" is attached to segment "${this.segment.name}"`, { address: to }));
     return this.#sendTo(slot, message, options);
   }
@@ -105,7 +104,7 @@ export class SharedMemoryTransport implements Transport {
     if (this.#state !== "open") return this.#fail(TransportError.closed(`transport "${this.localAddress}"`));
     this.#scanIfChanged();
     const sends: Promise<void>[] = [];
-    for (const slot of this.#peers.keys()) sends.push(this.#sendTo(slot, message, options));
+    for (const slot of this.#directory.peers.keys()) sends.push(this.#sendTo(slot, message, options));
     return Promise.all(sends).then(() => undefined);
   }
 
@@ -123,31 +122,9 @@ export class SharedMemoryTransport implements Transport {
       }
     }
     if (this.#state !== "open" || this.#isAlone()) return Promise.reject(this.#closedError());
-    if (signal?.aborted) return Promise.reject(new TransportError("Aborted", "receive aborted", {}, { cause: signal.reason }));
-    return new Promise<ReceivedMessage>((resolve, reject) => {
-      const onAbort = () => {
-        const index = this.#receivers.indexOf(receiver);
-        if (index >= 0) this.#receivers.splice(index, 1);
-        receiver.cleanup();
-        reject(new TransportError("Aborted", "receive aborted", {}, { cause: signal!.reason }));
-      };
-      const receiver: Receiver = {
-        resolve,
-        reject,
-        cleanup: () => {
-          signal?.removeEventListener("abort", onAbort);
-          this.#keepAlive.release();
-          if (this.#receivers.length === 0) Atomics.store(this.#entry, E.SLEEPING, 0);
-        },
-      };
-      signal?.addEventListener("abort", onAbort, { once: true });
-      this.#receivers.push(receiver);
-      this.#keepAlive.hold();
-      // Writers ring the doorbell only while SLEEPING is 1; re-check after setting it so a frame
-      // written in between is not missed.
-      Atomics.store(this.#entry, E.SLEEPING, 1);
-      if (this.#hasData()) queueMicrotask(this.#deliver);
-    });
+    const pending = this.#receivers.wait(signal);
+    if (this.#receivers.length > 0 && this.#hasData()) queueMicrotask(this.#deliver); // written before SLEEPING was set
+    return pending;
   }
 
   tryReceive(): ReceivedMessage | undefined {
@@ -191,7 +168,7 @@ export class SharedMemoryTransport implements Transport {
     this.#state = "closed";
     const error = TransportError.closed(`transport "${this.localAddress}"`);
     for (const link of this.#out.values()) link.fail(error);
-    this.#rejectReceivers(error);
+    this.#receivers.rejectAll(error);
     // Leave the directory first (waking our own loop and every peer), so a writer blocked on a
     // ring to us sees we are gone before the space we free below.
     this.segment.release(this.#slot);
@@ -261,22 +238,6 @@ export class SharedMemoryTransport implements Transport {
     return link;
   }
 
-  #resolve(address: string): number {
-    const cached = this.#addressCache.get(address);
-    if (cached !== undefined && this.segment.stateOf(cached) === EndpointState.ATTACHED) return cached;
-    const slot = this.segment.find(address);
-    if (slot >= 0) {
-      this.#addressCache.set(address, slot);
-      if (slot !== this.#slot && !this.#peers.has(slot)) {
-        this.#peers.set(slot, address);
-        this.#hadPeer = true;
-      }
-    } else {
-      this.#addressCache.delete(address);
-    }
-    return slot;
-  }
-
   /** The receive loop: delivers to waiting receivers, watches the directory, parks when idle. */
   async #run(): Promise<void> {
     const entry = this.#entry;
@@ -288,29 +249,25 @@ export class SharedMemoryTransport implements Transport {
         Atomics.store(entry, E.SLEEPING, 1);
         if (this.#hasData()) continue;
       }
-      if (this.#directoryChanged()) continue;
+      if (this.#directory.changed) continue;
       await waitForChange(entry, E.DOORBELL, doorbell);
     }
   }
 
   readonly #deliver = (): void => {
-    if (this.#directoryChanged()) this.#scanDirectory();
+    this.#scanIfChanged();
     const receivers = this.#receivers;
     while (receivers.length > 0) {
       const error = this.#errors.shift();
       if (error !== undefined) {
-        const receiver = receivers.shift()!;
-        receiver.cleanup();
-        receiver.reject(error);
+        receivers.rejectNext(error);
         continue;
       }
       const received = this.tryReceive();
       if (received === undefined) break;
-      const receiver = receivers.shift()!;
-      receiver.cleanup();
-      receiver.resolve(received);
+      receivers.resolveNext(received);
     }
-    if (receivers.length > 0 && this.#errors.length === 0 && this.#isAlone()) this.#rejectReceivers(this.#closedError());
+    if (receivers.length > 0 && this.#errors.length === 0 && this.#isAlone()) receivers.rejectAll(this.#closedError());
   };
 
   readonly #hasData = (): boolean => {
@@ -318,54 +275,16 @@ export class SharedMemoryTransport implements Transport {
     return false;
   };
 
-  #directoryChanged(): boolean {
-    return Atomics.load(this.segment.header, H.DIRECTORY_SEQ) !== this.#directorySeq;
-  }
-
   #scanIfChanged(): void {
-    if (this.#directoryChanged()) this.#scanDirectory();
-  }
-
-  /** Finds new peers and new incoming rings, and reports peers that went away. */
-  #scanDirectory(): void {
-    const segment = this.segment;
-    this.#directorySeq = Atomics.load(segment.header, H.DIRECTORY_SEQ);
-    if (segment.isClosed && this.#state === "open") {
-      void this.close();
+    if (!this.#directory.changed) return;
+    if (this.segment.isClosed) {
+      if (this.#state === "open") void this.close();
       return;
     }
-    for (let slot = 0; slot < segment.layout.maxEndpoints; slot++) {
-      if (slot === this.#slot) continue;
-      const state = segment.stateOf(slot);
-      if (state === EndpointState.FREE) break;
-      if (state === EndpointState.ATTACHED && !this.#peers.has(slot)) {
-        this.#peers.set(slot, segment.addressOf(slot));
-        this.#hadPeer = true;
-      } else if (state !== EndpointState.ATTACHED && this.#peers.has(slot)) {
-        this.#peerLeft(slot, state === EndpointState.DEAD ? "its thread died" : "closed");
-      }
-      if (!this.#in.some((link) => link.peerSlot === slot)) {
-        try {
-          const ring = segment.ring(slot, this.#slot);
-          if (ring !== undefined) {
-            const from = segment.addressOf(slot);
-            this.#in.push(new InLink(slot, from, ring, this.#codec));
-            if (state !== EndpointState.ATTACHED && !this.#peers.has(slot)) {
-              // It wrote to us and left before we looked: report it once, after its frames are read.
-              this.#hadPeer = true;
-              this.#emitPeerGone({ address: from, reason: state === EndpointState.DEAD ? "its thread died" : "closed" });
-            }
-          }
-        } catch (error) {
-          this.#errors.push(error as TransportError);
-        }
-      }
-    }
+    this.#directory.scan();
   }
 
-  #peerLeft(slot: number, reason: string): void {
-    const address = this.#peers.get(slot)!;
-    this.#peers.delete(slot);
+  #peerLeft(slot: number, address: string, reason: string): void {
     this.#out.get(slot)?.fail(new TransportError("Closed", `peer "${address}" ${reason}`));
     this.#out.delete(slot);
     this.#emitPeerGone({ address, reason });
@@ -377,27 +296,20 @@ export class SharedMemoryTransport implements Transport {
       // The ring cannot be trusted any more: stop reading it and treat its writer as gone.
       this.#in.splice(this.#in.indexOf(link), 1);
       this.#errors.push(error.error);
-      if (this.#peers.has(link.peerSlot)) this.#peerLeft(link.peerSlot, `sent a corrupt ring (${error.error.message})`);
+      this.#directory.forget(link.peerSlot, `sent a corrupt ring (${error.error.message})`);
       return;
     }
     this.#errors.push(TransportError.is(error) ? error : new TransportError("SerializationError", String(error), {}, { cause: error }));
   }
 
   #isAlone(): boolean {
-    return this.#hadPeer && this.#peers.size === 0 && !this.#hasData();
+    return this.#directory.alone && !this.#hasData();
   }
 
   #closedError(): TransportError {
     return this.#state === "open"
       ? new TransportError("Closed", `every peer of "${this.localAddress}" has gone`)
       : TransportError.closed(`transport "${this.localAddress}"`);
-  }
-
-  #rejectReceivers(error: TransportError): void {
-    for (const receiver of this.#receivers.splice(0)) {
-      receiver.cleanup();
-      receiver.reject(error);
-    }
   }
 
   #emitPeerGone(event: PeerGoneEvent): void {
