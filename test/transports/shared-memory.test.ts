@@ -79,6 +79,16 @@ describe("SharedMemoryTransport", () => {
     await Promise.all([a.close(), b.close()]);
   });
 
+  it("delivers a message an endpoint sends to itself", async () => {
+    const segment = segmentOf();
+    const a = await SharedMemoryTransport.attach(segment, "a");
+    await a.send("a", Message.event("a", "note to self"));
+    const { from, message } = await receiveWithin(a);
+    expect(from).toBe("a");
+    expect(message.payload("event")?.name).toBe("note to self");
+    await a.close();
+  });
+
   it("segment.close() closes every endpoint on it", async () => {
     const segment = segmentOf();
     const [a, b] = [await SharedMemoryTransport.attach(segment, "a"), await SharedMemoryTransport.attach(segment, "b")];

@@ -71,12 +71,12 @@ export class PeerDirectory {
     const segment = this.#segment;
     this.#seq = Atomics.load(segment.header, H.DIRECTORY_SEQ);
     for (let slot = 0; slot < segment.layout.maxEndpoints; slot++) {
-      if (slot === this.#slot) continue;
       const state = segment.stateOf(slot);
       if (state === EndpointState.FREE) break;
       const reason = state === EndpointState.DEAD ? "its thread died" : "closed";
-      if (state === EndpointState.ATTACHED && !this.peers.has(slot)) this.#join(slot, segment.addressOf(slot));
-      else if (state !== EndpointState.ATTACHED) this.#leave(slot, reason);
+      const self = slot === this.#slot; // its own ring (messages sent to itself) is read, it is no peer
+      if (!self && state === EndpointState.ATTACHED && !this.peers.has(slot)) this.#join(slot, segment.addressOf(slot));
+      else if (!self && state !== EndpointState.ATTACHED) this.#leave(slot, reason);
       if (this.#linked.has(slot)) continue;
       let ring: SpscRing | undefined;
       try {
@@ -90,7 +90,7 @@ export class PeerDirectory {
       this.#linked.add(slot);
       const from = segment.addressOf(slot);
       this.#events.incoming(slot, from, ring);
-      if (state !== EndpointState.ATTACHED && !this.peers.has(slot)) {
+      if (!self && state !== EndpointState.ATTACHED && !this.peers.has(slot)) {
         // It wrote to us and left before we looked: report it once; its frames stay readable.
         this.#hadPeer = true;
         this.#events.peerLeft(slot, from, reason);
