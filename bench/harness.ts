@@ -90,7 +90,7 @@ export async function measure(op: Operation, options: HarnessOptions & { batch?:
 export async function measurePair(
   ours: Operation,
   peer: Operation | undefined,
-  options: HarnessOptions & { batch?: number; latencyCount?: number },
+  options: HarnessOptions & { batch?: number; peerBatch?: number; latencyCount?: number },
 ): Promise<[Measurement, Measurement | undefined]> {
   const rounds = options.quick ? 1 : 3;
   const warmupMs = options.quick ? 150 : 500;
@@ -100,12 +100,63 @@ export async function measurePair(
   const oursRuns: Measurement[] = [];
   const peerRuns: Measurement[] = [];
   for (let round = 0; round < rounds; round++) {
-    for (const [op, runs] of [[ours, oursRuns], [peer, peerRuns]] as const) {
+    for (const [op, runs, opBatch] of [[ours, oursRuns, batch], [peer, peerRuns, options.peerBatch ?? batch]] as const) {
       if (op === undefined) continue;
       await runFor(op, warmupMs);
-      const opsPerSec = await throughput(op, sampleMs, batch);
-      const { p50Us, p99Us } = await latencies(op, latencyCount);
+      const opsPerSec = await throughput(op, sampleMs, opBatch);
+      // as many single timed ops as fit in about one sample period (slow peers take fewer)
+      const count = Math.max(1000, Math.min(latencyCount, Math.round((opsPerSec * sampleMs) / 1000)));
+      const { p50Us, p99Us } = await latencies(op, count);
       runs.push({ opsPerSec, p50Us, p99Us });
+    }
+  }
+  const summarise = (runs: Measurement[]): Measurement => ({
+    opsPerSec: median(runs.map((r) => r.opsPerSec)),
+    p50Us: median(runs.map((r) => r.p50Us)),
+    p99Us: median(runs.map((r) => r.p99Us)),
+  });
+  return [summarise(oursRuns), peer === undefined ? undefined : summarise(peerRuns)];
+}
+
+/**
+ * Closed-loop load: `concurrency` workers each run `op` back to back for about `ms`; every
+ * op's latency is recorded. Returns throughput and latency percentiles under that load.
+ */
+export async function measureConcurrent(op: () => Promise<unknown>, concurrency: number, ms: number): Promise<Measurement> {
+  const latenciesNs: number[] = [];
+  let ops = 0;
+  const end = performance.now() + ms;
+  const start = now();
+  const worker = async () => {
+    while (performance.now() < end) {
+      const t0 = now();
+      await op();
+      latenciesNs.push(Number(now() - t0));
+      ops++;
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, worker));
+  const elapsedS = Number(now() - start) / 1e9;
+  latenciesNs.sort((a, b) => a - b);
+  return { opsPerSec: ops / elapsedS, p50Us: percentile(latenciesNs, 0.5) / 1000, p99Us: percentile(latenciesNs, 0.99) / 1000 };
+}
+
+/** `measureConcurrent` for ours and a peer in alternating rounds (after a warm-up), medians reported. */
+export async function measureConcurrentPair(
+  ours: () => Promise<unknown>,
+  peer: (() => Promise<unknown>) | undefined,
+  concurrency: number,
+  options: HarnessOptions,
+): Promise<[Measurement, Measurement | undefined]> {
+  const rounds = options.quick ? 1 : 3;
+  const sampleMs = options.quick ? 500 : 1500;
+  const oursRuns: Measurement[] = [];
+  const peerRuns: Measurement[] = [];
+  for (let round = 0; round < rounds; round++) {
+    for (const [op, runs] of [[ours, oursRuns], [peer, peerRuns]] as const) {
+      if (op === undefined) continue;
+      await measureConcurrent(op, concurrency, options.quick ? 150 : 400);
+      runs.push(await measureConcurrent(op, concurrency, sampleMs));
     }
   }
   const summarise = (runs: Measurement[]): Measurement => ({

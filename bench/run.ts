@@ -8,8 +8,10 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 import { dirname, join } from "node:path";
 import type { Benchmark, BenchRecord } from "./types.js";
 
+// Run compiled (`npm run bench` builds into .bench-build/), so benchmark modules are found
+// beside this file as .js; results always go to the repository's bench/results.json.
 const here = dirname(fileURLToPath(import.meta.url));
-const resultsPath = process.env["BENCH_RESULTS"] ?? join(here, "results.json");
+const resultsPath = process.env["BENCH_RESULTS"] ?? join(process.cwd(), "bench", "results.json");
 
 function parseArgs(argv: string[]): { quick: boolean; filters: string[] } {
   const quick = argv.includes("--quick");
@@ -22,7 +24,7 @@ function parseArgs(argv: string[]): { quick: boolean; filters: string[] } {
 }
 
 async function loadBenchmarks(): Promise<Benchmark[]> {
-  const files = (await readdir(here)).filter((f) => f.endsWith(".bench.ts")).sort();
+  const files = (await readdir(here)).filter((f) => /\.bench\.(js|ts)$/.test(f)).sort();
   const all: Benchmark[] = [];
   for (const file of files) {
     const module = (await import(pathToFileURL(join(here, file)).href)) as { benchmarks: Benchmark[] };

@@ -37,5 +37,44 @@ export { InProcessNetwork } from "./transports/in-process/in-process-network.js"
 export { InProcessTransport } from "./transports/in-process/in-process-transport.js";
 export { TransportRegistry, type TransportBuilder, type TransportBuildOptions } from "./transport/transport-registry.js";
 
+export type { CallContext } from "./rpc/call-context.js";
+export type { CallOptions } from "./rpc/call-options.js";
+export { callMethod, createClient, type Client, type ClientMethod, type RpcClientOptions } from "./rpc/client.js";
+export {
+  callKind,
+  methodInfos,
+  methodPath,
+  type CallKind,
+  type MessageType,
+  type MethodDefinition,
+  type MethodInfo,
+  type ServiceDefinition,
+} from "./rpc/definitions.js";
+export { onMessage, rpcStats, type DispatcherStats, type MessageListener } from "./rpc/dispatcher.js";
+export {
+  composeInterceptors,
+  type CallOutcome,
+  type ClientCallDescriptor,
+  type ClientInterceptor,
+  type ServerCallDescriptor,
+  type ServerInterceptor,
+} from "./rpc/interceptors.js";
+export { RpcError, type RpcErrorOptions } from "./rpc/rpc-error.js";
+export {
+  createServer,
+  RpcServer,
+  STREAM_WINDOW,
+  type RpcServerOptions,
+  type ServerMethod,
+  type ServiceImplementation,
+  type UntypedHandler,
+} from "./rpc/server.js";
+export { Status, statusName } from "./rpc/status.js";
+
+export type { OverflowPolicy } from "./pubsub/pending-events.js";
+export { createPubSub, PubSub, QUEUE_HEADER, REPLY_HEADER, type HandlerFailure, type PubSubStats, type RequestOptions } from "./pubsub/pubsub.js";
+export { MAX_SUBJECT_LENGTH, SubjectPattern, subjectMatches, validatePattern, validateSubject } from "./pubsub/subject.js";
+export { Subscription, type EventHandler, type ReceivedEvent, type SubscribeOptions } from "./pubsub/subscription.js";
+
 export { SharedMemorySegment, type SharedMemorySegmentHandle, type SharedMemorySegmentOptions } from "./transports/shared-memory/segment.js";
 export { SharedMemoryTransport, type SharedMemoryOptions } from "./transports/shared-memory/shared-memory-transport.js";

@@ -1,5 +1,7 @@
 import type { InjectionToken } from "tsyringe";
+import type { RpcServer } from "../rpc/server.js";
 import type { TransportConfig } from "../transport/config.js";
+import type { Transport } from "../transport/transport.js";
 import type { TransportRegistry } from "../transport/transport-registry.js";
 import type { InProcessNetwork } from "../transports/in-process/in-process-network.js";
 
@@ -9,3 +11,7 @@ export const TRANSPORT_CONFIG: InjectionToken<Readonly<TransportConfig>> = Symbo
 export const TRANSPORT_REGISTRY: InjectionToken<TransportRegistry> = Symbol.for("swarm-transport.TransportRegistry");
 /** The container's shared `InProcessNetwork`. */
 export const IN_PROCESS_NETWORK: InjectionToken<InProcessNetwork> = Symbol.for("swarm-transport.InProcessNetwork");
+/** The transport a component talks over; RPC servers and clients built by the container use it. */
+export const TRANSPORT: InjectionToken<Transport> = Symbol.for("swarm-transport.Transport");
+/** The RPC server on `TRANSPORT` (one per container). */
+export const RPC_SERVER: InjectionToken<RpcServer> = Symbol.for("swarm-transport.RpcServer");

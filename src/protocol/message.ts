@@ -58,14 +58,14 @@ export class Message {
   /** A request to run `method`; its correlation id is the message id. */
   static request(source: string, method: string, params?: Body): Message {
     const id = nextMessageId();
-    return Message.create(source, { $case: "request", value: { correlationId: id, method, params: toData(params) } }, id);
+    return Message.create(source, { $case: "request", value: { correlationId: id, method, params: toData(params), timeoutMs: 0 } }, id);
   }
 
   /** A successful response to the request with `correlationId`. */
   static response(source: string, correlationId: number, result?: Body): Message {
     return Message.create(source, {
       $case: "response",
-      value: { correlationId, outcome: { $case: "result", value: toData(result) ?? emptyData() } },
+      value: { correlationId, outcome: { $case: "result", value: toData(result) ?? emptyData() }, trailers: {} },
     });
   }
 
@@ -73,7 +73,7 @@ export class Message {
   static errorResponse(source: string, correlationId: number, code: number, message: string, details?: Body): Message {
     return Message.create(source, {
       $case: "response",
-      value: { correlationId, outcome: { $case: "error", value: { code, message, details: toData(details) } } },
+      value: { correlationId, outcome: { $case: "error", value: { code, message, details: toData(details) } }, trailers: {} },
     });
   }
 

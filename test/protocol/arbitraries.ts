@@ -25,12 +25,13 @@ const stringMap = fc.dictionary(text.filter((key) => key !== "__proto__"), text,
 const payloadArb: fc.Arbitrary<Envelope["payload"]> = fc.oneof(
   fc.record({
     $case: fc.constant("request" as const),
-    value: fc.record({ correlationId: safeUint, method: text, params: fc.option(dataArb, { nil: undefined }) }),
+    value: fc.record({ correlationId: safeUint, method: text, params: fc.option(dataArb, { nil: undefined }), timeoutMs: u32 }),
   }),
   fc.record({
     $case: fc.constant("response" as const),
     value: fc.record({
       correlationId: safeUint,
+      trailers: stringMap,
       outcome: fc.oneof(
         fc.record({ $case: fc.constant("result" as const), value: dataArb }),
         fc.record({
@@ -44,6 +45,18 @@ const payloadArb: fc.Arbitrary<Envelope["payload"]> = fc.oneof(
   fc.record({ $case: fc.constant("broadcast" as const), value: fc.record({ topic: text, data: fc.option(dataArb, { nil: undefined }) }) }),
   fc.record({ $case: fc.constant("heartbeat" as const), value: fc.record({ seq: safeUint }) }),
   fc.record({
+    $case: fc.constant("stream" as const),
+    value: fc.record({
+      correlationId: safeUint,
+      frame: fc.oneof(
+        fc.record({ $case: fc.constant("message" as const), value: dataArb }),
+        fc.record({ $case: fc.constant("halfClose" as const), value: fc.constant({}) }),
+        fc.record({ $case: fc.constant("credit" as const), value: u32 }),
+      ),
+      fromCallee: fc.boolean(),
+    }),
+  }),
+  fc.record({
     $case: fc.constant("control" as const),
     value: fc.record({
       operation: fc.oneof(
@@ -56,6 +69,10 @@ const payloadArb: fc.Arbitrary<Envelope["payload"]> = fc.oneof(
           value: fc.record({ version, capabilities: fc.array(text, { maxLength: 3 }), metadata: stringMap }),
         }),
         fc.record({ $case: fc.constant("goodbye" as const), value: fc.record({ reason: text, code: text }) }),
+        fc.record({ $case: fc.constant("cancel" as const), value: fc.record({ correlationId: safeUint, reason: text }) }),
+        fc.record({ $case: fc.constant("subscribe" as const), value: fc.record({ subscriptionId: u32, pattern: text, queueGroup: text }) }),
+        fc.record({ $case: fc.constant("unsubscribe" as const), value: fc.record({ subscriptionId: u32 }) }),
+        fc.record({ $case: fc.constant("interestSync" as const), value: fc.constant({}) }),
         fc.record({ $case: fc.constant("setCompression" as const), value: fc.record({ enabled: fc.boolean(), thresholdBytes: u32 }) }),
         fc.record({
           $case: fc.constant("flowControl" as const),

@@ -7,7 +7,7 @@ describe("Message builders", () => {
     const m = Message.request("agent_1", "compute_fibonacci", { n: 42 });
     expect(m.kind).toBe("request");
     expect(m.source).toBe("agent_1");
-    expect(m.payload("request")).toEqual({ correlationId: m.id, method: "compute_fibonacci", params: expect.anything() });
+    expect(m.payload("request")).toEqual({ correlationId: m.id, method: "compute_fibonacci", params: expect.anything(), timeoutMs: 0 });
     expect(m.json()).toEqual({ n: 42 });
     expect(m.version).toEqual(CURRENT_VERSION);
     expect(m.timestampMs).toBeGreaterThanOrEqual(before);

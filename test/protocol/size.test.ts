@@ -23,3 +23,22 @@ describe("envelopeSizeUpperBound", () => {
     expect(envelopeSizeUpperBound(big) - Envelope.encode(big).finish().length).toBeLessThan(2000);
   });
 });
+
+describe("envelopeSizeUpperBound with lazily encoded typed data", () => {
+  it("bounds the encoding of typed messages of the example service", async () => {
+    const { TypedData } = await import("../../src/rpc/typed-data.js");
+    const { ChatResponse, EchoRequest } = await import("../../generated/swarm/examples/v1/compute.js");
+    const { Message } = await import("../../src/protocol/message.js");
+    fc.assert(
+      fc.property(fc.string({ maxLength: 200 }), fc.nat(), fc.uint8Array({ maxLength: 3000 }), (text, seq, bytes) => {
+        for (const data of [new TypedData({ text, seq }, ChatResponse), new TypedData({ payload: bytes }, EchoRequest)]) {
+          const message = Message.event("a", "e");
+          (message.envelope.payload!.value as { data: unknown }).data = data;
+          const bound = message.sizeUpperBound(); // before encoding: must not encode
+          expect(bound).toBeGreaterThanOrEqual(Envelope.encode(message.envelope).finish().length);
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
+});

@@ -16,6 +16,11 @@ import { InProcessNetwork } from "./in-process-network.js";
 
 const RESOLVED: Promise<void> = Promise.resolve();
 
+/** A queued message and when it was queued (ms since the epoch). */
+interface Delivery extends ReceivedMessage {
+  readonly at: number;
+}
+
 /**
  * Endpoints in one JavaScript realm, passing messages by reference: nothing is encoded or
  * copied, so a sent message must not be changed afterwards. Each endpoint has a bounded
@@ -27,7 +32,7 @@ export class InProcessTransport implements Transport {
   readonly localAddress: string;
   readonly config: Readonly<TransportConfig>;
   readonly #network: InProcessNetwork;
-  readonly #queue: BoundedQueue<ReceivedMessage>;
+  readonly #queue: BoundedQueue<Delivery>;
   readonly #stats = new StatsRecorder();
   #state: TransportState = "open";
   readonly #peerGoneListeners = new Set<(event: PeerGoneEvent) => void>();
@@ -141,11 +146,12 @@ export class InProcessTransport implements Transport {
   #deliver(peer: InProcessTransport, message: Message, options: SendOptions | undefined): Promise<void> {
     const error = this.#checkSize(message);
     if (error !== undefined) return this.#fail(error);
-    const received: ReceivedMessage = { from: this.localAddress, message };
+    // One clock read per message: the receiver's activity time is when the message reached its queue.
+    const received: Delivery = { from: this.localAddress, message, at: Date.now() };
     const stats = this.#stats;
     if (peer.#queue.offer(received)) {
       stats.messagesSent++;
-      stats.lastActivityMs = Date.now();
+      stats.lastActivityMs = received.at;
       return RESOLVED;
     }
     const queue = peer.#queue;
@@ -185,9 +191,9 @@ export class InProcessTransport implements Transport {
     return Promise.reject(error);
   }
 
-  readonly #onReceived = (received: ReceivedMessage): ReceivedMessage => {
+  readonly #onReceived = (received: Delivery): ReceivedMessage => {
     this.#stats.messagesReceived++;
-    this.#stats.lastActivityMs = Date.now();
+    this.#stats.lastActivityMs = received.at;
     return received;
   };
 }

@@ -9,7 +9,7 @@ const FALLBACK = Symbol("fallback");
  * Decodes a frame straight from a view of shared memory, copying only what the message keeps:
  * binary payloads are copied out (`slice`), strings are built from the bytes, nothing else is
  * copied. Handles what `FrameEncoder` produces — uncompressed envelopes with ASCII strings and
- * request / result response / event / broadcast / heartbeat arms with binary or no Data — and
+ * request / result response (no trailers) / event / broadcast / heartbeat arms with binary or no Data — and
  * gives exactly the object the generated decoder gives (property-tested). Anything else
  * (unknown or repeated-but-odd fields, JSON data, non-ASCII strings, control messages, a flags
  * byte other than 0) is copied out and handed to `decodeFrame`, errors included.
@@ -61,12 +61,13 @@ class FastReader {
         case 64: envelope.ttl = this.#u32(); break;
         case 74: {
           const limit = this.#limit();
-          const value = { correlationId: 0, method: "", params: undefined as Data | undefined };
+          const value = { correlationId: 0, method: "", params: undefined as Data | undefined, timeoutMs: 0 };
           while (this.#pos < limit) {
             const t = this.#varint();
             if (t === 8) value.correlationId = this.#varint();
             else if (t === 18) value.method = this.#string();
             else if (t === 26) value.params = this.#data();
+            else if (t === 32) value.timeoutMs = this.#u32();
             else throw FALLBACK;
           }
           this.#end(limit);
@@ -75,7 +76,11 @@ class FastReader {
         }
         case 82: {
           const limit = this.#limit();
-          const value: { correlationId: number; outcome: { $case: "result"; value: Data } | undefined } = { correlationId: 0, outcome: undefined };
+          const value: { correlationId: number; outcome: { $case: "result"; value: Data } | undefined; trailers: Record<string, string> } = {
+            correlationId: 0,
+            outcome: undefined,
+            trailers: {},
+          };
           while (this.#pos < limit) {
             const t = this.#varint();
             if (t === 8) value.correlationId = this.#varint();

@@ -5,7 +5,8 @@ import type { Envelope } from "../../../generated/swarm/transport/v1/envelope.js
  * A frame as up to three pieces, so a large binary payload is copied once, straight into the
  * ring: `head` (flags byte and every field before the payload bytes), `body` (the caller's
  * payload bytes, not copied) and `tail` (what follows them: a Data.type_name). `head` and
- * `tail` are views into the encoder's scratch buffer, valid until the next `encode`.
+ * `tail` are views into the encoder's scratch buffer, valid until the next `encode`. `tail`
+ * holds the fields after the payload bytes: Data.type_name, then Request.timeout_ms.
  */
 export interface FramePieces {
   head: Uint8Array;
@@ -20,8 +21,8 @@ const MAX_CACHED_STRINGS = 512;
 const encoder = new TextEncoder();
 
 /**
- * A hand-written encoder for the envelopes that make up the traffic — request, result response,
- * event, broadcast and heartbeat, with binary or no Data — producing exactly the bytes of the
+ * A hand-written encoder for the envelopes that make up the traffic — request, result response
+ * without trailers, event, broadcast and heartbeat, with binary or no Data — producing exactly the bytes of the
  * generated `Envelope.encode` (property-tested) at a fraction of its cost: no BigInt, no
  * intermediate writer chunks, a reusable scratch buffer, and the UTF-8 of short strings that
  * repeat (source, destination, method, event names, header keys) cached. Anything else (JSON
@@ -45,6 +46,7 @@ export class FrameEncoder {
     let nameTag = 0;
     let dataTag = 0;
     let armTag: number;
+    let timeoutMs = 0; // Request.timeout_ms (field 4), written after the data
     switch (payload.$case) {
       case "request":
         armTag = 74;
@@ -53,10 +55,13 @@ export class FrameEncoder {
         nameTag = 18;
         data = payload.value.params;
         dataTag = 26;
+        timeoutMs = payload.value.timeoutMs;
+        if (!isU32(timeoutMs)) return undefined;
         break;
       case "response": {
         const outcome = payload.value.outcome;
         if (outcome !== undefined && outcome.$case !== "result") return undefined;
+        for (const _ in payload.value.trailers) return undefined; // trailers: the generated encoder
         armTag = 82;
         first = payload.value.correlationId;
         data = outcome?.value;
@@ -97,11 +102,12 @@ export class FrameEncoder {
     let armLength = first !== 0 ? 1 + varintLength(first) : 0;
     if (name !== undefined && name.length > 0) armLength += fieldLength(name.length);
     if (data !== undefined) armLength += fieldLength(dataLength);
+    if (timeoutMs !== 0) armLength += 1 + varintLength(timeoutMs);
 
     // Everything but the payload bytes goes to scratch: make room for the worst case.
     const source = envelope.source === "" ? undefined : this.#utf8(envelope.source);
     const destination = envelope.destination === undefined ? undefined : this.#utf8(envelope.destination);
-    let room = 64 + (source?.length ?? 0) + (destination?.length ?? 0) + (name?.length ?? 0) + (typeName?.length ?? 0);
+    let room = 80 + (source?.length ?? 0) + (destination?.length ?? 0) + (name?.length ?? 0) + (typeName?.length ?? 0);
     const headers = envelope.headers;
     for (const key in headers) room += 24 + 3 * (key.length + headers[key]!.length);
     this.#reserve(room);
@@ -155,6 +161,7 @@ export class FrameEncoder {
     }
     const headEnd = this.#pos;
     if (typeName !== undefined) this.#tagBytes(26, typeName);
+    if (timeoutMs !== 0) this.#tagVarint(32, timeoutMs);
     const tail = buf.subarray(headEnd, this.#pos);
     return { head: buf.subarray(0, headEnd), body, tail, length: this.#pos + (body?.length ?? 0) };
   }

@@ -10,7 +10,7 @@ import { ProtocolVersion } from "./version.js";
 
 /**
  * Control carries protocol management: handshake, shutdown, compression and flow control.
- * Arms 6 and up are left for later additions (Cancel, Subscribe, Unsubscribe, ...).
+ * Arms 10-19 are left for connection management.
  */
 export interface Control {
   operation:
@@ -19,7 +19,45 @@ export interface Control {
     | { $case: "goodbye"; value: Goodbye }
     | { $case: "setCompression"; value: SetCompression }
     | { $case: "flowControl"; value: FlowControl }
+    | { $case: "cancel"; value: Cancel }
+    | { $case: "subscribe"; value: Subscribe }
+    | { $case: "unsubscribe"; value: Unsubscribe }
+    | { $case: "interestSync"; value: InterestSync }
     | undefined;
+}
+
+/**
+ * Subscribe announces interest in events whose name matches `pattern`: dot-separated tokens,
+ * where `*` matches one token and a final `>` one or more. Subscribers sharing a non-empty
+ * `queue_group` receive each event once between them.
+ */
+export interface Subscribe {
+  /** Unique among the sender's subscriptions. */
+  subscriptionId: number;
+  pattern: string;
+  queueGroup: string;
+}
+
+/** Unsubscribe withdraws the sender's subscription `subscription_id`. */
+export interface Unsubscribe {
+  subscriptionId: number;
+}
+
+/**
+ * InterestSync asks the receiver to send (again) a Subscribe for each of its subscriptions:
+ * sent by an endpoint that joins, or reconnects, and needs to know who wants what.
+ */
+export interface InterestSync {
+}
+
+/**
+ * Cancel tells the callee to stop the call with this correlation id (sent by the caller on
+ * cancellation or deadline expiry); the callee sends no outcome for it.
+ */
+export interface Cancel {
+  correlationId: number;
+  /** Why: "cancelled" or "deadline exceeded". */
+  reason: string;
 }
 
 /** Hello is the first message a connecting peer sends. The envelope's `source` is its address. */
@@ -100,6 +138,18 @@ export const Control: MessageFns<Control> = {
       case "flowControl":
         FlowControl.encode(message.operation.value, writer.uint32(42).fork()).join();
         break;
+      case "cancel":
+        Cancel.encode(message.operation.value, writer.uint32(50).fork()).join();
+        break;
+      case "subscribe":
+        Subscribe.encode(message.operation.value, writer.uint32(58).fork()).join();
+        break;
+      case "unsubscribe":
+        Unsubscribe.encode(message.operation.value, writer.uint32(66).fork()).join();
+        break;
+      case "interestSync":
+        InterestSync.encode(message.operation.value, writer.uint32(74).fork()).join();
+        break;
     }
     return writer;
   },
@@ -157,6 +207,38 @@ export const Control: MessageFns<Control> = {
             message.operation = { $case: "flowControl", value: FlowControl.decode(reader, reader.uint32()) };
             continue;
           }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.operation = { $case: "cancel", value: Cancel.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.operation = { $case: "subscribe", value: Subscribe.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.operation = { $case: "unsubscribe", value: Unsubscribe.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.operation = { $case: "interestSync", value: InterestSync.decode(reader, reader.uint32()) };
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -187,6 +269,16 @@ export const Control: MessageFns<Control> = {
         ? { $case: "flowControl", value: FlowControl.fromJSON(object.flowControl) }
         : isSet(object.flow_control)
         ? { $case: "flowControl", value: FlowControl.fromJSON(object.flow_control) }
+        : isSet(object.cancel)
+        ? { $case: "cancel", value: Cancel.fromJSON(object.cancel) }
+        : isSet(object.subscribe)
+        ? { $case: "subscribe", value: Subscribe.fromJSON(object.subscribe) }
+        : isSet(object.unsubscribe)
+        ? { $case: "unsubscribe", value: Unsubscribe.fromJSON(object.unsubscribe) }
+        : isSet(object.interestSync)
+        ? { $case: "interestSync", value: InterestSync.fromJSON(object.interestSync) }
+        : isSet(object.interest_sync)
+        ? { $case: "interestSync", value: InterestSync.fromJSON(object.interest_sync) }
         : undefined,
     };
   },
@@ -203,6 +295,14 @@ export const Control: MessageFns<Control> = {
       obj.setCompression = SetCompression.toJSON(message.operation.value);
     } else if (message.operation?.$case === "flowControl") {
       obj.flowControl = FlowControl.toJSON(message.operation.value);
+    } else if (message.operation?.$case === "cancel") {
+      obj.cancel = Cancel.toJSON(message.operation.value);
+    } else if (message.operation?.$case === "subscribe") {
+      obj.subscribe = Subscribe.toJSON(message.operation.value);
+    } else if (message.operation?.$case === "unsubscribe") {
+      obj.unsubscribe = Unsubscribe.toJSON(message.operation.value);
+    } else if (message.operation?.$case === "interestSync") {
+      obj.interestSync = InterestSync.toJSON(message.operation.value);
     }
     return obj;
   },
@@ -243,7 +343,357 @@ export const Control: MessageFns<Control> = {
         }
         break;
       }
+      case "cancel": {
+        if (object.operation?.value !== undefined && object.operation?.value !== null) {
+          message.operation = { $case: "cancel", value: Cancel.fromPartial(object.operation.value) };
+        }
+        break;
+      }
+      case "subscribe": {
+        if (object.operation?.value !== undefined && object.operation?.value !== null) {
+          message.operation = { $case: "subscribe", value: Subscribe.fromPartial(object.operation.value) };
+        }
+        break;
+      }
+      case "unsubscribe": {
+        if (object.operation?.value !== undefined && object.operation?.value !== null) {
+          message.operation = { $case: "unsubscribe", value: Unsubscribe.fromPartial(object.operation.value) };
+        }
+        break;
+      }
+      case "interestSync": {
+        if (object.operation?.value !== undefined && object.operation?.value !== null) {
+          message.operation = { $case: "interestSync", value: InterestSync.fromPartial(object.operation.value) };
+        }
+        break;
+      }
     }
+    return message;
+  },
+};
+
+function createBaseSubscribe(): Subscribe {
+  return { subscriptionId: 0, pattern: "", queueGroup: "" };
+}
+
+export const Subscribe: MessageFns<Subscribe> = {
+  encode(message: Subscribe, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.subscriptionId !== 0) {
+      writer.uint32(8).uint32(message.subscriptionId);
+    }
+    if (message.pattern !== "") {
+      writer.uint32(18).string(message.pattern);
+    }
+    if (message.queueGroup !== "") {
+      writer.uint32(26).string(message.queueGroup);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Subscribe {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSubscribe();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.subscriptionId = reader.uint32();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.pattern = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.queueGroup = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): Subscribe {
+    return {
+      subscriptionId: isSet(object.subscriptionId)
+        ? globalThis.Number(object.subscriptionId)
+        : isSet(object.subscription_id)
+        ? globalThis.Number(object.subscription_id)
+        : 0,
+      pattern: isSet(object.pattern) ? globalThis.String(object.pattern) : "",
+      queueGroup: isSet(object.queueGroup)
+        ? globalThis.String(object.queueGroup)
+        : isSet(object.queue_group)
+        ? globalThis.String(object.queue_group)
+        : "",
+    };
+  },
+
+  toJSON(message: Subscribe): unknown {
+    const obj: any = {};
+    if (message.subscriptionId !== 0) {
+      obj.subscriptionId = Math.round(message.subscriptionId);
+    }
+    if (message.pattern !== "") {
+      obj.pattern = message.pattern;
+    }
+    if (message.queueGroup !== "") {
+      obj.queueGroup = message.queueGroup;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<Subscribe>): Subscribe {
+    return Subscribe.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<Subscribe>): Subscribe {
+    const message = createBaseSubscribe();
+    message.subscriptionId = object.subscriptionId ?? 0;
+    message.pattern = object.pattern ?? "";
+    message.queueGroup = object.queueGroup ?? "";
+    return message;
+  },
+};
+
+function createBaseUnsubscribe(): Unsubscribe {
+  return { subscriptionId: 0 };
+}
+
+export const Unsubscribe: MessageFns<Unsubscribe> = {
+  encode(message: Unsubscribe, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.subscriptionId !== 0) {
+      writer.uint32(8).uint32(message.subscriptionId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Unsubscribe {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseUnsubscribe();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.subscriptionId = reader.uint32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): Unsubscribe {
+    return {
+      subscriptionId: isSet(object.subscriptionId)
+        ? globalThis.Number(object.subscriptionId)
+        : isSet(object.subscription_id)
+        ? globalThis.Number(object.subscription_id)
+        : 0,
+    };
+  },
+
+  toJSON(message: Unsubscribe): unknown {
+    const obj: any = {};
+    if (message.subscriptionId !== 0) {
+      obj.subscriptionId = Math.round(message.subscriptionId);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<Unsubscribe>): Unsubscribe {
+    return Unsubscribe.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<Unsubscribe>): Unsubscribe {
+    const message = createBaseUnsubscribe();
+    message.subscriptionId = object.subscriptionId ?? 0;
+    return message;
+  },
+};
+
+function createBaseInterestSync(): InterestSync {
+  return {};
+}
+
+export const InterestSync: MessageFns<InterestSync> = {
+  encode(_: InterestSync, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): InterestSync {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseInterestSync();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(_: any): InterestSync {
+    return {};
+  },
+
+  toJSON(_: InterestSync): unknown {
+    const obj: any = {};
+    return obj;
+  },
+
+  create(base?: DeepPartial<InterestSync>): InterestSync {
+    return InterestSync.fromPartial(base ?? {});
+  },
+  fromPartial(_: DeepPartial<InterestSync>): InterestSync {
+    const message = createBaseInterestSync();
+    return message;
+  },
+};
+
+function createBaseCancel(): Cancel {
+  return { correlationId: 0, reason: "" };
+}
+
+export const Cancel: MessageFns<Cancel> = {
+  encode(message: Cancel, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.correlationId !== 0) {
+      if (BigInt.asUintN(64, BigInt(message.correlationId)) !== BigInt(message.correlationId)) {
+        throw new globalThis.Error("value provided for field BigInt(message.correlationId) of type uint64 too large");
+      }
+      writer.uint32(8).uint64(BigInt(message.correlationId));
+    }
+    if (message.reason !== "") {
+      writer.uint32(18).string(message.reason);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Cancel {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCancel();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.correlationId = longToNumber(reader.uint64());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.reason = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): Cancel {
+    return {
+      correlationId: isSet(object.correlationId)
+        ? globalThis.Number(object.correlationId)
+        : isSet(object.correlation_id)
+        ? globalThis.Number(object.correlation_id)
+        : 0,
+      reason: isSet(object.reason) ? globalThis.String(object.reason) : "",
+    };
+  },
+
+  toJSON(message: Cancel): unknown {
+    const obj: any = {};
+    if (message.correlationId !== 0) {
+      obj.correlationId = globalThis.Number(message.correlationId);
+    }
+    if (message.reason !== "") {
+      obj.reason = message.reason;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<Cancel>): Cancel {
+    return Cancel.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<Cancel>): Cancel {
+    const message = createBaseCancel();
+    message.correlationId = object.correlationId ?? 0;
+    message.reason = object.reason ?? "";
     return message;
   },
 };
@@ -961,6 +1411,17 @@ type DeepPartial<T> = unknown extends T ? T
   : T extends { $case: string; value: unknown } ? { $case: T["$case"]; value?: DeepPartial<T["value"]> }
   : T extends {} ? { [K in keyof T]?: DeepPartial<T[K]> }
   : Partial<T>;
+
+function longToNumber(int64: { toString(): string }): number {
+  const num = globalThis.Number(int64.toString());
+  if (num > globalThis.Number.MAX_SAFE_INTEGER) {
+    throw new globalThis.Error("Value is larger than Number.MAX_SAFE_INTEGER");
+  }
+  if (num < globalThis.Number.MIN_SAFE_INTEGER) {
+    throw new globalThis.Error("Value is smaller than Number.MIN_SAFE_INTEGER");
+  }
+  return num;
+}
 
 function isObject(value: any): boolean {
   return typeof value === "object" && value !== null;

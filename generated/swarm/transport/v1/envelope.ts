@@ -39,7 +39,7 @@ export interface Envelope {
   ttl?:
     | number
     | undefined;
-  /** Field 15 and numbers from 16 up are left for later arms (streaming RPC frames). */
+  /** Numbers from 16 up are left for later arms. */
   payload:
     | { $case: "request"; value: Request }
     | { $case: "response"; value: Response }
@@ -47,6 +47,7 @@ export interface Envelope {
     | { $case: "broadcast"; value: Broadcast }
     | { $case: "heartbeat"; value: Heartbeat }
     | { $case: "control"; value: Control }
+    | { $case: "stream"; value: StreamFrame }
     | undefined;
 }
 
@@ -60,13 +61,34 @@ export interface Request {
   correlationId: number;
   /** Method name: free-form ("compute_fibonacci") or "/package.Service/Method" for typed stubs. */
   method: string;
-  params: Data | undefined;
+  /**
+   * The request message. Unset for client- and bidi-streaming calls, whose messages follow
+   * as StreamFrames with the same correlation id.
+   */
+  params:
+    | Data
+    | undefined;
+  /**
+   * Time the caller waits for the outcome, in ms from sending; 0 means no deadline. The
+   * caller sends Cancel when it expires; the callee may use it to give up early.
+   */
+  timeoutMs: number;
 }
 
-/** Response answers the Request with the same correlation id: a result or an error. */
+/**
+ * Response answers the Request with the same correlation id: a result or an error.
+ * The envelope's headers are the response headers; `trailers` come after the outcome. For a
+ * streaming response it is the last envelope of the call (`result` unset on success).
+ */
 export interface Response {
   correlationId: number;
   outcome: { $case: "result"; value: Data } | { $case: "error"; value: ErrorResponse } | undefined;
+  trailers: { [key: string]: string };
+}
+
+export interface Response_TrailersEntry {
+  key: string;
+  value: string;
 }
 
 /**
@@ -94,6 +116,36 @@ export interface Broadcast {
 /** Heartbeat proves liveness; `seq` increases by one per heartbeat on a connection. */
 export interface Heartbeat {
   seq: number;
+}
+
+/**
+ * StreamFrame is one event of a streaming call opened by the Request with the same correlation
+ * id. Flow control: each direction of a stream starts with STREAM_WINDOW (64) messages of
+ * credit; a receiver grants more with `credit` frames as its consumer takes messages, and a
+ * sender never has more than its credit outstanding.
+ */
+export interface StreamFrame {
+  correlationId: number;
+  frame:
+    | //
+    /** One stream message. */
+    { $case: "message"; value: Data }
+    | //
+    /** The sender of this frame will send no more messages (the caller's half of the call). */
+    { $case: "halfClose"; value: HalfClose }
+    | //
+    /** The sender of this frame accepts this many more messages from its peer. */
+    { $case: "credit"; value: number }
+    | undefined;
+  /**
+   * Set on frames the callee sends (response messages, credit for request messages): both
+   * agents may call each other with the same correlation id, so the direction tells the calls apart.
+   */
+  fromCallee: boolean;
+}
+
+/** HalfClose ends the caller's request stream of a client- or bidi-streaming call. */
+export interface HalfClose {
 }
 
 function createBaseEnvelope(): Envelope {
@@ -160,6 +212,9 @@ export const Envelope: MessageFns<Envelope> = {
         break;
       case "control":
         Control.encode(message.payload.value, writer.uint32(114).fork()).join();
+        break;
+      case "stream":
+        StreamFrame.encode(message.payload.value, writer.uint32(122).fork()).join();
         break;
     }
     return writer;
@@ -293,6 +348,14 @@ export const Envelope: MessageFns<Envelope> = {
             message.payload = { $case: "control", value: Control.decode(reader, reader.uint32()) };
             continue;
           }
+          case 15: {
+            if (tag !== 122) {
+              break;
+            }
+
+            message.payload = { $case: "stream", value: StreamFrame.decode(reader, reader.uint32()) };
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -344,6 +407,8 @@ export const Envelope: MessageFns<Envelope> = {
         ? { $case: "heartbeat", value: Heartbeat.fromJSON(object.heartbeat) }
         : isSet(object.control)
         ? { $case: "control", value: Control.fromJSON(object.control) }
+        : isSet(object.stream)
+        ? { $case: "stream", value: StreamFrame.fromJSON(object.stream) }
         : undefined,
     };
   },
@@ -392,6 +457,8 @@ export const Envelope: MessageFns<Envelope> = {
       obj.heartbeat = Heartbeat.toJSON(message.payload.value);
     } else if (message.payload?.$case === "control") {
       obj.control = Control.toJSON(message.payload.value);
+    } else if (message.payload?.$case === "stream") {
+      obj.stream = StreamFrame.toJSON(message.payload.value);
     }
     return obj;
   },
@@ -453,6 +520,12 @@ export const Envelope: MessageFns<Envelope> = {
       case "control": {
         if (object.payload?.value !== undefined && object.payload?.value !== null) {
           message.payload = { $case: "control", value: Control.fromPartial(object.payload.value) };
+        }
+        break;
+      }
+      case "stream": {
+        if (object.payload?.value !== undefined && object.payload?.value !== null) {
+          message.payload = { $case: "stream", value: StreamFrame.fromPartial(object.payload.value) };
         }
         break;
       }
@@ -547,7 +620,7 @@ export const Envelope_HeadersEntry: MessageFns<Envelope_HeadersEntry> = {
 };
 
 function createBaseRequest(): Request {
-  return { correlationId: 0, method: "", params: undefined };
+  return { correlationId: 0, method: "", params: undefined, timeoutMs: 0 };
 }
 
 export const Request: MessageFns<Request> = {
@@ -563,6 +636,9 @@ export const Request: MessageFns<Request> = {
     }
     if (message.params !== undefined) {
       Data.encode(message.params, writer.uint32(26).fork()).join();
+    }
+    if (message.timeoutMs !== 0) {
+      writer.uint32(32).uint32(message.timeoutMs);
     }
     return writer;
   },
@@ -604,6 +680,14 @@ export const Request: MessageFns<Request> = {
             message.params = Data.decode(reader, reader.uint32());
             continue;
           }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.timeoutMs = reader.uint32();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -625,6 +709,11 @@ export const Request: MessageFns<Request> = {
         : 0,
       method: isSet(object.method) ? globalThis.String(object.method) : "",
       params: isSet(object.params) ? Data.fromJSON(object.params) : undefined,
+      timeoutMs: isSet(object.timeoutMs)
+        ? globalThis.Number(object.timeoutMs)
+        : isSet(object.timeout_ms)
+        ? globalThis.Number(object.timeout_ms)
+        : 0,
     };
   },
 
@@ -639,6 +728,9 @@ export const Request: MessageFns<Request> = {
     if (message.params !== undefined) {
       obj.params = Data.toJSON(message.params);
     }
+    if (message.timeoutMs !== 0) {
+      obj.timeoutMs = Math.round(message.timeoutMs);
+    }
     return obj;
   },
 
@@ -652,12 +744,13 @@ export const Request: MessageFns<Request> = {
     message.params = (object.params !== undefined && object.params !== null)
       ? Data.fromPartial(object.params)
       : undefined;
+    message.timeoutMs = object.timeoutMs ?? 0;
     return message;
   },
 };
 
 function createBaseResponse(): Response {
-  return { correlationId: 0, outcome: undefined };
+  return { correlationId: 0, outcome: undefined, trailers: {} };
 }
 
 export const Response: MessageFns<Response> = {
@@ -676,6 +769,9 @@ export const Response: MessageFns<Response> = {
         ErrorResponse.encode(message.outcome.value, writer.uint32(26).fork()).join();
         break;
     }
+    globalThis.Object.entries(message.trailers).forEach(([key, value]: [string, string]) => {
+      Response_TrailersEntry.encode({ key: key as any, value }, writer.uint32(34).fork()).join();
+    });
     return writer;
   },
 
@@ -716,6 +812,17 @@ export const Response: MessageFns<Response> = {
             message.outcome = { $case: "error", value: ErrorResponse.decode(reader, reader.uint32()) };
             continue;
           }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            const entry4 = Response_TrailersEntry.decode(reader, reader.uint32());
+            if (entry4.value !== undefined) {
+              message.trailers[entry4.key] = entry4.value;
+            }
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -740,6 +847,20 @@ export const Response: MessageFns<Response> = {
         : isSet(object.error)
         ? { $case: "error", value: ErrorResponse.fromJSON(object.error) }
         : undefined,
+      trailers: isObject(object.trailers)
+        ? (globalThis.Object.entries(object.trailers) as [string, any][]).reduce(
+          (acc: { [key: string]: string }, [key, value]: [string, any]) => {
+            globalThis.Object.defineProperty(acc, key, {
+              value: globalThis.String(value),
+              enumerable: true,
+              configurable: true,
+              writable: true,
+            });
+            return acc;
+          },
+          {},
+        )
+        : {},
     };
   },
 
@@ -752,6 +873,15 @@ export const Response: MessageFns<Response> = {
       obj.result = Data.toJSON(message.outcome.value);
     } else if (message.outcome?.$case === "error") {
       obj.error = ErrorResponse.toJSON(message.outcome.value);
+    }
+    if (message.trailers) {
+      const entries = globalThis.Object.entries(message.trailers) as [string, string][];
+      if (entries.length > 0) {
+        obj.trailers = {};
+        entries.forEach(([k, v]) => {
+          obj.trailers[k] = v;
+        });
+      }
     }
     return obj;
   },
@@ -776,6 +906,100 @@ export const Response: MessageFns<Response> = {
         break;
       }
     }
+    message.trailers = (globalThis.Object.entries(object.trailers ?? {}) as [string, string][]).reduce(
+      (acc: { [key: string]: string }, [key, value]: [string, string]) => {
+        if (value !== undefined) {
+          acc[key] = globalThis.String(value);
+        }
+        return acc;
+      },
+      {},
+    );
+    return message;
+  },
+};
+
+function createBaseResponse_TrailersEntry(): Response_TrailersEntry {
+  return { key: "", value: "" };
+}
+
+export const Response_TrailersEntry: MessageFns<Response_TrailersEntry> = {
+  encode(message: Response_TrailersEntry, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.key !== "") {
+      writer.uint32(10).string(message.key);
+    }
+    if (message.value !== "") {
+      writer.uint32(18).string(message.value);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Response_TrailersEntry {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseResponse_TrailersEntry();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.key = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.value = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): Response_TrailersEntry {
+    return {
+      key: isSet(object.key) ? globalThis.String(object.key) : "",
+      value: isSet(object.value) ? globalThis.String(object.value) : "",
+    };
+  },
+
+  toJSON(message: Response_TrailersEntry): unknown {
+    const obj: any = {};
+    if (message.key !== "") {
+      obj.key = message.key;
+    }
+    if (message.value !== "") {
+      obj.value = message.value;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<Response_TrailersEntry>): Response_TrailersEntry {
+    return Response_TrailersEntry.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<Response_TrailersEntry>): Response_TrailersEntry {
+    const message = createBaseResponse_TrailersEntry();
+    message.key = object.key ?? "";
+    message.value = object.value ?? "";
     return message;
   },
 };
@@ -1119,6 +1343,225 @@ export const Heartbeat: MessageFns<Heartbeat> = {
   fromPartial(object: DeepPartial<Heartbeat>): Heartbeat {
     const message = createBaseHeartbeat();
     message.seq = object.seq ?? 0;
+    return message;
+  },
+};
+
+function createBaseStreamFrame(): StreamFrame {
+  return { correlationId: 0, frame: undefined, fromCallee: false };
+}
+
+export const StreamFrame: MessageFns<StreamFrame> = {
+  encode(message: StreamFrame, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.correlationId !== 0) {
+      if (BigInt.asUintN(64, BigInt(message.correlationId)) !== BigInt(message.correlationId)) {
+        throw new globalThis.Error("value provided for field BigInt(message.correlationId) of type uint64 too large");
+      }
+      writer.uint32(8).uint64(BigInt(message.correlationId));
+    }
+    switch (message.frame?.$case) {
+      case "message":
+        Data.encode(message.frame.value, writer.uint32(18).fork()).join();
+        break;
+      case "halfClose":
+        HalfClose.encode(message.frame.value, writer.uint32(26).fork()).join();
+        break;
+      case "credit":
+        writer.uint32(32).uint32(message.frame.value);
+        break;
+    }
+    if (message.fromCallee !== false) {
+      writer.uint32(40).bool(message.fromCallee);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): StreamFrame {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseStreamFrame();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.correlationId = longToNumber(reader.uint64());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.frame = { $case: "message", value: Data.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.frame = { $case: "halfClose", value: HalfClose.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.frame = { $case: "credit", value: reader.uint32() };
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.fromCallee = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): StreamFrame {
+    return {
+      correlationId: isSet(object.correlationId)
+        ? globalThis.Number(object.correlationId)
+        : isSet(object.correlation_id)
+        ? globalThis.Number(object.correlation_id)
+        : 0,
+      frame: isSet(object.message)
+        ? { $case: "message", value: Data.fromJSON(object.message) }
+        : isSet(object.halfClose)
+        ? { $case: "halfClose", value: HalfClose.fromJSON(object.halfClose) }
+        : isSet(object.half_close)
+        ? { $case: "halfClose", value: HalfClose.fromJSON(object.half_close) }
+        : isSet(object.credit)
+        ? { $case: "credit", value: globalThis.Number(object.credit) }
+        : undefined,
+      fromCallee: isSet(object.fromCallee)
+        ? globalThis.Boolean(object.fromCallee)
+        : isSet(object.from_callee)
+        ? globalThis.Boolean(object.from_callee)
+        : false,
+    };
+  },
+
+  toJSON(message: StreamFrame): unknown {
+    const obj: any = {};
+    if (message.correlationId !== 0) {
+      obj.correlationId = globalThis.Number(message.correlationId);
+    }
+    if (message.frame?.$case === "message") {
+      obj.message = Data.toJSON(message.frame.value);
+    } else if (message.frame?.$case === "halfClose") {
+      obj.halfClose = HalfClose.toJSON(message.frame.value);
+    } else if (message.frame?.$case === "credit") {
+      obj.credit = Math.round(message.frame.value);
+    }
+    if (message.fromCallee !== false) {
+      obj.fromCallee = message.fromCallee;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<StreamFrame>): StreamFrame {
+    return StreamFrame.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<StreamFrame>): StreamFrame {
+    const message = createBaseStreamFrame();
+    message.correlationId = object.correlationId ?? 0;
+    switch (object.frame?.$case) {
+      case "message": {
+        if (object.frame?.value !== undefined && object.frame?.value !== null) {
+          message.frame = { $case: "message", value: Data.fromPartial(object.frame.value) };
+        }
+        break;
+      }
+      case "halfClose": {
+        if (object.frame?.value !== undefined && object.frame?.value !== null) {
+          message.frame = { $case: "halfClose", value: HalfClose.fromPartial(object.frame.value) };
+        }
+        break;
+      }
+      case "credit": {
+        if (object.frame?.value !== undefined && object.frame?.value !== null) {
+          message.frame = { $case: "credit", value: object.frame.value };
+        }
+        break;
+      }
+    }
+    message.fromCallee = object.fromCallee ?? false;
+    return message;
+  },
+};
+
+function createBaseHalfClose(): HalfClose {
+  return {};
+}
+
+export const HalfClose: MessageFns<HalfClose> = {
+  encode(_: HalfClose, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): HalfClose {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseHalfClose();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(_: any): HalfClose {
+    return {};
+  },
+
+  toJSON(_: HalfClose): unknown {
+    const obj: any = {};
+    return obj;
+  },
+
+  create(base?: DeepPartial<HalfClose>): HalfClose {
+    return HalfClose.fromPartial(base ?? {});
+  },
+  fromPartial(_: DeepPartial<HalfClose>): HalfClose {
+    const message = createBaseHalfClose();
     return message;
   },
 };

@@ -1,0 +1,220 @@
+import type { Message } from "../protocol/message.js";
+import { TransportError } from "../transport/errors.js";
+import { PendingEvents, type OverflowPolicy } from "./pending-events.js";
+import { SubjectPattern } from "./subject.js";
+
+/** An event as a subscriber sees it. */
+export interface ReceivedEvent {
+  /** The event's subject (`Event.name` or `Broadcast.topic`). */
+  readonly subject: string;
+  readonly message: Message;
+  /** Address of the agent that published it (this agent's own address for local publishes). */
+  readonly from: string;
+}
+
+/**
+ * Handles one event. For a request published to the subject (`PubSub.request`), the value it
+ * returns (or resolves to) is the reply.
+ */
+export type EventHandler = (event: ReceivedEvent) => unknown;
+
+/** Options of one subscription. */
+export interface SubscribeOptions {
+  /** Subscribers sharing a queue group receive each event once between them. */
+  queue?: string;
+  /** Undelivered events held before `overflow` applies. Default 1,000. */
+  maxPending?: number;
+  /** What happens when `maxPending` events wait. Default "drop-oldest". */
+  overflow?: OverflowPolicy;
+}
+
+/** An event waiting for its subscriber, and the reply channel when it is a request. */
+export interface PendingEvent {
+  readonly event: ReceivedEvent;
+  readonly reply: ((outcome: { value: unknown } | { error: unknown }) => void) | undefined;
+}
+
+/** What a subscription needs from its PubSub. @internal */
+export interface SubscriptionHost {
+  /** Reports a handler failure. */
+  handlerFailed(error: unknown, subscription: Subscription, event: ReceivedEvent): void;
+  /** Stops reading the transport until `until` settles (overflow "block"). */
+  hold(until: Promise<void>): void;
+  /** Forgets the subscription (and tells the peers). */
+  remove(subscription: Subscription): void;
+}
+
+/**
+ * One subscription: a pattern, an optional queue group, and a bounded queue of events
+ * delivered one at a time to its handler (or to a `for await` loop), in priority order when
+ * it is behind, in publish order otherwise.
+ */
+export class Subscription implements AsyncIterable<ReceivedEvent> {
+  readonly id: number;
+  readonly pattern: string;
+  readonly queue: string;
+  readonly matcher: SubjectPattern;
+  readonly #host: SubscriptionHost;
+  readonly #handler: EventHandler | undefined;
+  readonly #overflow: OverflowPolicy;
+  readonly #pending: PendingEvents<PendingEvent>;
+  #dropped = 0;
+  #delivered = 0;
+  #running = false;
+  #closed: TransportError | undefined;
+  #waiter: { resolve(result: IteratorResult<ReceivedEvent>): void; reject(error: unknown): void } | undefined;
+  #space: { promise: Promise<void>; resolve(): void } | undefined;
+
+  /** @internal */
+  constructor(host: SubscriptionHost, id: number, pattern: string, handler: EventHandler | undefined, options: SubscribeOptions) {
+    this.matcher = new SubjectPattern(pattern);
+    const maxPending = options.maxPending ?? 1000;
+    if (!Number.isSafeInteger(maxPending) || maxPending < 1) throw new RangeError(`maxPending must be a positive integer, got ${maxPending}`);
+    this.#host = host;
+    this.id = id;
+    this.pattern = pattern;
+    this.queue = options.queue ?? "";
+    this.#handler = handler;
+    this.#overflow = options.overflow ?? "drop-oldest";
+    this.#pending = new PendingEvents(maxPending);
+  }
+
+  /** Events discarded by the overflow policy. */
+  get dropped(): number {
+    return this.#dropped;
+  }
+
+  /** Events handed to the handler or the loop. */
+  get delivered(): number {
+    return this.#delivered;
+  }
+
+  /** Events waiting. */
+  get pending(): number {
+    return this.#pending.size;
+  }
+
+  get isClosed(): boolean {
+    return this.#closed !== undefined;
+  }
+
+  /** Stops the subscription: peers are told, queued events are discarded, a `for await` loop ends. */
+  unsubscribe(): Promise<void> {
+    if (this.#closed === undefined) {
+      this.#host.remove(this);
+      this.close(TransportError.closed(`subscription to ${this.pattern}`));
+    }
+    return Promise.resolve();
+  }
+
+  /** Queues an event, applying the overflow policy. @internal */
+  deliver(pending: PendingEvent): void {
+    if (this.#closed !== undefined) return;
+    const waiter = this.#waiter;
+    if (waiter !== undefined) {
+      this.#waiter = undefined;
+      this.#delivered++;
+      pending.reply?.({ value: undefined });
+      waiter.resolve({ value: pending.event, done: false });
+      return;
+    }
+    const queue = this.#pending;
+    if (queue.isFull) {
+      switch (this.#overflow) {
+        case "drop-newest":
+          this.#dropped++;
+          pending.reply?.({ error: new TransportError("QueueFull", `subscriber to ${this.pattern} is full`) });
+          return;
+        case "drop-oldest":
+          this.#dropped++;
+          queue.dropOldest();
+          break;
+        case "error": {
+          const error = new TransportError("QueueFull", `subscription to ${this.pattern} fell ${queue.capacity} events behind and was closed`);
+          this.#host.remove(this);
+          this.close(error);
+          return;
+        }
+        case "block":
+          break;
+      }
+    }
+    queue.push(pending, pending.event.message.priority);
+    if (this.#overflow === "block" && queue.isFull && this.#space === undefined) {
+      let resolve!: () => void;
+      const promise = new Promise<void>((r) => (resolve = r));
+      this.#space = { promise, resolve };
+      this.#host.hold(promise);
+    }
+    if (this.#handler !== undefined && !this.#running) void this.#run();
+  }
+
+  /** Ends the subscription with `error` (handlers stop, a loop ends or throws). @internal */
+  close(error: TransportError): void {
+    if (this.#closed !== undefined) return;
+    this.#closed = error;
+    this.#pending.clear();
+    this.#releaseSpace();
+    const waiter = this.#waiter;
+    this.#waiter = undefined;
+    if (waiter === undefined) return;
+    if (error.code === "Closed") waiter.resolve({ value: undefined, done: true });
+    else waiter.reject(error);
+  }
+
+  [Symbol.asyncIterator](): AsyncIterator<ReceivedEvent> {
+    if (this.#handler !== undefined) throw new TypeError("a subscription with a handler cannot also be iterated");
+    return {
+      next: () => {
+        const next = this.#take();
+        if (next !== undefined) {
+          next.reply?.({ value: undefined });
+          return Promise.resolve({ value: next.event, done: false });
+        }
+        if (this.#closed !== undefined) {
+          return this.#closed.code === "Closed" ? Promise.resolve({ value: undefined, done: true }) : Promise.reject(this.#closed);
+        }
+        return new Promise((resolve, reject) => (this.#waiter = { resolve, reject }));
+      },
+      return: async () => {
+        await this.unsubscribe();
+        return { value: undefined, done: true };
+      },
+    };
+  }
+
+  #take(): PendingEvent | undefined {
+    const next = this.#pending.shift();
+    if (next !== undefined) {
+      this.#delivered++;
+      if (this.#space !== undefined && !this.#pending.isFull) this.#releaseSpace();
+    }
+    return next;
+  }
+
+  #releaseSpace(): void {
+    const space = this.#space;
+    this.#space = undefined;
+    space?.resolve();
+  }
+
+  async #run(): Promise<void> {
+    this.#running = true;
+    const handler = this.#handler!;
+    try {
+      for (let next = this.#take(); next !== undefined && this.#closed === undefined; next = this.#take()) {
+        const { event, reply } = next;
+        try {
+          let value = handler(event);
+          if (value instanceof Promise) value = await value;
+          reply?.({ value });
+        } catch (error) {
+          reply?.({ error });
+          this.#host.handlerFailed(error, this, event);
+        }
+      }
+    } finally {
+      this.#running = false;
+    }
+  }
+}

@@ -1,0 +1,68 @@
+import { setFlagsFromString } from "node:v8";
+import { runInNewContext } from "node:vm";
+import { describe, expect, it } from "vitest";
+import { computeService, ComputeServiceDefinition } from "../../examples/compute-service.js";
+import { createClient, createServer, InProcessTransport, rpcStats, RpcError, Status } from "../../src/index.js";
+
+setFlagsFromString("--expose-gc");
+const gc = runInNewContext("gc") as () => void;
+
+function resources(): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const kind of process.getActiveResourcesInfo()) counts[kind] = (counts[kind] ?? 0) + 1;
+  return counts;
+}
+
+describe("no call outlives itself (grpc-node#2332, #2446, #2184)", () => {
+  it("100,000 calls with far deadlines, cancels and stream aborts leave no timers, listeners, calls or heap behind", async () => {
+    const [client, server] = await InProcessTransport.createPair("client", "server");
+    createServer(server).add(ComputeServiceDefinition, {
+      ...computeService,
+      fibonacci(request, context) {
+        if (request.n === 0) return new Promise((_, reject) => context.signal.addEventListener("abort", () => reject(context.signal.reason), { once: true }));
+        return { value: request.n };
+      },
+    });
+    const compute = createClient(ComputeServiceDefinition, client, { peer: "server" });
+    const far = 60 * 60 * 1000;
+
+    const round = async (count: number) => {
+      const work: Promise<unknown>[] = [];
+      for (let i = 0; i < count; i++) {
+        switch (i % 3) {
+          case 0:
+            work.push(compute.fibonacci({ n: 7 }, { deadline: far }));
+            break;
+          case 1: {
+            const controller = new AbortController();
+            work.push(compute.fibonacci({ n: 0 }, { deadline: far, signal: controller.signal }).catch((e: RpcError) => expect(e.code).toBe(Status.CANCELLED)));
+            queueMicrotask(() => controller.abort());
+            break;
+          }
+          case 2:
+            work.push(
+              (async () => {
+                for await (const tick of compute.countTo({ n: 1000, delayMs: 0 }, { deadline: far })) if (tick.value === 2) break;
+              })(),
+            );
+        }
+      }
+      await Promise.all(work);
+    };
+
+    await round(3000); // warm up: JIT, maps and pools at their working size
+    await new Promise((r) => setTimeout(r, 20));
+    gc();
+    const heapBefore = process.memoryUsage().heapUsed;
+    const before = resources();
+    for (let done = 0; done < 100_000; done += 1000) await round(1000);
+    await new Promise((r) => setTimeout(r, 50));
+    gc();
+
+    expect(rpcStats(client)).toMatchObject({ pendingCalls: 0, scheduledDeadlines: 0 });
+    expect(rpcStats(server)).toMatchObject({ servedCalls: 0 });
+    expect(resources()).toEqual(before);
+    expect(process.memoryUsage().heapUsed - heapBefore).toBeLessThan(8 * 1024 * 1024);
+    await Promise.all([client.close(), server.close()]);
+  });
+});
