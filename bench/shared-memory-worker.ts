@@ -1,4 +1,4 @@
-// The worker side of bench/shared-memory.bench.ts: the same work over the shared-memory
+// The worker side of bench/shared-memory.bench.ts (runs compiled, from .bench-build/): the same work over the shared-memory
 // transport, a MessagePort (postMessage) and comlink.
 import { workerData, type MessagePort } from "node:worker_threads";
 import * as Comlink from "comlink";

@@ -28,7 +28,7 @@ async function startRig(): Promise<Rig> {
   const channel = new MessageChannel();
   const comlinkChannel = new MessageChannel();
   const workerData: BenchWorkerData = { port: channel.port2, comlinkPort: comlinkChannel.port2, config };
-  const worker: Worker = spawnSharedMemoryWorker(new URL("./shared-memory-worker.mjs", import.meta.url), segment, {
+  const worker: Worker = spawnSharedMemoryWorker(new URL("./shared-memory-worker.js", import.meta.url), segment, {
     workerData,
     transferList: [channel.port2, comlinkChannel.port2],
   });
