@@ -2,7 +2,8 @@
 // transport, a MessagePort (postMessage) and comlink.
 import { workerData, type MessagePort } from "node:worker_threads";
 import * as Comlink from "comlink";
-import { Message, SharedMemorySegment, SharedMemoryTransport } from "../src/index.js";
+import { computeService, ComputeServiceDefinition } from "../examples/compute-service.js";
+import { createServer, Message, SharedMemorySegment, SharedMemoryTransport } from "../src/index.js";
 import type { SharedMemoryWorkerData } from "../src/node.js";
 
 export interface BenchWorkerData {
@@ -12,7 +13,11 @@ export interface BenchWorkerData {
 }
 
 const { segment: handle, data } = workerData as SharedMemoryWorkerData<BenchWorkerData>;
-const transport = await SharedMemoryTransport.attach(SharedMemorySegment.open(handle), "worker", data.config, { spinMicros: (data as { spin?: number }).spin });
+const segment = SharedMemorySegment.open(handle);
+const transport = await SharedMemoryTransport.attach(segment, "worker", data.config);
+// Typed RPC: the example ComputeService on an endpoint of its own.
+const rpcTransport = await SharedMemoryTransport.attach(segment, "worker-rpc", data.config);
+const rpcServer = createServer(rpcTransport).add(ComputeServiceDefinition, computeService);
 
 // postMessage peer: one-way bursts end with { ack: true }; round trips are { echo }.
 data.port.on("message", (value: { ack?: boolean; echo?: unknown }) => {
@@ -37,5 +42,7 @@ for await (const first of transport) {
     }
   }
 }
+await rpcServer.close();
+await rpcTransport.close();
 data.port.close();
 data.comlinkPort.close();

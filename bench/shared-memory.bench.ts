@@ -6,7 +6,8 @@
  */
 import { MessageChannel, type Worker } from "node:worker_threads";
 import * as Comlink from "comlink";
-import { Message, SharedMemorySegment, SharedMemoryTransport } from "../src/index.js";
+import { ComputeServiceDefinition } from "../examples/compute-service.js";
+import { createClient, Message, SharedMemorySegment, SharedMemoryTransport, type Client } from "../src/index.js";
 import { spawnSharedMemoryWorker } from "../src/node.js";
 import { measurePair, type Measurement } from "./harness.js";
 import type { BenchWorkerData } from "./shared-memory-worker.js";
@@ -18,13 +19,16 @@ interface Rig {
   transport: SharedMemoryTransport;
   port: import("node:worker_threads").MessagePort;
   remote: Comlink.Remote<{ echo(value: unknown): unknown }>;
+  /** A typed client of the worker's ComputeService, on its own endpoint. */
+  compute: Client<typeof ComputeServiceDefinition>;
   close(): Promise<void>;
 }
 
 async function startRig(): Promise<Rig> {
-  const segment = SharedMemorySegment.create({ name: "bench", size: 20 * MiB, ringBufferSize: 8 * MiB, maxEndpoints: 2 });
+  const segment = SharedMemorySegment.create({ name: "bench", size: 40 * MiB, ringBufferSize: 8 * MiB, maxEndpoints: 4 });
   const config = { maxMessageSize: 4 * MiB };
   const transport = await SharedMemoryTransport.attach(segment, "main", config);
+  const rpcTransport = await SharedMemoryTransport.attach(segment, "main-rpc", config);
   const channel = new MessageChannel();
   const comlinkChannel = new MessageChannel();
   const workerData: BenchWorkerData = { port: channel.port2, comlinkPort: comlinkChannel.port2, config };
@@ -34,12 +38,15 @@ async function startRig(): Promise<Rig> {
   });
   await new Promise((resolve) => channel.port1.once("message", resolve));
   const remote = Comlink.wrap<{ echo(value: unknown): unknown }>(comlinkChannel.port1 as unknown as Comlink.Endpoint);
+  const compute = createClient(ComputeServiceDefinition, rpcTransport, { peer: "worker-rpc" });
   return {
     transport,
     port: channel.port1,
     remote,
+    compute,
     async close() {
       remote[Comlink.releaseProxy]();
+      await rpcTransport.close();
       await transport.close();
       channel.port1.close();
       comlinkChannel.port1.close();
@@ -134,6 +141,22 @@ async function unarySeq(payloadBytes: number, quick: boolean, peerName: "postMes
   }
 }
 
+/** Typed unary RPC (ComputeService.echo) over the shared-memory transport vs a comlink call. */
+async function typedRpcSeq(payloadBytes: number, quick: boolean): Promise<BenchRecord> {
+  const rig = await startRig();
+  try {
+    const request = { payload: payload(payloadBytes) };
+    const ours = () => rig.compute.echo(request);
+    const peer = () => rig.remote.echo(request);
+    await warmUp([ours, peer], quick ? 400 : 1000);
+    const [m, p] = await measurePair(ours, peer, { quick });
+    const result = record("unary-seq", payloadBytes, m, p!, "comlink");
+    return { ...result, name: `${result.name}/typed-rpc-vs-comlink` };
+  } finally {
+    await rig.close();
+  }
+}
+
 /** 64 calls in flight at once: one op sends 64 requests and takes the 64 responses. */
 async function unaryC64(payloadBytes: number, quick: boolean, peerName: "postMessage" | "comlink"): Promise<BenchRecord> {
   const rig = await startRig();
@@ -189,6 +212,7 @@ export const benchmarks: Benchmark[] = [
   ...[32, 1024, 64 * 1024, MiB].map((bytes) => ({ name: benchName("shared-memory", "one-way", bytes), run: (c: { quick: boolean }) => oneWay(bytes, c.quick) })),
   { name: benchName("shared-memory", "unary-seq", 32), run: (c) => unarySeq(32, c.quick, "postMessage") },
   { name: `${benchName("shared-memory", "unary-seq", 32)}/vs-comlink`, run: (c) => unarySeq(32, c.quick, "comlink") },
+  { name: `${benchName("shared-memory", "unary-seq", 32)}/typed-rpc-vs-comlink`, run: (c) => typedRpcSeq(32, c.quick) },
   { name: benchName("shared-memory", "unary-c64", 32), run: (c) => unaryC64(32, c.quick, "postMessage") },
   { name: `${benchName("shared-memory", "unary-c64", 32)}/vs-comlink`, run: (c) => unaryC64(32, c.quick, "comlink") },
 ];

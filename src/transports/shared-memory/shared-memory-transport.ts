@@ -27,6 +27,8 @@ export interface SharedMemoryOptions {
 }
 
 const RESOLVED: Promise<void> = Promise.resolve();
+/** Microtask hops a receive lets pass before it spins (see #spinWhenIdle). */
+const SPIN_AFTER_HOPS = 8;
 
 /**
  * An endpoint on a `SharedMemorySegment`: frames travel through lock-free SPSC rings, one per
@@ -55,6 +57,7 @@ export class SharedMemoryTransport implements Transport {
   readonly #errors: TransportError[] = [];
   readonly #peerGoneListeners = new Set<(event: PeerGoneEvent) => void>();
   #state: TransportState = "open";
+  #spinning = false;
   #next = 0;
 
   private constructor(segment: SharedMemorySegment, address: string, config: Readonly<TransportConfig>, options: SharedMemoryOptions) {
@@ -115,16 +118,34 @@ export class SharedMemoryTransport implements Transport {
       const ready = this.tryReceive();
       if (ready !== undefined) return Promise.resolve(ready);
       if (this.#errors.length > 0) return Promise.reject(this.#errors.shift());
-      if (this.#state === "open" && this.#spinMicros > 0 && this.#in.length > 0 && this.#spin.spin(this.#hasData)) {
-        const spun = this.tryReceive();
-        if (spun !== undefined) return Promise.resolve(spun);
-        if (this.#errors.length > 0) return Promise.reject(this.#errors.shift());
-      }
     }
     if (this.#state !== "open" || this.#isAlone()) return Promise.reject(this.#closedError());
     const pending = this.#receivers.wait(signal);
-    if (this.#receivers.length > 0 && this.#hasData()) queueMicrotask(this.#deliver); // written before SLEEPING was set
+    if (this.#receivers.length > 0) {
+      if (this.#hasData()) queueMicrotask(this.#deliver); // written before SLEEPING was set
+      else if (this.#spinMicros > 0 && !this.#spinning) void this.#spinWhenIdle();
+    }
     return pending;
+  }
+
+  /**
+   * Spins for data once the microtasks queued so far have run — the caller's own continuations,
+   * which may be what sends the request this receive waits to see answered (an RPC dispatcher
+   * calls receive() before its caller sends). Spinning inside receive() itself would hold them up.
+   */
+  async #spinWhenIdle(): Promise<void> {
+    this.#spinning = true;
+    try {
+      for (let hop = 0; hop < SPIN_AFTER_HOPS; hop++) await undefined;
+      if (this.#receivers.length === 0 || this.#state !== "open" || this.#in.length === 0) return;
+      const entry = this.#entry;
+      Atomics.store(entry, E.SLEEPING, 0); // polling: writers need not ring the doorbell
+      const hit = this.#spin.spin(this.#hasData);
+      if (this.#receivers.length > 0) Atomics.store(entry, E.SLEEPING, 1);
+      if (hit || this.#hasData()) this.#deliver(); // re-checked after SLEEPING is back, so nothing is missed
+    } finally {
+      this.#spinning = false;
+    }
   }
 
   tryReceive(): ReceivedMessage | undefined {
