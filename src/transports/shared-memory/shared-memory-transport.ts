@@ -16,9 +16,10 @@ import { AdaptiveSpin, KeepAlive, waitForChange } from "./waker.js";
 /** Shared-memory specific settings of `SharedMemoryTransport.attach`. */
 export interface SharedMemoryOptions {
   /**
-   * How long a receive with nothing to read spins before parking on `Atomics.waitAsync`, in µs.
-   * Spinning turns a busy peer's answer around in well under a microsecond; parking costs no
-   * CPU but a wake-up costs tens of µs, so the spin should outlast the peer's wake-up for a
+   * How long a receive with nothing to read spins (once the microtasks queued before it have
+   * run) before parking on `Atomics.waitAsync`, in µs. Spinning turns a busy peer's answer
+   * around in a few µs; parking costs no CPU but a wake-up costs 5–50 µs, so the spin should
+   * outlast the peer's wake-up for a
    * request/response pair to settle into spinning. A send waiting for ring space spins as long.
    * It blocks this thread's event loop while it spins. The spin adapts: spins that keep missing
    * shrink to nothing (see AdaptiveSpin). Default 100; 0 never spins.
