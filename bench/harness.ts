@@ -86,12 +86,12 @@ function median(values: number[]): number {
 }
 
 /** One round: warm-up, throughput from batches of `batch` ops, then single-op latencies. */
-export async function measureOnce(op: Operation, options: HarnessOptions, batch = 1000): Promise<Measurement> {
+export async function measureOnce(op: Operation, options: HarnessOptions & { latencyCount?: number }, batch = 1000): Promise<Measurement> {
   const sampleMs = options.quick ? 400 : 1500;
   await runFor(op, options.quick ? 150 : 500);
   const opsPerSec = await throughput(op, sampleMs, batch);
   // as many single timed ops as fit in about one sample period (slow peers take fewer)
-  const count = Math.max(20, Math.min(options.quick ? 20_000 : 100_000, Math.round((opsPerSec * sampleMs) / 1000)));
+  const count = Math.max(20, Math.min(options.latencyCount ?? (options.quick ? 20_000 : 100_000), Math.round((opsPerSec * sampleMs) / 1000)));
   const { p50Us, p99Us } = await latencies(op, count);
   return { opsPerSec, p50Us, p99Us };
 }
@@ -115,7 +115,7 @@ export async function measure(op: Operation, options: HarnessOptions & { batch?:
 export async function measurePair(
   ours: Operation,
   peer: Operation | undefined,
-  options: HarnessOptions & { batch?: number; peerBatch?: number },
+  options: HarnessOptions & { batch?: number; peerBatch?: number; latencyCount?: number },
 ): Promise<[Measurement, Measurement | undefined]> {
   const rounds = options.quick ? 1 : 3;
   const oursRuns: Measurement[] = [];

@@ -80,3 +80,5 @@ export { WebSocketClientTransport, type WebSocketClientOptions, type WebSocketCo
 export { DEFAULT_WEBSOCKET_TUNING, type WebSocketTuning } from "./transports/websocket/options.js";
 export { CloseCode, type SocketFactory, type WebSocketLike } from "./transports/websocket/socket.js";
 export { ConnectionPool, type ConnectionPoolOptions, type Lease } from "./transports/websocket/pool.js";
+export { SharedMemorySegment, type SharedMemorySegmentHandle, type SharedMemorySegmentOptions } from "./transports/shared-memory/segment.js";
+export { SharedMemoryTransport, type SharedMemoryOptions } from "./transports/shared-memory/shared-memory-transport.js";

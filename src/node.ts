@@ -6,3 +6,4 @@ export type { HubLinkOptions } from "./transports/websocket/hub-link.js";
 export type { AgentInfo } from "./transports/websocket/agent-connection.js";
 export type { HubStats } from "./transports/websocket/hub-stats.js";
 export { WebSocketTransport, type NodeWebSocketClientOptions } from "./transports/websocket/websocket-transport.js";
+export { spawnSharedMemoryWorker, superviseWorker, type SharedMemoryWorkerData } from "./node/shared-memory-worker.js";

@@ -1,0 +1,351 @@
+import { encodeFrame, type FrameCodecOptions } from "../../protocol/codec.js";
+import type { Message } from "../../protocol/message.js";
+import { resolveConfig, type TransportConfig } from "../../transport/config.js";
+import { TransportError } from "../../transport/errors.js";
+import { StatsRecorder, type TransportStats } from "../../transport/stats.js";
+import type { PeerGoneEvent, ReceivedMessage, ReceiveOptions, SendOptions, Transport, TransportState } from "../../transport/transport.js";
+import { FrameEncoder } from "./frame-encoder.js";
+import { BrokenLinkError, InLink } from "./in-link.js";
+import { OutLink } from "./out-link.js";
+import { PeerDirectory } from "./peer-directory.js";
+import { PendingReceives } from "./pending-receives.js";
+import { E } from "./segment-layout.js";
+import type { SharedMemorySegment } from "./segment.js";
+import { AdaptiveSpin, KeepAlive, waitForChange } from "./waker.js";
+
+/** Shared-memory specific settings of `SharedMemoryTransport.attach`. */
+export interface SharedMemoryOptions {
+  /**
+   * How long a receive with nothing to read spins (once the microtasks queued before it have
+   * run) before parking on `Atomics.waitAsync`, in µs. Spinning turns a busy peer's answer
+   * around in a few µs; parking costs no CPU but a wake-up costs 5–50 µs, so the spin should
+   * outlast the peer's wake-up for a
+   * request/response pair to settle into spinning. A send waiting for ring space spins as long.
+   * It blocks this thread's event loop while it spins. The spin adapts: spins that keep missing
+   * shrink to nothing (see AdaptiveSpin). Default 100; 0 never spins.
+   */
+  spinMicros?: number;
+}
+
+const RESOLVED: Promise<void> = Promise.resolve();
+/** Microtask hops a receive lets pass before it spins (see #spinWhenIdle). */
+const SPIN_AFTER_HOPS = 8;
+
+/**
+ * An endpoint on a `SharedMemorySegment`: frames travel through lock-free SPSC rings, one per
+ * direction of each pair of endpoints that talk, made on first send. Nothing crosses threads
+ * by `postMessage`. Sends to a full ring wait (up to `connectionTimeoutMs`) in FIFO order;
+ * frames larger than a ring record are split and joined transparently up to `maxMessageSize`.
+ * When every peer this endpoint has seen has gone (closed, or its worker died) and nothing is
+ * left to read, pending and later receives reject with `Closed`.
+ */
+export class SharedMemoryTransport implements Transport {
+  readonly localAddress: string;
+  readonly config: Readonly<TransportConfig>;
+  readonly segment: SharedMemorySegment;
+  readonly #slot: number;
+  readonly #entry: Int32Array;
+  readonly #codec: FrameCodecOptions;
+  readonly #spinMicros: number;
+  readonly #spin: AdaptiveSpin;
+  readonly #stats = new StatsRecorder();
+  readonly #keepAlive = new KeepAlive();
+  readonly #encoder = new FrameEncoder();
+  readonly #out = new Map<number, OutLink>();
+  readonly #in: InLink[] = [];
+  readonly #directory: PeerDirectory;
+  readonly #receivers: PendingReceives;
+  readonly #errors: TransportError[] = [];
+  readonly #peerGoneListeners = new Set<(event: PeerGoneEvent) => void>();
+  #state: TransportState = "open";
+  #spinning = false;
+  #next = 0;
+
+  private constructor(segment: SharedMemorySegment, address: string, config: Readonly<TransportConfig>, options: SharedMemoryOptions) {
+    this.segment = segment;
+    this.localAddress = address;
+    this.config = config;
+    this.#spinMicros = options.spinMicros ?? 100;
+    this.#spin = new AdaptiveSpin(this.#spinMicros);
+    this.#codec = { maxMessageSize: config.maxMessageSize, enableCompression: false, compressionThreshold: config.compressionThreshold };
+    this.#slot = segment.claim(address, config.queueCapacity);
+    this.#entry = segment.entry(this.#slot);
+    this.#receivers = new PendingReceives(this.#entry, this.#keepAlive);
+    this.#directory = new PeerDirectory(segment, this.#slot, {
+      peerLeft: (slot, address, reason) => this.#peerLeft(slot, address, reason),
+      incoming: (slot, from, ring) => this.#in.push(new InLink(slot, from, ring, this.#codec)),
+      error: (error) => this.#errors.push(error),
+    });
+    this.#directory.scan();
+    void this.#run();
+  }
+
+  /**
+   * Attaches endpoint `address` to `segment` (made here or opened from a handle in a worker).
+   * Rejects with `InvalidAddress`, `AddressInUse`, `ConnectionError` (no free slot) or `Closed`.
+   */
+  static async attach(
+    segment: SharedMemorySegment,
+    address: string,
+    config?: Partial<TransportConfig>,
+    options: SharedMemoryOptions = {},
+  ): Promise<SharedMemoryTransport> {
+    return new SharedMemoryTransport(segment, address, resolveConfig(config), options);
+  }
+
+  get state(): TransportState {
+    return this.#state;
+  }
+
+  send(to: string, message: Message, options?: SendOptions): Promise<void> {
+    if (this.#state !== "open") return this.#fail(TransportError.closed(`transport "${this.localAddress}"`));
+    const slot = this.#directory.resolve(to);
+    if (slot < 0) return this.#fail(new TransportError("InvalidAddress", `no endpoint "${to}" is attached to segment "${this.segment.name}"`, { address: to }));
+    return this.#sendTo(slot, message, options);
+  }
+
+  broadcast(message: Message, options?: SendOptions): Promise<void> {
+    if (this.#state !== "open") return this.#fail(TransportError.closed(`transport "${this.localAddress}"`));
+    this.#scanIfChanged();
+    const sends: Promise<void>[] = [];
+    for (const slot of this.#directory.peers.keys()) sends.push(this.#sendTo(slot, message, options));
+    return Promise.all(sends).then(() => undefined);
+  }
+
+  receive(options?: ReceiveOptions): Promise<ReceivedMessage> {
+    const signal = options?.signal;
+    if (this.#errors.length > 0) return Promise.reject(this.#errors.shift());
+    if (this.#receivers.length === 0) {
+      const ready = this.tryReceive();
+      if (ready !== undefined) return Promise.resolve(ready);
+      if (this.#errors.length > 0) return Promise.reject(this.#errors.shift());
+    }
+    if (this.#state !== "open" || this.#isAlone()) return Promise.reject(this.#closedError());
+    const pending = this.#receivers.wait(signal);
+    if (this.#receivers.length > 0) {
+      if (this.#hasData()) queueMicrotask(this.#deliver); // written before SLEEPING was set
+      else if (this.#spinMicros > 0 && !this.#spinning) void this.#spinWhenIdle();
+    }
+    return pending;
+  }
+
+  /**
+   * Spins for data once the microtasks queued so far have run — the caller's own continuations,
+   * which may be what sends the request this receive waits to see answered (an RPC dispatcher
+   * calls receive() before its caller sends). Spinning inside receive() itself would hold them up.
+   */
+  async #spinWhenIdle(): Promise<void> {
+    this.#spinning = true;
+    try {
+      for (let hop = 0; hop < SPIN_AFTER_HOPS; hop++) await undefined;
+      if (this.#receivers.length === 0 || this.#state !== "open" || this.#in.length === 0) return;
+      const entry = this.#entry;
+      Atomics.store(entry, E.SLEEPING, 0); // polling: writers need not ring the doorbell
+      const hit = this.#spin.spin(this.#hasData);
+      if (this.#receivers.length > 0) Atomics.store(entry, E.SLEEPING, 1);
+      if (hit || this.#hasData()) this.#deliver(); // re-checked after SLEEPING is back, so nothing is missed
+    } finally {
+      this.#spinning = false;
+    }
+  }
+
+  tryReceive(): ReceivedMessage | undefined {
+    this.#scanIfChanged();
+    const links = this.#in;
+    const count = links.length;
+    for (let i = 0; i < count; i++) {
+      const link = links[(this.#next + i) % count]!;
+      let message: Message | undefined;
+      try {
+        message = link.read();
+      } catch (error) {
+        this.#onReadError(link, error);
+        return undefined;
+      }
+      if (message === undefined) continue;
+      this.#next = (this.#next + i + 1) % count;
+      const stats = this.#stats;
+      stats.messagesReceived++;
+      stats.lastActivityMs = Date.now();
+      return { from: link.from, message };
+    }
+    return undefined;
+  }
+
+  onPeerGone(listener: (event: PeerGoneEvent) => void): () => void {
+    this.#peerGoneListeners.add(listener);
+    return () => this.#peerGoneListeners.delete(listener);
+  }
+
+  isConnected(): boolean {
+    return this.#state === "open" && !this.#isAlone();
+  }
+
+  stats(): TransportStats {
+    return this.#stats.snapshot();
+  }
+
+  close(): Promise<void> {
+    if (this.#state !== "open") return RESOLVED;
+    this.#state = "closed";
+    const error = TransportError.closed(`transport "${this.localAddress}"`);
+    for (const link of this.#out.values()) link.fail(error);
+    this.#receivers.rejectAll(error);
+    // Leave the directory first (waking our own loop and every peer), so a writer blocked on a
+    // ring to us sees we are gone before the space we free below.
+    this.segment.release(this.#slot);
+    for (const link of this.#in) this.#stats.messagesDropped += link.discard();
+    this.#keepAlive.clear();
+    this.#emitPeerGone({ address: undefined, reason: "closed" });
+    this.#peerGoneListeners.clear();
+    return RESOLVED;
+  }
+
+  async *[Symbol.asyncIterator](): AsyncIterator<ReceivedMessage> {
+    for (;;) {
+      let received: ReceivedMessage;
+      try {
+        received = await this.receive();
+      } catch (error) {
+        if (TransportError.is(error, "Closed")) return;
+        throw error;
+      }
+      yield received;
+    }
+  }
+
+  #sendTo(slot: number, message: Message, options: SendOptions | undefined): Promise<void> {
+    let frame: Uint8Array;
+    let link: OutLink;
+    const stats = this.#stats;
+    try {
+      link = this.#out.get(slot) ?? this.#openLink(slot);
+      const pieces = this.#encoder.encode(message.envelope);
+      if (pieces === undefined) {
+        frame = encodeFrame(message.envelope, this.#codec);
+        if (link.trySendNow(frame)) return this.#sent(frame.length);
+      } else {
+        const max = this.config.maxMessageSize;
+        if (pieces.length - 1 > max) throw TransportError.tooLarge(pieces.length - 1, max);
+        if (link.trySendPiecesNow(pieces)) return this.#sent(pieces.length);
+        frame = FrameEncoder.join(pieces); // the encoder's scratch is reused by the next send
+      }
+    } catch (error) {
+      return this.#fail(TransportError.is(error) ? error : new TransportError("SerializationError", String(error), {}, { cause: error }));
+    }
+    return link.enqueue(frame, this.config.connectionTimeoutMs, this.config.queueCapacity, options?.signal).then(
+      () => {
+        stats.messagesSent++;
+        stats.bytesSent += frame.length;
+        stats.lastActivityMs = Date.now();
+      },
+      (error: TransportError) => {
+        stats.errors++;
+        throw error;
+      },
+    );
+  }
+
+  #sent(bytes: number): Promise<void> {
+    const stats = this.#stats;
+    stats.messagesSent++;
+    stats.bytesSent += bytes;
+    stats.lastActivityMs = Date.now();
+    return RESOLVED;
+  }
+
+  #openLink(slot: number): OutLink {
+    const link = new OutLink(this.segment.ensureRing(this.#slot, slot), this.segment.entry(slot), this.segment.addressOf(slot), this.#keepAlive, this.#spinMicros);
+    this.#out.set(slot, link);
+    return link;
+  }
+
+  /** The receive loop: delivers to waiting receivers, watches the directory, parks when idle. */
+  async #run(): Promise<void> {
+    const entry = this.#entry;
+    while (this.#state === "open") {
+      this.#deliver();
+      if (this.#state !== "open") break;
+      const doorbell = Atomics.load(entry, E.DOORBELL);
+      if (this.#receivers.length > 0) {
+        Atomics.store(entry, E.SLEEPING, 1);
+        if (this.#hasData()) continue;
+      }
+      if (this.#directory.changed) continue;
+      await waitForChange(entry, E.DOORBELL, doorbell);
+    }
+  }
+
+  readonly #deliver = (): void => {
+    this.#scanIfChanged();
+    const receivers = this.#receivers;
+    while (receivers.length > 0) {
+      const error = this.#errors.shift();
+      if (error !== undefined) {
+        receivers.rejectNext(error);
+        continue;
+      }
+      const received = this.tryReceive();
+      if (received === undefined) break;
+      receivers.resolveNext(received);
+    }
+    if (receivers.length > 0 && this.#errors.length === 0 && this.#isAlone()) receivers.rejectAll(this.#closedError());
+  };
+
+  readonly #hasData = (): boolean => {
+    for (const link of this.#in) if (link.ring.hasData()) return true;
+    return false;
+  };
+
+  #scanIfChanged(): void {
+    if (!this.#directory.changed) return;
+    if (this.segment.isClosed) {
+      if (this.#state === "open") void this.close();
+      return;
+    }
+    this.#directory.scan();
+  }
+
+  #peerLeft(slot: number, address: string, reason: string): void {
+    this.#out.get(slot)?.fail(new TransportError("Closed", `peer "${address}" ${reason}`));
+    this.#out.delete(slot);
+    this.#emitPeerGone({ address, reason });
+  }
+
+  #onReadError(link: InLink, error: unknown): void {
+    this.#stats.errors++;
+    if (error instanceof BrokenLinkError) {
+      // The ring cannot be trusted any more: stop reading it and treat its writer as gone.
+      this.#in.splice(this.#in.indexOf(link), 1);
+      this.#errors.push(error.error);
+      this.#directory.forget(link.peerSlot, `sent a corrupt ring (${error.error.message})`);
+      return;
+    }
+    this.#errors.push(TransportError.is(error) ? error : new TransportError("SerializationError", String(error), {}, { cause: error }));
+  }
+
+  #isAlone(): boolean {
+    return this.#directory.alone && !this.#hasData();
+  }
+
+  #closedError(): TransportError {
+    return this.#state === "open"
+      ? new TransportError("Closed", `every peer of "${this.localAddress}" has gone`)
+      : TransportError.closed(`transport "${this.localAddress}"`);
+  }
+
+  #emitPeerGone(event: PeerGoneEvent): void {
+    for (const listener of [...this.#peerGoneListeners]) {
+      try {
+        listener(event);
+      } catch {
+        this.#stats.errors++;
+      }
+    }
+  }
+
+  #fail(error: TransportError): Promise<never> {
+    this.#stats.errors++;
+    return Promise.reject(error);
+  }
+}
