@@ -179,7 +179,8 @@ export class ConnectGateway {
     if (json && method === undefined) {
       throw new GatewayError(Status.UNIMPLEMENTED, `no schema for ${path} at the gateway: JSON calls need its .proto (gateway.protoFiles) or definition (gateway.services); application/proto calls need none`);
     }
-    const to = single(headers[TARGET_HEADER]) ?? this.#routes[match[1]!];
+    const named = single(headers[TARGET_HEADER]);
+    const to = named !== undefined && named !== "" ? named : this.#routes[match[1]!];
     if (to === undefined || to === "") throw new GatewayError(Status.INVALID_ARGUMENT, `no target agent: set the ${TARGET_HEADER} header (or gateway.routes for ${match[1]})`);
     return { path, method, json, to, timeoutMs: this.#timeout(headers["connect-timeout-ms"]), metadata: metadataOf(headers) };
   }
