@@ -82,6 +82,22 @@ describe("HTTP gateway: Connect unary calls to an agent behind the hub", () => {
     ]);
   });
 
+  it("cancels the agent's call when the HTTP client goes away", async () => {
+    const aborter = new AbortController();
+    const call = fetch(f.baseUrl + FIBONACCI, {
+      method: "POST",
+      headers: { "content-type": "application/json", "swarm-to": "sleepy", "connect-timeout-ms": "60000" },
+      body: '{"n": 1}',
+      signal: aborter.signal,
+    }).catch((error: unknown) => error);
+    while (f.http.gateway!.inFlight === 0) await new Promise((resolve) => setImmediate(resolve));
+    aborter.abort();
+    await call;
+    // only a cancellation ends it: the agent never answers and the deadline is a minute away
+    while (f.http.gateway!.inFlight > 0) await new Promise((resolve) => setImmediate(resolve));
+    expect(f.http.gateway!.inFlight).toBe(0);
+  });
+
   it("keeps serving after every error above", async () => {
     const r = await post(f.baseUrl, FIBONACCI, '{"n": 10}');
     expect(r.json()).toEqual({ value: "55" });
