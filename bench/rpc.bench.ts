@@ -1,6 +1,6 @@
 import { once } from "node:events";
 import { Worker } from "node:worker_threads";
-import { computeService, ComputeServiceDefinition } from "../examples/compute-service.js";
+import { computeService, ComputeServiceDefinition } from "../src/examples/compute-service.js";
 import type { EchoRequest } from "../generated/swarm/examples/v1/compute.js";
 import { createClient, createServer, InProcessTransport } from "../src/index.js";
 import type { GrpcTask } from "./grpc-worker.js";

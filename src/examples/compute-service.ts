@@ -1,7 +1,8 @@
 // The example ComputeService (proto/swarm/examples/v1/compute.proto), implemented once and
 // used by the RPC example, the tests and the benchmarks.
-import type { CallContext, ServiceImplementation } from "swarm-transport";
-import { ComputeServiceDefinition } from "../generated/swarm/examples/v1/compute.js";
+import type { CallContext } from "../rpc/call-context.js";
+import type { ServiceImplementation } from "../rpc/server.js";
+import { ComputeServiceDefinition } from "../../generated/swarm/examples/v1/compute.js";
 
 export { ComputeServiceDefinition };
 
