@@ -1,7 +1,10 @@
 // The example ComputeService (proto/swarm/examples/v1/compute.proto), implemented once and
 // used by the RPC example, the tests and the benchmarks.
+import { Message } from "../protocol/message.js";
+import { createPubSub } from "../pubsub/pubsub.js";
 import type { CallContext } from "../rpc/call-context.js";
-import type { ServiceImplementation } from "../rpc/server.js";
+import { createServer, type ServiceImplementation } from "../rpc/server.js";
+import type { Transport } from "../transport/transport.js";
 import { ComputeServiceDefinition } from "../../generated/swarm/examples/v1/compute.js";
 
 export { ComputeServiceDefinition };
@@ -55,3 +58,48 @@ export const computeService: ServiceImplementation<typeof ComputeServiceDefiniti
     return { payload: request.payload };
   },
 };
+
+/** A running example agent (see `serveComputeAgent`). */
+export interface ComputeAgent {
+  /** Tasks (Fibonacci calls) answered so far. */
+  readonly tasks: () => number;
+  close(): Promise<void>;
+}
+
+/**
+ * Serves the example service on `transport` as agent `id`, the untyped "compute_fibonacci"
+ * method, topic requests on "compute.fibonacci", and publishes `progress.<id>` events
+ * ({tasks}) every `progressEvery` tasks (0: never). Used by the CLI's `agent` command and
+ * the demo.
+ */
+export function serveComputeAgent(transport: Transport, id: string, options: { progressEvery?: number } = {}): ComputeAgent {
+  const every = options.progressEvery ?? 0;
+  let tasks = 0;
+  const bus = createPubSub(transport);
+  const counted = () => {
+    tasks++;
+    if (every > 0 && tasks % every === 0) {
+      bus.publish(Message.event(id, `progress.${id}`, { tasks })).catch(() => undefined);
+    }
+  };
+  const server = createServer(transport)
+    .add(ComputeServiceDefinition, {
+      ...computeService,
+      fibonacci(request) {
+        counted();
+        return { value: fibonacci(request.n) };
+      },
+    })
+    .addMethod("compute_fibonacci", (params) => {
+      counted();
+      return { value: fibonacci(Number((params as { n?: unknown } | undefined)?.n ?? 0)) };
+    });
+  bus.subscribe("compute.fibonacci", (event) => ({ value: fibonacci(Number(event.message.json<{ n?: unknown }>()?.n ?? 0)), by: id }));
+  return {
+    tasks: () => tasks,
+    async close() {
+      await bus.close();
+      await server.close();
+    },
+  };
+}
