@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { Message, TransportError, type WebSocketClientTransport } from "../../src/index.js";
 import { WebSocketTransport, type WebSocketHub } from "../../src/node.js";
 import { receiveWithin } from "../transport/conformance.js";
-import { controlCase, rawPeer, type RawPeer } from "./websocket/raw-peer.js";
+import { controlCase, fakeHub, rawPeer, sendFrame, until, type RawPeer } from "./websocket/raw-peer.js";
 
 let hub: WebSocketHub | undefined;
 const clients: WebSocketClientTransport[] = [];
@@ -21,10 +21,6 @@ async function agent(agentId: string, config: Config = {}): Promise<WebSocketCli
   const client = await WebSocketTransport.client({ url: hub!.url, agentId }, config);
   clients.push(client);
   return client;
-}
-
-async function until(condition: () => boolean): Promise<void> {
-  while (!condition()) await new Promise((resolve) => setTimeout(resolve, 5));
 }
 
 function compressible(bytes: number): Uint8Array {
@@ -53,15 +49,8 @@ describe("WebSocket: heartbeats", () => {
   });
 
   it("a client declares a silent hub dead, fails its pending work and reports the link gone", async () => {
-    const { WebSocketServer } = await import("ws");
-    const { encodeFrame } = await import("../../src/index.js");
-    const server = new WebSocketServer({ host: "127.0.0.1", port: 0 });
-    await new Promise((resolve) => server.once("listening", resolve));
-    server.on("connection", (socket) => {
-      socket.once("message", () => socket.send(encodeFrame(Message.helloAck("mute_hub").envelope, { maxMessageSize: 1 << 20, enableCompression: false, compressionThreshold: 0 })));
-    });
-    const port = (server.address() as { port: number }).port;
-    const client = await WebSocketTransport.client({ url: `ws://127.0.0.1:${port}`, agentId: "a" }, { ...fast, retryAttempts: 0 });
+    const muteHub = await fakeHub((socket) => sendFrame(socket, Message.helloAck("mute_hub")));
+    const client = await WebSocketTransport.client({ url: muteHub.url, agentId: "a" }, { ...fast, retryAttempts: 0 });
     const events: (string | undefined)[] = [];
     client.onPeerGone((event) => events.push(event.address));
     // the mute hub never answers this Lookup: the send waits until the link is declared dead
@@ -70,8 +59,7 @@ describe("WebSocket: heartbeats", () => {
     expect(TransportError.is(error, "ConnectionError") || TransportError.is(error, "Closed")).toBe(true);
     expect(events[0]).toBeUndefined();
     expect(client.state).toBe("closed");
-    for (const socket of server.clients) socket.terminate();
-    await new Promise((resolve) => server.close(resolve));
+    await muteHub.close();
   });
 });
 
