@@ -124,6 +124,28 @@ describe("WebSocket: flow control", () => {
   });
 });
 
+describe("WebSocket: a client that never reads", () => {
+  it("holds at most queueCapacity, pauses its socket, and is disconnected by the hub past its bound", async () => {
+    hub = await WebSocketTransport.server({ bindAddr: "127.0.0.1:0" }, { maxConsumerBufferBytes: 512 * 1024, enableCompression: false });
+    const reader = await agent("never_reads", { queueCapacity: 8, enableCompression: false, retryAttempts: 0, resumeSessions: false });
+    const gone: string[] = [];
+    hub.onPeerGone((event) => gone.push(`${event.address}`));
+    const chunk = new Uint8Array(32 * 1024);
+    for (let i = 0; i < 2000 && !gone.includes("never_reads"); i++) {
+      await hub.broadcast(Message.broadcast("hub", "flood", chunk)).catch(() => undefined);
+      if (i % 8 === 7) await new Promise((resolve) => setTimeout(resolve, 1));
+    }
+    await until(() => gone.includes("never_reads"));
+    expect(hub.hubStats().slowConsumersDropped).toBe(1);
+    // what it had taken in is still readable: its queue, plus what one socket read carried past it
+    let held = 0;
+    while (reader.tryReceive() !== undefined) held++;
+    expect(held).toBeGreaterThanOrEqual(8);
+    expect(held).toBeLessThan(8 + 64);
+    expect(reader.stats().messagesReceived).toBe(held);
+  });
+});
+
 describe("WebSocket: batching", () => {
   it("envelopes written in one turn share a frame (batch) with peers that announced \"batch\"", async () => {
     hub = await WebSocketTransport.server({ bindAddr: "127.0.0.1:0" });
