@@ -144,10 +144,16 @@ export class HubConnections {
 
   /** A consumer whose socket buffers past the bound is disconnected instead of growing the hub's memory. */
   checkConsumer(target: AgentConnection): void {
-    if (target.session?.isFull) {
-      if (target.state === "parked") return this.admission.expire(target, `session expired: more than ${this.#host.tuning.sessionBufferBytes} bytes kept for it`);
+    const { sessionBufferBytes, maxConsumerBufferBytes } = this.#host.tuning;
+    const kept = target.session?.bufferedBytes ?? 0;
+    if (target.state === "parked") {
+      if (kept > sessionBufferBytes) this.admission.expire(target, `session expired: more than ${sessionBufferBytes} bytes kept for it`);
+      return;
+    }
+    // connected: what is kept is what is in flight plus the Ack lag, so allow for both bounds
+    if (kept > sessionBufferBytes + maxConsumerBufferBytes) {
       this.#host.counters.slowConsumersDropped++;
-      this.drop(target, CloseCode.POLICY, `slow consumer: more than ${this.#host.tuning.sessionBufferBytes} bytes unacknowledged`, "QueueFull");
+      this.drop(target, CloseCode.POLICY, `slow consumer: ${kept} bytes unacknowledged`, "QueueFull");
       target.socket.terminate();
       return;
     }
