@@ -122,7 +122,7 @@ describe("WebSocket hub: routing", () => {
     await receiveWithin(b);
     await a.send("ghost", Message.event("a", "x")).catch(() => undefined);
     const info = hub!.agentInfo("a")!;
-    expect(info.agentId).toBe("a");
+    expect(info).toMatchObject({ agentId: "a", remoteAddress: "127.0.0.1", paused: false, state: "open" });
     expect(info.messagesIn).toBeGreaterThanOrEqual(3); // Hello, lookups, messages
     expect(b.stats()).toMatchObject({ messagesReceived: 2 });
     expect(b.stats().bytesReceived).toBeGreaterThan(0);
