@@ -4,7 +4,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-cp -r proto buf.yaml buf.gen.yaml "$tmp/"
+cp -r proto buf.yaml buf.gen.yaml buf.gen.connect.yaml "$tmp/"
 ln -s "$PWD/node_modules" "$tmp/node_modules"
 (cd "$tmp" && node_modules/.bin/buf generate)
 if ! diff -r generated "$tmp/generated" >/dev/null; then
@@ -12,4 +12,11 @@ if ! diff -r generated "$tmp/generated" >/dev/null; then
   diff -r generated "$tmp/generated" | head -40 >&2 || true
   exit 1
 fi
-echo "generated/ is fresh"
+# test-only protoc-gen-es output for the HTTP gateway's Connect-client interop test
+(cd "$tmp" && node_modules/.bin/buf generate --template buf.gen.connect.yaml --path proto/swarm/examples)
+if ! diff -r test/gateway/generated "$tmp/test/gateway/generated" >/dev/null; then
+  echo "test/gateway/generated/ is stale: run 'npm run generate' and commit the result" >&2
+  diff -r test/gateway/generated "$tmp/test/gateway/generated" | head -40 >&2 || true
+  exit 1
+fi
+echo "generated/ and test/gateway/generated/ are fresh"

@@ -14,6 +14,7 @@ import type { HubAuthRequest } from "./hub-admission.js";
 import { HubConnections } from "./hub-connections.js";
 import { openHubLink, type HubLinkOptions } from "./hub-link.js";
 import { HubRouter } from "./hub-router.js";
+import type { HubHttpExtension } from "./hub-http.js";
 import { HubCounters, type HubStats } from "./hub-stats.js";
 import { closeAndWait } from "./link.js";
 import { resolveTuning, transportPart, type WebSocketTuning } from "./options.js";
@@ -30,6 +31,11 @@ export interface WebSocketHubOptions {
   tls?: { cert: string | Buffer; key: string | Buffer };
   /** Accepts (true) or refuses (false, or throws) an agent before it is registered. */
   authenticate?: (request: HubAuthRequest) => boolean | Promise<boolean>;
+  /**
+   * Serves plain HTTP requests too (same port unless it says otherwise), e.g.
+   * `createHubHttp({ gateway, health: true, metrics: true })` from "swarm-transport/node".
+   */
+  http?: HubHttpExtension;
 }
 
 /**
@@ -91,12 +97,16 @@ export class WebSocketHub implements Transport {
     const match = /^(.*):(\d+)$/.exec(options.bindAddr);
     if (match === null) throw new TransportError("InvalidAddress", `bindAddr must be "host:port", got "${options.bindAddr}"`, { address: options.bindAddr });
     const hub = new WebSocketHub(options, config);
+    await options.http?.start(hub, hub.#server);
     await new Promise<void>((resolve, reject) => {
       hub.#server.once("error", (error: NodeJS.ErrnoException) => {
         const code = error.code === "EADDRINUSE" ? "AddressInUse" : "InvalidAddress";
         reject(new TransportError(code, `cannot listen on ${options.bindAddr}: ${error.message}`, { address: options.bindAddr }, { cause: error }));
       });
       hub.#server.listen(Number(match[2]), match[1]!.replace(/^\[|\]$/g, ""), () => resolve());
+    }).catch(async (error: unknown) => {
+      await options.http?.close();
+      throw error;
     });
     hub.#port = (hub.#server.address() as AddressInfo).port;
     const interval = hub.tuning.heartbeatIntervalMs;
@@ -221,6 +231,7 @@ export class WebSocketHub implements Transport {
   async close(): Promise<void> {
     if (this.#state !== "open") return;
     this.#state = "closing";
+    await this.#options.http?.close();
     clearInterval(this.#heartbeatTimer);
     await this.#connections.closeAll();
     await new Promise<void>((resolve) => this.#wss.close(() => resolve()));

@@ -1,0 +1,27 @@
+// A hub with the HTTP gateway, /healthz and /metrics, and an agent "agent_2" serving the
+// example ComputeService. Run: npm run example:gateway [-- 127.0.0.1:8080], then
+//   curl -X POST http://127.0.0.1:8080/swarm.examples.v1.ComputeService/Fibonacci \
+//        -H 'content-type: application/json' -H 'swarm-to: agent_2' -d '{"n": 42}'
+// Ctrl-C (or SIGTERM) closes everything.
+import { fileURLToPath } from "node:url";
+import { createServer } from "swarm-transport";
+import { createHubHttp, WebSocketTransport } from "swarm-transport/node";
+import { computeService, ComputeServiceDefinition } from "../src/examples/compute-service.js";
+
+const bindAddr = process.argv[2] ?? "127.0.0.1:8080";
+const proto = fileURLToPath(new URL("../proto/swarm/examples/v1/compute.proto", import.meta.url));
+
+const hub = await WebSocketTransport.server({
+  bindAddr,
+  http: createHubHttp({ gateway: { protoFiles: [proto] }, health: true, metrics: true }),
+});
+const agent = await WebSocketTransport.client({ url: hub.url, agentId: "agent_2" });
+createServer(agent).add(ComputeServiceDefinition, computeService);
+console.log(`gateway on http://127.0.0.1:${hub.port} (agents: ${hub.agents().join(", ")})`);
+
+const stop = async (): Promise<void> => {
+  await agent.close();
+  await hub.close();
+};
+process.once("SIGINT", () => void stop());
+process.once("SIGTERM", () => void stop());
