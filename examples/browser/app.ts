@@ -79,7 +79,7 @@ async function nodeRoute(): Promise<void> {
   bus.subscribe("node.>", (event) => {
     demo.events++;
     element("event-count").textContent = String(demo.events);
-    show("node", `event ${event.subject} ${JSON.stringify(event.message.json())}`);
+    element("last-event").textContent = `${event.subject} ${JSON.stringify(event.message.json())} from ${event.from}`;
   });
   void bus.publish(Message.event(agentId, "page.hello", { agentId, userAgent: navigator.userAgent.slice(0, 40) }));
   await callForever("node", createClient(ComputeServiceDefinition, hub, { peer: config.nodeAgent, timeoutMs: 5000 }));
