@@ -201,8 +201,24 @@ describe.skipIf(!hasChromium)(hasChromium ? "browser: real Chromium" : `browser:
       segment.close();
       return { isolated: crossOriginIsolated, fib, ticks, sum, echoedIntact: echoed.length === payload.length && echoed.every((b, i) => b === (i & 0xff)), gone, afterTerminate };
     });
-    expect(result).toEqual({ isolated: true, fib: 832040, ticks: [1, 2, 3, 4], sum: { total: 6, count: 3 }, echoedIntact: true, gone: "web-worker", afterTerminate: expect.any(String) });
-    expect(result.afterTerminate).not.toBe("answered");
+    expect(result).toEqual({ isolated: true, fib: 832040, ticks: [1, 2, 3, 4], sum: { total: 6, count: 3 }, echoedIntact: true, gone: "web-worker", afterTerminate: "UNAVAILABLE" });
+  });
+
+  it("connectWebWorker rejects with ConnectionError when the worker script fails to load", async () => {
+    await openHarness(site);
+    const result = await page.evaluate(async () => {
+      const { swarm } = globalThis as unknown as Harness;
+      const segment = swarm.SharedMemorySegment.create({ name: "missing", size: 1 << 16, ringBufferSize: 4096 });
+      try {
+        await swarm.connectWebWorker(new Worker("/no-such-worker.js", { type: "module" }), segment, { timeoutMs: 10_000 });
+        return "connected";
+      } catch (error) {
+        return (error as { code?: string }).code;
+      } finally {
+        segment.close();
+      }
+    });
+    expect(result).toBe("ConnectionError");
   });
 
   it('a page without cross-origin isolation gets NotAvailable ("SharedArrayBuffer unavailable"); its WebSocket calls still work', async () => {
