@@ -14,6 +14,7 @@ export type {
 export type { ProtocolVersion } from "../generated/swarm/transport/v1/version.js";
 
 export { decodeEnvelope, decodeFrame, encodeFrame, FrameFlags, validateEnvelope, type FrameCodecOptions } from "./protocol/codec.js";
+export { encodeBodiesFrame, encodeEnvelopeBody, frameBodies } from "./protocol/batch.js";
 export type { Compression } from "./protocol/compression.js";
 export { dataBytes, dataJson, toData, type Body, type JsonValue } from "./protocol/data.js";
 export { envelopeFromJson, envelopeToJson } from "./protocol/json-codec.js";

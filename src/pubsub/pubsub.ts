@@ -71,8 +71,12 @@ export class PubSub implements SubscriptionHost {
     this.#dispatcher = CallDispatcher.of(transport);
     this.#unlisten = this.#dispatcher.onMessage(this.#onMessage);
     transport.onPeerGone((event) => {
-      if (event.address === undefined) this.#remote.clear();
-      else this.#remote.removeAgent(event.address);
+      if (event.address !== undefined) return this.#remote.removeAgent(event.address);
+      // The link dropped (or the transport closed): everything learned is stale. Announce our
+      // subscriptions and ask for everyone's again; a reconnecting transport sends these once
+      // it is back (a closed one refuses them, which is ignored).
+      this.#remote.clear();
+      if (!this.#closed && transport.state === "open") this.#announceAll();
     });
     this.#broadcastControl({ $case: "interestSync", value: {} });
   }
@@ -372,6 +376,11 @@ export class PubSub implements SubscriptionHost {
         this.transport.send(to, Message.response(self, id, outcome.value as Body)).catch(() => undefined);
       }
     };
+  }
+
+  #announceAll(): void {
+    this.#broadcastControl({ $case: "interestSync", value: {} });
+    for (const subscription of this.#local.values()) this.#broadcastControl({ $case: "subscribe", value: announce(subscription) });
   }
 
   #broadcastControl(operation: NonNullable<Parameters<typeof Message.control>[1]["operation"]>): void {

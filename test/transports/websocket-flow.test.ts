@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { Message, TransportError, type WebSocketClientTransport } from "../../src/index.js";
 import { WebSocketTransport, type WebSocketHub } from "../../src/node.js";
 import { receiveWithin } from "../transport/conformance.js";
-import { controlCase, rawPeer, type RawPeer } from "./websocket/raw-peer.js";
+import { controlCase, fakeHub, rawPeer, sendFrame, until, type RawPeer } from "./websocket/raw-peer.js";
 
 let hub: WebSocketHub | undefined;
 const clients: WebSocketClientTransport[] = [];
@@ -21,10 +21,6 @@ async function agent(agentId: string, config: Config = {}): Promise<WebSocketCli
   const client = await WebSocketTransport.client({ url: hub!.url, agentId }, config);
   clients.push(client);
   return client;
-}
-
-async function until(condition: () => boolean): Promise<void> {
-  while (!condition()) await new Promise((resolve) => setTimeout(resolve, 5));
 }
 
 function compressible(bytes: number): Uint8Array {
@@ -53,15 +49,8 @@ describe("WebSocket: heartbeats", () => {
   });
 
   it("a client declares a silent hub dead, fails its pending work and reports the link gone", async () => {
-    const { WebSocketServer } = await import("ws");
-    const { encodeFrame } = await import("../../src/index.js");
-    const server = new WebSocketServer({ host: "127.0.0.1", port: 0 });
-    await new Promise((resolve) => server.once("listening", resolve));
-    server.on("connection", (socket) => {
-      socket.once("message", () => socket.send(encodeFrame(Message.helloAck("mute_hub").envelope, { maxMessageSize: 1 << 20, enableCompression: false, compressionThreshold: 0 })));
-    });
-    const port = (server.address() as { port: number }).port;
-    const client = await WebSocketTransport.client({ url: `ws://127.0.0.1:${port}`, agentId: "a" }, { ...fast, retryAttempts: 0 });
+    const muteHub = await fakeHub((socket) => sendFrame(socket, Message.helloAck("mute_hub")));
+    const client = await WebSocketTransport.client({ url: muteHub.url, agentId: "a" }, { ...fast, retryAttempts: 0 });
     const events: (string | undefined)[] = [];
     client.onPeerGone((event) => events.push(event.address));
     // the mute hub never answers this Lookup: the send waits until the link is declared dead
@@ -70,8 +59,7 @@ describe("WebSocket: heartbeats", () => {
     expect(TransportError.is(error, "ConnectionError") || TransportError.is(error, "Closed")).toBe(true);
     expect(events[0]).toBeUndefined();
     expect(client.state).toBe("closed");
-    for (const socket of server.clients) socket.terminate();
-    await new Promise((resolve) => server.close(resolve));
+    await muteHub.close();
   });
 });
 
@@ -133,6 +121,28 @@ describe("WebSocket: flow control", () => {
     await until(() => gone.includes("sleeper"));
     expect(hub.hubStats().slowConsumersDropped).toBe(1);
     expect(hub.agents()).toEqual(["a"]);
+  });
+});
+
+describe("WebSocket: a client that never reads", () => {
+  it("holds at most queueCapacity, pauses its socket, and is disconnected by the hub past its bound", async () => {
+    hub = await WebSocketTransport.server({ bindAddr: "127.0.0.1:0" }, { maxConsumerBufferBytes: 512 * 1024, enableCompression: false });
+    const reader = await agent("never_reads", { queueCapacity: 8, enableCompression: false, retryAttempts: 0, resumeSessions: false });
+    const gone: string[] = [];
+    hub.onPeerGone((event) => gone.push(`${event.address}`));
+    const chunk = new Uint8Array(32 * 1024);
+    for (let i = 0; i < 2000 && !gone.includes("never_reads"); i++) {
+      await hub.broadcast(Message.broadcast("hub", "flood", chunk)).catch(() => undefined);
+      if (i % 8 === 7) await new Promise((resolve) => setTimeout(resolve, 1));
+    }
+    await until(() => gone.includes("never_reads"));
+    expect(hub.hubStats().slowConsumersDropped).toBe(1);
+    // what it had taken in is still readable: its queue, plus what one socket read carried past it
+    let held = 0;
+    while (reader.tryReceive() !== undefined) held++;
+    expect(held).toBeGreaterThanOrEqual(8);
+    expect(held).toBeLessThan(8 + 64);
+    expect(reader.stats().messagesReceived).toBe(held);
   });
 });
 

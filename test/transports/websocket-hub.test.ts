@@ -3,7 +3,7 @@ import { Message, TransportError, type TransportConfig } from "../../src/index.j
 import { WebSocketTransport, type WebSocketHub } from "../../src/node.js";
 import type { WebSocketClientTransport } from "../../src/index.js";
 import { receiveWithin } from "../transport/conformance.js";
-import { controlCase, rawPeer } from "./websocket/raw-peer.js";
+import { controlCase, fakeHub, rawPeer, sendFrame, until } from "./websocket/raw-peer.js";
 
 let hub: WebSocketHub | undefined;
 const clients: WebSocketClientTransport[] = [];
@@ -17,11 +17,6 @@ async function agent(agentId: string, config: Parameters<typeof WebSocketTranspo
   const client = await WebSocketTransport.client({ url: hub!.url, agentId }, config);
   clients.push(client);
   return client;
-}
-
-/** Waits (without a deadline of its own: vitest's test timeout bounds it) until `condition` holds. */
-async function until(condition: () => boolean): Promise<void> {
-  while (!condition()) await new Promise((resolve) => setTimeout(resolve, 5));
 }
 
 afterEach(async () => {
@@ -127,7 +122,7 @@ describe("WebSocket hub: routing", () => {
     await receiveWithin(b);
     await a.send("ghost", Message.event("a", "x")).catch(() => undefined);
     const info = hub!.agentInfo("a")!;
-    expect(info.agentId).toBe("a");
+    expect(info).toMatchObject({ agentId: "a", remoteAddress: "127.0.0.1", paused: false, state: "open" });
     expect(info.messagesIn).toBeGreaterThanOrEqual(3); // Hello, lookups, messages
     expect(b.stats()).toMatchObject({ messagesReceived: 2 });
     expect(b.stats().bytesReceived).toBeGreaterThan(0);
@@ -155,22 +150,11 @@ describe("WebSocket hub: handshake", () => {
   });
 
   it("a client facing a hub of another major rejects with VersionMismatch{expected, actual}", async () => {
-    const { WebSocketServer } = await import("ws");
-    const { encodeFrame } = await import("../../src/index.js");
-    const server = new WebSocketServer({ host: "127.0.0.1", port: 0 });
-    await new Promise((resolve) => server.once("listening", resolve));
-    server.on("connection", (socket) => {
-      socket.once("message", () => {
-        const ack = Message.helloAck("old_hub", { version: { major: 3, minor: 0, patch: 0 } });
-        socket.send(encodeFrame(ack.envelope, { maxMessageSize: 1 << 20, enableCompression: false, compressionThreshold: 0 }));
-      });
-    });
-    const port = (server.address() as { port: number }).port;
-    const error = await WebSocketTransport.client({ url: `ws://127.0.0.1:${port}`, agentId: "a" }).catch((e: unknown) => e);
+    const oldHub = await fakeHub((socket) => sendFrame(socket, Message.helloAck("old_hub", { version: { major: 3, minor: 0, patch: 0 } })));
+    const error = await WebSocketTransport.client({ url: oldHub.url, agentId: "a" }).catch((e: unknown) => e);
     expect(TransportError.is(error, "VersionMismatch")).toBe(true);
     expect(error).toMatchObject({ expected: "1.0.0", actual: "3.0.0" });
-    for (const socket of server.clients) socket.terminate();
-    await new Promise((resolve) => server.close(resolve));
+    await oldHub.close();
   });
 
   it("negotiates capabilities and passes metadata both ways", async () => {

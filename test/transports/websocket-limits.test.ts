@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { Message, TransportError, type WebSocketClientTransport } from "../../src/index.js";
 import { WebSocketTransport, type WebSocketHub } from "../../src/node.js";
 import { receiveWithin } from "../transport/conformance.js";
-import { controlCase, rawPeer, type RawPeer } from "./websocket/raw-peer.js";
+import { controlCase, fakeHub, rawPeer, sendFrame, until, type RawPeer } from "./websocket/raw-peer.js";
 
 let hub: WebSocketHub | undefined;
 const clients: WebSocketClientTransport[] = [];
@@ -117,23 +117,16 @@ describe("WebSocket hub: limits and bad input", () => {
   });
 
   it("a hub that sends a malformed frame makes the client drop that link, not crash", async () => {
-    const { WebSocketServer } = await import("ws");
-    const { encodeFrame } = await import("../../src/index.js");
-    const server = new WebSocketServer({ host: "127.0.0.1", port: 0 });
-    await new Promise((resolve) => server.once("listening", resolve));
-    server.on("connection", (socket) => {
-      socket.once("message", () => {
-        socket.send(encodeFrame(Message.helloAck("evil_hub").envelope, { maxMessageSize: 1 << 20, enableCompression: false, compressionThreshold: 0 }));
-        socket.send(Uint8Array.from([0x00, 0xff, 0xff]));
-      });
+    const evilHub = await fakeHub((socket) => {
+      sendFrame(socket, Message.helloAck("evil_hub"));
+      socket.send(Uint8Array.from([0x00, 0xff, 0xff]));
     });
-    const port = (server.address() as { port: number }).port;
-    const client = await WebSocketTransport.client({ url: `ws://127.0.0.1:${port}`, agentId: "a" }, { retryAttempts: 0 });
+    const client = await WebSocketTransport.client({ url: evilHub.url, agentId: "a" }, { retryAttempts: 0 });
     const gone: unknown[] = [];
     client.onPeerGone((e) => gone.push(e.address));
-    while (client.state !== "closed") await new Promise((r) => setTimeout(r, 5));
+    await until(() => client.state === "closed");
     expect(client.stats().errors).toBeGreaterThanOrEqual(1);
     expect(gone[0]).toBeUndefined();
-    await new Promise((resolve) => server.close(resolve));
+    await evilHub.close();
   });
 });

@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { Message, type WebSocketClientTransport } from "../../src/index.js";
 import { WebSocketTransport, type WebSocketHub } from "../../src/node.js";
 import { receiveWithin } from "../transport/conformance.js";
+import { until } from "./websocket/raw-peer.js";
 
 const hubs: WebSocketHub[] = [];
 const clients: WebSocketClientTransport[] = [];
@@ -21,10 +22,6 @@ async function agent(on: WebSocketHub, agentId: string): Promise<WebSocketClient
   const c = await WebSocketTransport.client({ url: on.url, agentId });
   clients.push(c);
   return c;
-}
-
-async function until(condition: () => boolean): Promise<void> {
-  while (!condition()) await new Promise((resolve) => setTimeout(resolve, 5));
 }
 
 /** hub_a ── hub_b ── hub_c, agent a on hub_a, b on hub_b, c on hub_c; directories in step. */

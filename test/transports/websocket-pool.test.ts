@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { ConnectionPool, Message, type WebSocketClientTransport } from "../../src/index.js";
 import { WebSocketTransport, type WebSocketHub } from "../../src/node.js";
 import { receiveWithin } from "../transport/conformance.js";
+import { until } from "./websocket/raw-peer.js";
 
 const hubs: WebSocketHub[] = [];
 let pool: ConnectionPool<WebSocketClientTransport> | undefined;
@@ -29,10 +30,6 @@ function makePool(maxConnections: number, idleTimeoutMs: number) {
     idleTimeoutMs,
   });
   return { pool, opened: () => opened };
-}
-
-async function until(condition: () => boolean): Promise<void> {
-  while (!condition()) await new Promise((resolve) => setTimeout(resolve, 5));
 }
 
 describe("ConnectionPool", () => {

@@ -3,6 +3,7 @@ import { Message, TransportError, type WebSocketClientTransport } from "../../sr
 import { WebSocketTransport, type WebSocketHub } from "../../src/node.js";
 import { backoffDelayMs } from "../../src/transports/websocket/backoff.js";
 import { receiveWithin } from "../transport/conformance.js";
+import { until } from "./websocket/raw-peer.js";
 
 let hubs: WebSocketHub[] = [];
 const clients: WebSocketClientTransport[] = [];
@@ -25,10 +26,6 @@ async function agent(hub: WebSocketHub, agentId: string, config: Parameters<type
   const client = await WebSocketTransport.client({ url: hub.url, agentId }, config);
   clients.push(client);
   return client;
-}
-
-async function until(condition: () => boolean): Promise<void> {
-  while (!condition()) await new Promise((resolve) => setTimeout(resolve, 5));
 }
 
 describe("backoff", () => {

@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { Message, type WebSocketClientTransport } from "../../src/index.js";
 import { WebSocketTransport, type WebSocketHub } from "../../src/node.js";
 import { receiveWithin } from "../transport/conformance.js";
+import { until } from "./websocket/raw-peer.js";
 
 const hubs: WebSocketHub[] = [];
 const clients: WebSocketClientTransport[] = [];
@@ -24,10 +25,6 @@ async function agent(hub: WebSocketHub, agentId: string, config: Config = retry)
   const client = await WebSocketTransport.client({ url: hub.url, agentId }, config);
   clients.push(client);
   return client;
-}
-
-async function until(condition: () => boolean): Promise<void> {
-  while (!condition()) await new Promise((resolve) => setTimeout(resolve, 5));
 }
 
 async function receiveNumbers(transport: WebSocketClientTransport, count: number): Promise<number[]> {

@@ -31,10 +31,11 @@ describe("Session (pure bookkeeping)", () => {
   it("acknowledges every 32 received, or on demand when something is new", () => {
     const session = new Session("s", 1000);
     const acks: (number | undefined)[] = [];
-    for (let i = 0; i < 40; i++) acks.push(session.onReceived());
+    for (let i = 0; i < 40; i++) acks.push(session.onReceived(10));
     expect(acks.filter((a) => a !== undefined)).toEqual([32]);
     expect(session.ackNow()).toBe(40);
     expect(session.ackNow()).toBeUndefined();
+    expect(session.onReceived(256 * 1024)).toBe(41); // or once 256 KiB arrived
   });
 
   it("sequences everything but Hello, HelloAck, Goodbye, Ack and Heartbeat", () => {

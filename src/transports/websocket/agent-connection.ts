@@ -15,6 +15,12 @@ export interface AgentInfo {
   bufferedBytes: number;
   /** The agent's Hello metadata. */
   metadata: Readonly<Record<string, string>>;
+  /** The peer's IP address (or the URL of a hub this hub linked to). */
+  remoteAddress: string;
+  /** The hub stopped reading this agent because its own receive queue is full. */
+  paused: boolean;
+  /** "open", or "parked" while its link is down and its session kept. */
+  state: string;
 }
 
 /**
@@ -91,6 +97,9 @@ export class AgentConnection {
       lastSeenMs: this.link.lastSeenMs,
       bufferedBytes: this.bufferedBytes,
       metadata: this.metadata,
+      remoteAddress: this.remoteAddress,
+      paused: this.paused,
+      state: this.state,
     };
   }
 }

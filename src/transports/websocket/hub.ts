@@ -1,24 +1,22 @@
-import { isEndToEndControl } from "../../protocol/control.js";
-import { createServer as createHttpServer, type IncomingMessage, type Server } from "node:http";
+import { createServer as createHttpServer, type Server } from "node:http";
 import { createServer as createHttpsServer } from "node:https";
 import type { AddressInfo } from "node:net";
-import { WebSocket, WebSocketServer } from "ws";
-import type { Envelope } from "../../../generated/swarm/transport/v1/envelope.js";
+import { WebSocketServer } from "ws";
 import { Message } from "../../protocol/message.js";
 import { resolveConfig, type TransportConfig } from "../../transport/config.js";
 import { TransportError } from "../../transport/errors.js";
 import type { TransportStats } from "../../transport/stats.js";
 import type { PeerGoneEvent, ReceivedMessage, ReceiveOptions, SendOptions, Transport, TransportState } from "../../transport/transport.js";
-import { AgentConnection, type AgentInfo } from "./agent-connection.js";
+import type { AgentConnection, AgentInfo } from "./agent-connection.js";
 import type { WebSocketConfig } from "./client.js";
 import { EndpointCore } from "./endpoint.js";
-import { HubAdmission, type HubAuthRequest } from "./hub-admission.js";
+import type { HubAuthRequest } from "./hub-admission.js";
+import { HubConnections } from "./hub-connections.js";
 import { openHubLink, type HubLinkOptions } from "./hub-link.js";
 import { HubRouter } from "./hub-router.js";
 import { HubCounters, type HubStats } from "./hub-stats.js";
-import { closeAndWait, Link } from "./link.js";
+import { closeAndWait } from "./link.js";
 import { resolveTuning, transportPart, type WebSocketTuning } from "./options.js";
-import { CloseCode } from "./socket.js";
 
 /** Where and how a hub listens. */
 export interface WebSocketHubOptions {
@@ -50,9 +48,8 @@ export class WebSocketHub implements Transport {
   readonly #core: EndpointCore;
   readonly #counters = new HubCounters();
   readonly #router: HubRouter;
-  readonly #admission: HubAdmission;
   readonly #agents: Map<string, AgentConnection>;
-  readonly #connections = new Set<AgentConnection>();
+  readonly #connections: HubConnections;
   readonly #server: Server;
   readonly #wss: WebSocketServer;
   #state: TransportState = "open";
@@ -69,10 +66,10 @@ export class WebSocketHub implements Transport {
       localAddress: this.localAddress,
       core: this.#core,
       counters: this.#counters,
-      checkConsumer: (target) => this.#checkConsumer(target),
+      checkConsumer: (target) => this.#connections.checkConsumer(target),
     });
     this.#agents = this.#router.agents;
-    this.#admission = new HubAdmission({
+    this.#connections = new HubConnections({
       localAddress: this.localAddress,
       config: this.config,
       tuning: this.tuning,
@@ -82,11 +79,10 @@ export class WebSocketHub implements Transport {
       counters: this.#counters,
       core: this.#core,
       isOpen: () => this.#state === "open",
-      drop: (connection, closeCode, reason, code) => this.#drop(connection, closeCode, reason, code),
     });
     this.#server = options.tls !== undefined ? createHttpsServer({ cert: options.tls.cert, key: options.tls.key }) : createHttpServer();
     this.#wss = new WebSocketServer({ server: this.#server, maxPayload: this.config.maxMessageSize + 1, perMessageDeflate: false });
-    this.#wss.on("connection", (socket, request) => this.#accept(socket, request));
+    this.#wss.on("connection", (socket, request) => this.#connections.accept(socket, request));
     this.#wss.on("error", () => this.#core.stats.errors++);
   }
 
@@ -104,7 +100,7 @@ export class WebSocketHub implements Transport {
     });
     hub.#port = (hub.#server.address() as AddressInfo).port;
     const interval = hub.tuning.heartbeatIntervalMs;
-    if (interval > 0) hub.#heartbeatTimer = setInterval(() => hub.#sweep(), Math.max(1, Math.min(interval, hub.tuning.heartbeatTimeoutMs / 2)));
+    if (interval > 0) hub.#heartbeatTimer = setInterval(() => hub.#connections.sweep(), Math.max(1, Math.min(interval, hub.tuning.heartbeatTimeoutMs / 2)));
     return hub;
   }
 
@@ -154,10 +150,7 @@ export class WebSocketHub implements Transport {
       await closeAndWait(connection.link, `hub id "${connection.agentId}" is already linked or taken`);
       throw new TransportError("AddressInUse", `hub "${connection.agentId}" at ${url} is already linked, or its id is taken here`, { address: connection.agentId });
     }
-    this.#connections.add(connection);
-    connection.socket.on("close", () => this.#onClosed(connection, "closed"));
-    handoff((event: { data: unknown }) => this.#onFrame(connection, event.data as Buffer, true, undefined));
-    this.#router.add(connection);
+    this.#connections.attachHubLink(connection, handoff);
   }
 
   /**
@@ -189,7 +182,7 @@ export class WebSocketHub implements Transport {
     const target = this.#agents.get(to) ?? this.#router.remote.get(to)?.via;
     if (target === undefined) return this.#core.fail(new TransportError("InvalidAddress", `no agent "${to}" on hub "${this.localAddress}"`, { address: to }));
     try {
-      this.#writeMessage(target, to, message);
+      this.#connections.write(target, to, message);
     } catch (error) {
       return this.#core.fail(error as TransportError);
     }
@@ -200,7 +193,7 @@ export class WebSocketHub implements Transport {
   broadcast(message: Message, _options?: SendOptions): Promise<void> {
     if (this.#state !== "open") return this.#core.fail(TransportError.closed(this.#core.what));
     try {
-      for (const target of [...this.#agents.values(), ...this.#router.hubs.values()]) this.#writeMessage(target, undefined, message);
+      for (const target of [...this.#agents.values(), ...this.#router.hubs.values()]) this.#connections.write(target, undefined, message);
     } catch (error) {
       return this.#core.fail(error as TransportError);
     }
@@ -229,12 +222,7 @@ export class WebSocketHub implements Transport {
     if (this.#state !== "open") return;
     this.#state = "closing";
     clearInterval(this.#heartbeatTimer);
-    for (const connection of this.#agents.values()) clearTimeout(connection.graceTimer);
-    const closing = [...this.#connections].map((connection) => {
-      clearTimeout(connection.helloTimer);
-      return closeAndWait(connection.link, "hub closing");
-    });
-    await Promise.all(closing);
+    await this.#connections.closeAll();
     await new Promise<void>((resolve) => this.#wss.close(() => resolve()));
     this.#server.closeAllConnections();
     await new Promise<void>((resolve) => this.#server.close(() => resolve()));
@@ -246,146 +234,6 @@ export class WebSocketHub implements Transport {
     return this.#core.iterate(() => this.receive());
   }
 
-  #accept(socket: WebSocket, request: IncomingMessage): void {
-    if (this.#state !== "open") return socket.terminate();
-    const link = new Link(socket, this.localAddress, this.config.maxMessageSize, this.config.compressionThreshold, this.#core.stats);
-    const connection = new AgentConnection(socket, link, request.socket.remoteAddress ?? "");
-    this.#connections.add(connection);
-    connection.helloTimer = setTimeout(
-      () => this.#drop(connection, CloseCode.HANDSHAKE, `no Hello within ${this.config.connectionTimeoutMs} ms`, "Timeout"),
-      this.config.connectionTimeoutMs,
-    );
-    socket.on("message", (data: Buffer, isBinary: boolean) => this.#onFrame(connection, data, isBinary, request));
-    socket.on("close", () => this.#onClosed(connection, "closed"));
-    socket.on("error", (error: Error & { code?: string }) => {
-      this.#counters.protocolErrors++;
-      this.#core.stats.errors++;
-      // ws closes the socket itself (1009 for a frame over maxPayload, 1002 for bad framing)
-      connection.closeReason = error.code === "WS_ERR_UNSUPPORTED_MESSAGE_LENGTH" ? `message too large (max ${this.config.maxMessageSize + 1} bytes)` : error.message;
-    });
-  }
-
-  #onFrame(connection: AgentConnection, data: Buffer, isBinary: boolean, request: IncomingMessage | undefined): void {
-    if (connection.state === "closed") return;
-    try {
-      if (!isBinary) throw new TransportError("SerializationError", "text message: frames are binary messages");
-      for (const body of connection.link.bodies(plainBytes(data))) {
-        if ((connection.state as AgentConnection["state"]) === "closed") return;
-        const envelope = connection.link.decodeBody(body);
-        connection.messagesIn++;
-        if (connection.state === "open") {
-          this.#route(connection, envelope, body);
-        } else if (connection.state === "hello" && request !== undefined) {
-          void this.#admission.admit(connection, envelope, request);
-        } else {
-          this.#counters.protocolErrors++;
-          return this.#drop(connection, CloseCode.HANDSHAKE, "message before HelloAck", "SerializationError");
-        }
-      }
-    } catch (error) {
-      const e = error as TransportError;
-      this.#counters.protocolErrors++;
-      this.#drop(connection, e.code === "MessageTooLarge" ? CloseCode.TOO_LARGE : CloseCode.SERIALIZATION, `bad frame: ${e.message}`, e.code);
-    }
-  }
-
-  /** An open connection's envelope: control for the hub, or a message to route as received. */
-  #route(from: AgentConnection, envelope: Envelope, body: Uint8Array): void {
-    const payload = envelope.payload;
-    if (payload === undefined || payload.$case === "heartbeat") return;
-    if (payload.$case === "control" && !isEndToEndControl(envelope)) return this.#onControl(from, envelope);
-    if (!from.isHub && envelope.source !== from.agentId) {
-      return this.#router.undeliverable(from, envelope, "InvalidAddress", `source "${envelope.source}" is not the sending agent "${from.agentId}"`);
-    }
-    this.#router.route(from, envelope, body);
-  }
-
-  #onControl(from: AgentConnection, envelope: Envelope): void {
-    if (this.#router.onControl(from, envelope)) return;
-    const operation = envelope.payload?.$case === "control" ? envelope.payload.value.operation : undefined;
-    switch (operation?.$case) {
-      case "lookup": {
-        const address = operation.value.address;
-        const value = { address, ...this.#router.lookup(address) };
-        from.link.writeControl(Message.control(this.localAddress, { operation: { $case: "lookupResult", value } }));
-        return;
-      }
-      case "setCompression":
-        return from.link.setCompression(operation.value.enabled, operation.value.thresholdBytes);
-      case "goodbye":
-        from.closeReason = operation.value.reason || "goodbye";
-        from.endsSession = true;
-        return;
-      case "hello":
-        this.#counters.protocolErrors++;
-        return this.#drop(from, CloseCode.HANDSHAKE, "second Hello on an open connection", "SerializationError");
-      default:
-    }
-  }
-
-  /** A consumer whose socket buffers past the bound is disconnected instead of growing the hub's memory. */
-  #checkConsumer(target: AgentConnection): void {
-    if (target.session?.isFull) {
-      if (target.state === "parked") return this.#admission.expire(target, `session expired: more than ${this.tuning.sessionBufferBytes} bytes kept for it`);
-      this.#counters.slowConsumersDropped++;
-      this.#drop(target, CloseCode.POLICY, `slow consumer: more than ${this.tuning.sessionBufferBytes} bytes unacknowledged`, "QueueFull");
-      target.socket.terminate();
-      return;
-    }
-    if (target.state !== "open") return;
-    const buffered = target.bufferedBytes;
-    if (buffered > this.tuning.maxConsumerBufferBytes) {
-      this.#counters.slowConsumersDropped++;
-      this.#drop(target, CloseCode.POLICY, `slow consumer: ${buffered} bytes buffered, bound ${this.tuning.maxConsumerBufferBytes}`, "QueueFull");
-      target.socket.terminate();
-    }
-  }
-
-  #writeMessage(target: AgentConnection, to: string | undefined, message: Message): void {
-    const envelope = message.envelope;
-    const previous = envelope.destination;
-    envelope.destination = to;
-    try {
-      target.link.sendEnvelope(envelope);
-      target.messagesOut++;
-    } finally {
-      envelope.destination = previous;
-    }
-    this.#checkConsumer(target);
-  }
-
-  #sweep(): void {
-    const now = Date.now();
-    for (const connection of [...this.#agents.values(), ...this.#router.hubs.values()]) {
-      if (connection.state !== "open") continue;
-      if (!connection.link.tick(now, this.tuning.heartbeatIntervalMs, this.tuning.heartbeatTimeoutMs)) {
-        this.#counters.heartbeatTimeouts++;
-        connection.closeReason = "heartbeat timeout";
-        connection.socket.terminate();
-      }
-    }
-  }
-
-  /** Closes one connection with Goodbye{reason, code} and a close code; the others are untouched. */
-  #drop(connection: AgentConnection, closeCode: number, reason: string, code: string): void {
-    clearTimeout(connection.helloTimer);
-    connection.endsSession = true;
-    connection.closeReason ??= reason;
-    connection.link.close(closeCode, reason, code);
-    this.#onClosed(connection, reason);
-  }
-
-  #onClosed(connection: AgentConnection, reason: string): void {
-    clearTimeout(connection.helloTimer);
-    connection.link.dispose();
-    if (connection.socket.readyState === 3) this.#connections.delete(connection);
-    if (connection.state === "closed") return;
-    const wasOpen = connection.state === "open";
-    if (wasOpen && this.#state === "open" && connection.session !== undefined && !connection.endsSession) return this.#admission.park(connection);
-    connection.state = "closed";
-    if (wasOpen && this.#state === "open") this.#router.remove(connection, connection.closeReason ?? reason);
-  }
-
   #sent(): void {
     this.#core.stats.messagesSent++;
     this.#core.stats.lastActivityMs = Date.now();
@@ -393,9 +241,3 @@ export class WebSocketHub implements Transport {
 }
 
 const RESOLVED = Promise.resolve();
-
-/** A plain Uint8Array view of a Buffer: decoded `bytes` fields are then Uint8Arrays, not Buffers. */
-function plainBytes(data: Buffer): Uint8Array {
-  return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
-}
-

@@ -139,7 +139,7 @@ export class Link {
     const session = this.session;
     if (session !== undefined) {
       if (isSequenced(envelope)) {
-        const ack = session.onReceived();
+        const ack = session.onReceived(body.length);
         if (ack !== undefined) this.#sendAck(ack);
         else this.#ackTimer ??= setTimeout(this.#ackLater, ACK_DELAY_MS);
       } else if (envelope.payload?.$case === "control" && envelope.payload.value.operation?.$case === "ack") {

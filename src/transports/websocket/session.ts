@@ -9,8 +9,9 @@ export const RESUME_RECEIVED_KEY = "resume_received";
 /** HelloAck metadata: "true" when the hub resumed the session the client named. */
 export const RESUMED_KEY = "resumed";
 
-/** An Ack goes out once this many sequenced envelopes arrived since the last one (and on heartbeats). */
+/** An Ack goes out once this many sequenced envelopes, or bytes, arrived since the last one (and after a short delay). */
 const ACK_EVERY = 32;
+const ACK_EVERY_BYTES = 256 * 1024;
 
 /**
  * Whether an envelope belongs to the session stream (counted, kept until acknowledged, resent
@@ -42,6 +43,7 @@ export class Session {
   received = 0;
   #acked = 0;
   #ackSent = 0;
+  #bytesSinceAck = 0;
   #replay: Uint8Array[] = [];
   #head = 0;
   #bytes = 0;
@@ -97,16 +99,18 @@ export class Session {
     return this.#replay.slice(this.#head);
   }
 
-  /** Counts one received sequenced envelope; returns the count to acknowledge now, or undefined. */
-  onReceived(): number | undefined {
+  /** Counts one received sequenced envelope of `bytes`; returns the count to acknowledge now, or undefined. */
+  onReceived(bytes: number): number | undefined {
     this.received++;
-    return this.received - this.#ackSent >= ACK_EVERY ? this.ackNow() : undefined;
+    this.#bytesSinceAck += bytes;
+    return this.received - this.#ackSent >= ACK_EVERY || this.#bytesSinceAck >= ACK_EVERY_BYTES ? this.ackNow() : undefined;
   }
 
   /** The count to acknowledge (marks it sent), or undefined when nothing is new. */
   ackNow(): number | undefined {
     if (this.received === this.#ackSent) return undefined;
     this.#ackSent = this.received;
+    this.#bytesSinceAck = 0;
     return this.received;
   }
 

@@ -1,4 +1,4 @@
-import { WebSocket } from "ws";
+import { WebSocket, WebSocketServer } from "ws";
 import type { Envelope } from "../../../generated/swarm/transport/v1/envelope.js";
 import { decodeEnvelope, encodeFrame, Message } from "../../../src/index.js";
 import { frameBodies } from "../../../src/protocol/batch.js";
@@ -63,4 +63,28 @@ export async function rawPeer(url: string, options: ConstructorParameters<typeof
 /** The control arm of an envelope, if any. */
 export function controlCase(envelope: Envelope): string | undefined {
   return envelope.payload?.$case === "control" ? envelope.payload.value.operation?.$case : undefined;
+}
+
+/** A stand-in hub: a bare `ws` server that lets `onHello` answer each connection's first frame. */
+export async function fakeHub(onHello: (socket: WebSocket) => void): Promise<{ url: string; close(): Promise<void> }> {
+  const server = new WebSocketServer({ host: "127.0.0.1", port: 0 });
+  await new Promise((resolve) => server.once("listening", resolve));
+  server.on("connection", (socket) => socket.once("message", () => onHello(socket)));
+  return {
+    url: `ws://127.0.0.1:${(server.address() as { port: number }).port}`,
+    close: async () => {
+      for (const socket of server.clients) socket.terminate();
+      await new Promise((resolve) => server.close(resolve));
+    },
+  };
+}
+
+/** Sends one plain frame, as a hub would before any capability applies. */
+export function sendFrame(socket: WebSocket, message: Message): void {
+  socket.send(encodeFrame(message.envelope, CODEC));
+}
+
+/** Waits until `condition` holds (vitest's test timeout bounds the wait; no timing is asserted). */
+export async function until(condition: () => boolean): Promise<void> {
+  while (!condition()) await new Promise((resolve) => setTimeout(resolve, 5));
 }

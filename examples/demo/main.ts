@@ -1,0 +1,182 @@
+// `npm start`: a demonstration swarm on embedded defaults. A WebSocket hub; agents in-process,
+// in worker threads over shared memory, and in a separate process over WebSocket; a
+// coordinator hands out typed RPC tasks (Fibonacci, streamed CountTo) on every transport,
+// agents publish progress events, the coordinator broadcasts an announcement. A live table
+// shows each transport; a summary ends the run. Exits 0 by itself; Ctrl-C stops early.
+//
+//   npm start                      20 seconds, live table
+//   npm start -- --duration 5      shorter
+//   npm start -- --plain           no live table (logs and the summary only)
+import { spawn, type ChildProcess } from "node:child_process";
+import { once } from "node:events";
+import { parseArgs } from "node:util";
+import type { Worker } from "node:worker_threads";
+import { serveComputeAgent, ComputeServiceDefinition, type ComputeAgent } from "../../src/examples/compute-service.js";
+import {
+  createClient,
+  createPubSub,
+  InProcessNetwork,
+  Message,
+  SharedMemorySegment,
+  SharedMemoryTransport,
+  type Client,
+  type PubSub,
+  type Transport,
+} from "../../src/index.js";
+import { spawnSharedMemoryWorker, WebSocketTransport } from "../../src/node.js";
+import { LaneStats } from "./latency.js";
+import { renderTable, type Lane } from "./table.js";
+
+const { values } = parseArgs({ options: { duration: { type: "string", default: "20" }, plain: { type: "boolean", default: false } } });
+const durationS = Number(values.duration);
+if (!Number.isFinite(durationS) || durationS <= 0) {
+  console.error(`--duration must be a positive number of seconds, got ${values.duration}`);
+  process.exit(2);
+}
+const live = !values.plain && process.stdout.isTTY === true;
+const log = (line: string) => {
+  if (!live) console.log(line);
+};
+const IN_FLIGHT_PER_LANE = 8;
+
+const stop = new AbortController();
+process.once("SIGINT", () => stop.abort());
+process.once("SIGTERM", () => stop.abort());
+
+// --- the swarm ---------------------------------------------------------------------------
+const hub = await WebSocketTransport.server({ bindAddr: "127.0.0.1:0" });
+log(`hub listening on ${hub.url}`);
+
+const network = new InProcessNetwork();
+const coordinatorInProcess = network.connect("coordinator");
+const inProcessAgents: ComputeAgent[] = ["inproc_1", "inproc_2"].map((id) => serveComputeAgent(network.connect(id), id, { progressEvery: 500 }));
+
+const segment = SharedMemorySegment.create({ name: "demo_swarm", size: 16 * 1024 * 1024, ringBufferSize: 1024 * 1024 });
+const coordinatorShm = await SharedMemoryTransport.attach(segment, "coordinator");
+const workers: Worker[] = ["shm_1", "shm_2"].map((id) =>
+  spawnSharedMemoryWorker(new URL("./shm-agent.mjs", import.meta.url), segment, { workerData: { id } }),
+);
+await Promise.all(workers.map((worker) => once(worker, "message")));
+log("shared-memory agents shm_1, shm_2 ready in worker threads");
+
+const networkAgent: ChildProcess = spawn(
+  process.execPath,
+  ["--import", "tsx", new URL("../../src/cli/main.ts", import.meta.url).pathname, "agent", "--hub", hub.url, "--id", "net_1", "--progress-every", "200"],
+  { stdio: ["ignore", "pipe", "inherit"] },
+);
+await new Promise<void>((resolve, reject) => {
+  let output = "";
+  networkAgent.stdout!.on("data", (chunk: Buffer) => {
+    output += chunk.toString();
+    if (output.includes("connected")) resolve();
+  });
+  networkAgent.once("exit", (code) => reject(new Error(`the network agent exited (${code}) before connecting`)));
+});
+const coordinatorWs = await WebSocketTransport.client({ url: hub.url, agentId: "coordinator" });
+log("network agent net_1 connected over WebSocket (a separate process)");
+
+interface RunningLane extends Lane {
+  readonly clients: Client<typeof ComputeServiceDefinition>[];
+  readonly bus: PubSub;
+}
+
+function lane(name: string, transport: Transport, agents: string[]): RunningLane {
+  const stats = new LaneStats(name);
+  const bus = createPubSub(transport);
+  bus.subscribe("progress.>", () => void stats.events++);
+  bus.onError((failure) => stats.fail(failure.error));
+  const clients = agents.map((peer) => createClient(ComputeServiceDefinition, transport, { peer, timeoutMs: 5000 }));
+  return { stats, transport, agents, clients, bus };
+}
+
+const lanes: RunningLane[] = [
+  lane("in-process", coordinatorInProcess, ["inproc_1", "inproc_2"]),
+  lane("shared-memory", coordinatorShm, ["shm_1", "shm_2"]),
+  lane("websocket", coordinatorWs, ["net_1"]),
+];
+
+// Let the agents learn the coordinator's subscription, then announce the start everywhere.
+await new Promise((resolve) => setTimeout(resolve, 200));
+await Promise.all(lanes.map((l) => l.bus.broadcast(Message.broadcast("coordinator", "announce.start", { durationS, lanes: lanes.length }))));
+
+// --- the work ------------------------------------------------------------------------------
+const deadline = performance.now() + durationS * 1000;
+const running = () => !stop.signal.aborted && performance.now() < deadline;
+
+const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+async function worker(l: RunningLane, offset: number): Promise<void> {
+  for (let task = offset; running(); task += IN_FLIGHT_PER_LANE) {
+    // In-process calls complete in microtasks and would never let sockets and workers run:
+    // every few tasks, every lane gives the event loop a turn.
+    if (task % (IN_FLIGHT_PER_LANE * 16) < IN_FLIGHT_PER_LANE) await yieldToEventLoop();
+    const client = l.clients[task % l.clients.length]!;
+    const started = performance.now();
+    try {
+      if (task % 50 === 0) {
+        let last = 0;
+        for await (const tick of client.countTo({ n: 10, delayMs: 0 })) last = tick.value;
+        if (last !== 10) throw new Error(`countTo ended at ${last}`);
+      } else {
+        const n = task % 40;
+        const { value } = await client.fibonacci({ n });
+        if (n === 30 && value !== 832040) throw new Error(`fibonacci(30) = ${value}`);
+      }
+      l.stats.record(performance.now() - started);
+    } catch (error) {
+      l.stats.fail(error);
+    }
+  }
+}
+
+const started = performance.now();
+const refresh = setInterval(() => {
+  for (const l of lanes) l.stats.tick();
+  const elapsed = (performance.now() - started) / 1000;
+  if (live) process.stdout.write(`\x1b[H\x1b[2J${renderTable(lanes, elapsed, durationS)}\n`);
+  else log(lanes.map((l) => `${l.stats.name}: ${l.stats.calls} calls, ${Math.round(l.stats.rate)}/s, ${l.stats.errors} errors`).join(" | "));
+}, live ? 500 : 2000);
+await Promise.all(lanes.flatMap((l) => Array.from({ length: IN_FLIGHT_PER_LANE }, (_, i) => worker(l, i))));
+clearInterval(refresh);
+await new Promise((resolve) => setTimeout(resolve, 100)); // the last progress events
+
+// --- summary and a clean shutdown ---------------------------------------------------------------
+const elapsedS = (performance.now() - started) / 1000;
+for (const l of lanes) l.stats.tick();
+if (live) process.stdout.write(`\x1b[H\x1b[2J${renderTable(lanes, elapsedS, durationS)}\n`);
+const summary = lanes.map((l) => {
+  const { p50Us, p99Us } = l.stats.percentiles();
+  return {
+    transport: l.stats.name,
+    agents: l.agents.length,
+    calls: l.stats.calls,
+    callsPerSec: Math.round(l.stats.calls / elapsedS),
+    p50Us: Math.round(p50Us * 10) / 10,
+    p99Us: Math.round(p99Us * 10) / 10,
+    events: l.stats.events,
+    errors: l.stats.errors,
+    reconnections: l.transport.stats().reconnections,
+    ...(l.stats.lastError === "" ? {} : { lastError: l.stats.lastError }),
+  };
+});
+console.log(`\nsummary after ${elapsedS.toFixed(1)} s${stop.signal.aborted ? " (stopped early)" : ""}:`);
+for (const s of summary) {
+  console.log(
+    `  ${s.transport.padEnd(14)} ${String(s.calls).padStart(9)} calls  ${String(s.callsPerSec).padStart(7)}/s  p50 ${s.p50Us} µs  p99 ${s.p99Us} µs  ${s.events} events  ${s.errors} errors`,
+  );
+}
+if (values.plain) console.log(`SUMMARY ${JSON.stringify(summary)}`); // machine-readable, for scripts and tests
+
+for (const l of lanes) await l.bus.close();
+await Promise.all(inProcessAgents.map((a) => a.close()));
+await network.close();
+for (const w of workers) w.postMessage("stop");
+await Promise.all(workers.map((w) => once(w, "exit")));
+await coordinatorShm.close();
+segment.close();
+await coordinatorWs.close();
+networkAgent.kill("SIGTERM");
+await once(networkAgent, "exit");
+await hub.close();
+const failed = summary.some((s) => s.errors > 0 || s.calls === 0);
+process.exit(failed ? 1 : 0);

@@ -1,0 +1,76 @@
+#!/usr/bin/env node
+/**
+ * `swarm-transport`: run a hub, serve or call agents, publish and subscribe, run benchmarks.
+ * Every failure is one line on stderr and a documented exit code (see cli-error.ts).
+ */
+import { agentCommand } from "./commands/agent.js";
+import { benchCommand } from "./commands/bench.js";
+import { callCommand } from "./commands/call.js";
+import { hubCommand } from "./commands/hub.js";
+import { publishCommand } from "./commands/publish.js";
+import { subscribeCommand } from "./commands/subscribe.js";
+import { CliError, ExitCode } from "./cli-error.js";
+import type { Command, CommandIo } from "./command.js";
+
+const COMMANDS: readonly Command[] = [hubCommand, agentCommand, callCommand, publishCommand, subscribeCommand, benchCommand];
+
+function usage(): string {
+  const width = Math.max(...COMMANDS.map((c) => c.name.length));
+  return [
+    "usage: swarm-transport <command> [options]",
+    "",
+    "commands:",
+    ...COMMANDS.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
+    "",
+    "Run swarm-transport <command> --help for a command's options.",
+  ].join("\n");
+}
+
+const io: CommandIo = {
+  out: (line) => void process.stdout.write(`${line}\n`),
+  err: (line) => void process.stderr.write(`${line}\n`),
+  untilSignal: () =>
+    new Promise((resolve) => {
+      const stop = () => {
+        process.off("SIGINT", stop);
+        process.off("SIGTERM", stop);
+        resolve();
+      };
+      process.on("SIGINT", stop);
+      process.on("SIGTERM", stop);
+    }),
+};
+
+/** Runs the command line `argv` (without node and the script) and returns the exit code. */
+export async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === "--help" || name === "-h" || name === "help") {
+    io.out(usage());
+    return name === undefined ? ExitCode.USAGE : ExitCode.OK;
+  }
+  if (name === "--version" || name === "-v") {
+    io.out("swarm-transport 0.1.0");
+    return ExitCode.OK;
+  }
+  const command = COMMANDS.find((c) => c.name === name);
+  if (command === undefined) {
+    io.err(`swarm-transport: unknown command ${JSON.stringify(name)}; commands: ${COMMANDS.map((c) => c.name).join(", ")}`);
+    return ExitCode.USAGE;
+  }
+  try {
+    await command.run(rest, io);
+    return ExitCode.OK;
+  } catch (error) {
+    if (error instanceof CliError) {
+      io.err(error.message);
+      return error.exitCode;
+    }
+    io.err(`swarm-transport ${name}: ${error instanceof Error ? error.message : String(error)}`);
+    return ExitCode.FAILED;
+  }
+}
+
+const code = await main(process.argv.slice(2));
+// Let stdout drain, then leave even if a library left a handle open.
+process.exitCode = code;
+setTimeout(() => process.exit(code), 100).unref();

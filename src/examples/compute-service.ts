@@ -1,0 +1,105 @@
+// The example ComputeService (proto/swarm/examples/v1/compute.proto), implemented once and
+// used by the RPC example, the tests and the benchmarks.
+import { Message } from "../protocol/message.js";
+import { createPubSub } from "../pubsub/pubsub.js";
+import type { CallContext } from "../rpc/call-context.js";
+import { createServer, type ServiceImplementation } from "../rpc/server.js";
+import type { Transport } from "../transport/transport.js";
+import { ComputeServiceDefinition } from "../../generated/swarm/examples/v1/compute.js";
+
+export { ComputeServiceDefinition };
+
+/** The n-th Fibonacci number (exact up to n = 78). */
+export function fibonacci(n: number): number {
+  let [a, b] = [0, 1];
+  for (let i = 0; i < n; i++) [a, b] = [b, a + b];
+  return a;
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal.aborted) return reject(signal.reason);
+    const timer = setTimeout(() => {
+      signal.removeEventListener("abort", onAbort);
+      resolve();
+    }, ms);
+    function onAbort() {
+      clearTimeout(timer);
+      reject(signal.reason);
+    }
+    signal.addEventListener("abort", onAbort, { once: true });
+  });
+}
+
+export const computeService: ServiceImplementation<typeof ComputeServiceDefinition> = {
+  fibonacci(request) {
+    return { value: fibonacci(request.n) };
+  },
+  async *countTo(request, context: CallContext) {
+    for (let i = 1; i <= request.n; i++) {
+      if (request.delayMs > 0) await sleep(request.delayMs, context.signal);
+      yield { value: i };
+    }
+  },
+  async sum(requests) {
+    let total = 0;
+    let count = 0;
+    for await (const { value } of requests) {
+      total += value;
+      count++;
+    }
+    return { total, count };
+  },
+  async *chat(requests) {
+    let seq = 0;
+    for await (const { text } of requests) yield { text: `echo: ${text}`, seq: ++seq };
+  },
+  echo(request) {
+    return { payload: request.payload };
+  },
+};
+
+/** A running example agent (see `serveComputeAgent`). */
+export interface ComputeAgent {
+  /** Tasks (Fibonacci calls) answered so far. */
+  readonly tasks: () => number;
+  close(): Promise<void>;
+}
+
+/**
+ * Serves the example service on `transport` as agent `id`, the untyped "compute_fibonacci"
+ * method, topic requests on "compute.fibonacci", and publishes `progress.<id>` events
+ * ({tasks}) every `progressEvery` tasks (0: never). Used by the CLI's `agent` command and
+ * the demo.
+ */
+export function serveComputeAgent(transport: Transport, id: string, options: { progressEvery?: number } = {}): ComputeAgent {
+  const every = options.progressEvery ?? 0;
+  let tasks = 0;
+  const bus = createPubSub(transport);
+  const counted = () => {
+    tasks++;
+    if (every > 0 && tasks % every === 0) {
+      bus.publish(Message.event(id, `progress.${id}`, { tasks })).catch(() => undefined);
+    }
+  };
+  const server = createServer(transport)
+    .add(ComputeServiceDefinition, {
+      ...computeService,
+      fibonacci(request) {
+        counted();
+        return { value: fibonacci(request.n) };
+      },
+    })
+    .addMethod("compute_fibonacci", (params) => {
+      counted();
+      return { value: fibonacci(Number((params as { n?: unknown } | undefined)?.n ?? 0)) };
+    });
+  bus.subscribe("compute.fibonacci", (event) => ({ value: fibonacci(Number(event.message.json<{ n?: unknown }>()?.n ?? 0)), by: id }));
+  return {
+    tasks: () => tasks,
+    async close() {
+      await bus.close();
+      await server.close();
+    },
+  };
+}

@@ -1,0 +1,58 @@
+import { spawn } from "node:child_process";
+import { describe, expect, it } from "vitest";
+
+interface LaneSummary {
+  transport: string;
+  calls: number;
+  errors: number;
+  events: number;
+}
+
+function runDemo(args: string[], interruptAfter?: RegExp): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ["--import", "tsx", "examples/demo/main.ts", "--plain", ...args], { stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    let interrupted = false;
+    child.stdout.on("data", (chunk: Buffer) => {
+      stdout += chunk.toString();
+      if (interruptAfter !== undefined && !interrupted && interruptAfter.test(stdout)) {
+        interrupted = true;
+        setTimeout(() => child.kill("SIGINT"), 1000);
+      }
+    });
+    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+    const guard = setTimeout(() => child.kill("SIGKILL"), 60_000);
+    child.on("exit", (code) => {
+      clearTimeout(guard);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+function summaryOf(stdout: string): LaneSummary[] {
+  const line = stdout.split("\n").find((l) => l.startsWith("SUMMARY "));
+  expect(line, stdout).toBeDefined();
+  return JSON.parse(line!.slice("SUMMARY ".length)) as LaneSummary[];
+}
+
+describe("npm start (examples/demo/main.ts)", () => {
+  it("works on every transport with zero errors and exits 0 by itself", async () => {
+    const { code, stdout, stderr } = await runDemo(["--duration", "3"]);
+    expect(code, stderr).toBe(0);
+    const summary = summaryOf(stdout);
+    expect(summary.map((s) => s.transport)).toEqual(["in-process", "shared-memory", "websocket"]);
+    for (const lane of summary) {
+      expect(lane.calls, lane.transport).toBeGreaterThan(0);
+      expect(lane.errors, lane.transport).toBe(0);
+    }
+    expect(summary.reduce((total, lane) => total + lane.events, 0)).toBeGreaterThan(0);
+  });
+
+  it("Ctrl-C stops it early and cleanly", async () => {
+    const { code, stdout } = await runDemo(["--duration", "60"], /network agent net_1 connected/);
+    expect(code).toBe(0);
+    expect(stdout).toContain("(stopped early)");
+    expect(summaryOf(stdout).every((lane) => lane.errors === 0)).toBe(true);
+  });
+});
