@@ -1,6 +1,8 @@
 import { defineConfig } from "vitest/config";
 
 export default defineConfig({
+  // "swarm-transport/*" in examples resolve to src/ (tsconfig paths), not to a possibly stale dist/.
+  resolve: { tsconfigPaths: true },
   test: {
     include: ["test/**/*.test.ts"],
     testTimeout: 20_000,

@@ -9,6 +9,7 @@ import { promisify } from "node:util";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { dirname, join } from "node:path";
 import type { Benchmark, BenchRecord } from "./types.js";
+import { formatBundleSizes, measureBundleSizes } from "./bundle-size.js";
 
 // Run compiled (`npm run bench` builds into .bench-build/), so benchmark modules are found
 // beside this file as .js; results always go to the repository's bench/results.json.
@@ -16,6 +17,9 @@ const here = dirname(fileURLToPath(import.meta.url));
 const resultsPath = process.env["BENCH_RESULTS"] ?? join(process.cwd(), "bench", "results.json");
 
 const CHILD_FLAG = "--run-one";
+/** The browser bundle-size report runs with every full run, or when a filter matches this name. */
+const BUNDLE_SIZE = "bundle-size";
+const bundleSizePath = process.env["BUNDLE_SIZE_REPORT"] ?? join(process.cwd(), "bench", "bundle-size.json");
 
 function parseArgs(argv: string[]): { quick: boolean; filters: string[] } {
   const quick = argv.includes("--quick");
@@ -65,6 +69,9 @@ export function formatTable(records: BenchRecord[]): string {
 async function main(): Promise<void> {
   const { quick, filters } = parseArgs(process.argv.slice(2));
   const selected = (await loadBenchmarks()).filter((b) => filters.length === 0 || filters.some((f) => b.name.includes(f)));
+  const sizeReport = filters.length === 0 || filters.some((f) => BUNDLE_SIZE.includes(f));
+  if (sizeReport) await reportBundleSizes();
+  if (selected.length === 0 && sizeReport) return;
   if (selected.length === 0) {
     console.error(`no benchmark matches ${filters.join(", ")}`);
     process.exit(2);
@@ -83,6 +90,15 @@ async function main(): Promise<void> {
   await writeFile(resultsPath, `${JSON.stringify(merged, null, 2)}\n`);
   console.log(formatTable(fresh));
   console.log(`\nwrote ${fresh.length} record(s) to ${resultsPath}${quick ? " (--quick)" : ""}`);
+}
+
+/** Prints the browser bundle sizes (bench/bundle-size.ts) and writes them to bench/bundle-size.json. */
+async function reportBundleSizes(): Promise<void> {
+  // `here` is .bench-build/bench: the tsc output beside it is the Node build measured.
+  const nodeBuild = dirname(here);
+  const records = await measureBundleSizes(process.cwd(), nodeBuild);
+  await writeFile(bundleSizePath, `${JSON.stringify(records, null, 2)}\n`);
+  console.log(`Browser bundle sizes (esbuild, minified; kB = 1000 bytes)\n${formatBundleSizes(records, nodeBuild)}\nwrote ${bundleSizePath}\n`);
 }
 
 /**
