@@ -101,9 +101,41 @@ export function encodeJson(type: protobuf.Type, json: unknown): Uint8Array {
       throw new SchemaError(`${type.name} has no field ${JSON.stringify(key)}; its fields: ${Object.keys(type.fields).join(", ")}`);
     }
   }
-  const problem = type.verify(json);
+  const normalized = longsFromStrings(type, json as Record<string, unknown>);
+  const problem = type.verify(normalized);
   if (problem !== null) throw new SchemaError(`invalid ${type.name}: ${problem}`);
-  return type.encode(type.fromObject(json)).finish();
+  return type.encode(type.fromObject(normalized)).finish();
+}
+
+/** The `long` package's constructor, as protobufjs bundles it. */
+interface LongStatic {
+  fromString(text: string, unsigned?: boolean): unknown;
+}
+
+const LONG_TYPES = new Set(["int64", "uint64", "sint64", "fixed64", "sfixed64"]);
+
+/**
+ * proto3 JSON writes 64-bit integers as decimal strings, which protobufjs' verify refuses:
+ * turn them into Longs first (recursively through message fields), leaving anything else alone.
+ */
+function longsFromStrings(type: protobuf.Type, object: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...object };
+  for (const field of type.fieldsArray) {
+    const key = field.name in out ? field.name : protobuf.util.camelCase(field.name) in out ? protobuf.util.camelCase(field.name) : undefined;
+    if (key === undefined) continue;
+    const convert = (value: unknown): unknown => {
+      if (LONG_TYPES.has(field.type) && typeof value === "string" && /^-?\d+$/.test(value)) {
+        return (protobuf.util.Long as unknown as LongStatic).fromString(value, field.type === "uint64" || field.type === "fixed64");
+      }
+      if (field.resolvedType instanceof protobuf.Type && typeof value === "object" && value !== null && !Array.isArray(value)) {
+        return longsFromStrings(field.resolvedType, value as Record<string, unknown>);
+      }
+      return value;
+    };
+    const value = out[key];
+    out[key] = field.repeated && Array.isArray(value) ? value.map(convert) : convert(value);
+  }
+  return out;
 }
 
 /** protobuf bytes of `type` → proto3 JSON (64-bit integers as strings, bytes as base64, defaults included). */

@@ -49,10 +49,23 @@ afterEach(() => {
 
 describe("the swarm-transport command", () => {
   it("hub, agent, call, publish/subscribe and a clean SIGTERM, as separate processes", async () => {
-    const hub = start(["hub", "--bind", "127.0.0.1:0"]);
+    const hub = start(["hub", "--bind", "127.0.0.1:0", "--gateway-proto", PROTO]);
     const [, url] = await waitFor(hub.output, /listening on (ws:\/\/127\.0\.0\.1:\d+)/);
+    const [, httpBase] = await waitFor(hub.output, /http on (http:\/\/127\.0\.0\.1:\d+): \/healthz \/metrics/);
     const agent = start(["agent", "--hub", url!, "--id", "agent_2"]);
     await waitFor(agent.output, /agent "agent_2" connected/);
+
+    // health, metrics and the HTTP gateway on the hub's port
+    const health = await fetch(`${httpBase}/healthz`);
+    expect(health.status).toBe(200);
+    const metrics = await (await fetch(`${httpBase}/metrics`)).text();
+    expect(metrics).toMatch(/^# HELP swarm_/m);
+    const viaHttp = await fetch(`${httpBase}/swarm.examples.v1.ComputeService/Fibonacci`, {
+      method: "POST",
+      headers: { "content-type": "application/json", "swarm-to": "agent_2" },
+      body: JSON.stringify({ n: 10 }),
+    });
+    expect(await viaHttp.json()).toEqual({ value: "55" });
 
     const call = await run(["call", "--hub", url!, "--to", "agent_2", "--proto", PROTO, "swarm.examples.v1.ComputeService/Fibonacci", '{"n": 42}']);
     expect(call.stderr).toBe("");

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { ComputeServiceDefinition, FibonacciRequest, FibonacciResponse, SumResponse } from "../../generated/swarm/examples/v1/compute.js";
+import { ComputeServiceDefinition, FibonacciRequest, FibonacciResponse, SumRequest, SumResponse } from "../../generated/swarm/examples/v1/compute.js";
 import { decodeToJson, encodeJson, findMethod, listServices, loadSchema } from "../../src/cli/schema.js";
 
 const PROTO = "proto/swarm/examples/v1/compute.proto";
@@ -20,6 +20,10 @@ describe("run-time schemas (protobufjs)", () => {
     const bytes = encodeJson(method.requestType, { n: 42 });
     expect(FibonacciRequest.decode(bytes)).toEqual({ n: 42 });
     expect(decodeToJson(method.responseType, FibonacciResponse.encode({ value: 267914296 }).finish())).toEqual({ value: "267914296" });
+    // proto3 JSON writes 64-bit integers as strings
+    const echoSum = findMethod(root, "swarm.examples.v1.ComputeService/Sum");
+    expect(SumRequest.decode(encodeJson(echoSum.requestType, { value: "-9007199254740991" }))).toEqual({ value: -9007199254740991 });
+    expect(() => encodeJson(echoSum.requestType, { value: "twelve" })).toThrow(/invalid SumRequest/);
     const sum = findMethod(root, "swarm.examples.v1.ComputeService/Sum");
     expect(decodeToJson(sum.responseType, SumResponse.encode({ total: -5, count: 2 }).finish())).toEqual({ total: "-5", count: 2 });
   });

@@ -1,4 +1,5 @@
 import { readFileSync } from "node:fs";
+import { createHubHttp } from "../../gateway/hub-http.js";
 import { WebSocketTransport } from "../../transports/websocket/websocket-transport.js";
 import { integer, parseCommand } from "../args.js";
 import { CliError, ExitCode } from "../cli-error.js";
@@ -18,7 +19,15 @@ RPC calls, events and broadcasts between them. Stops cleanly on SIGTERM or SIGIN
   --tls-key FILE            ... and this PEM key
   --auth-token TOKEN        refuse agents that do not present "Bearer TOKEN"
   --max-message-size BYTES  largest message accepted (default 10485760)
-  --link URL                link to another hub (repeatable)`,
+  --link URL                link to another hub (repeatable)
+  --http-bind HOST:PORT     serve the HTTP endpoints below on a port of their own
+                            (default: the hub's port, beside the WebSocket upgrade)
+  --no-health               do not serve /healthz (liveness and readiness)
+  --no-metrics              do not serve /metrics (Prometheus text format)
+  --gateway                 serve Connect-protocol unary calls: POST /pkg.Service/Method
+                            with header swarm-to: AGENT (binary bodies; JSON needs --gateway-proto)
+  --gateway-proto FILE      .proto file whose services the gateway maps to JSON (repeatable)
+  --import-path DIR         where imports of those .proto files are found (repeatable)`,
   async run(argv, io) {
     const { values } = parseCommand("hub", argv, {
       bind: { type: "string", default: "127.0.0.1:8080" },
@@ -28,6 +37,12 @@ RPC calls, events and broadcasts between them. Stops cleanly on SIGTERM or SIGIN
       "auth-token": { type: "string" },
       "max-message-size": { type: "string" },
       link: { type: "string", multiple: true },
+      "http-bind": { type: "string" },
+      "no-health": { type: "boolean" },
+      "no-metrics": { type: "boolean" },
+      gateway: { type: "boolean" },
+      "gateway-proto": { type: "string", multiple: true },
+      "import-path": { type: "string", multiple: true },
     });
     if (values.help) return io.out(hubCommand.usage);
     if ((values["tls-cert"] === undefined) !== (values["tls-key"] === undefined)) {
@@ -35,9 +50,18 @@ RPC calls, events and broadcasts between them. Stops cleanly on SIGTERM or SIGIN
     }
     const tls = values["tls-cert"] === undefined ? undefined : { cert: readPem(values["tls-cert"]), key: readPem(values["tls-key"]!) };
     const token = values["auth-token"];
+    const protoFiles = values["gateway-proto"] ?? [];
+    const gateway = protoFiles.length > 0 ? { protoFiles, importPaths: values["import-path"] ?? [] } : values.gateway === true;
+    const http = createHubHttp({
+      health: values["no-health"] !== true,
+      metrics: values["no-metrics"] !== true,
+      ...(gateway === false ? {} : { gateway }),
+      ...(values["http-bind"] === undefined ? {} : { bindAddr: values["http-bind"] }),
+    });
     const hub = await WebSocketTransport.server(
       {
         bindAddr: values.bind,
+        http,
         ...(values["hub-id"] === undefined ? {} : { hubId: values["hub-id"] }),
         ...(tls === undefined ? {} : { tls }),
         ...(token === undefined ? {} : { authenticate: (request) => request.token === token }),
@@ -53,6 +77,10 @@ RPC calls, events and broadcasts between them. Stops cleanly on SIGTERM or SIGIN
       });
     }
     io.out(`hub "${hub.localAddress}" listening on ${hub.url}`);
+    const scheme = hub.url.startsWith("wss:") ? "https" : "http";
+    const httpBase = `${scheme}://${values["http-bind"] === undefined ? hub.url.replace(/^wss?:\/\//, "") : `${values["http-bind"].replace(/:\d+$/, "")}:${http.port}`}`;
+    const served = [values["no-health"] ? "" : "/healthz", values["no-metrics"] ? "" : "/metrics", gateway === false ? "" : "/<package.Service>/<Method>"].filter(Boolean);
+    if (served.length > 0) io.out(`http on ${httpBase}: ${served.join(" ")}`);
     await io.untilSignal();
     io.out("hub: shutting down");
     await hub.close();
