@@ -94,7 +94,7 @@ describe("WebSocket: flow control", () => {
     hub = await WebSocketTransport.server({ bindAddr: "127.0.0.1:0" }, { enableCompression: false });
     const a = await agent("a", { highWaterMarkBytes: 1, enableCompression: false });
     const b = await agent("b", { enableCompression: false });
-    const big = new Uint8Array(1 << 20);
+    const big = new Uint8Array(256 * 1024); // 16 of these: far past a high-water mark of 1 byte
     await a.send("b", Message.event("a", "warm-up"));
     await receiveWithin(b);
     const sends = Array.from({ length: 16 }, (_, i) => a.send("b", Message.event("a", "big", big).withHeader("i", String(i))));
