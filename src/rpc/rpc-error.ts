@@ -36,6 +36,8 @@ export class RpcError extends Error {
 
   /** `instanceof` works across two copies of this package. */
   static override [Symbol.hasInstance](value: unknown): boolean {
+    // Subclasses inherit this method: for them, plain prototype-chain semantics.
+    if (this !== RpcError) return Function.prototype[Symbol.hasInstance].call(this, value);
     return typeof value === "object" && value !== null && (value as Record<symbol, unknown>)[brand] === true;
   }
 

@@ -70,6 +70,8 @@ export class TransportError extends Error {
 
   /** `instanceof` works across two copies of this package (e.g. a bundled and a Node copy). */
   static override [Symbol.hasInstance](value: unknown): boolean {
+    // Subclasses inherit this method: for them, plain prototype-chain semantics.
+    if (this !== TransportError) return Function.prototype[Symbol.hasInstance].call(this, value);
     return typeof value === "object" && value !== null && (value as Record<symbol, unknown>)[brand] === true;
   }
 

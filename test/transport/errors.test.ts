@@ -26,3 +26,16 @@ describe("TransportError", () => {
     expect(new TransportError("SerializationError", "bad", {}, { cause }).cause).toBe(cause);
   });
 });
+
+describe("error subclasses", () => {
+  it("instanceof a subclass is not true for every instance of the base class", async () => {
+    const { RpcError, Status } = await import("../../src/index.js");
+    class SpecialError extends RpcError {}
+    expect(new RpcError(Status.UNKNOWN, "x") instanceof SpecialError).toBe(false);
+    expect(new SpecialError(Status.UNKNOWN, "x") instanceof SpecialError).toBe(true);
+    expect(new SpecialError(Status.UNKNOWN, "x") instanceof RpcError).toBe(true);
+    class SpecialTransportError extends TransportError {}
+    expect(new TransportError("Closed", "x") instanceof SpecialTransportError).toBe(false);
+    expect(new SpecialTransportError("Closed", "x") instanceof TransportError).toBe(true);
+  });
+});
