@@ -55,7 +55,6 @@ export class GatewayError extends RpcError {
 /** The HTTP status and JSON body of a failed call. */
 export function connectErrorResponse(error: unknown): { httpStatus: number; body: string } {
   const rpc = RpcError.from(error);
-  // not `instanceof GatewayError`: RpcError's Symbol.hasInstance answers true for every RpcError
-  const httpStatus = rpc instanceof RpcError && typeof (rpc as Partial<GatewayError>).httpStatus === "number" ? (rpc as GatewayError).httpStatus : connectHttpStatus(rpc.code);
+  const httpStatus = rpc instanceof GatewayError ? rpc.httpStatus : connectHttpStatus(rpc.code);
   return { httpStatus, body: JSON.stringify({ code: connectCodeName(rpc.code), message: rpc.rawMessage }) };
 }
