@@ -5,6 +5,7 @@
 import { existsSync } from "node:fs";
 import { dirname, isAbsolute, join, resolve } from "node:path";
 import protobuf from "protobufjs";
+import type { MessageType, ServiceDefinition } from "../rpc/definitions.js";
 
 /** A method found in loaded schemas. */
 export interface SchemaMethod {
@@ -89,6 +90,44 @@ export function listServices(root: protobuf.Root): string[] {
   };
   visit(root);
   return names;
+}
+
+/**
+ * A one-method service definition of the shape ts-proto generates, backed by protobufjs types:
+ * lets the typed RPC client call a method known only from .proto files (streams included).
+ * Its request type takes what `fromJson` returns.
+ */
+export function definitionOf(method: SchemaMethod): ServiceDefinition {
+  const slash = method.path.lastIndexOf("/");
+  const fullName = method.path.slice(1, slash);
+  const name = method.path.slice(slash + 1);
+  const codec = (type: protobuf.Type): MessageType<unknown> => ({
+    encode: (message) => type.encode(message as protobuf.Message) as unknown as ReturnType<MessageType<unknown>["encode"]>,
+    decode: (bytes) => type.decode(bytes),
+  });
+  return {
+    name: fullName.slice(fullName.lastIndexOf(".") + 1),
+    fullName,
+    methods: {
+      call: {
+        name,
+        requestType: codec(method.requestType),
+        requestStream: method.requestStream,
+        responseType: codec(method.responseType),
+        responseStream: method.responseStream,
+      },
+    },
+  };
+}
+
+/** proto3 JSON → a protobufjs message of `type` (for `definitionOf`'s client). */
+export function fromJson(type: protobuf.Type, json: unknown): protobuf.Message {
+  return type.decode(encodeJson(type, json));
+}
+
+/** A message `definitionOf`'s client received → proto3 JSON. */
+export function messageToJson(type: protobuf.Type, message: unknown): unknown {
+  return type.toObject(message as protobuf.Message, { longs: String, enums: String, bytes: String, defaults: true, json: true });
 }
 
 /** proto3 JSON → protobuf bytes of `type`. Unknown fields and wrong types are SchemaErrors. */

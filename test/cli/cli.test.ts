@@ -72,6 +72,10 @@ describe("the swarm-transport command", () => {
     expect(JSON.parse(call.stdout)).toEqual({ value: "267914296" });
     expect(call.code).toBe(0);
 
+    const stream = await run(["call", "--hub", url!, "--to", "agent_2", "--proto", PROTO, "swarm.examples.v1.ComputeService/CountTo", '{"n": 3}']);
+    expect(stream.code).toBe(0);
+    expect(stream.stdout.trim().split("\n").map((line) => JSON.parse(line))).toEqual([{ value: 1 }, { value: 2 }, { value: 3 }]);
+
     const subscriber = start(["subscribe", "--hub", url!, "--count", "1", "demo.>"]);
     await waitFor(subscriber.output, /subscribed to demo\.>/);
     const publish = await run(["publish", "--hub", url!, "demo.hello", '{"greeting": "hi"}']);

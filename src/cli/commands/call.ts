@@ -1,10 +1,10 @@
-import { callMethod } from "../../rpc/client.js";
+import { createClient } from "../../rpc/client.js";
 import { RpcError } from "../../rpc/rpc-error.js";
 import { integer, json, parseCommand, required } from "../args.js";
 import { CliError, ExitCode } from "../cli-error.js";
 import type { Command } from "../command.js";
 import { cliAgentId, connectAgent, hubFlags } from "../connect.js";
-import { decodeToJson, encodeJson, findMethod, loadSchema, SchemaError } from "../schema.js";
+import { definitionOf, findMethod, fromJson, loadSchema, messageToJson, SchemaError } from "../schema.js";
 
 export const callCommand: Command = {
   name: "call",
@@ -13,8 +13,9 @@ export const callCommand: Command = {
 
 Calls METHOD ("package.Service/Method") on agent AGENT through the hub. The request JSON
 (proto3 JSON mapping, default {}) is encoded with the schema from the .proto files given,
-and the response is printed as JSON. Exit codes: 0 ok, 1 the call failed (the status and
-message are printed), 2 bad arguments or unknown method, 3 hub unreachable.
+and the response is printed as JSON; a server-streaming method prints one JSON line per
+message. Exit codes: 0 ok, 1 the call failed (the status and message are printed), 2 bad
+arguments or unknown method, 3 hub unreachable.
 
   --to AGENT             the agent serving the method (required)
   --proto FILE           .proto file with the service (repeatable, required)
@@ -42,12 +43,12 @@ Example:
     if (extra.length > 0) throw new CliError(`call: unexpected argument ${JSON.stringify(extra[0])}`, ExitCode.USAGE);
     const timeoutMs = integer(values.timeout, "timeout", 10_000);
     let method;
-    let request: Uint8Array;
+    let request: unknown;
     try {
       const root = await loadSchema(values.proto ?? [], values["import-path"] ?? []);
       method = findMethod(root, methodName);
       if (method.requestStream) throw new SchemaError(`${method.path} takes a request stream; call supports unary and server-streaming methods`);
-      request = encodeJson(method.requestType, json(body, "the request") ?? {});
+      request = fromJson(method.requestType, json(body, "the request") ?? {});
     } catch (error) {
       if (error instanceof SchemaError) throw new CliError(`call: ${error.message}`, ExitCode.USAGE);
       throw error;
@@ -56,11 +57,16 @@ Example:
       token: values.token,
       timeoutMs: integer(values["connect-timeout"], "connect-timeout", 5000),
     });
+    const client = createClient(definitionOf(method), transport, { peer: to, timeoutMs }) as unknown as {
+      call(request: unknown): Promise<unknown> | AsyncIterable<unknown>;
+    };
     try {
-      if (method.responseStream) throw new CliError(`call: ${method.path} streams its response; streaming calls are not supported by this command yet`, ExitCode.USAGE);
-      const response = await callMethod(transport, to, method.path, request, { timeoutMs });
-      const bytes = response instanceof Uint8Array ? response : new Uint8Array(0);
-      io.out(JSON.stringify(decodeToJson(method.responseType, bytes), null, 2));
+      const outcome = client.call(request);
+      if (method.responseStream) {
+        for await (const message of outcome as AsyncIterable<unknown>) io.out(JSON.stringify(messageToJson(method.responseType, message)));
+      } else {
+        io.out(JSON.stringify(messageToJson(method.responseType, await outcome), null, 2));
+      }
     } catch (error) {
       if (error instanceof RpcError) throw new CliError(error.message, ExitCode.FAILED);
       throw error;
