@@ -63,6 +63,7 @@ export class PubSub implements SubscriptionHost {
   readonly #errorListeners = new Set<(failure: HandlerFailure) => void>();
   readonly #stats: PubSubStats = { published: 0, forwarded: 0, delivered: 0, unmatched: 0, dropped: 0, handlerErrors: 0 };
   readonly #unlisten: () => void;
+  readonly #unwatch: () => void;
   #nextId = 1;
   #closed = false;
 
@@ -70,7 +71,7 @@ export class PubSub implements SubscriptionHost {
     this.transport = transport;
     this.#dispatcher = CallDispatcher.of(transport);
     this.#unlisten = this.#dispatcher.onMessage(this.#onMessage);
-    transport.onPeerGone((event) => {
+    this.#unwatch = transport.onPeerGone((event) => {
       if (event.address !== undefined) return this.#remote.removeAgent(event.address);
       // The link dropped (or the transport closed): everything learned is stale. Announce our
       // subscriptions and ask for everyone's again; a reconnecting transport sends these once
@@ -160,6 +161,7 @@ export class PubSub implements SubscriptionHost {
     for (const subscription of [...this.#local.values()]) await subscription.unsubscribe();
     this.#closed = true;
     this.#unlisten();
+    this.#unwatch();
   }
 
   /** @internal */
