@@ -1,3 +1,4 @@
+import { BinaryWriter } from "@bufbuild/protobuf/wire";
 import type { Data } from "../../generated/swarm/transport/v1/data.js";
 import { valueSizeUpperBound, type SelfSizedData } from "../protocol/size.js";
 import { Status } from "./status.js";
@@ -32,9 +33,29 @@ export class TypedData<T> implements SelfSizedData {
   }
 
   get kind(): Data["kind"] {
-    if (this.#kind === undefined) this.#kind = { $case: "binary", value: this.#type.encode(this.local).finish() };
+    if (this.#kind === undefined) this.#kind = { $case: "binary", value: encodeTyped(this.local, this.#type) };
     return this.#kind;
   }
+}
+
+// One writer reused for every typed encode (as in protocol/batch.ts): a fresh BinaryWriter cost
+// ~0.8 µs for a 32-byte message against ~0.05 µs for a reused one, once per RPC message sent
+// over a byte transport. Encoding is synchronous, so sharing it is safe; after a failed encode
+// (state unknown) or a large one it is replaced, so it never pins a big buffer.
+let writer = new BinaryWriter();
+const KEEP_WRITER_BYTES = 1 << 16;
+
+/** `type.encode(message).finish()`, through the shared writer. */
+function encodeTyped<T>(message: T, type: MessageType<T>): Uint8Array {
+  let bytes: Uint8Array;
+  try {
+    bytes = type.encode(message, writer).finish();
+  } catch (error) {
+    writer = new BinaryWriter();
+    throw error;
+  }
+  if (bytes.length > KEEP_WRITER_BYTES) writer = new BinaryWriter();
+  return bytes;
 }
 
 /**

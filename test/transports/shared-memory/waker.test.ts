@@ -46,6 +46,10 @@ describe("waker", () => {
     expect(count()).toBe(before + 1);
     keepAlive.release();
     expect(count()).toBe(before);
+    keepAlive.hold(); // held again after a full release: keeps the process alive again
+    expect(count()).toBe(before + 1);
+    keepAlive.release();
+    expect(count()).toBe(before);
     keepAlive.hold();
     keepAlive.clear();
     expect(count()).toBe(before);
