@@ -102,12 +102,6 @@ export async function measureConcurrentOnce(op: () => Promise<unknown>, concurre
   return measureConcurrent(op, concurrency, options.quick ? 500 : 1500);
 }
 
-/** Measures `op` on its own. */
-export async function measure(op: Operation, options: HarnessOptions & { batch?: number }): Promise<Measurement> {
-  const [result] = await measurePair(op, undefined, options);
-  return result;
-}
-
 /**
  * Measures `ours` and `peer` in alternating rounds (3, or 1 with --quick) and reports the
  * median of each: both see the same machine load, so their ratio is meaningful.
@@ -158,23 +152,6 @@ export async function measureConcurrent(op: () => Promise<unknown>, concurrency:
   const elapsedS = (performance.now() - start) / 1000;
   const sorted = samples.subarray(0, Math.min(taken, samples.length)).sort();
   return { opsPerSec: ops / elapsedS, p50Us: percentile(sorted, 0.5) * 1000, p99Us: percentile(sorted, 0.99) * 1000 };
-}
-
-/** `measureConcurrent` for ours and a peer in alternating rounds (after a warm-up), medians reported. */
-export async function measureConcurrentPair(
-  ours: () => Promise<unknown>,
-  peer: (() => Promise<unknown>) | undefined,
-  concurrency: number,
-  options: HarnessOptions,
-): Promise<[Measurement, Measurement | undefined]> {
-  const rounds = options.quick ? 1 : 3;
-  const oursRuns: Measurement[] = [];
-  const peerRuns: Measurement[] = [];
-  for (let round = 0; round < rounds; round++) {
-    oursRuns.push(await measureConcurrentOnce(ours, concurrency, options));
-    if (peer !== undefined) peerRuns.push(await measureConcurrentOnce(peer, concurrency, options));
-  }
-  return [summarise(oursRuns), peer === undefined ? undefined : summarise(peerRuns)];
 }
 
 /**

@@ -185,5 +185,5 @@ export function decodeToJson(type: protobuf.Type, bytes: Uint8Array): unknown {
   } catch (error) {
     throw new SchemaError(`response is not a valid ${type.name}: ${(error as Error).message}`);
   }
-  return type.toObject(message, { longs: String, enums: String, bytes: String, defaults: true, json: true });
+  return messageToJson(type, message);
 }
