@@ -1,6 +1,6 @@
 import { gunzipSync, gzipSync } from "node:zlib";
 import type { Compression } from "../protocol/compression.js";
-import { TransportError } from "../transport/errors.js";
+import { ProtocolError } from "../protocol/protocol-error.js";
 
 /** Options for `createGzip`. */
 export interface GzipOptions {
@@ -24,14 +24,14 @@ export function createGzip(options: GzipOptions = {}): Compression {
         return new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
       } catch (error) {
         if ((error as { code?: string }).code === "ERR_BUFFER_TOO_LARGE") {
-          throw new TransportError(
+          throw new ProtocolError(
             "MessageTooLarge",
             `compressed frame inflates past maxMessageSize ${maxOutputBytes}`,
             { size: maxOutputBytes + 1, max: maxOutputBytes },
             { cause: error },
           );
         }
-        throw new TransportError("SerializationError", `corrupt gzip data: ${(error as Error).message}`, {}, { cause: error });
+        throw new ProtocolError("SerializationError", `corrupt gzip data: ${(error as Error).message}`, {}, { cause: error });
       }
     },
   };

@@ -1,6 +1,6 @@
 import { BinaryReader, BinaryWriter } from "@bufbuild/protobuf/wire";
 import { Envelope } from "../../generated/swarm/transport/v1/envelope.js";
-import { TransportError } from "../transport/errors.js";
+import { ProtocolError } from "./protocol-error.js";
 import { FrameFlags, type FrameCodecOptions } from "./codec.js";
 
 /**
@@ -31,9 +31,9 @@ export function encodeEnvelopeBody(envelope: Envelope, maxMessageSize: number): 
     if (body.length > KEEP_WRITER_BYTES) writer = new BinaryWriter();
   } catch (error) {
     writer = new BinaryWriter();
-    throw new TransportError("SerializationError", `cannot encode envelope: ${error instanceof Error ? error.message : String(error)}`, {}, { cause: error });
+    throw new ProtocolError("SerializationError", `cannot encode envelope: ${error instanceof Error ? error.message : String(error)}`, {}, { cause: error });
   }
-  if (body.length > maxMessageSize) throw TransportError.tooLarge(body.length, maxMessageSize);
+  if (body.length > maxMessageSize) throw ProtocolError.sizeExceeded(body.length, maxMessageSize);
   return body;
 }
 
@@ -86,17 +86,17 @@ function writeVarint(target: Uint8Array, at: number, value: number): number {
  * content). Throws SerializationError / MessageTooLarge like `decodeFrame`.
  */
 export function frameBodies(frame: Uint8Array, options: FrameCodecOptions): Uint8Array[] {
-  if (frame.length === 0) throw new TransportError("SerializationError", "empty frame (no flags byte)");
+  if (frame.length === 0) throw new ProtocolError("SerializationError", "empty frame (no flags byte)");
   const flags = frame[0]!;
   if ((flags & ~(FrameFlags.COMPRESSED | FrameFlags.BATCH)) !== 0) {
-    throw new TransportError("SerializationError", `frame has reserved flag bits set (flags 0x${flags.toString(16).padStart(2, "0")})`);
+    throw new ProtocolError("SerializationError", `frame has reserved flag bits set (flags 0x${flags.toString(16).padStart(2, "0")})`);
   }
   let content = frame.subarray(1);
   if ((flags & FrameFlags.COMPRESSED) !== 0) {
-    if (options.compression === undefined) throw new TransportError("SerializationError", "compressed frame received but no compression is configured");
+    if (options.compression === undefined) throw new ProtocolError("SerializationError", "compressed frame received but no compression is configured");
     content = options.compression.decompress(content, options.maxMessageSize);
   }
-  if (content.length > options.maxMessageSize) throw TransportError.tooLarge(content.length, options.maxMessageSize);
+  if (content.length > options.maxMessageSize) throw ProtocolError.sizeExceeded(content.length, options.maxMessageSize);
   if ((flags & FrameFlags.BATCH) === 0) return [content];
   const bodies: Uint8Array[] = [];
   const reader = new BinaryReader(content);
@@ -108,8 +108,8 @@ export function frameBodies(frame: Uint8Array, options: FrameCodecOptions): Uint
       reader.pos += length;
     }
   } catch (error) {
-    throw new TransportError("SerializationError", `malformed batch frame: ${error instanceof Error ? error.message : String(error)}`, {}, { cause: error });
+    throw new ProtocolError("SerializationError", `malformed batch frame: ${error instanceof Error ? error.message : String(error)}`, {}, { cause: error });
   }
-  if (bodies.length === 0) throw new TransportError("SerializationError", "empty batch frame");
+  if (bodies.length === 0) throw new ProtocolError("SerializationError", "empty batch frame");
   return bodies;
 }

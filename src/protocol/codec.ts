@@ -1,6 +1,6 @@
 import { BinaryWriter } from "@bufbuild/protobuf/wire";
 import { Envelope } from "../../generated/swarm/transport/v1/envelope.js";
-import { TransportError } from "../transport/errors.js";
+import { ProtocolError } from "./protocol-error.js";
 import type { Compression } from "./compression.js";
 
 /**
@@ -46,10 +46,10 @@ export function encodeFrame(envelope: Envelope, options: FrameCodecOptions): Uin
     // The flags byte is written first, so an uncompressed frame needs no copy.
     frame = Envelope.encode(envelope, new BinaryWriter().raw(UNCOMPRESSED)).finish();
   } catch (error) {
-    throw new TransportError("SerializationError", `cannot encode envelope: ${describe(error)}`, {}, { cause: error });
+    throw new ProtocolError("SerializationError", `cannot encode envelope: ${describe(error)}`, {}, { cause: error });
   }
   const size = frame.length - 1;
-  if (size > options.maxMessageSize) throw TransportError.tooLarge(size, options.maxMessageSize);
+  if (size > options.maxMessageSize) throw ProtocolError.sizeExceeded(size, options.maxMessageSize);
   if (options.enableCompression && options.compression !== undefined && size >= options.compressionThreshold) {
     const compressed = options.compression.compress(frame.subarray(1));
     if (compressed.length < size) {
@@ -63,27 +63,27 @@ export function encodeFrame(envelope: Envelope, options: FrameCodecOptions): Uin
 }
 
 /**
- * Decodes one frame. Hostile input only ever throws a TransportError: `SerializationError`
+ * Decodes one frame. Hostile input only ever throws a ProtocolError: `SerializationError`
  * (empty, reserved flags, compressed without a compression, corrupt, out-of-range fields) or
  * `MessageTooLarge` (the envelope, or what a compressed one inflates to, exceeds `maxMessageSize`).
  */
 export function decodeFrame(frame: Uint8Array, options: FrameCodecOptions): Envelope {
-  if (frame.length === 0) throw new TransportError("SerializationError", "empty frame (no flags byte)");
+  if (frame.length === 0) throw new ProtocolError("SerializationError", "empty frame (no flags byte)");
   const flags = frame[0]!;
   if ((flags & ~(KNOWN_FLAGS | FrameFlags.BATCH)) !== 0) {
-    throw new TransportError("SerializationError", `frame has reserved flag bits set (flags 0x${flags.toString(16).padStart(2, "0")})`);
+    throw new ProtocolError("SerializationError", `frame has reserved flag bits set (flags 0x${flags.toString(16).padStart(2, "0")})`);
   }
   if ((flags & FrameFlags.BATCH) !== 0) {
-    throw new TransportError("SerializationError", "batch frame (flags 0x02) where one envelope was expected; read it with frameBodies");
+    throw new ProtocolError("SerializationError", "batch frame (flags 0x02) where one envelope was expected; read it with frameBodies");
   }
   let body = frame.subarray(1);
   if ((flags & FrameFlags.COMPRESSED) !== 0) {
     if (options.compression === undefined) {
-      throw new TransportError("SerializationError", "compressed frame received but no compression is configured");
+      throw new ProtocolError("SerializationError", "compressed frame received but no compression is configured");
     }
     body = options.compression.decompress(body, options.maxMessageSize);
   }
-  if (body.length > options.maxMessageSize) throw TransportError.tooLarge(body.length, options.maxMessageSize);
+  if (body.length > options.maxMessageSize) throw ProtocolError.sizeExceeded(body.length, options.maxMessageSize);
   return decodeEnvelope(body);
 }
 
@@ -93,7 +93,7 @@ export function decodeEnvelope(bytes: Uint8Array): Envelope {
   try {
     envelope = Envelope.decode(bytes);
   } catch (error) {
-    throw new TransportError("SerializationError", `malformed envelope: ${describe(error)}`, {}, { cause: error });
+    throw new ProtocolError("SerializationError", `malformed envelope: ${describe(error)}`, {}, { cause: error });
   }
   validateEnvelope(envelope);
   return envelope;
@@ -102,7 +102,7 @@ export function decodeEnvelope(bytes: Uint8Array): Envelope {
 /** Range checks protobuf cannot express. Throws `SerializationError`. */
 export function validateEnvelope(envelope: Envelope): void {
   if (envelope.priority !== undefined && envelope.priority > 255) {
-    throw new TransportError("SerializationError", `envelope priority ${envelope.priority} is outside 0..255`);
+    throw new ProtocolError("SerializationError", `envelope priority ${envelope.priority} is outside 0..255`);
   }
 }
 

@@ -9,7 +9,7 @@ export interface Compression {
   compress(data: Uint8Array): Uint8Array;
   /**
    * Decompresses `data`, producing at most `maxOutputBytes` bytes. Throws a `MessageTooLarge`
-   * TransportError when the output would be larger and a `SerializationError` for corrupt input,
+   * ProtocolError when the output would be larger and a `SerializationError` for corrupt input,
    * without first inflating the whole output.
    */
   decompress(data: Uint8Array, maxOutputBytes: number): Uint8Array;

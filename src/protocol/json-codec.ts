@@ -1,5 +1,5 @@
 import { Envelope } from "../../generated/swarm/transport/v1/envelope.js";
-import { TransportError } from "../transport/errors.js";
+import { ProtocolError } from "./protocol-error.js";
 import { validateEnvelope } from "./codec.js";
 
 /**
@@ -20,7 +20,7 @@ export function envelopeFromJson(text: string): Envelope {
     }
     envelope = Envelope.fromJSON(parsed);
   } catch (error) {
-    throw new TransportError("SerializationError", `malformed JSON envelope: ${error instanceof Error ? error.message : String(error)}`, {}, { cause: error });
+    throw new ProtocolError("SerializationError", `malformed JSON envelope: ${error instanceof Error ? error.message : String(error)}`, {}, { cause: error });
   }
   validateEnvelope(envelope);
   return envelope;

@@ -1,6 +1,6 @@
 import type { Data } from "../../generated/swarm/transport/v1/data.js";
 import type { Envelope } from "../../generated/swarm/transport/v1/envelope.js";
-import { TransportError } from "../transport/errors.js";
+import { ProtocolError } from "./protocol-error.js";
 
 /** Deepest nesting accepted in a payload; matches the generated decoder's recursion limit. */
 export const MAX_NESTING_DEPTH = 100;
@@ -106,7 +106,7 @@ function bound(value: unknown, depth: number): number {
       if (value === null) return NODE;
       if (value instanceof Uint8Array) return NODE + value.byteLength;
       if (depth >= MAX_NESTING_DEPTH) {
-        throw new TransportError("SerializationError", `payload nested deeper than ${MAX_NESTING_DEPTH} levels (or cyclic)`);
+        throw new ProtocolError("SerializationError", `payload nested deeper than ${MAX_NESTING_DEPTH} levels (or cyclic)`);
       }
       let total = NODE;
       if (Array.isArray(value)) {

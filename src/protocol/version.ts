@@ -1,5 +1,5 @@
 import type { ProtocolVersion } from "../../generated/swarm/transport/v1/version.js";
-import { TransportError } from "../transport/errors.js";
+import { ProtocolError } from "./protocol-error.js";
 
 export type { ProtocolVersion };
 
@@ -18,17 +18,17 @@ export function isCompatible(local: ProtocolVersion, remote: ProtocolVersion): b
 
 /**
  * The version a connection uses: the lower of the two when the majors match. Throws a
- * `VersionMismatch` TransportError naming both versions when they do not.
+ * `VersionMismatch` ProtocolError naming both versions when they do not.
  */
 export function negotiateVersion(local: ProtocolVersion, remote: ProtocolVersion | undefined): ProtocolVersion {
   if (remote === undefined) {
-    throw new TransportError("VersionMismatch", `peer sent no protocol version; expected ${local.major}.x`, {
+    throw new ProtocolError("VersionMismatch", `peer sent no protocol version; expected ${local.major}.x`, {
       expected: formatVersion(local),
       actual: "none",
     });
   }
   if (!isCompatible(local, remote)) {
-    throw new TransportError(
+    throw new ProtocolError(
       "VersionMismatch",
       `peer speaks protocol ${formatVersion(remote)}, this side speaks ${formatVersion(local)} (majors must match)`,
       { expected: formatVersion(local), actual: formatVersion(remote) },

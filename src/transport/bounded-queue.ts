@@ -8,29 +8,42 @@ interface Waiter<T> {
 
 interface Producer<T> extends Waiter<void> {
   item: T;
+  bytes: number;
 }
 
 /**
- * A FIFO of at most `capacity` items with async `take()`, for a transport's receive side.
+ * A FIFO of at most `capacity` items and `maxBytes` bytes with async `take()`, for a
+ * transport's receive side.
  *
  * Items live in a ring of slots (no `Array.shift` on the hot path). Takers wait in arrival
- * order. A producer that finds the queue full waits with its item (`offerWait`); when a slot
- * frees, the oldest waiting producer's item moves in at once, so producers never overtake each
- * other and the queue never holds more than `capacity`. `close()` rejects every waiter.
+ * order. A producer that finds the queue full waits with its item (`offerWait`); when space
+ * frees, the oldest waiting producers' items move in at once, so producers never overtake each
+ * other. One item is always accepted into an empty queue whatever its size (a single message
+ * is bounded by `maxMessageSize` elsewhere). `close()` rejects every waiter.
  * @internal
  */
 export class BoundedQueue<T> {
   readonly capacity: number;
+  readonly maxBytes: number;
   #items: (T | undefined)[];
+  #sizes: number[];
   #head = 0;
   #size = 0;
+  #bytes = 0;
   #takers: Waiter<T>[] = [];
   #producers: Producer<T>[] = [];
   #closedError: TransportError | undefined;
 
-  constructor(capacity: number) {
+  readonly #takersGone: (() => void) | undefined;
+
+  /** `takersGone` runs whenever the last waiting taker leaves (served, aborted or rejected). */
+  constructor(capacity: number, maxBytes = Infinity, takersGone?: () => void) {
     this.capacity = capacity;
-    this.#items = new Array<T | undefined>(Math.min(capacity, 1024));
+    this.maxBytes = maxBytes;
+    this.#takersGone = takersGone;
+    const slots = Math.min(capacity, 1024);
+    this.#items = new Array<T | undefined>(slots);
+    this.#sizes = new Array<number>(slots).fill(0);
   }
 
   /** Items queued. */
@@ -38,9 +51,19 @@ export class BoundedQueue<T> {
     return this.#size;
   }
 
+  /** Bytes queued (as given to `offer`). */
+  get bytes(): number {
+    return this.#bytes;
+  }
+
   /** Producers waiting for space. */
   get waitingProducers(): number {
     return this.#producers.length;
+  }
+
+  /** Takers waiting for an item. */
+  get waitingTakers(): number {
+    return this.#takers.length;
   }
 
   get isClosed(): boolean {
@@ -48,18 +71,19 @@ export class BoundedQueue<T> {
   }
 
   /**
-   * Adds `item` if it can go in now (handing it straight to a waiting taker if there is one).
-   * Returns false when the queue is full or producers are already waiting.
+   * Adds `item` (of `bytes`) if it can go in now, handing it straight to a waiting taker if
+   * there is one. Returns false when the queue is full or producers are already waiting.
    */
-  offer(item: T): boolean {
+  offer(item: T, bytes = 0): boolean {
     if (this.#takers.length > 0) {
       const taker = this.#takers.shift()!;
       taker.cleanup();
+      if (this.#takers.length === 0) this.#takersGone?.();
       taker.resolve(item);
       return true;
     }
-    if (this.#size >= this.capacity || this.#producers.length > 0) return false;
-    this.#enqueue(item);
+    if (this.#producers.length > 0 || !this.#fits(bytes)) return false;
+    this.#enqueue(item, bytes);
     return true;
   }
 
@@ -67,29 +91,31 @@ export class BoundedQueue<T> {
    * Waits until `item` is in the queue. Rejects with `Timeout` after `timeoutMs`, `Aborted` on
    * `signal`, the close error on close, and `QueueFull` at once when `maxWaiters` already wait.
    */
-  offerWait(item: T, timeoutMs: number, maxWaiters: number, signal: AbortSignal | undefined, what: string): Promise<void> {
+  offerWait(item: T, bytes: number, timeoutMs: number, maxWaiters: number, signal: AbortSignal | undefined, what: string): Promise<void> {
     if (this.#closedError !== undefined) return Promise.reject(this.#closedError);
-    if (this.offer(item)) return Promise.resolve();
+    if (this.offer(item, bytes)) return Promise.resolve();
     if (this.#producers.length >= maxWaiters) {
       return Promise.reject(
-        new TransportError("QueueFull", `${what} is full (${this.capacity} messages) and ${maxWaiters} senders already wait`),
+        new TransportError("QueueFull", `${what} is full (${this.#size} messages, ${this.#bytes} bytes) and ${maxWaiters} senders already wait`),
       );
     }
-    return this.#wait(this.#producers, { item }, signal, timeoutMs, what);
+    return this.#wait(this.#producers, { item, bytes }, signal, timeoutMs, what);
   }
 
   /** Removes and returns the oldest item, or undefined when empty. */
   poll(): T | undefined {
     if (this.#size === 0) return undefined;
     const items = this.#items;
-    const item = items[this.#head];
-    items[this.#head] = undefined;
-    this.#head = (this.#head + 1) % items.length;
+    const head = this.#head;
+    const item = items[head];
+    items[head] = undefined;
+    this.#bytes -= this.#sizes[head]!;
+    this.#head = (head + 1) % items.length;
     this.#size--;
-    const producer = this.#producers.shift();
-    if (producer !== undefined) {
+    while (this.#producers.length > 0 && this.#fits(this.#producers[0]!.bytes)) {
+      const producer = this.#producers.shift()!;
       producer.cleanup();
-      this.#enqueue(producer.item);
+      this.#enqueue(producer.item, producer.bytes);
       producer.resolve();
     }
     return item;
@@ -102,15 +128,40 @@ export class BoundedQueue<T> {
     return this.#wait(this.#takers, {}, signal, undefined, "receive");
   }
 
+  /** Rejects the oldest waiting taker with `error`; false when none waits. */
+  rejectTaker(error: unknown): boolean {
+    const taker = this.#takers.shift();
+    if (taker === undefined) return false;
+    taker.cleanup();
+    if (this.#takers.length === 0) this.#takersGone?.();
+    taker.reject(error);
+    return true;
+  }
+
+  /** Rejects every waiting taker with `error` (the queue stays open). */
+  rejectTakers(error: unknown): void {
+    if (this.#takers.length === 0) return;
+    const takers = this.#takers.splice(0);
+    this.#takersGone?.();
+    for (const taker of takers) {
+      taker.cleanup();
+      taker.reject(error);
+    }
+  }
+
   /** Rejects every waiter with `error` and empties the queue; returns how many items were dropped. */
   close(error: TransportError): number {
     if (this.#closedError !== undefined) return 0;
     this.#closedError = error;
     const dropped = this.#size;
     this.#items = [];
+    this.#sizes = [];
     this.#size = 0;
+    this.#bytes = 0;
     this.#head = 0;
+    const hadTakers = this.#takers.length > 0;
     const waiters: Waiter<never>[] = [...this.#takers.splice(0), ...this.#producers.splice(0)];
+    if (hadTakers) this.#takersGone?.();
     for (const waiter of waiters) {
       waiter.cleanup();
       waiter.reject(error);
@@ -118,20 +169,33 @@ export class BoundedQueue<T> {
     return dropped;
   }
 
-  #enqueue(item: T): void {
-    let items = this.#items;
-    if (this.#size === items.length) items = this.#grow();
-    items[(this.#head + this.#size) % items.length] = item;
-    this.#size++;
+  #fits(bytes: number): boolean {
+    return this.#size < this.capacity && (this.#size === 0 || this.#bytes + bytes <= this.maxBytes);
   }
 
-  #grow(): (T | undefined)[] {
-    const old = this.#items;
-    const grown = new Array<T | undefined>(Math.min(this.capacity, old.length * 2));
-    for (let i = 0; i < this.#size; i++) grown[i] = old[(this.#head + i) % old.length];
+  #enqueue(item: T, bytes: number): void {
+    if (this.#size === this.#items.length) this.#grow();
+    const slot = (this.#head + this.#size) % this.#items.length;
+    this.#items[slot] = item;
+    this.#sizes[slot] = bytes;
+    this.#size++;
+    this.#bytes += bytes;
+  }
+
+  #grow(): void {
+    const items = this.#items;
+    const sizes = this.#sizes;
+    const length = Math.min(this.capacity, items.length * 2);
+    const grownItems = new Array<T | undefined>(length);
+    const grownSizes = new Array<number>(length).fill(0);
+    for (let i = 0; i < this.#size; i++) {
+      const from = (this.#head + i) % items.length;
+      grownItems[i] = items[from];
+      grownSizes[i] = sizes[from]!;
+    }
     this.#head = 0;
-    this.#items = grown;
-    return grown;
+    this.#items = grownItems;
+    this.#sizes = grownSizes;
   }
 
   #wait<V, W extends Waiter<V>>(
@@ -157,6 +221,7 @@ export class BoundedQueue<T> {
         const index = list.indexOf(waiter);
         if (index >= 0) list.splice(index, 1);
         waiter.cleanup();
+        if (index >= 0 && list === (this.#takers as unknown[]) && list.length === 0) this.#takersGone?.();
         reject(error);
       };
       function onAbort() {

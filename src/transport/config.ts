@@ -12,9 +12,11 @@ export interface TransportConfig {
   compressionThreshold: number;
   /** Messages a receiver holds before senders wait (backpressure). Default 10,000. */
   queueCapacity: number;
+  /** Bytes (of encoded messages) a receiver holds before senders wait; one message always fits. Default 64 MiB. */
+  queueCapacityBytes: number;
 }
 
-/** The seed's defaults, plus `queueCapacity`. */
+/** The seed's defaults, plus the receive queue's bounds. */
 export const DEFAULT_TRANSPORT_CONFIG: Readonly<TransportConfig> = Object.freeze({
   maxMessageSize: 10 * 1024 * 1024,
   connectionTimeoutMs: 5000,
@@ -22,6 +24,7 @@ export const DEFAULT_TRANSPORT_CONFIG: Readonly<TransportConfig> = Object.freeze
   enableCompression: true,
   compressionThreshold: 1024,
   queueCapacity: 10_000,
+  queueCapacityBytes: 64 * 1024 * 1024,
 });
 
 function requireInteger(name: keyof TransportConfig, value: unknown, min: number): number {
@@ -42,6 +45,7 @@ export function resolveConfig(config: Partial<TransportConfig> = {}): Readonly<T
   requireInteger("retryAttempts", merged.retryAttempts, 0);
   requireInteger("compressionThreshold", merged.compressionThreshold, 0);
   requireInteger("queueCapacity", merged.queueCapacity, 1);
+  requireInteger("queueCapacityBytes", merged.queueCapacityBytes, 1);
   if (typeof merged.enableCompression !== "boolean") {
     throw new RangeError(`TransportConfig.enableCompression must be a boolean, got ${String(merged.enableCompression)}`);
   }

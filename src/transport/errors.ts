@@ -1,3 +1,5 @@
+import { ERROR_FAMILY_BRAND, ProtocolError, type ProtocolErrorDetails } from "../protocol/protocol-error.js";
+
 /**
  * Every failure a transport reports, as a closed set of string codes. Callers switch on
  * `error.code`, never on message text. The README's "Error codes" table lists them.
@@ -29,50 +31,31 @@ export type TransportErrorCode =
   | "Unauthenticated";
 
 /** Structured facts attached to some codes. */
-export interface TransportErrorDetails {
-  /** MessageTooLarge: the offending size in bytes. */
-  size?: number;
-  /** MessageTooLarge: the configured limit in bytes. */
-  max?: number;
-  /** VersionMismatch: the version this side speaks, e.g. "1.0.0". */
-  expected?: string;
-  /** VersionMismatch: the version the peer announced. */
-  actual?: string;
+export interface TransportErrorDetails extends ProtocolErrorDetails {
   /** InvalidAddress / AddressInUse: the address involved. */
   address?: string;
 }
 
-const brand = Symbol.for("swarm-transport.TransportError");
-
 /**
  * The one error class of the transport layer. Its message starts with the code and names the
  * values involved, e.g. `MessageTooLarge: message of 11534336 bytes exceeds maxMessageSize 10485760`.
+ * It extends the wire layer's `ProtocolError`; `instanceof TransportError` and
+ * `TransportError.is` also hold for a `ProtocolError` (whose codes are a subset of these).
  */
-export class TransportError extends Error {
-  override readonly name = "TransportError";
-  readonly code: TransportErrorCode;
-  readonly size?: number;
-  readonly max?: number;
-  readonly expected?: string;
-  readonly actual?: string;
+export class TransportError extends ProtocolError<TransportErrorCode> {
+  override readonly name: string = "TransportError";
   readonly address?: string;
 
   constructor(code: TransportErrorCode, message: string, details: TransportErrorDetails = {}, options?: { cause?: unknown }) {
-    super(`${code}: ${message}`, options);
-    this.code = code;
-    if (details.size !== undefined) this.size = details.size;
-    if (details.max !== undefined) this.max = details.max;
-    if (details.expected !== undefined) this.expected = details.expected;
-    if (details.actual !== undefined) this.actual = details.actual;
+    super(code, message, details, options);
     if (details.address !== undefined) this.address = details.address;
-    Object.defineProperty(this, brand, { value: true });
   }
 
-  /** `instanceof` works across two copies of this package (e.g. a bundled and a Node copy). */
+  /** `instanceof` works across two copies of this package, and for the wire layer's ProtocolError. */
   static override [Symbol.hasInstance](value: unknown): boolean {
     // Subclasses inherit this method: for them, plain prototype-chain semantics.
     if (this !== TransportError) return Function.prototype[Symbol.hasInstance].call(this, value);
-    return typeof value === "object" && value !== null && (value as Record<symbol, unknown>)[brand] === true;
+    return typeof value === "object" && value !== null && (value as Record<symbol, unknown>)[ERROR_FAMILY_BRAND] === true;
   }
 
   /** A message larger than `max` bytes. */
@@ -85,8 +68,14 @@ export class TransportError extends Error {
     return new TransportError("Closed", `${what} is closed`);
   }
 
-  /** Whether `error` is a TransportError with `code`. */
+  /** Whether `error` is a TransportError (or ProtocolError) with `code`. */
   static is(error: unknown, code?: TransportErrorCode): error is TransportError {
     return error instanceof TransportError && (code === undefined || error.code === code);
+  }
+
+  /** `error` as a TransportError: itself when it is one, else `code` with its message (and it as the cause). */
+  static from(error: unknown, code: TransportErrorCode = "SerializationError"): TransportError {
+    if (TransportError.is(error)) return error;
+    return new TransportError(code, error instanceof Error ? error.message : String(error), {}, { cause: error });
   }
 }

@@ -28,7 +28,7 @@ describe("BoundedQueue", () => {
   it("a waiting producer's item moves in when a slot frees, before later offers", async () => {
     const queue = new BoundedQueue<string>(1);
     queue.offer("first");
-    const waiting = queue.offerWait("second", 1000, 10, undefined, "q");
+    const waiting = queue.offerWait("second", 0, 1000, 10, undefined, "q");
     expect(queue.poll()).toBe("first");
     // the slot went to the waiting producer synchronously; a newcomer cannot overtake it
     expect(queue.offer("third")).toBe(false);
@@ -40,7 +40,7 @@ describe("BoundedQueue", () => {
     const queue = new BoundedQueue<number>(1);
     const taker = new BoundedQueue<number>(1).take();
     queue.offer(1);
-    const producer = queue.offerWait(2, 1000, 10, undefined, "q");
+    const producer = queue.offerWait(2, 0, 1000, 10, undefined, "q");
     const error = new TransportError("Closed", "q is closed");
     expect(queue.close(error)).toBe(1);
     await expect(producer).rejects.toBe(error);

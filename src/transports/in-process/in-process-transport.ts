@@ -1,8 +1,8 @@
 import type { Message } from "../../protocol/message.js";
-import { BoundedQueue } from "../../transport/bounded-queue.js";
 import { resolveConfig, type TransportConfig } from "../../transport/config.js";
+import { EndpointCore } from "../../transport/endpoint-core.js";
 import { TransportError } from "../../transport/errors.js";
-import { StatsRecorder, type TransportStats } from "../../transport/stats.js";
+import type { TransportStats } from "../../transport/stats.js";
 import type {
   PeerGoneEvent,
   ReceivedMessage,
@@ -16,33 +16,27 @@ import { InProcessNetwork } from "./in-process-network.js";
 
 const RESOLVED: Promise<void> = Promise.resolve();
 
-/** A queued message and when it was queued (ms since the epoch). */
-interface Delivery extends ReceivedMessage {
-  readonly at: number;
-}
-
 /**
  * Endpoints in one JavaScript realm, passing messages by reference: nothing is encoded or
  * copied, so a sent message must not be changed afterwards. Each endpoint has a bounded
- * receive queue (`queueCapacity`); a sender to a full queue waits for space up to
- * `connectionTimeoutMs`, and at most `queueCapacity` senders wait at once (then `QueueFull`).
- * `maxMessageSize` is enforced against the size the message would have on the wire.
+ * receive queue (`queueCapacity` messages, `queueCapacityBytes` bytes of wire size); a sender
+ * to a full queue waits for space up to `connectionTimeoutMs`, and at most `queueCapacity`
+ * senders wait at once (then `QueueFull`). `maxMessageSize` is enforced against the size the
+ * message would have on the wire.
  */
 export class InProcessTransport implements Transport {
   readonly localAddress: string;
   readonly config: Readonly<TransportConfig>;
   readonly #network: InProcessNetwork;
-  readonly #queue: BoundedQueue<Delivery>;
-  readonly #stats = new StatsRecorder();
+  readonly #core: EndpointCore;
   #state: TransportState = "open";
-  readonly #peerGoneListeners = new Set<(event: PeerGoneEvent) => void>();
 
   /** Use `InProcessNetwork.connect` or `InProcessTransport.createPair`. @internal */
   constructor(localAddress: string, network: InProcessNetwork, config?: Partial<TransportConfig>) {
     this.localAddress = localAddress;
     this.#network = network;
     this.config = resolveConfig(config);
-    this.#queue = new BoundedQueue(this.config.queueCapacity);
+    this.#core = new EndpointCore(this.config, `transport "${localAddress}"`);
   }
 
   /** Two endpoints on a fresh network of their own (or on `network`), as the seed's `create_pair`. */
@@ -66,16 +60,16 @@ export class InProcessTransport implements Transport {
   }
 
   send(to: string, message: Message, options?: SendOptions): Promise<void> {
-    if (this.#state !== "open") return this.#fail(TransportError.closed(`transport "${this.localAddress}"`));
+    if (this.#state !== "open") return this.#core.fail(TransportError.closed(this.#core.what));
     const peer = this.#network.lookup(to);
     if (peer === undefined) {
-      return this.#fail(new TransportError("InvalidAddress", `no in-process endpoint "${to}" (never connected or closed)`, { address: to }));
+      return this.#core.fail(new TransportError("InvalidAddress", `no in-process endpoint "${to}" (never connected or closed)`, { address: to }));
     }
     return this.#deliver(peer, message, options);
   }
 
   broadcast(message: Message, options?: SendOptions): Promise<void> {
-    if (this.#state !== "open") return this.#fail(TransportError.closed(`transport "${this.localAddress}"`));
+    if (this.#state !== "open") return this.#core.fail(TransportError.closed(this.#core.what));
     const deliveries: Promise<void>[] = [];
     for (const peer of this.#network.endpoints()) {
       if (peer !== this) deliveries.push(this.#deliver(peer, message, options));
@@ -84,31 +78,20 @@ export class InProcessTransport implements Transport {
   }
 
   receive(options?: ReceiveOptions): Promise<ReceivedMessage> {
-    if (this.#state !== "open" && this.#queue.size === 0) {
-      return Promise.reject(TransportError.closed(`transport "${this.localAddress}"`));
-    }
-    return this.#queue.take(options?.signal).then(this.#onReceived);
+    return this.#core.receive(options);
   }
 
   tryReceive(): ReceivedMessage | undefined {
-    const received = this.#queue.poll();
-    return received === undefined ? undefined : this.#onReceived(received);
+    return this.#core.tryReceive();
   }
 
   onPeerGone(listener: (event: PeerGoneEvent) => void): () => void {
-    this.#peerGoneListeners.add(listener);
-    return () => this.#peerGoneListeners.delete(listener);
+    return this.#core.onPeerGone(listener);
   }
 
-  /** Tells this endpoint's listeners that `event.address` (or, undefined, everything) is gone. @internal */
-  notifyPeerGone(event: PeerGoneEvent): void {
-    for (const listener of [...this.#peerGoneListeners]) {
-      try {
-        listener(event);
-      } catch {
-        this.#stats.errors++;
-      }
-    }
+  /** Tells this endpoint's listeners that `address` is gone. @internal */
+  notifyPeerGone(address: string, reason: string): void {
+    this.#core.peerGone(address, reason);
   }
 
   isConnected(): boolean {
@@ -116,47 +99,35 @@ export class InProcessTransport implements Transport {
   }
 
   stats(): TransportStats {
-    return this.#stats.snapshot();
+    return this.#core.snapshot();
   }
 
   close(): Promise<void> {
     if (this.#state !== "open") return RESOLVED;
     this.#state = "closed";
     this.#network.unregister(this);
-    this.#stats.messagesDropped += this.#queue.close(TransportError.closed(`transport "${this.localAddress}"`));
-    this.notifyPeerGone({ address: undefined, reason: "closed" });
-    this.#peerGoneListeners.clear();
-    for (const peer of this.#network.endpoints()) peer.notifyPeerGone({ address: this.localAddress, reason: "closed" });
+    this.#core.close();
+    for (const peer of this.#network.endpoints()) peer.notifyPeerGone(this.localAddress, "closed");
     return RESOLVED;
   }
 
-  async *[Symbol.asyncIterator](): AsyncIterator<ReceivedMessage> {
-    while (true) {
-      let received: ReceivedMessage;
-      try {
-        received = await this.receive();
-      } catch (error) {
-        if (TransportError.is(error, "Closed")) return;
-        throw error;
-      }
-      yield received;
-    }
+  [Symbol.asyncIterator](): AsyncIterator<ReceivedMessage> {
+    return this.#core.iterate();
   }
 
   #deliver(peer: InProcessTransport, message: Message, options: SendOptions | undefined): Promise<void> {
-    const error = this.#checkSize(message);
-    if (error !== undefined) return this.#fail(error);
-    // One clock read per message: the receiver's activity time is when the message reached its queue.
-    const received: Delivery = { from: this.localAddress, message, at: Date.now() };
-    const stats = this.#stats;
-    if (peer.#queue.offer(received)) {
+    const bytes = this.#wireSize(message);
+    if (typeof bytes !== "number") return this.#core.fail(bytes);
+    const received: ReceivedMessage = { from: this.localAddress, message };
+    const stats = this.#core.stats;
+    const core = peer.#core;
+    if (core.offer(received, bytes)) {
       stats.messagesSent++;
-      stats.lastActivityMs = received.at;
+      stats.lastActivityMs = Date.now();
       return RESOLVED;
     }
-    const queue = peer.#queue;
-    const what = `receive queue of "${peer.localAddress}"`;
-    return queue.offerWait(received, this.config.connectionTimeoutMs, queue.capacity, options?.signal, what).then(
+    if (core.isClosed) return this.#core.fail(TransportError.closed(core.what));
+    return core.offerWait(received, bytes, this.config.connectionTimeoutMs, this.config.queueCapacity, options?.signal).then(
       () => {
         stats.messagesSent++;
         stats.lastActivityMs = Date.now();
@@ -169,31 +140,19 @@ export class InProcessTransport implements Transport {
   }
 
   /**
-   * `maxMessageSize` against the wire size without encoding in the common case: the cached
-   * upper bound settles small messages; only a message whose bound is over the limit is encoded
-   * for its exact size.
+   * The message's size on the wire, bounded by `maxMessageSize`, without encoding in the common
+   * case: the cached upper bound settles small messages; only a message whose bound is over the
+   * limit is encoded for its exact size. An error when it is too large or cannot be encoded.
    */
-  #checkSize(message: Message): TransportError | undefined {
+  #wireSize(message: Message): number | TransportError {
     const max = this.config.maxMessageSize;
     try {
-      if (message.sizeUpperBound() <= max) return undefined;
+      const bound = message.sizeUpperBound();
+      if (bound <= max) return bound;
       const size = Envelope.encode(message.envelope).finish().length;
-      return size > max ? TransportError.tooLarge(size, max) : undefined;
+      return size > max ? TransportError.tooLarge(size, max) : size;
     } catch (error) {
-      return TransportError.is(error)
-        ? error
-        : new TransportError("SerializationError", `cannot encode message: ${String(error)}`, {}, { cause: error });
+      return TransportError.from(error);
     }
   }
-
-  #fail(error: TransportError): Promise<never> {
-    this.#stats.errors++;
-    return Promise.reject(error);
-  }
-
-  readonly #onReceived = (received: Delivery): ReceivedMessage => {
-    this.#stats.messagesReceived++;
-    this.#stats.lastActivityMs = received.at;
-    return received;
-  };
 }

@@ -1,14 +1,14 @@
 import { encodeFrame, type FrameCodecOptions } from "../../protocol/codec.js";
 import type { Message } from "../../protocol/message.js";
 import { resolveConfig, type TransportConfig } from "../../transport/config.js";
+import { EndpointCore } from "../../transport/endpoint-core.js";
 import { TransportError } from "../../transport/errors.js";
-import { StatsRecorder, type TransportStats } from "../../transport/stats.js";
+import type { TransportStats } from "../../transport/stats.js";
 import type { PeerGoneEvent, ReceivedMessage, ReceiveOptions, SendOptions, Transport, TransportState } from "../../transport/transport.js";
 import { FrameEncoder } from "./frame-encoder.js";
 import { BrokenLinkError, InLink } from "./in-link.js";
 import { OutLink } from "./out-link.js";
 import { PeerDirectory } from "./peer-directory.js";
-import { PendingReceives } from "./pending-receives.js";
 import { E } from "./segment-layout.js";
 import type { SharedMemorySegment } from "./segment.js";
 import { AdaptiveSpin, KeepAlive, waitForChange } from "./waker.js";
@@ -48,15 +48,12 @@ export class SharedMemoryTransport implements Transport {
   readonly #codec: FrameCodecOptions;
   readonly #spinMicros: number;
   readonly #spin: AdaptiveSpin;
-  readonly #stats = new StatsRecorder();
+  readonly #core: EndpointCore;
   readonly #keepAlive = new KeepAlive();
   readonly #encoder = new FrameEncoder();
   readonly #out = new Map<number, OutLink>();
   readonly #in: InLink[] = [];
   readonly #directory: PeerDirectory;
-  readonly #receivers: PendingReceives;
-  readonly #errors: TransportError[] = [];
-  readonly #peerGoneListeners = new Set<(event: PeerGoneEvent) => void>();
   #state: TransportState = "open";
   #spinning = false;
   #next = 0;
@@ -70,11 +67,16 @@ export class SharedMemoryTransport implements Transport {
     this.#codec = { maxMessageSize: config.maxMessageSize, enableCompression: false, compressionThreshold: config.compressionThreshold };
     this.#slot = segment.claim(address, config.queueCapacity);
     this.#entry = segment.entry(this.#slot);
-    this.#receivers = new PendingReceives(this.#entry, this.#keepAlive);
+    this.#core = new EndpointCore(config, `transport "${address}"`, {
+      pull: () => this.#pull(),
+      waitStarted: (first) => this.#waitStarted(first),
+      waitEnded: () => this.#waitEnded(),
+      idleError: () => (this.#state !== "open" || this.#isAlone() ? this.#closedError() : undefined),
+    });
     this.#directory = new PeerDirectory(segment, this.#slot, {
       peerLeft: (slot, address, reason) => this.#peerLeft(slot, address, reason),
       incoming: (slot, from, ring) => this.#in.push(new InLink(slot, from, ring, this.#codec)),
-      error: (error) => this.#errors.push(error),
+      error: (error) => this.#core.fault(error),
     });
     this.#directory.scan();
     void this.#run();
@@ -98,14 +100,14 @@ export class SharedMemoryTransport implements Transport {
   }
 
   send(to: string, message: Message, options?: SendOptions): Promise<void> {
-    if (this.#state !== "open") return this.#fail(TransportError.closed(`transport "${this.localAddress}"`));
+    if (this.#state !== "open") return this.#core.fail(TransportError.closed(`transport "${this.localAddress}"`));
     const slot = this.#directory.resolve(to);
-    if (slot < 0) return this.#fail(new TransportError("InvalidAddress", `no endpoint "${to}" is attached to segment "${this.segment.name}"`, { address: to }));
+    if (slot < 0) return this.#core.fail(new TransportError("InvalidAddress", `no endpoint "${to}" is attached to segment "${this.segment.name}"`, { address: to }));
     return this.#sendTo(slot, message, options);
   }
 
   broadcast(message: Message, options?: SendOptions): Promise<void> {
-    if (this.#state !== "open") return this.#fail(TransportError.closed(`transport "${this.localAddress}"`));
+    if (this.#state !== "open") return this.#core.fail(TransportError.closed(`transport "${this.localAddress}"`));
     this.#scanIfChanged();
     const sends: Promise<void>[] = [];
     for (const slot of this.#directory.peers.keys()) sends.push(this.#sendTo(slot, message, options));
@@ -113,20 +115,57 @@ export class SharedMemoryTransport implements Transport {
   }
 
   receive(options?: ReceiveOptions): Promise<ReceivedMessage> {
-    const signal = options?.signal;
-    if (this.#errors.length > 0) return Promise.reject(this.#errors.shift());
-    if (this.#receivers.length === 0) {
-      const ready = this.tryReceive();
-      if (ready !== undefined) return Promise.resolve(ready);
-      if (this.#errors.length > 0) return Promise.reject(this.#errors.shift());
+    return this.#core.receive(options);
+  }
+
+  tryReceive(): ReceivedMessage | undefined {
+    return this.#core.tryReceive();
+  }
+
+  onPeerGone(listener: (event: PeerGoneEvent) => void): () => void {
+    return this.#core.onPeerGone(listener);
+  }
+
+  isConnected(): boolean {
+    return this.#state === "open" && !this.#isAlone();
+  }
+
+  stats(): TransportStats {
+    return this.#core.snapshot();
+  }
+
+  close(): Promise<void> {
+    if (this.#state !== "open") return RESOLVED;
+    this.#state = "closed";
+    const error = TransportError.closed(`transport "${this.localAddress}"`);
+    for (const link of this.#out.values()) link.fail(error);
+    // Leave the directory first (waking our own loop and every peer), so a writer blocked on a
+    // ring to us sees we are gone before the space we free below.
+    this.segment.release(this.#slot);
+    for (const link of this.#in) this.#core.stats.messagesDropped += link.discard();
+    this.#core.close();
+    this.#keepAlive.clear();
+    return RESOLVED;
+  }
+
+  [Symbol.asyncIterator](): AsyncIterator<ReceivedMessage> {
+    return this.#core.iterate();
+  }
+
+  /** A receive is waiting: writers must ring the doorbell; look for data now or spin for it. */
+  #waitStarted(first: boolean): void {
+    if (first) {
+      this.#keepAlive.hold();
+      // Writers ring the doorbell only while SLEEPING is 1: the rings are re-checked after this.
+      Atomics.store(this.#entry, E.SLEEPING, 1);
     }
-    if (this.#state !== "open" || this.#isAlone()) return Promise.reject(this.#closedError());
-    const pending = this.#receivers.wait(signal);
-    if (this.#receivers.length > 0) {
-      if (this.#hasData()) queueMicrotask(this.#deliver); // written before SLEEPING was set
-      else if (this.#spinMicros > 0 && !this.#spinning) void this.#spinWhenIdle();
-    }
-    return pending;
+    if (this.#hasData()) queueMicrotask(this.#deliver); // written before SLEEPING was set
+    else if (this.#spinMicros > 0 && !this.#spinning) void this.#spinWhenIdle();
+  }
+
+  #waitEnded(): void {
+    this.#keepAlive.release();
+    Atomics.store(this.#entry, E.SLEEPING, 0);
   }
 
   /**
@@ -138,18 +177,19 @@ export class SharedMemoryTransport implements Transport {
     this.#spinning = true;
     try {
       for (let hop = 0; hop < SPIN_AFTER_HOPS; hop++) await undefined;
-      if (this.#receivers.length === 0 || this.#state !== "open" || this.#in.length === 0) return;
+      if (this.#core.waiting === 0 || this.#state !== "open" || this.#in.length === 0) return;
       const entry = this.#entry;
       Atomics.store(entry, E.SLEEPING, 0); // polling: writers need not ring the doorbell
       const hit = this.#spin.spin(this.#hasData);
-      if (this.#receivers.length > 0) Atomics.store(entry, E.SLEEPING, 1);
+      if (this.#core.waiting > 0) Atomics.store(entry, E.SLEEPING, 1);
       if (hit || this.#hasData()) this.#deliver(); // re-checked after SLEEPING is back, so nothing is missed
     } finally {
       this.#spinning = false;
     }
   }
 
-  tryReceive(): ReceivedMessage | undefined {
+  /** Reads one message from the rings (round robin), for the core. */
+  #pull(): ReceivedMessage | undefined {
     this.#scanIfChanged();
     const links = this.#in;
     const count = links.length;
@@ -164,60 +204,15 @@ export class SharedMemoryTransport implements Transport {
       }
       if (message === undefined) continue;
       this.#next = (this.#next + i + 1) % count;
-      const stats = this.#stats;
-      stats.messagesReceived++;
-      stats.lastActivityMs = Date.now();
       return { from: link.from, message };
     }
     return undefined;
   }
 
-  onPeerGone(listener: (event: PeerGoneEvent) => void): () => void {
-    this.#peerGoneListeners.add(listener);
-    return () => this.#peerGoneListeners.delete(listener);
-  }
-
-  isConnected(): boolean {
-    return this.#state === "open" && !this.#isAlone();
-  }
-
-  stats(): TransportStats {
-    return this.#stats.snapshot();
-  }
-
-  close(): Promise<void> {
-    if (this.#state !== "open") return RESOLVED;
-    this.#state = "closed";
-    const error = TransportError.closed(`transport "${this.localAddress}"`);
-    for (const link of this.#out.values()) link.fail(error);
-    this.#receivers.rejectAll(error);
-    // Leave the directory first (waking our own loop and every peer), so a writer blocked on a
-    // ring to us sees we are gone before the space we free below.
-    this.segment.release(this.#slot);
-    for (const link of this.#in) this.#stats.messagesDropped += link.discard();
-    this.#keepAlive.clear();
-    this.#emitPeerGone({ address: undefined, reason: "closed" });
-    this.#peerGoneListeners.clear();
-    return RESOLVED;
-  }
-
-  async *[Symbol.asyncIterator](): AsyncIterator<ReceivedMessage> {
-    for (;;) {
-      let received: ReceivedMessage;
-      try {
-        received = await this.receive();
-      } catch (error) {
-        if (TransportError.is(error, "Closed")) return;
-        throw error;
-      }
-      yield received;
-    }
-  }
-
   #sendTo(slot: number, message: Message, options: SendOptions | undefined): Promise<void> {
     let frame: Uint8Array;
     let link: OutLink;
-    const stats = this.#stats;
+    const stats = this.#core.stats;
     try {
       link = this.#out.get(slot) ?? this.#openLink(slot);
       const pieces = this.#encoder.encode(message.envelope);
@@ -231,7 +226,7 @@ export class SharedMemoryTransport implements Transport {
         frame = FrameEncoder.join(pieces); // the encoder's scratch is reused by the next send
       }
     } catch (error) {
-      return this.#fail(TransportError.is(error) ? error : new TransportError("SerializationError", String(error), {}, { cause: error }));
+      return this.#core.fail(TransportError.from(error));
     }
     return link.enqueue(frame, this.config.connectionTimeoutMs, this.config.queueCapacity, options?.signal).then(
       () => {
@@ -247,7 +242,7 @@ export class SharedMemoryTransport implements Transport {
   }
 
   #sent(bytes: number): Promise<void> {
-    const stats = this.#stats;
+    const stats = this.#core.stats;
     stats.messagesSent++;
     stats.bytesSent += bytes;
     stats.lastActivityMs = Date.now();
@@ -267,7 +262,7 @@ export class SharedMemoryTransport implements Transport {
       this.#deliver();
       if (this.#state !== "open") break;
       const doorbell = Atomics.load(entry, E.DOORBELL);
-      if (this.#receivers.length > 0) {
+      if (this.#core.waiting > 0) {
         Atomics.store(entry, E.SLEEPING, 1);
         if (this.#hasData()) continue;
       }
@@ -276,20 +271,16 @@ export class SharedMemoryTransport implements Transport {
     }
   }
 
+  /** Hands what the rings hold to the waiting receives (and fails them when every peer has gone). */
   readonly #deliver = (): void => {
     this.#scanIfChanged();
-    const receivers = this.#receivers;
-    while (receivers.length > 0) {
-      const error = this.#errors.shift();
-      if (error !== undefined) {
-        receivers.rejectNext(error);
-        continue;
-      }
-      const received = this.tryReceive();
+    const core = this.#core;
+    while (core.waiting > 0) {
+      const received = this.#pull();
       if (received === undefined) break;
-      receivers.resolveNext(received);
+      core.deliver(received.from, received.message);
     }
-    if (receivers.length > 0 && this.#errors.length === 0 && this.#isAlone()) receivers.rejectAll(this.#closedError());
+    if (core.waiting > 0 && this.#isAlone()) core.failWaiting(this.#closedError());
   };
 
   readonly #hasData = (): boolean => {
@@ -309,19 +300,18 @@ export class SharedMemoryTransport implements Transport {
   #peerLeft(slot: number, address: string, reason: string): void {
     this.#out.get(slot)?.fail(new TransportError("Closed", `peer "${address}" ${reason}`));
     this.#out.delete(slot);
-    this.#emitPeerGone({ address, reason });
+    this.#core.peerGone(address, reason);
   }
 
   #onReadError(link: InLink, error: unknown): void {
-    this.#stats.errors++;
     if (error instanceof BrokenLinkError) {
       // The ring cannot be trusted any more: stop reading it and treat its writer as gone.
       this.#in.splice(this.#in.indexOf(link), 1);
-      this.#errors.push(error.error);
+      this.#core.fault(error.error);
       this.#directory.forget(link.peerSlot, `sent a corrupt ring (${error.error.message})`);
       return;
     }
-    this.#errors.push(TransportError.is(error) ? error : new TransportError("SerializationError", String(error), {}, { cause: error }));
+    this.#core.fault(TransportError.from(error));
   }
 
   #isAlone(): boolean {
@@ -332,20 +322,5 @@ export class SharedMemoryTransport implements Transport {
     return this.#state === "open"
       ? new TransportError("Closed", `every peer of "${this.localAddress}" has gone`)
       : TransportError.closed(`transport "${this.localAddress}"`);
-  }
-
-  #emitPeerGone(event: PeerGoneEvent): void {
-    for (const listener of [...this.#peerGoneListeners]) {
-      try {
-        listener(event);
-      } catch {
-        this.#stats.errors++;
-      }
-    }
-  }
-
-  #fail(error: TransportError): Promise<never> {
-    this.#stats.errors++;
-    return Promise.reject(error);
   }
 }

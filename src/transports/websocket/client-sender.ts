@@ -1,7 +1,7 @@
 import { Message } from "../../protocol/message.js";
 import { TransportError } from "../../transport/errors.js";
 import { SendWindows } from "./credits.js";
-import type { EndpointCore } from "./endpoint.js";
+import type { EndpointCore } from "../../transport/endpoint-core.js";
 import type { Link } from "./link.js";
 import type { WebSocketTuning } from "./options.js";
 import { Outbox, type PendingSend } from "./outbox.js";

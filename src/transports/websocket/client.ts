@@ -7,7 +7,7 @@ import type { TransportStats } from "../../transport/stats.js";
 import type { PeerGoneEvent, ReceivedMessage, ReceiveOptions, SendOptions, Transport, TransportState } from "../../transport/transport.js";
 import { backoffDelayMs, sleep } from "./backoff.js";
 import { closeError, dial, negotiatedCompression, type Dialled } from "./dial.js";
-import { EndpointCore } from "./endpoint.js";
+import { EndpointCore } from "../../transport/endpoint-core.js";
 import { localCapabilities } from "./handshake.js";
 import { closeAndWait, type Link } from "./link.js";
 import { BATCH_CAPABILITY, RECEIVE_WINDOW_KEY, resolveTuning, transportPart, type WebSocketTuning } from "./options.js";
@@ -72,10 +72,9 @@ export class WebSocketClientTransport implements Transport {
     metadata[RECEIVE_WINDOW_KEY] = String(config.queueCapacity ?? DEFAULT_TRANSPORT_CONFIG.queueCapacity);
     const createSocket = options.createSocket ?? globalSocketFactory();
     this.#options = { url: options.url, agentId: options.agentId, createSocket, metadata };
-    this.#core = new EndpointCore(this.config, `WebSocket client "${options.agentId}"`);
+    this.#core = new EndpointCore(this.config, `WebSocket client "${options.agentId}"`, { taken: (received) => this.#onTaken(received) });
     this.#sender = new ClientSender(options.agentId, options.url, this.tuning, this.#core, this.config.connectionTimeoutMs);
     this.#credits = new ReceiveCredits(this.config.queueCapacity);
-    this.#core.onTaken = this.#onTaken;
   }
 
   /** Connects and handshakes within `connectionTimeoutMs`; rejects with the hub's reason (VersionMismatch, AddressInUse, ...). */
@@ -150,7 +149,7 @@ export class WebSocketClientTransport implements Transport {
   }
 
   [Symbol.asyncIterator](): AsyncIterator<ReceivedMessage> {
-    return this.#core.iterate(() => this.receive());
+    return this.#core.iterate();
   }
 
   #dial(): Promise<Dialled> {
@@ -237,18 +236,18 @@ export class WebSocketClientTransport implements Transport {
     const bytes = eventBytes(event);
     try {
       if (bytes === undefined) throw new TransportError("SerializationError", "hub sent a text message");
-      for (const body of link.bodies(bytes)) this.#onEnvelope(link, link.decodeBody(body));
+      for (const body of link.bodies(bytes)) this.#onEnvelope(link, link.decodeBody(body), body.length);
     } catch (error) {
       this.#core.stats.errors++;
       link.close(CloseCode.SERIALIZATION, `bad frame from hub: ${(error as Error).message}`, "SerializationError");
     }
   }
 
-  #onEnvelope(link: Link, envelope: Envelope): void {
+  #onEnvelope(link: Link, envelope: Envelope, bytes: number): void {
     const payload = envelope.payload;
     if (payload?.$case === "control" && !isEndToEndControl(envelope)) return this.#onControl(link, envelope);
     if (payload?.$case === "heartbeat" || payload === undefined) return;
-    this.#core.deliver(envelope.source, new Message(envelope), this.#pauseLink, this.#resumeLink);
+    this.#core.deliver(envelope.source, new Message(envelope), bytes, this.#pauseLink, this.#resumeLink);
   }
 
   #onControl(link: Link, envelope: Envelope): void {

@@ -3,7 +3,7 @@ import type { Envelope } from "../../../generated/swarm/transport/v1/envelope.js
 import type { TransportConfig } from "../../transport/config.js";
 import type { TransportError } from "../../transport/errors.js";
 import type { AgentConnection } from "./agent-connection.js";
-import type { EndpointCore } from "./endpoint.js";
+import type { EndpointCore } from "../../transport/endpoint-core.js";
 import { acceptHello, helloAck, localCapabilities } from "./handshake.js";
 import type { HubRouter } from "./hub-router.js";
 import type { HubCounters } from "./hub-stats.js";

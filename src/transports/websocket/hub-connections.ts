@@ -6,7 +6,7 @@ import { Message } from "../../protocol/message.js";
 import type { TransportConfig } from "../../transport/config.js";
 import { TransportError } from "../../transport/errors.js";
 import { AgentConnection } from "./agent-connection.js";
-import type { EndpointCore } from "./endpoint.js";
+import type { EndpointCore } from "../../transport/endpoint-core.js";
 import { HubAdmission, type HubAuthRequest } from "./hub-admission.js";
 import type { HubRouter } from "./hub-router.js";
 import type { HubCounters } from "./hub-stats.js";

@@ -2,7 +2,7 @@ import type { Control } from "../../../generated/swarm/transport/v1/control.js";
 import type { Envelope } from "../../../generated/swarm/transport/v1/envelope.js";
 import { Message } from "../../protocol/message.js";
 import type { AgentConnection } from "./agent-connection.js";
-import type { EndpointCore } from "./endpoint.js";
+import type { EndpointCore } from "../../transport/endpoint-core.js";
 import type { HubCounters } from "./hub-stats.js";
 
 /** What the router needs from its hub. @internal */
@@ -94,10 +94,10 @@ export class HubRouter {
     if (destination === undefined) {
       for (const target of this.agents.values()) if (target !== from) this.#forward(target, body);
       for (const hub of this.hubs.values()) if (hub !== from) this.#hop(from, hub, envelope, body);
-      if (!host.core.offer(envelope.source, new Message(envelope))) host.core.stats.messagesDropped++;
+      if (!host.core.offer({ from: envelope.source, message: new Message(envelope) }, body.length)) host.core.stats.messagesDropped++;
       return;
     }
-    if (destination === host.localAddress) return host.core.deliver(envelope.source, new Message(envelope), from.pause, from.resume);
+    if (destination === host.localAddress) return host.core.deliver(envelope.source, new Message(envelope), body.length, from.pause, from.resume);
     const local = this.agents.get(destination);
     if (local !== undefined) return this.#forward(local, body);
     const remote = this.remote.get(destination);

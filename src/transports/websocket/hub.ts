@@ -9,7 +9,7 @@ import type { TransportStats } from "../../transport/stats.js";
 import type { PeerGoneEvent, ReceivedMessage, ReceiveOptions, SendOptions, Transport, TransportState } from "../../transport/transport.js";
 import type { AgentConnection, AgentInfo } from "./agent-connection.js";
 import type { WebSocketConfig } from "./client.js";
-import { EndpointCore } from "./endpoint.js";
+import { EndpointCore } from "../../transport/endpoint-core.js";
 import type { HubAuthRequest } from "./hub-admission.js";
 import { HubConnections } from "./hub-connections.js";
 import { openHubLink, type HubLinkOptions } from "./hub-link.js";
@@ -185,7 +185,7 @@ export class WebSocketHub implements Transport {
   send(to: string, message: Message, _options?: SendOptions): Promise<void> {
     if (this.#state !== "open") return this.#core.fail(TransportError.closed(this.#core.what));
     if (to === this.localAddress) {
-      this.#core.deliver(to, message);
+      this.#core.deliver(to, message, message.sizeUpperBound());
       this.#sent();
       return RESOLVED;
     }
@@ -242,7 +242,7 @@ export class WebSocketHub implements Transport {
   }
 
   [Symbol.asyncIterator](): AsyncIterator<ReceivedMessage> {
-    return this.#core.iterate(() => this.receive());
+    return this.#core.iterate();
   }
 
   #sent(): void {

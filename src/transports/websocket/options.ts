@@ -94,6 +94,6 @@ export const HUB_ROLE = "hub";
 
 /** The `TransportConfig` part of a WebSocket config (the rest is `WebSocketTuning`). */
 export function transportPart(config: Partial<TransportConfig>): Partial<TransportConfig> {
-  const { maxMessageSize, connectionTimeoutMs, retryAttempts, enableCompression, compressionThreshold, queueCapacity } = config;
-  return { maxMessageSize, connectionTimeoutMs, retryAttempts, enableCompression, compressionThreshold, queueCapacity };
+  const { maxMessageSize, connectionTimeoutMs, retryAttempts, enableCompression, compressionThreshold, queueCapacity, queueCapacityBytes } = config;
+  return { maxMessageSize, connectionTimeoutMs, retryAttempts, enableCompression, compressionThreshold, queueCapacity, queueCapacityBytes };
 }
