@@ -11,7 +11,7 @@
 import { once } from "node:events";
 import { Worker } from "node:worker_threads";
 import { WebSocket } from "ws";
-import { createPubSub, InProcessNetwork, Message, type PubSub, type Transport } from "../src/index.js";
+import { createDemux, createPubSub, InProcessNetwork, Message, type PubSub, type Transport } from "../src/index.js";
 import { WebSocketTransport } from "../src/node.js";
 import { alternate, measureOnce, type Measurement } from "./harness.js";
 import type { Benchmark, BenchRecord, BenchTransport } from "./types.js";
@@ -56,7 +56,7 @@ async function farSide() {
 
 /** Our side: a publisher and N subscribing PubSubs on `transports` (the first publishes). */
 async function oursOp(transports: Transport[], subscribers: number) {
-  const buses: PubSub[] = transports.map((t) => createPubSub(t));
+  const buses: PubSub[] = transports.map((t) => createPubSub(createDemux(t)));
   const deliveries = new Deliveries();
   for (const bus of buses.slice(1)) bus.subscribe(SUBJECT, () => deliveries.add(), { maxPending: 10_000 });
   const publisher = buses[0]!;

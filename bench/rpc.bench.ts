@@ -2,7 +2,7 @@ import { once } from "node:events";
 import { Worker } from "node:worker_threads";
 import { computeService, ComputeServiceDefinition } from "../src/examples/compute-service.js";
 import type { EchoRequest } from "../generated/swarm/examples/v1/compute.js";
-import { createClient, createServer, InProcessTransport, type Transport } from "../src/index.js";
+import { createClient, createDemux, createServer, InProcessTransport, type Transport } from "../src/index.js";
 import { WebSocketTransport } from "../src/node.js";
 import type { GrpcTask } from "./grpc-worker.js";
 import { alternate, measureConcurrentOnce, measureOnce, type Measurement } from "./harness.js";
@@ -48,8 +48,8 @@ async function ourCompute(transport: "in-process" | "websocket") {
     server = await WebSocketTransport.client({ url: hubUrl, agentId: "bench_server" }, { heartbeatIntervalMs: 0 });
     client = await WebSocketTransport.client({ url: hubUrl, agentId: "bench_client" }, { heartbeatIntervalMs: 0 });
   }
-  createServer(server).add(ComputeServiceDefinition, computeService);
-  const compute = createClient(ComputeServiceDefinition, client, { peer: "bench_server" });
+  createServer(createDemux(server)).add(ComputeServiceDefinition, computeService);
+  const compute = createClient(ComputeServiceDefinition, createDemux(client), { peer: "bench_server" });
   return {
     compute,
     close: async () => {

@@ -3,7 +3,7 @@
 import { workerData, type MessagePort } from "node:worker_threads";
 import * as Comlink from "comlink";
 import { computeService, ComputeServiceDefinition } from "../src/examples/compute-service.js";
-import { createServer, Message, SharedMemorySegment, SharedMemoryTransport } from "../src/index.js";
+import { createDemux, createServer, Message, SharedMemorySegment, SharedMemoryTransport } from "../src/index.js";
 import type { SharedMemoryWorkerData } from "../src/node.js";
 
 export interface BenchWorkerData {
@@ -17,7 +17,7 @@ const segment = SharedMemorySegment.open(handle);
 const transport = await SharedMemoryTransport.attach(segment, "worker", data.config);
 // Typed RPC: the example ComputeService on an endpoint of its own.
 const rpcTransport = await SharedMemoryTransport.attach(segment, "worker-rpc", data.config);
-const rpcServer = createServer(rpcTransport).add(ComputeServiceDefinition, computeService);
+const rpcServer = createServer(createDemux(rpcTransport)).add(ComputeServiceDefinition, computeService);
 
 // postMessage peer: one-way bursts end with { ack: true }; round trips are { echo }.
 data.port.on("message", (value: { ack?: boolean; echo?: unknown }) => {

@@ -7,7 +7,7 @@
 import { MessageChannel, type Worker } from "node:worker_threads";
 import * as Comlink from "comlink";
 import { ComputeServiceDefinition } from "../src/examples/compute-service.js";
-import { createClient, Message, SharedMemorySegment, SharedMemoryTransport, type Client } from "../src/index.js";
+import { type Client, createClient, createDemux, Message, SharedMemorySegment, SharedMemoryTransport } from "../src/index.js";
 import { spawnSharedMemoryWorker } from "../src/node.js";
 import { measurePair, type Measurement } from "./harness.js";
 import type { BenchWorkerData } from "./shared-memory-worker.js";
@@ -38,7 +38,7 @@ async function startRig(): Promise<Rig> {
   });
   await new Promise((resolve) => channel.port1.once("message", resolve));
   const remote = Comlink.wrap<{ echo(value: unknown): unknown }>(comlinkChannel.port1 as unknown as Comlink.Endpoint);
-  const compute = createClient(ComputeServiceDefinition, rpcTransport, { peer: "worker-rpc" });
+  const compute = createClient(ComputeServiceDefinition, createDemux(rpcTransport), { peer: "worker-rpc" });
   return {
     transport,
     port: channel.port1,

@@ -4,7 +4,7 @@
 //        -H 'content-type: application/json' -H 'swarm-to: agent_2' -d '{"n": 42}'
 // Ctrl-C (or SIGTERM) closes everything.
 import { fileURLToPath } from "node:url";
-import { createServer } from "swarm-transport";
+import { createDemux, createServer } from "swarm-transport";
 import { createHubHttp, WebSocketTransport } from "swarm-transport/node";
 import { computeService, ComputeServiceDefinition } from "../src/examples/compute-service.js";
 
@@ -16,7 +16,7 @@ const hub = await WebSocketTransport.server({
   http: createHubHttp({ gateway: { protoFiles: [proto] }, health: true, metrics: true }),
 });
 const agent = await WebSocketTransport.client({ url: hub.url, agentId: "agent_2" });
-createServer(agent).add(ComputeServiceDefinition, computeService);
+createServer(createDemux(agent)).add(ComputeServiceDefinition, computeService);
 console.log(`gateway on http://127.0.0.1:${hub.port} (agents: ${hub.agents().join(", ")})`);
 
 const stop = async (): Promise<void> => {

@@ -1,12 +1,12 @@
 // Typed RPC over the in-process transport: every call kind, a deadline and an error.
 // Run: npm run example:rpc
-import { createClient, createServer, InProcessTransport, RpcError, Status } from "swarm-transport";
+import { createClient, createDemux, createServer, InProcessTransport, RpcError, Status } from "swarm-transport";
 import { computeService, ComputeServiceDefinition } from "../src/examples/compute-service.js";
 
 const [coordinator, worker] = await InProcessTransport.createPair("coordinator", "worker");
 
-createServer(worker).add(ComputeServiceDefinition, computeService);
-const compute = createClient(ComputeServiceDefinition, coordinator, { peer: "worker", timeoutMs: 5_000 });
+createServer(createDemux(worker)).add(ComputeServiceDefinition, computeService);
+const compute = createClient(ComputeServiceDefinition, createDemux(coordinator), { peer: "worker", timeoutMs: 5_000 });
 
 // unary
 const { value } = await compute.fibonacci({ n: 42 });

@@ -51,7 +51,7 @@ export {
   type MethodInfo,
   type ServiceDefinition,
 } from "./rpc/definitions.js";
-export { onMessage, rpcStats, type DispatcherStats, type MessageListener } from "./rpc/dispatcher.js";
+export { createDemux, Demux, type DemuxOptions, type DemuxStats, type MessageListener } from "./demux/demux.js";
 export {
   composeInterceptors,
   type CallOutcome,
@@ -60,17 +60,16 @@ export {
   type ServerCallDescriptor,
   type ServerInterceptor,
 } from "./rpc/interceptors.js";
-export { RpcError, type RpcErrorOptions } from "./rpc/rpc-error.js";
+export { RpcError, type RpcErrorOptions } from "./status/rpc-error.js";
 export {
   createServer,
   RpcServer,
-  STREAM_WINDOW,
   type RpcServerOptions,
   type ServerMethod,
   type ServiceImplementation,
   type UntypedHandler,
 } from "./rpc/server.js";
-export { Status, statusName } from "./rpc/status.js";
+export { Status, statusName } from "./status/status.js";
 
 export type { OverflowPolicy } from "./pubsub/pending-events.js";
 export { createPubSub, PubSub, QUEUE_HEADER, REPLY_HEADER, type HandlerFailure, type PubSubStats, type RequestOptions } from "./pubsub/pubsub.js";

@@ -3,6 +3,7 @@
 import {
   connectWebWorker,
   createClient,
+  createDemux,
   createPubSub,
   Message,
   SharedMemorySegment,
@@ -69,20 +70,21 @@ async function workerRoute(): Promise<void> {
   const segment = SharedMemorySegment.create({ name: "example-page", size: 1 << 20, ringBufferSize: 64 << 10 });
   await connectWebWorker(new Worker("/worker.js", { type: "module" }), segment, { data: { address: "web-worker" } });
   const page = await SharedMemoryTransport.attach(segment, "page");
-  await callForever("worker", createClient(ComputeServiceDefinition, page, { peer: "web-worker", timeoutMs: 5000 }));
+  await callForever("worker", createClient(ComputeServiceDefinition, createDemux(page), { peer: "web-worker", timeoutMs: 5000 }));
 }
 
 async function nodeRoute(): Promise<void> {
   const agentId = `page-${Math.random().toString(36).slice(2, 8)}`;
   const hub = await WebSocketClientTransport.connect({ url: config.hubUrl, agentId }, { retryAttempts: 50, reconnectMaxDelayMs: 1000 });
-  const bus = createPubSub(hub);
+  const demux = createDemux(hub);
+  const bus = createPubSub(demux);
   bus.subscribe("node.>", (event) => {
     demo.events++;
     element("event-count").textContent = String(demo.events);
     element("last-event").textContent = `${event.subject} ${JSON.stringify(event.message.json())} from ${event.from}`;
   });
   void bus.publish(Message.event(agentId, "page.hello", { agentId, userAgent: navigator.userAgent.slice(0, 40) }));
-  await callForever("node", createClient(ComputeServiceDefinition, hub, { peer: config.nodeAgent, timeoutMs: 5000 }));
+  await callForever("node", createClient(ComputeServiceDefinition, demux, { peer: config.nodeAgent, timeoutMs: 5000 }));
 }
 
 workerRoute().catch((error) => fail("worker", error));

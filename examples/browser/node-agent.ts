@@ -1,6 +1,6 @@
 // The Node side of the example: a hub and an agent serving ComputeService through it, which
 // also publishes "node.tick" events to interested pages and logs what pages publish.
-import { createPubSub, createServer, Message, type PubSub, type RpcServer, type WebSocketClientTransport } from "swarm-transport";
+import { createDemux, createPubSub, createServer, Message, type PubSub, type RpcServer, type WebSocketClientTransport } from "swarm-transport";
 import { WebSocketTransport, type WebSocketHub } from "swarm-transport/node";
 import { computeService, ComputeServiceDefinition } from "../../src/examples/compute-service.js";
 
@@ -15,8 +15,9 @@ export interface NodeAgent {
 /** Connects agent `agentId` to `hubUrl`, serving ComputeService; it reconnects when the hub restarts. */
 export async function startNodeAgent(hubUrl: string, agentId: string, options: { tickMs?: number } = {}): Promise<NodeAgent> {
   const transport = await WebSocketTransport.client({ url: hubUrl, agentId }, { retryAttempts: 50, reconnectMaxDelayMs: 1000 });
-  const server = createServer(transport).add(ComputeServiceDefinition, computeService);
-  const bus = createPubSub(transport);
+  const demux = createDemux(transport);
+  const server = createServer(demux).add(ComputeServiceDefinition, computeService);
+  const bus = createPubSub(demux);
   let seq = 0;
   const tick = options.tickMs === undefined ? undefined : setInterval(() => {
     if (bus.hasRemoteInterest("node.tick")) bus.publish(Message.event(agentId, "node.tick", { seq: ++seq, at: new Date().toISOString() })).catch(() => undefined);

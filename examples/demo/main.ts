@@ -14,6 +14,7 @@ import type { Worker } from "node:worker_threads";
 import { serveComputeAgent, ComputeServiceDefinition, type ComputeAgent } from "../../src/examples/compute-service.js";
 import {
   createClient,
+  createDemux,
   createPubSub,
   InProcessNetwork,
   Message,
@@ -82,10 +83,11 @@ interface RunningLane extends Lane {
 
 function lane(name: string, transport: Transport, agents: string[]): RunningLane {
   const stats = new LaneStats(name);
-  const bus = createPubSub(transport);
+  const demux = createDemux(transport);
+  const bus = createPubSub(demux);
   bus.subscribe("progress.>", () => void stats.events++);
   bus.onError((failure) => stats.fail(failure.error));
-  const clients = agents.map((peer) => createClient(ComputeServiceDefinition, transport, { peer, timeoutMs: 5000 }));
+  const clients = agents.map((peer) => createClient(ComputeServiceDefinition, demux, { peer, timeoutMs: 5000 }));
   return { stats, transport, agents, clients, bus };
 }
 

@@ -1,4 +1,5 @@
 import type { InjectionToken } from "tsyringe";
+import type { Demux } from "../demux/demux.js";
 import type { RpcServer } from "../rpc/server.js";
 import type { TransportConfig } from "../transport/config.js";
 import type { Transport } from "../transport/transport.js";
@@ -13,5 +14,7 @@ export const TRANSPORT_REGISTRY: InjectionToken<TransportRegistry> = Symbol.for(
 export const IN_PROCESS_NETWORK: InjectionToken<InProcessNetwork> = Symbol.for("swarm-transport.InProcessNetwork");
 /** The transport a component talks over; RPC servers and clients built by the container use it. */
 export const TRANSPORT: InjectionToken<Transport> = Symbol.for("swarm-transport.Transport");
-/** The RPC server on `TRANSPORT` (one per container). */
+/** The demultiplexer reading `TRANSPORT` (one per container): RPC servers, clients and pub/sub share it. */
+export const DEMUX: InjectionToken<Demux> = Symbol.for("swarm-transport.Demux");
+/** The RPC server on `DEMUX` (one per container). */
 export const RPC_SERVER: InjectionToken<RpcServer> = Symbol.for("swarm-transport.RpcServer");

@@ -1,5 +1,6 @@
 // The example ComputeService (proto/swarm/examples/v1/compute.proto), implemented once and
 // used by the RPC example, the tests and the benchmarks.
+import { createDemux } from "../demux/demux.js";
 import { Message } from "../protocol/message.js";
 import { createPubSub } from "../pubsub/pubsub.js";
 import type { CallContext } from "../rpc/call-context.js";
@@ -75,14 +76,16 @@ export interface ComputeAgent {
 export function serveComputeAgent(transport: Transport, id: string, options: { progressEvery?: number } = {}): ComputeAgent {
   const every = options.progressEvery ?? 0;
   let tasks = 0;
-  const bus = createPubSub(transport);
+  // The agent reads the whole endpoint: one demux for its server and its pub/sub.
+  const demux = createDemux(transport);
+  const bus = createPubSub(demux);
   const counted = () => {
     tasks++;
     if (every > 0 && tasks % every === 0) {
       bus.publish(Message.event(id, `progress.${id}`, { tasks })).catch(() => undefined);
     }
   };
-  const server = createServer(transport)
+  const server = createServer(demux)
     .add(ComputeServiceDefinition, {
       ...computeService,
       fibonacci(request) {
@@ -100,6 +103,7 @@ export function serveComputeAgent(transport: Transport, id: string, options: { p
     async close() {
       await bus.close();
       await server.close();
+      await demux.close();
     },
   };
 }

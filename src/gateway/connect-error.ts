@@ -2,8 +2,8 @@
  * Connect-protocol errors: gRPC status → Connect code name and HTTP status, and the JSON
  * error body `{"code": "deadline_exceeded", "message": "..."}` (connectrpc.com/docs/protocol).
  */
-import { RpcError } from "../rpc/rpc-error.js";
-import { Status } from "../rpc/status.js";
+import { RpcError } from "../status/rpc-error.js";
+import { Status } from "../status/status.js";
 
 /** Connect's code names, indexed by gRPC status (note Connect's spelling "canceled"). */
 const CODE_NAMES: readonly string[] = [

@@ -12,9 +12,9 @@
 import { validateHeaderName, validateHeaderValue, type IncomingMessage, type ServerResponse } from "node:http";
 import { callMethod } from "../rpc/client.js";
 import type { ServiceDefinition } from "../rpc/definitions.js";
-import { RpcError } from "../rpc/rpc-error.js";
-import { Status } from "../rpc/status.js";
-import type { Transport } from "../transport/transport.js";
+import { RpcError } from "../status/rpc-error.js";
+import { Status } from "../status/status.js";
+import type { Demux } from "../demux/demux.js";
 import { connectErrorResponse, GatewayError } from "./connect-error.js";
 import { loadGatewayMethods, type GatewayMethod } from "./gateway-schema.js";
 import { readBody } from "./read-body.js";
@@ -54,7 +54,7 @@ const NOT_METADATA = new Set([
 
 /** Serves Connect unary calls; `handle` answers one HTTP request. */
 export class ConnectGateway {
-  readonly #transport: Transport;
+  readonly #demux: Demux;
   readonly #methods: Map<string, GatewayMethod>;
   readonly #routes: Record<string, string>;
   readonly #timeoutMs: number;
@@ -64,8 +64,8 @@ export class ConnectGateway {
   readonly #observe: GatewayCallObserver | undefined;
   #inFlight = 0;
 
-  private constructor(transport: Transport, methods: Map<string, GatewayMethod>, options: GatewayOptions, maxBodyBytes: number, observe?: GatewayCallObserver) {
-    this.#transport = transport;
+  private constructor(demux: Demux, methods: Map<string, GatewayMethod>, options: GatewayOptions, maxBodyBytes: number, observe?: GatewayCallObserver) {
+    this.#demux = demux;
     this.#methods = methods;
     this.#routes = options.routes ?? {};
     this.#timeoutMs = positive("timeoutMs", options.timeoutMs ?? 30_000);
@@ -75,10 +75,10 @@ export class ConnectGateway {
     this.#observe = observe;
   }
 
-  /** A gateway calling agents through `transport`; loads `protoFiles` (rejects with a SchemaError naming the problem). */
-  static async create(transport: Transport, options: GatewayOptions, maxMessageSize: number, observe?: GatewayCallObserver): Promise<ConnectGateway> {
+  /** A gateway calling agents through `demux` (the hub's); loads `protoFiles` (rejects with a SchemaError naming the problem). */
+  static async create(demux: Demux, options: GatewayOptions, maxMessageSize: number, observe?: GatewayCallObserver): Promise<ConnectGateway> {
     const methods = await loadGatewayMethods(options.protoFiles ?? [], options.importPaths ?? [], options.services ?? []);
-    return new ConnectGateway(transport, methods, options, maxMessageSize, observe);
+    return new ConnectGateway(demux, methods, options, maxMessageSize, observe);
   }
 
   /** Calls in flight now. */
@@ -120,7 +120,7 @@ export class ConnectGateway {
       const onGone = (): void => aborter.abort(new RpcError(Status.CANCELLED, "the HTTP client went away"));
       response.once("close", onGone);
       try {
-        const result = await callMethod(this.#transport, call.to, call.path, params, {
+        const result = await callMethod(this.#demux, call.to, call.path, params, {
           deadline: call.timeoutMs,
           signal: aborter.signal,
           metadata: call.metadata,

@@ -7,8 +7,8 @@
 import protobuf from "protobufjs";
 import { loadSchema } from "../cli/schema.js";
 import { callKind, methodInfos, type ServiceDefinition } from "../rpc/definitions.js";
-import { RpcError } from "../rpc/rpc-error.js";
-import { Status } from "../rpc/status.js";
+import { RpcError } from "../status/rpc-error.js";
+import { Status } from "../status/status.js";
 
 /** One method as the gateway sees it. */
 export interface GatewayMethod {

@@ -10,6 +10,7 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { createDemux, type Demux } from "../demux/demux.js";
 import { TransportError } from "../transport/errors.js";
 import type { WebSocketHub } from "../transports/websocket/hub.js";
 import type { HubHttpExtension } from "../transports/websocket/hub-http.js";
@@ -27,6 +28,11 @@ export interface HubHttpOptions {
   metrics?: boolean;
   /** "host:port" to serve on instead of the hub's own port (port 0 picks one: read `port`). */
   bindAddr?: string;
+  /**
+   * The demux reading the hub's own endpoint, when the application made one (to serve RPC from
+   * the hub itself, say); the gateway's calls go through it. Default: the gateway makes one.
+   */
+  demux?: Demux;
 }
 
 type State = "new" | "open" | "closed";
@@ -39,6 +45,8 @@ export class HubHttp implements HubHttpExtension {
   #ownServer = false;
   #hub: WebSocketHub | undefined;
   #gateway: ConnectGateway | undefined;
+  #demux: Demux | undefined;
+  #ownDemux = false;
   #metrics: HubMetrics | undefined;
   #minAgents = 1;
 
@@ -74,7 +82,9 @@ export class HubHttp implements HubHttpExtension {
     try {
       if (options.gateway !== undefined && options.gateway !== false) {
         const observe = options.metrics === true ? (...args: Parameters<HubMetrics["observeCall"]>) => this.#metrics?.observeCall(...args) : undefined;
-        this.#gateway = await ConnectGateway.create(hub, options.gateway === true ? {} : options.gateway, hub.config.maxMessageSize, observe);
+                this.#ownDemux = options.demux === undefined;
+        this.#demux = options.demux ?? createDemux(hub);
+        this.#gateway = await ConnectGateway.create(this.#demux, options.gateway === true ? {} : options.gateway, hub.config.maxMessageSize, observe);
       }
       if (options.metrics === true) this.#metrics = new HubMetrics(hub, () => this.#gateway?.inFlight ?? 0);
       if (options.bindAddr === undefined) {
@@ -97,6 +107,7 @@ export class HubHttp implements HubHttpExtension {
     const server = this.#server;
     server?.off("request", this.#onRequest);
     this.#metrics?.close();
+    if (this.#ownDemux) await this.#demux?.close();
     if (server !== undefined && this.#ownServer) {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));

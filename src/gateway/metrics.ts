@@ -4,7 +4,7 @@
  * time; gateway calls are observed as they finish.
  */
 import { Counter, Gauge, Histogram, Registry } from "prom-client";
-import type { Status } from "../rpc/status.js";
+import type { Status } from "../status/status.js";
 import type { WebSocketHub } from "../transports/websocket/hub.js";
 import type { HubStats } from "../transports/websocket/hub-stats.js";
 import type { TransportStats } from "../transport/stats.js";

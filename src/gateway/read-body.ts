@@ -1,5 +1,5 @@
 import type { IncomingMessage } from "node:http";
-import { Status } from "../rpc/status.js";
+import { Status } from "../status/status.js";
 import { GatewayError } from "./connect-error.js";
 
 /**

@@ -6,7 +6,7 @@ import type { Envelope } from "../../generated/swarm/transport/v1/envelope.js";
  * deliver them to the receiver; every other Control arm (handshake, credit, compression,
  * routing directory) is consumed by the link or hub it arrives at.
  */
-const END_TO_END = new Set<string>(["cancel", "subscribe", "unsubscribe", "interestSync"]);
+const END_TO_END = new Set<string>(["cancel", "subscribe", "unsubscribe", "interestSync", "eventCredit"]);
 
 /** Whether `envelope` is a Control that travels end to end (see END_TO_END). */
 export function isEndToEndControl(envelope: Envelope): boolean {

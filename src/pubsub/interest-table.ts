@@ -3,20 +3,48 @@ import { SubjectPattern } from "./subject.js";
 interface Interest {
   readonly matcher: SubjectPattern;
   readonly queue: string;
+  /** Non-zero for a subscription that meters its publishers (overflow "block"). */
+  readonly window: number;
+}
+
+/**
+ * A flow-controlled lane of a subscriber: one of its subscriptions (`s:<id>`) or, for a queue
+ * group, that group's members on the subscriber (`g:<group>`); a publisher keeps at most
+ * `window` events unacknowledged on it.
+ */
+export interface MeteredLane {
+  readonly key: string;
+  readonly window: number;
+}
+
+/** A queue group member: an agent, and its lane when the group meters publishers there. */
+export interface GroupMember {
+  readonly agent: string;
+  readonly lane: MeteredLane | undefined;
 }
 
 /** Who to send an event on a subject to. */
 export interface Targets {
-  /** Agents with at least one plain (non-queue) matching subscription. */
-  readonly agents: Set<string>;
+  /** Agents with at least one plain (non-queue) matching subscription, each with the metered lanes among them. */
+  readonly agents: Map<string, MeteredLane[]>;
   /** Per queue group, the agents with a matching member (each agent once, in a stable order). */
-  readonly groups: Map<string, string[]>;
+  readonly groups: Map<string, GroupMember[]>;
+}
+
+/** The lane key of subscription `id`. */
+export function subscriptionLane(id: number): string {
+  return `s:${id}`;
+}
+
+/** The lane key of queue group `group`. */
+export function groupLane(group: string): string {
+  return `g:${group}`;
 }
 
 /**
  * Other agents' subscriptions, as announced by their Subscribe messages: per agent, per
- * subscription id, a compiled pattern and a queue group. Bounded by what peers announce; an
- * agent's entries go when it does.
+ * subscription id, a compiled pattern, a queue group and a flow-control window. Bounded by
+ * what peers announce; an agent's entries go when it does.
  * @internal
  */
 export class InterestTable {
@@ -25,7 +53,7 @@ export class InterestTable {
   /** Most subscriptions remembered per agent; more are ignored (a hostile peer cannot grow this without bound). */
   static readonly MAX_PER_AGENT = 10_000;
 
-  add(agent: string, id: number, pattern: string, queue: string): void {
+  add(agent: string, id: number, pattern: string, queue: string, window = 0): void {
     let matcher: SubjectPattern;
     try {
       matcher = new SubjectPattern(pattern);
@@ -35,12 +63,15 @@ export class InterestTable {
     let interests = this.#byAgent.get(agent);
     if (interests === undefined) this.#byAgent.set(agent, (interests = new Map()));
     if (interests.size >= InterestTable.MAX_PER_AGENT && !interests.has(id)) return;
-    interests.set(id, { matcher, queue });
+    interests.set(id, { matcher, queue, window });
   }
 
-  remove(agent: string, id: number): void {
+  /** Forgets subscription `id` of `agent`; returns its lane key when it was metered. */
+  remove(agent: string, id: number): string | undefined {
     const interests = this.#byAgent.get(agent);
+    const interest = interests?.get(id);
     if (interests?.delete(id) && interests.size === 0) this.#byAgent.delete(agent);
+    return interest !== undefined && interest.window > 0 ? (interest.queue === "" ? subscriptionLane(id) : groupLane(interest.queue)) : undefined;
   }
 
   removeAgent(agent: string): void {
@@ -51,19 +82,41 @@ export class InterestTable {
     this.#byAgent.clear();
   }
 
+  /** Whether some agent has a subscription matching `subject`. */
+  hasInterest(subject: string): boolean {
+    for (const interests of this.#byAgent.values()) {
+      for (const interest of interests.values()) if (interest.matcher.matches(subject)) return true;
+    }
+    return false;
+  }
+
   targets(subject: string): Targets {
-    const agents = new Set<string>();
-    const groups = new Map<string, string[]>();
+    const agents = new Map<string, MeteredLane[]>();
+    const groups = new Map<string, GroupMember[]>();
     for (const [agent, interests] of this.#byAgent) {
-      const joined = new Set<string>();
-      for (const interest of interests.values()) {
+      let joined: Map<string, GroupMember> | undefined;
+      for (const [id, interest] of interests) {
         if (!interest.matcher.matches(subject)) continue;
-        if (interest.queue === "") agents.add(agent);
-        else if (!joined.has(interest.queue)) {
-          joined.add(interest.queue);
+        if (interest.queue === "") {
+          let lanes = agents.get(agent);
+          if (lanes === undefined) agents.set(agent, (lanes = []));
+          if (interest.window > 0) lanes.push({ key: subscriptionLane(id), window: interest.window });
+          continue;
+        }
+        joined ??= new Map();
+        const member = joined.get(interest.queue);
+        // the group meters when any of its members here does, with the smallest window
+        const window = Math.min(member?.lane?.window ?? Infinity, interest.window > 0 ? interest.window : Infinity);
+        const lane = window === Infinity ? undefined : { key: groupLane(interest.queue), window };
+        const next = { agent, lane };
+        joined.set(interest.queue, next);
+        if (member === undefined) {
           let members = groups.get(interest.queue);
           if (members === undefined) groups.set(interest.queue, (members = []));
-          members.push(agent);
+          members.push(next);
+        } else {
+          const members = groups.get(interest.queue)!;
+          members[members.indexOf(member)] = next;
         }
       }
     }

@@ -1,6 +1,10 @@
 /** What a subscription does when its queue of undelivered events is full. */
 export type OverflowPolicy =
-  /** Stop reading the transport until the subscription catches up: publishers wait on the transport's bounded queue. */
+  /**
+   * Publishers wait until the subscription catches up: each keeps at most `maxPending` events
+   * unacknowledged for it (end-to-end credit), so a slow subscriber holds back only what is
+   * published to it; other subscriptions and calls on the same transport go on.
+   */
   | "block"
   /** Discard the oldest queued event (counted in `dropped`). */
   | "drop-oldest"
@@ -73,19 +77,22 @@ export class PendingEvents<T> {
     return top.item;
   }
 
-  /** Removes the oldest item of any priority (for "drop-oldest"). */
-  dropOldest(): void {
+  /** Removes and returns the oldest item of any priority (for "drop-oldest"). */
+  dropOldest(): T | undefined {
     const heap = this.#heap;
-    if (heap.length === 0) return;
+    if (heap.length === 0) return undefined;
     let oldest = 0;
     for (let i = 1; i < heap.length; i++) if (heap[i]!.seq < heap[oldest]!.seq) oldest = i;
+    const dropped = heap[oldest]!.item;
     const kept = heap.filter((_, i) => i !== oldest);
     heap.length = 0;
     for (const entry of kept.sort((a, b) => (before(a, b) ? -1 : 1))) heap.push(entry);
+    return dropped;
   }
 
-  clear(): void {
-    this.#heap.length = 0;
+  /** Empties the queue; returns what it held. */
+  clear(): T[] {
+    return this.#heap.splice(0).map((entry) => entry.item);
   }
 }
 

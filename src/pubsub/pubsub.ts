@@ -1,13 +1,13 @@
-import type { Subscribe } from "../../generated/swarm/transport/v1/control.js";
-import type { Response } from "../../generated/swarm/transport/v1/envelope.js";
-import { dataBytes, dataJson, type Body } from "../protocol/data.js";
+import type { Control, EventCredit, Subscribe } from "../../generated/swarm/transport/v1/control.js";
+import type { Demux, ReplyHandler } from "../demux/demux.js";
+import { dataBytes, dataJson, toData, type Body } from "../protocol/data.js";
 import { Message } from "../protocol/message.js";
-import { CallDispatcher, type ClientCallHandle } from "../rpc/dispatcher.js";
-import { RpcError } from "../rpc/rpc-error.js";
-import { Status } from "../rpc/status.js";
+import { RpcError } from "../status/rpc-error.js";
+import { Status } from "../status/status.js";
 import { TransportError } from "../transport/errors.js";
-import type { ReceivedMessage, Transport } from "../transport/transport.js";
-import { InterestTable } from "./interest-table.js";
+import type { PeerGoneEvent, ReceivedMessage, Transport } from "../transport/transport.js";
+import { CreditLedger } from "./credit-ledger.js";
+import { groupLane, InterestTable, subscriptionLane, type MeteredLane } from "./interest-table.js";
 import { validateSubject } from "./subject.js";
 import { Subscription, type EventHandler, type PendingEvent, type ReceivedEvent, type SubscribeOptions, type SubscriptionHost } from "./subscription.js";
 
@@ -15,6 +15,8 @@ import { Subscription, type EventHandler, type PendingEvent, type ReceivedEvent,
 export const QUEUE_HEADER = "swarm-queue";
 /** Header carrying the correlation id a reply to a topic request must use. */
 export const REPLY_HEADER = "swarm-reply";
+/** Header naming the metered lanes an event was sent on (comma-separated `s:<id>` / `g:<group>`). */
+export const CREDIT_HEADER = "swarm-credit";
 
 /** Counters of one PubSub. */
 export interface PubSubStats {
@@ -26,7 +28,7 @@ export interface PubSubStats {
   delivered: number;
   /** Events arriving that no local subscription matched. */
   unmatched: number;
-  /** Events discarded by overflow policies. */
+  /** Events discarded by overflow policies, or not sent because their subscriber left. */
   dropped: number;
   /** Subscription handlers that threw. */
   handlerErrors: number;
@@ -37,6 +39,12 @@ export interface HandlerFailure {
   readonly error: unknown;
   readonly subscription: Subscription;
   readonly event: ReceivedEvent;
+}
+
+/** Options of one `publish`. */
+export interface PublishOptions {
+  /** Abandons a publish that waits for a "block" subscriber's credit (it rejects with the reason). */
+  signal?: AbortSignal;
 }
 
 export interface RequestOptions {
@@ -52,33 +60,32 @@ export interface RequestOptions {
  * broadcast; an agent that joins asks with InterestSync), so a publisher sends an event only to
  * agents with a matching subscription — and, per queue group, to one member — and events
  * nobody wants never cross the wire. Broadcasts go to everyone and reach every matching
- * subscription. Topic requests collect subscribers' replies.
+ * subscription. Topic requests collect subscribers' replies. A subscription with overflow
+ * "block" meters its publishers end to end (EventCredit), so it holds back only what is
+ * published to it.
  */
 export class PubSub implements SubscriptionHost {
+  readonly demux: Demux;
   readonly transport: Transport;
-  readonly #dispatcher: CallDispatcher;
   readonly #local = new Map<number, Subscription>();
   readonly #remote = new InterestTable();
+  readonly #credit = new CreditLedger();
+  /** Credit taken by local subscriptions, not yet returned: publisher → lane key → count. */
+  readonly #grants = new Map<string, Map<string, number>>();
   readonly #localGroups = new Map<string, number>();
   readonly #errorListeners = new Set<(failure: HandlerFailure) => void>();
   readonly #stats: PubSubStats = { published: 0, forwarded: 0, delivered: 0, unmatched: 0, dropped: 0, handlerErrors: 0 };
-  readonly #unlisten: () => void;
+  readonly #release: () => void;
   readonly #unwatch: () => void;
   #nextId = 1;
   #closed = false;
 
-  constructor(transport: Transport) {
-    this.transport = transport;
-    this.#dispatcher = CallDispatcher.of(transport);
-    this.#unlisten = this.#dispatcher.onMessage(this.#onMessage);
-    this.#unwatch = transport.onPeerGone((event) => {
-      if (event.address !== undefined) return this.#remote.removeAgent(event.address);
-      // The link dropped (or the transport closed): everything learned is stale. Announce our
-      // subscriptions and ask for everyone's again; a reconnecting transport sends these once
-      // it is back (a closed one refuses them, which is ignored).
-      this.#remote.clear();
-      if (!this.#closed && transport.state === "open") this.#announceAll();
-    });
+  /** Takes the demux's "events" lane (one PubSub per demux). */
+  constructor(demux: Demux) {
+    this.demux = demux;
+    this.transport = demux.transport;
+    this.#release = demux.handle("events", this.#onMessage);
+    this.#unwatch = this.transport.onPeerGone(this.#peerGone);
     this.#broadcastControl({ $case: "interestSync", value: {} });
   }
 
@@ -98,14 +105,14 @@ export class PubSub implements SubscriptionHost {
   /**
    * Publishes an event (`Message.event`) to every interested agent and local subscription.
    * Resolves, with the number of deliveries (agents sent to plus local subscriptions), once
-   * every transport took its copy — so a full receiver (overflow "block", or the transport's
-   * own bound) makes the publisher wait.
+   * every transport took its copy; a "block" subscriber that is behind makes it wait for credit.
    */
-  async publish(message: Message): Promise<number> {
+  async publish(message: Message, options: PublishOptions = {}): Promise<number> {
     const subject = subjectOf(message, "event");
     this.#stats.published++;
+    await this.#localSpace(subject, options.signal);
     const sends: Promise<void>[] = [];
-    const count = this.#route(message, subject, undefined, sends);
+    const count = this.#route(message, subject, undefined, sends, options.signal);
     if (sends.length === 1) await sends[0];
     else if (sends.length > 1) await Promise.all(sends);
     return count;
@@ -115,7 +122,7 @@ export class PubSub implements SubscriptionHost {
   async broadcast(message: Message): Promise<void> {
     const subject = subjectOf(message, "broadcast");
     this.#stats.published++;
-    this.#deliverLocal(message, subject, this.transport.localAddress, undefined, undefined);
+    this.#deliverLocal(message, subject, this.transport.localAddress, undefined, undefined, undefined);
     await this.transport.broadcast(message);
   }
 
@@ -140,7 +147,7 @@ export class PubSub implements SubscriptionHost {
 
   /** Whether some other agent has announced a subscription matching `subject`. */
   hasRemoteInterest(subject: string): boolean {
-    return this.#remote.targets(subject).agents.size > 0 || this.#remote.targets(subject).groups.size > 0;
+    return this.#remote.hasInterest(subject);
   }
 
   /** Listens to subscription handler failures; returns an unsubscribe function. */
@@ -155,13 +162,14 @@ export class PubSub implements SubscriptionHost {
     return { ...this.#stats, dropped: this.#stats.dropped + dropped };
   }
 
-  /** Ends every subscription (peers are told) and stops listening. */
+  /** Ends every subscription (peers are told), gives the demux's "events" lane back and stops watching peers. */
   async close(): Promise<void> {
     if (this.#closed) return;
     for (const subscription of [...this.#local.values()]) await subscription.unsubscribe();
     this.#closed = true;
-    this.#unlisten();
+    this.#release();
     this.#unwatch();
+    this.#credit.forgetAgent();
   }
 
   /** @internal */
@@ -177,25 +185,29 @@ export class PubSub implements SubscriptionHost {
   }
 
   /** @internal */
-  hold(until: Promise<void>): void {
-    this.#dispatcher.hold(until);
-  }
-
-  /** @internal */
   remove(subscription: Subscription): void {
     if (!this.#local.delete(subscription.id)) return;
-    this.#dropped(subscription);
+    this.#stats.dropped += subscription.dropped;
     if (!this.#closed) this.#broadcastControl({ $case: "unsubscribe", value: { subscriptionId: subscription.id } });
   }
 
-  #dropped(subscription: Subscription): void {
-    this.#stats.dropped += subscription.dropped;
+  /** Waits while a local "block" subscription matching `subject` is full (a local publish cannot take credit). */
+  async #localSpace(subject: string, signal: AbortSignal | undefined): Promise<void> {
+    for (;;) {
+      let space: Promise<void> | undefined;
+      for (const subscription of this.#local.values()) {
+        if (subscription.matcher.matches(subject)) space ??= subscription.space();
+      }
+      if (space === undefined) return;
+      signal?.throwIfAborted();
+      await (signal === undefined ? space : untilAborted(space, signal));
+    }
   }
 
   async #request(subject: string, body: Body, options: RequestOptions, wanted: number): Promise<Message[]> {
     validateSubject(subject);
     const timeoutMs = options.timeoutMs ?? 5000;
-    const id = this.#dispatcher.nextCallId();
+    const id = this.demux.nextCallId();
     const message = Message.event(this.transport.localAddress, subject, body).withHeader(REPLY_HEADER, String(id));
     const replies: Message[] = [];
     return new Promise<Message[]>((resolve, reject) => {
@@ -209,7 +221,7 @@ export class PubSub implements SubscriptionHost {
         done = true;
         if (timer !== undefined) clearTimeout(timer);
         options.signal?.removeEventListener("abort", onAbort);
-        this.#dispatcher.removeCall(id);
+        this.demux.removeCall(id);
         if (error !== undefined) reject(error);
         else resolve(replies);
       };
@@ -228,19 +240,19 @@ export class PubSub implements SubscriptionHost {
         check();
       };
       const onAbort = () => finish(new RpcError(Status.CANCELLED, `request on ${subject} cancelled`));
-      const handle: ClientCallHandle = {
+      const handle: ReplyHandler = {
         peer: undefined,
-        onResponse: (response: Response, reply: Message) => {
-          const outcome = response.outcome;
-          if (outcome?.$case === "error") refuse(rpcErrorOf(outcome.value));
+        onReply: ({ message: reply }: ReceivedMessage) => {
+          const outcome = reply.payload("response")?.outcome;
+          if (outcome === undefined) return;
+          if (outcome.$case === "error") refuse(rpcErrorOf(outcome.value));
           else accept(reply);
         },
-        onFrame: () => undefined,
-        onPeerGone: (_reason, address) => {
+        onPeerGone: (_reason: string, address: string | undefined) => {
           if (address === undefined) finish(new RpcError(Status.UNAVAILABLE, `request on ${subject}: transport closed`));
         },
       };
-      this.#dispatcher.addCall(id, handle);
+      this.demux.addCall(id, handle);
       this.#stats.published++;
       expected = this.#route(message, subject, (outcome) => {
         // a local subscriber's reply
@@ -260,13 +272,13 @@ export class PubSub implements SubscriptionHost {
   }
 
   /** Sends to interested agents and delivers to local subscriptions; returns the number of deliveries. */
-  #route(message: Message, subject: string, localReply: PendingEvent["reply"], sends?: Promise<void>[]): number {
+  #route(message: Message, subject: string, localReply: PendingEvent["reply"], sends?: Promise<void>[], signal?: AbortSignal): number {
     const self = this.transport.localAddress;
     const { agents, groups } = this.#remote.targets(subject);
     let deliveries = 0;
     // plain subscribers: one message per interested agent
-    for (const agent of agents) {
-      const sent = this.#send(agent, message);
+    for (const [agent, lanes] of agents) {
+      const sent = this.#send(agent, message, lanes, signal);
       sends?.push(sent);
       deliveries++;
     }
@@ -275,26 +287,37 @@ export class PubSub implements SubscriptionHost {
     for (const [group, members] of groups) {
       const localCount = localGroupMembers.get(group) ?? 0;
       const pick = this.#remote.pick(group, members.length + (localCount > 0 ? 1 : 0));
-      if (pick < members.length) {
-        const sent = this.#send(members[pick]!, copyWithHeader(message, QUEUE_HEADER, group));
+      const member = members[pick];
+      if (member !== undefined) {
+        const sent = this.#send(member.agent, copyWithHeader(message, QUEUE_HEADER, group), member.lane === undefined ? NO_LANES : [member.lane], signal);
         sends?.push(sent);
         deliveries++;
       } else {
-        deliveries += this.#deliverLocal(message, subject, self, group, localReply);
+        deliveries += this.#deliverLocal(message, subject, self, group, localReply, undefined);
       }
       localGroupMembers.delete(group);
     }
     // local queue groups nobody else has
-    for (const group of localGroupMembers.keys()) deliveries += this.#deliverLocal(message, subject, self, group, localReply);
-    deliveries += this.#deliverLocal(message, subject, self, undefined, localReply);
+    for (const group of localGroupMembers.keys()) deliveries += this.#deliverLocal(message, subject, self, group, localReply, undefined);
+    deliveries += this.#deliverLocal(message, subject, self, undefined, localReply, undefined);
     return deliveries;
   }
 
-  /** Sends one copy; a failure (the agent vanished) is counted as dropped, never thrown. */
-  #send(agent: string, message: Message): Promise<void> {
+  /**
+   * Sends one copy, first taking credit on the subscriber's metered lanes. A failure (the agent
+   * vanished, or its subscription went while waiting) is counted as dropped, never thrown;
+   * only an abort of `signal` rejects.
+   */
+  #send(agent: string, message: Message, lanes: readonly MeteredLane[], signal: AbortSignal | undefined): Promise<void> {
     this.#stats.forwarded++;
-    return this.transport.send(agent, message).then(undefined, () => {
+    const drop = (): void => {
       this.#stats.dropped++;
+    };
+    if (lanes.length === 0) return this.transport.send(agent, message).then(undefined, drop);
+    const metered = copyWithHeader(message, CREDIT_HEADER, lanes.map((lane) => lane.key).join(","));
+    return this.#credit.acquire(agent, lanes, signal).then((taken) => {
+      if (!taken) return drop();
+      return this.transport.send(agent, metered).then(undefined, drop);
     });
   }
 
@@ -308,28 +331,69 @@ export class PubSub implements SubscriptionHost {
 
   /**
    * Delivers to local subscriptions: every plain match when `group` is undefined, else one
-   * member of `group` (round robin). Returns how many subscriptions it reached.
+   * member of `group` (round robin). `credit` is the metered event's sender and lanes: a
+   * subscription on one of them returns its credit when it takes the event. Returns how many
+   * subscriptions it reached.
    */
-  #deliverLocal(message: Message, subject: string, from: string, group: string | undefined, reply: PendingEvent["reply"]): number {
+  #deliverLocal(
+    message: Message,
+    subject: string,
+    from: string,
+    group: string | undefined,
+    reply: PendingEvent["reply"],
+    credit: Set<string> | undefined,
+  ): number {
     const event: ReceivedEvent = { subject, message, from };
     if (group !== undefined) {
       const members = [...this.#local.values()].filter((s) => s.queue === group && s.matcher.matches(subject));
       if (members.length === 0) return 0;
       const next = this.#localGroups.get(group) ?? 0;
       this.#localGroups.set(group, next + 1);
-      members[next % members.length]!.deliver({ event, reply });
+      const lane = groupLane(group);
+      members[next % members.length]!.deliver({ event, reply, done: credit?.delete(lane) ? this.#returner(from, lane) : undefined });
       this.#stats.delivered++;
       return 1;
     }
     let count = 0;
     for (const subscription of this.#local.values()) {
       if (subscription.queue === "" && subscription.matcher.matches(subject)) {
-        subscription.deliver({ event, reply });
+        const lane = subscriptionLane(subscription.id);
+        subscription.deliver({ event, reply, done: credit?.delete(lane) ? this.#returner(from, lane) : undefined });
         count++;
       }
     }
     this.#stats.delivered += count;
     return count;
+  }
+
+  /** Returns one credit on `lane` to `publisher` when called (once). */
+  #returner(publisher: string, lane: string): () => void {
+    return () => this.#returnCredit(publisher, lane, 1);
+  }
+
+  /** Batches credit back to a publisher: half a window at a time, or at once for lanes nobody here takes. */
+  #returnCredit(publisher: string, lane: string, count: number, immediately = false): void {
+    let lanes = this.#grants.get(publisher);
+    if (lanes === undefined) this.#grants.set(publisher, (lanes = new Map()));
+    const owed = (lanes.get(lane) ?? 0) + count;
+    if (!immediately && owed < this.#grantBatch(lane)) {
+      lanes.set(lane, owed);
+      return;
+    }
+    lanes.delete(lane);
+    const value: EventCredit = lane.startsWith("g:")
+      ? { subscriptionId: 0, queueGroup: lane.slice(2), count: owed }
+      : { subscriptionId: Number(lane.slice(2)), queueGroup: "", count: owed };
+    this.transport.send(publisher, Message.control(this.transport.localAddress, { operation: { $case: "eventCredit", value } })).catch(() => undefined);
+  }
+
+  #grantBatch(lane: string): number {
+    let window = Infinity;
+    for (const subscription of this.#local.values()) {
+      const key = subscription.queue === "" ? subscriptionLane(subscription.id) : groupLane(subscription.queue);
+      if (key === lane && subscription.window > 0) window = Math.min(window, subscription.window);
+    }
+    return window === Infinity ? 1 : Math.max(1, Math.ceil(window / 2));
   }
 
   readonly #onMessage = (received: ReceivedMessage): void => {
@@ -343,25 +407,62 @@ export class PubSub implements SubscriptionHost {
         const replyTo = message.headers[REPLY_HEADER];
         const reply = replyTo === undefined ? undefined : this.#replier(from, Number(replyTo));
         const group = payload.$case === "event" ? message.headers[QUEUE_HEADER] : undefined;
-        const count = this.#deliverLocal(message, subject, from, group, reply);
+        const lanes = message.headers[CREDIT_HEADER];
+        const credit = lanes === undefined ? undefined : new Set(lanes.split(","));
+        const count = this.#deliverLocal(message, subject, from, group, reply, credit);
+        // lanes no local subscription took (it went meanwhile) give their credit back at once
+        for (const lane of credit ?? []) this.#returnCredit(from, lane, 1, true);
         if (count === 0) {
           this.#stats.unmatched++;
           reply?.({ error: new RpcError(Status.UNAVAILABLE, `no subscriber on ${JSON.stringify(subject)} at "${this.transport.localAddress}"`) });
         }
         return;
       }
-      case "control": {
-        const operation = payload.value.operation;
-        if (operation?.$case === "subscribe") this.#remote.add(from, operation.value.subscriptionId, operation.value.pattern, operation.value.queueGroup);
-        else if (operation?.$case === "unsubscribe") this.#remote.remove(from, operation.value.subscriptionId);
-        else if (operation?.$case === "interestSync") {
-          for (const subscription of this.#local.values()) {
-            this.transport.send(from, Message.control(this.transport.localAddress, { operation: { $case: "subscribe", value: announce(subscription) } })).catch(() => undefined);
-          }
+      case "control":
+        return this.#onControl(from, payload.value);
+    }
+  };
+
+  #onControl(from: string, control: Control): void {
+    const operation = control.operation;
+    switch (operation?.$case) {
+      case "subscribe": {
+        const { subscriptionId, pattern, queueGroup, window } = operation.value;
+        this.#remote.add(from, subscriptionId, pattern, queueGroup, window);
+        return;
+      }
+      case "unsubscribe": {
+        const lane = this.#remote.remove(from, operation.value.subscriptionId);
+        if (lane !== undefined) this.#credit.forgetLane(from, lane);
+        return;
+      }
+      case "interestSync":
+        for (const subscription of this.#local.values()) {
+          this.transport.send(from, Message.control(this.transport.localAddress, { operation: { $case: "subscribe", value: announce(subscription) } })).catch(() => undefined);
         }
+        return;
+      case "eventCredit": {
+        const { subscriptionId, queueGroup, count } = operation.value;
+        this.#credit.grant(from, queueGroup === "" ? subscriptionLane(subscriptionId) : groupLane(queueGroup), count);
         return;
       }
     }
+  }
+
+  readonly #peerGone = (event: PeerGoneEvent): void => {
+    if (event.address !== undefined) {
+      this.#remote.removeAgent(event.address);
+      this.#credit.forgetAgent(event.address);
+      this.#grants.delete(event.address);
+      return;
+    }
+    // The link dropped (or the transport closed): everything learned is stale. Announce our
+    // subscriptions and ask for everyone's again; a reconnecting transport sends these once
+    // it is back (a closed one refuses them, which is ignored).
+    this.#remote.clear();
+    this.#credit.forgetAgent();
+    this.#grants.clear();
+    if (!this.#closed && this.transport.state === "open") this.#announceAll();
   };
 
   /** Sends the outcome of a local handler back to a remote requester, once. */
@@ -371,12 +472,11 @@ export class PubSub implements SubscriptionHost {
       if (replied || !Number.isSafeInteger(id)) return;
       replied = true;
       const self = this.transport.localAddress;
-      if ("error" in outcome) {
-        const error = RpcError.from(outcome.error);
-        this.#dispatcher.sendError(to, id, error.code, error.rawMessage);
-      } else {
-        this.transport.send(to, Message.response(self, id, outcome.value as Body)).catch(() => undefined);
-      }
+      const reply =
+        "error" in outcome
+          ? errorReply(self, id, RpcError.from(outcome.error))
+          : Message.response(self, id, outcome.value as Body);
+      this.transport.send(to, reply).catch(() => undefined);
     };
   }
 
@@ -385,18 +485,20 @@ export class PubSub implements SubscriptionHost {
     for (const subscription of this.#local.values()) this.#broadcastControl({ $case: "subscribe", value: announce(subscription) });
   }
 
-  #broadcastControl(operation: NonNullable<Parameters<typeof Message.control>[1]["operation"]>): void {
+  #broadcastControl(operation: NonNullable<Control["operation"]>): void {
     this.transport.broadcast(Message.control(this.transport.localAddress, { operation })).catch(() => undefined);
   }
 }
 
-/** A PubSub on `transport` (one per transport: it shares the transport's reader with RPC). */
-export function createPubSub(transport: Transport): PubSub {
-  return new PubSub(transport);
+/** A PubSub on `demux` (see `createDemux`): it takes the demux's "events" lane. */
+export function createPubSub(demux: Demux): PubSub {
+  return new PubSub(demux);
 }
 
+const NO_LANES: readonly MeteredLane[] = [];
+
 function announce(subscription: Subscription): Subscribe {
-  return { subscriptionId: subscription.id, pattern: subscription.pattern, queueGroup: subscription.queue };
+  return { subscriptionId: subscription.id, pattern: subscription.pattern, queueGroup: subscription.queue, window: subscription.window };
 }
 
 function subjectOf(message: Message, kind: "event" | "broadcast"): string {
@@ -411,7 +513,26 @@ function copyWithHeader(message: Message, name: string, value: string): Message 
   return new Message({ ...message.envelope, headers: { ...message.envelope.headers, [name]: value } });
 }
 
+function errorReply(source: string, id: number, error: RpcError): Message {
+  const details = error.details === undefined ? undefined : toData(error.details as Body);
+  return Message.create(source, {
+    $case: "response",
+    value: { correlationId: id, outcome: { $case: "error", value: { code: error.code, message: error.rawMessage, details } }, trailers: {} },
+  });
+}
+
 function rpcErrorOf(error: { code: number; message: string; details: Parameters<typeof dataJson>[0] }): RpcError {
   return new RpcError(error.code as Status, error.message, { details: dataJson(error.details) ?? dataBytes(error.details) });
 }
 
+/** `promise`, or a rejection with the signal's reason if it aborts first (no listener left behind). */
+function untilAborted(promise: Promise<void>, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const onAbort = (): void => reject(signal.reason);
+    signal.addEventListener("abort", onAbort, { once: true });
+    void promise.then(() => {
+      signal.removeEventListener("abort", onAbort);
+      resolve();
+    });
+  });
+}

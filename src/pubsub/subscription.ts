@@ -32,14 +32,14 @@ export interface SubscribeOptions {
 export interface PendingEvent {
   readonly event: ReceivedEvent;
   readonly reply: ((outcome: { value: unknown } | { error: unknown }) => void) | undefined;
+  /** Called once when the subscription takes the event or discards it (returns its publisher's credit). */
+  readonly done?: (() => void) | undefined;
 }
 
 /** What a subscription needs from its PubSub. @internal */
 export interface SubscriptionHost {
   /** Reports a handler failure. */
   handlerFailed(error: unknown, subscription: Subscription, event: ReceivedEvent): void;
-  /** Stops reading the transport until `until` settles (overflow "block"). */
-  hold(until: Promise<void>): void;
   /** Forgets the subscription (and tells the peers). */
   remove(subscription: Subscription): void;
 }
@@ -64,6 +64,7 @@ export class Subscription implements AsyncIterable<ReceivedEvent> {
   #closed: TransportError | undefined;
   #waiter: { resolve(result: IteratorResult<ReceivedEvent>): void; reject(error: unknown): void } | undefined;
   #space: { promise: Promise<void>; resolve(): void } | undefined;
+  readonly #maxPending: number;
 
   /** @internal */
   constructor(host: SubscriptionHost, id: number, pattern: string, handler: EventHandler | undefined, options: SubscribeOptions) {
@@ -76,7 +77,26 @@ export class Subscription implements AsyncIterable<ReceivedEvent> {
     this.queue = options.queue ?? "";
     this.#handler = handler;
     this.#overflow = options.overflow ?? "drop-oldest";
-    this.#pending = new PendingEvents(maxPending);
+    this.#maxPending = maxPending;
+    // "block": metered publishers keep within maxPending; the slack absorbs events published
+    // before they learned of this subscription, past it the newest are dropped (and counted).
+    this.#pending = new PendingEvents(this.#overflow === "block" ? 2 * maxPending : maxPending);
+  }
+
+  /** Publishers' window for a "block" subscription (its `maxPending`); 0 for the other policies. */
+  get window(): number {
+    return this.#overflow === "block" ? this.#maxPending : 0;
+  }
+
+  /** Resolves when a "block" subscription has room for a local publish; undefined when it has room now. */
+  space(): Promise<void> | undefined {
+    if (this.#overflow !== "block" || this.#closed !== undefined || this.#pending.size < this.#maxPending) return undefined;
+    if (this.#space === undefined) {
+      let resolve!: () => void;
+      const promise = new Promise<void>((r) => (resolve = r));
+      this.#space = { promise, resolve };
+    }
+    return this.#space.promise;
   }
 
   /** Events discarded by the overflow policy. */
@@ -109,11 +129,15 @@ export class Subscription implements AsyncIterable<ReceivedEvent> {
 
   /** Queues an event, applying the overflow policy. @internal */
   deliver(pending: PendingEvent): void {
-    if (this.#closed !== undefined) return;
+    if (this.#closed !== undefined) {
+      pending.done?.();
+      return;
+    }
     const waiter = this.#waiter;
     if (waiter !== undefined) {
       this.#waiter = undefined;
       this.#delivered++;
+      pending.done?.();
       pending.reply?.({ value: undefined });
       waiter.resolve({ value: pending.event, done: false });
       return;
@@ -122,30 +146,25 @@ export class Subscription implements AsyncIterable<ReceivedEvent> {
     if (queue.isFull) {
       switch (this.#overflow) {
         case "drop-newest":
+        case "block":
           this.#dropped++;
+          pending.done?.();
           pending.reply?.({ error: new TransportError("QueueFull", `subscriber to ${this.pattern} is full`) });
           return;
         case "drop-oldest":
           this.#dropped++;
-          queue.dropOldest();
+          queue.dropOldest()?.done?.();
           break;
         case "error": {
           const error = new TransportError("QueueFull", `subscription to ${this.pattern} fell ${queue.capacity} events behind and was closed`);
+          pending.done?.();
           this.#host.remove(this);
           this.close(error);
           return;
         }
-        case "block":
-          break;
       }
     }
     queue.push(pending, pending.event.message.priority);
-    if (this.#overflow === "block" && queue.isFull && this.#space === undefined) {
-      let resolve!: () => void;
-      const promise = new Promise<void>((r) => (resolve = r));
-      this.#space = { promise, resolve };
-      this.#host.hold(promise);
-    }
     if (this.#handler !== undefined && !this.#running) void this.#run();
   }
 
@@ -153,7 +172,7 @@ export class Subscription implements AsyncIterable<ReceivedEvent> {
   close(error: TransportError): void {
     if (this.#closed !== undefined) return;
     this.#closed = error;
-    this.#pending.clear();
+    for (const dropped of this.#pending.clear()) dropped.done?.();
     this.#releaseSpace();
     const waiter = this.#waiter;
     this.#waiter = undefined;
@@ -187,7 +206,8 @@ export class Subscription implements AsyncIterable<ReceivedEvent> {
     const next = this.#pending.shift();
     if (next !== undefined) {
       this.#delivered++;
-      if (this.#space !== undefined && !this.#pending.isFull) this.#releaseSpace();
+      next.done?.();
+      if (this.#space !== undefined && this.#pending.size < this.#maxPending) this.#releaseSpace();
     }
     return next;
   }

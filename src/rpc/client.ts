@@ -1,16 +1,16 @@
 import type { Data } from "../../generated/swarm/transport/v1/data.js";
 import type { Response, StreamFrame } from "../../generated/swarm/transport/v1/envelope.js";
 import { dataBytes, dataJson, toData, type Body } from "../protocol/data.js";
+import type { Demux, ReplyHandler } from "../demux/demux.js";
 import type { Message } from "../protocol/message.js";
-import type { Transport } from "../transport/transport.js";
+import type { ReceivedMessage } from "../transport/transport.js";
 import type { CallOptions } from "./call-options.js";
+import { DeadlineScheduler } from "./deadline-scheduler.js";
 import { methodInfos, UNTYPED, type MethodDefinition, type MethodInfo, type ServiceDefinition } from "./definitions.js";
-import { CallDispatcher, type ClientCallHandle } from "./dispatcher.js";
 import { composeInterceptors, type CallOutcome, type ClientCallDescriptor, type ClientInterceptor } from "./interceptors.js";
-import { RpcError } from "./rpc-error.js";
-import { STREAM_WINDOW } from "./server.js";
-import { Status } from "./status.js";
-import { StreamCredit, StreamInbox } from "./stream-inbox.js";
+import { RpcError } from "../status/rpc-error.js";
+import { Status } from "../status/status.js";
+import { STREAM_WINDOW, StreamCredit, StreamInbox } from "./stream-inbox.js";
 import { readTyped, TypedData } from "./typed-data.js";
 
 /** The client function of one method, from its definition. */
@@ -42,14 +42,14 @@ export interface RpcClientOptions {
 }
 
 /**
- * A typed client for `definition`, calling `options.peer` over `transport`.
+ * A typed client for `definition`, calling `options.peer` through `demux` (see `createDemux`).
  * ```ts
- * const compute = createClient(ComputeServiceDefinition, transport, { peer: "agent_2" });
+ * const compute = createClient(ComputeServiceDefinition, createDemux(transport), { peer: "agent_2" });
  * const { value } = await compute.fibonacci({ n: 42 }, { deadline: 500 });
  * ```
  */
-export function createClient<S extends ServiceDefinition>(definition: S, transport: Transport, options: RpcClientOptions): Client<S> {
-  const caller = new Caller(transport, options);
+export function createClient<S extends ServiceDefinition>(definition: S, demux: Demux, options: RpcClientOptions): Client<S> {
+  const caller = new Caller(demux, options);
   const client: Record<string, unknown> = {};
   for (const [localName, info] of methodInfos(definition)) {
     client[localName] = (request: unknown, callOptions?: CallOptions) => caller.call(info, request, callOptions ?? NO_OPTIONS);
@@ -61,15 +61,17 @@ export function createClient<S extends ServiceDefinition>(definition: S, transpo
  * Calls an untyped (seed-style) method: JSON (or bytes) params in, the JSON value (or bytes)
  * of the result out.
  */
-export function callMethod(transport: Transport, peer: string, method: string, params?: Body, options?: CallOptions & { timeoutMs?: number }): Promise<unknown> {
-  const caller = new Caller(transport, { peer, ...(options?.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }) });
+export function callMethod(demux: Demux, peer: string, method: string, params?: Body, options?: CallOptions & { timeoutMs?: number }): Promise<unknown> {
+  const caller = new Caller(demux, { peer, ...(options?.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }) });
   const info: MethodInfo = { path: method, service: "", localName: method, name: method, kind: "unary", requestType: UNTYPED, responseType: UNTYPED };
   return caller.call(info, params, options ?? NO_OPTIONS) as Promise<unknown>;
 }
 
 /** The per-client settings and limits behind each call. */
 class Caller {
-  readonly dispatcher: CallDispatcher;
+  readonly demux: Demux;
+  /** Deadlines of this client's calls, on one timer. */
+  readonly deadlines = new DeadlineScheduler<ClientCall>();
   readonly peer: string;
   readonly timeoutMs: number;
   readonly maxInFlight: number;
@@ -77,8 +79,8 @@ class Caller {
   inFlight = 0;
   readonly #invoke: (call: ClientCallDescriptor) => CallOutcome;
 
-  constructor(transport: Transport, options: RpcClientOptions) {
-    this.dispatcher = CallDispatcher.of(transport);
+  constructor(demux: Demux, options: RpcClientOptions) {
+    this.demux = demux;
     this.peer = options.peer;
     this.timeoutMs = options.timeoutMs ?? 30_000;
     this.maxInFlight = options.maxInFlight ?? 10_000;
@@ -120,7 +122,7 @@ class Caller {
 }
 
 /** One client call of any kind, from start to outcome. */
-class ClientCall implements ClientCallHandle {
+class ClientCall implements ReplyHandler {
   readonly peer: string;
   readonly id: number;
   deadlineAt = Infinity;
@@ -149,7 +151,7 @@ class ClientCall implements ClientCallHandle {
     this.#options = options;
     this.#resolve = resolve;
     this.#reject = reject;
-    this.id = caller.dispatcher.nextCallId();
+    this.id = caller.demux.nextCallId();
   }
 
   /** The response stream (server- and bidi-streaming calls). */
@@ -187,18 +189,18 @@ class ClientCall implements ClientCallHandle {
       return this.#settleError(new RpcError(Status.RESOURCE_EXHAUSTED, `client is at its limit of ${caller.maxInFlight} calls in flight`));
     }
     caller.inFlight++;
-    const dispatcher = caller.dispatcher;
-    dispatcher.addCall(this.id, this);
+    const demux = caller.demux;
+    demux.addCall(this.id, this);
     const timeoutMs = deadlineMs(options.deadline, caller.timeoutMs);
     if (timeoutMs > 0) {
       this.deadlineAt = performance.now() + timeoutMs;
-      dispatcher.deadlines.add(this);
+      caller.deadlines.add(this);
     }
     signal?.addEventListener("abort", this.#onAbort, { once: true });
     const streamingRequest = this.#info.kind === "client-streaming" || this.#info.kind === "bidi-streaming";
     const metadata = caller.metadata === undefined ? options.metadata : { ...caller.metadata, ...options.metadata };
     const params = streamingRequest ? undefined : this.#info.requestType === UNTYPED ? toData(request as Body) : new TypedData(request, this.#info.requestType);
-    dispatcher.send(
+    demux.post(
       this.peer,
       { $case: "request", value: { correlationId: this.id, method: this.#info.path, params, timeoutMs: Math.min(timeoutMs, 0xffff_ffff) } },
       metadata,
@@ -210,7 +212,13 @@ class ClientCall implements ClientCallHandle {
     }
   }
 
-  onResponse(response: Response, message: Message): void {
+  onReply(received: ReceivedMessage): void {
+    const payload = received.message.envelope.payload;
+    if (payload?.$case === "response") this.#onResponse(payload.value, received.message);
+    else if (payload?.$case === "stream") this.#onFrame(payload.value, received.message);
+  }
+
+  #onResponse(response: Response, message: Message): void {
     if (this.#done) return;
     this.#seeHeader(message);
     const outcome = response.outcome;
@@ -238,7 +246,7 @@ class ClientCall implements ClientCallHandle {
     this.#resolve!(value);
   }
 
-  onFrame(frame: StreamFrame, message: Message): void {
+  #onFrame(frame: StreamFrame, message: Message): void {
     if (this.#done) return;
     const body = frame.frame;
     if (body?.$case === "message") {
@@ -291,7 +299,7 @@ class ClientCall implements ClientCallHandle {
   }
 
   #sendFrame(frame: StreamFrame["frame"]): void {
-    this.#caller.dispatcher.send(this.peer, { $case: "stream", value: { correlationId: this.id, frame, fromCallee: false } }, undefined, this.#onSendError);
+    this.#caller.demux.post(this.peer, { $case: "stream", value: { correlationId: this.id, frame, fromCallee: false } }, undefined, this.#onSendError);
   }
 
   #seeHeader(message: Message): void {
@@ -305,7 +313,7 @@ class ClientCall implements ClientCallHandle {
     this.#finish();
     if (sendCancel) {
       const reason = error.code === Status.DEADLINE_EXCEEDED ? "deadline exceeded" : "cancelled";
-      this.#caller.dispatcher.send(this.peer, { $case: "control", value: { operation: { $case: "cancel", value: { correlationId: this.id, reason } } } });
+      this.#caller.demux.post(this.peer, { $case: "control", value: { operation: { $case: "cancel", value: { correlationId: this.id, reason } } } });
     }
     this.#settleError(error);
   }
@@ -322,8 +330,8 @@ class ClientCall implements ClientCallHandle {
     this.#credit?.fail(CALL_FINISHED);
     const caller = this.#caller;
     caller.inFlight--;
-    caller.dispatcher.removeCall(this.id);
-    if (this.deadlineAt !== Infinity) caller.dispatcher.deadlines.delete(this);
+    caller.demux.removeCall(this.id);
+    if (this.deadlineAt !== Infinity) caller.deadlines.delete(this);
     this.#options.signal?.removeEventListener("abort", this.#onAbort);
   }
 }

@@ -1,19 +1,20 @@
 import type { Data } from "../../generated/swarm/transport/v1/data.js";
 import type { Request, StreamFrame } from "../../generated/swarm/transport/v1/envelope.js";
+import type { Demux, ServedHandler } from "../demux/demux.js";
 import { toData, type Body, type JsonValue } from "../protocol/data.js";
 import type { Message } from "../protocol/message.js";
-import type { Transport } from "../transport/transport.js";
+import type { ReceivedMessage } from "../transport/transport.js";
 import type { CallContext } from "./call-context.js";
 import { methodInfos, UNTYPED, type MethodDefinition, type MethodInfo, type ServiceDefinition } from "./definitions.js";
-import { CallDispatcher, type RequestHandler, type ServerCallHandle } from "./dispatcher.js";
 import { composeInterceptors, type ServerCallDescriptor, type ServerInterceptor } from "./interceptors.js";
-import { RpcError } from "./rpc-error.js";
-import { Status } from "./status.js";
-import { StreamCredit, StreamInbox } from "./stream-inbox.js";
+import { RpcError } from "../status/rpc-error.js";
+import { Status } from "../status/status.js";
+import { sendError } from "./send-error.js";
+import { STREAM_WINDOW, StreamCredit, StreamInbox } from "./stream-inbox.js";
 import { readTyped, TypedData } from "./typed-data.js";
 
-/** Messages each stream direction may have outstanding before the receiver grants more. */
-export const STREAM_WINDOW = 64;
+/** Runs one request for a registered method. */
+type RequestHandler = (message: Message, request: Request, from: string) => void;
 
 /** The handler type of one method, from its definition. */
 export type ServerMethod<M> =
@@ -43,23 +44,32 @@ export interface RpcServerOptions {
 type Invoke = (call: ServerCallDescriptor) => unknown;
 
 /**
- * Serves typed services and untyped methods over a transport.
+ * Serves typed services and untyped methods through a demux: it takes the demux's "requests"
+ * lane (one RpcServer per demux; `add` as many services as needed).
  * ```ts
- * const server = createServer(transport).add(ComputeServiceDefinition, { async fibonacci(req) { ... }, ... });
+ * const server = createServer(demux).add(ComputeServiceDefinition, { async fibonacci(req) { ... }, ... });
  * ```
  */
 export class RpcServer {
-  readonly #dispatcher: CallDispatcher;
+  readonly #demux: Demux;
   readonly #maxConcurrent: number;
   readonly #interceptors: ServerInterceptor[];
-  readonly #registered: [string, RequestHandler][] = [];
+  readonly #methods = new Map<string, RequestHandler>();
   readonly #calls = new Set<ServerCall>();
+  readonly #release: () => void;
   #closed = false;
 
-  constructor(transport: Transport, options: RpcServerOptions = {}) {
-    this.#dispatcher = CallDispatcher.of(transport);
+  /** Throws when another RpcServer already serves this demux. */
+  constructor(demux: Demux, options: RpcServerOptions = {}) {
+    this.#demux = demux;
     this.#maxConcurrent = options.maxConcurrentCalls ?? 10_000;
     this.#interceptors = options.interceptors ?? [];
+    this.#release = demux.handle("requests", this.#onRequest);
+  }
+
+  /** Wire paths of the methods served, e.g. "/swarm.examples.v1.ComputeService/Echo". */
+  get methods(): string[] {
+    return [...this.#methods.keys()];
   }
 
   /** Calls being served now. */
@@ -88,30 +98,41 @@ export class RpcServer {
     return this;
   }
 
-  /** Stops serving: unregisters every method and cancels the calls in progress (their callers get UNAVAILABLE). */
+  /** Stops serving: gives the demux's "requests" lane back and cancels the calls in progress (their callers get UNAVAILABLE). */
   close(): Promise<void> {
     if (this.#closed) return Promise.resolve();
     this.#closed = true;
-    for (const [path, handler] of this.#registered) this.#dispatcher.removeMethod(path, handler);
+    this.#release();
+    this.#methods.clear();
     for (const call of [...this.#calls]) call.abandon(new RpcError(Status.UNAVAILABLE, "server closed"));
     return Promise.resolve();
   }
 
   #register(info: MethodInfo, implementation: Invoke): void {
+    if (this.#closed) throw new Error(`RpcServer on "${this.#demux.localAddress}" is closed`);
+    if (this.#methods.has(info.path)) throw new Error(`method ${info.path} is already served on "${this.#demux.localAddress}"`);
     const invoke = composeInterceptors(this.#interceptors as ((c: ServerCallDescriptor, n: Invoke) => unknown)[], implementation);
-    const handler: RequestHandler = (message, request, from) => this.#serve(info, invoke, message, request, from);
-    this.#dispatcher.addMethod(info.path, handler);
-    this.#registered.push([info.path, handler]);
+    this.#methods.set(info.path, (message, request, from) => this.#serve(info, invoke, message, request, from));
   }
 
+  readonly #onRequest = (received: ReceivedMessage): void => {
+    const { from, message } = received;
+    const payload = message.envelope.payload;
+    if (payload?.$case !== "request") return;
+    const request = payload.value;
+    const handler = this.#methods.get(request.method);
+    if (handler !== undefined) handler(message, request, from);
+    else sendError(this.#demux, from, request.correlationId, Status.UNIMPLEMENTED, `method ${JSON.stringify(request.method)} is not served by "${this.#demux.localAddress}"`);
+  };
+
   #serve(info: MethodInfo, invoke: Invoke, message: Message, request: Request, from: string): void {
-    const dispatcher = this.#dispatcher;
+    const demux = this.#demux;
     if (this.#calls.size >= this.#maxConcurrent) {
-      dispatcher.sendError(from, request.correlationId, Status.RESOURCE_EXHAUSTED, `server is at its limit of ${this.#maxConcurrent} concurrent calls`);
+      sendError(demux, from, request.correlationId, Status.RESOURCE_EXHAUSTED, `server is at its limit of ${this.#maxConcurrent} concurrent calls`);
       return;
     }
     let input: unknown;
-    const call = new ServerCall(dispatcher, info, from, message, request, this.#calls);
+    const call = new ServerCall(demux, info, from, message, request, this.#calls);
     if (info.kind === "unary" || info.kind === "server-streaming") {
       try {
         input = info.requestType === UNTYPED ? untypedParams(request.params) : readTyped(request.params, info.requestType, `request of ${info.path}`);
@@ -141,13 +162,13 @@ export class RpcServer {
   }
 }
 
-/** Serves typed services and untyped methods on `transport`. */
-export function createServer(transport: Transport, options?: RpcServerOptions): RpcServer {
-  return new RpcServer(transport, options);
+/** Serves typed services and untyped methods through `demux` (see `createDemux`). */
+export function createServer(demux: Demux, options?: RpcServerOptions): RpcServer {
+  return new RpcServer(demux, options);
 }
 
 /** One call being served: its context, its streams, and how it ends. */
-class ServerCall implements CallContext, ServerCallHandle {
+class ServerCall implements CallContext, ServedHandler {
   readonly method: MethodInfo;
   readonly peer: string;
   readonly metadata: Readonly<Record<string, string>>;
@@ -155,7 +176,7 @@ class ServerCall implements CallContext, ServerCallHandle {
   #header: Record<string, string> | undefined;
   #trailer: Record<string, string> | undefined;
   #registered = false;
-  readonly #dispatcher: CallDispatcher;
+  readonly #demux: Demux;
   readonly #id: number;
   readonly #active: Set<ServerCall>;
   #controller: AbortController | undefined;
@@ -164,8 +185,8 @@ class ServerCall implements CallContext, ServerCallHandle {
   #inbox: StreamInbox<unknown> | undefined;
   #credit: StreamCredit | undefined;
 
-  constructor(dispatcher: CallDispatcher, info: MethodInfo, from: string, message: Message, request: Request, active: Set<ServerCall>) {
-    this.#dispatcher = dispatcher;
+  constructor(demux: Demux, info: MethodInfo, from: string, message: Message, request: Request, active: Set<ServerCall>) {
+    this.#demux = demux;
     this.method = info;
     this.peer = from;
     this.metadata = message.envelope.headers;
@@ -191,7 +212,7 @@ class ServerCall implements CallContext, ServerCallHandle {
     if (this.#registered || this.#done) return;
     this.#registered = true;
     this.#active.add(this);
-    this.#dispatcher.addServed(this.peer, this.#id, this);
+    this.#demux.addServed(this.peer, this.#id, this);
   }
 
   get signal(): AbortSignal {
@@ -241,7 +262,7 @@ class ServerCall implements CallContext, ServerCallHandle {
   abandon(error: RpcError): void {
     if (this.#done) return;
     this.#finish(error);
-    if (error.code === Status.UNAVAILABLE) this.#dispatcher.sendError(this.peer, this.#id, error.code, error.rawMessage, this.#trailer);
+    if (error.code === Status.UNAVAILABLE) sendError(this.#demux, this.peer, this.#id, error.code, error.rawMessage, this.#trailer);
   }
 
   readonly succeed = (value: unknown): void => {
@@ -256,7 +277,7 @@ class ServerCall implements CallContext, ServerCallHandle {
     const headers = this.#takeHeader();
     this.#finish(rpcError);
     const trailers = { ...rpcError.metadata, ...this.#trailer };
-    this.#dispatcher.sendError(this.peer, this.#id, rpcError.code, rpcError.rawMessage, trailers, headers, rpcError.details);
+    sendError(this.#demux, this.peer, this.#id, rpcError.code, rpcError.rawMessage, trailers, headers, rpcError.details);
   };
 
   /** Sends each message of a handler's response stream, within the caller's credit, then the outcome. */
@@ -285,7 +306,7 @@ class ServerCall implements CallContext, ServerCallHandle {
   #respond(result: Data | undefined): void {
     const headers = this.#takeHeader();
     this.#finish(undefined);
-    this.#dispatcher.send(
+    this.#demux.post(
       this.peer,
       { $case: "response", value: { correlationId: this.#id, outcome: { $case: "result", value: result ?? EMPTY_DATA }, trailers: this.#trailer ?? {} } },
       headers,
@@ -293,7 +314,7 @@ class ServerCall implements CallContext, ServerCallHandle {
   }
 
   #sendFrame(frame: StreamFrame["frame"], headers?: Record<string, string>): void {
-    this.#dispatcher.send(this.peer, { $case: "stream", value: { correlationId: this.#id, frame, fromCallee: true } }, headers);
+    this.#demux.post(this.peer, { $case: "stream", value: { correlationId: this.#id, frame, fromCallee: true } }, headers);
   }
 
   /** The response headers, the first time only: they go on the callee's first message. */
@@ -307,7 +328,7 @@ class ServerCall implements CallContext, ServerCallHandle {
     this.#done = true;
     if (this.#registered) {
       this.#active.delete(this);
-      this.#dispatcher.removeServed(this.peer, this.#id);
+      this.#demux.removeServed(this.peer, this.#id);
     }
     if (this.#inbox === undefined && this.#credit === undefined && this.#controller === undefined) return;
     const reason = error ?? new RpcError(Status.CANCELLED, "call finished");

@@ -1,3 +1,6 @@
+/** Messages each stream direction may have outstanding before the receiver grants more. */
+export const STREAM_WINDOW = 64;
+
 /**
  * The receiving half of one stream direction: messages the peer sent, waiting for the
  * consumer. The peer may have at most `window` messages outstanding (its credit); as the

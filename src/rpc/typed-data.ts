@@ -1,8 +1,8 @@
 import { BinaryWriter } from "@bufbuild/protobuf/wire";
 import type { Data } from "../../generated/swarm/transport/v1/data.js";
 import { valueSizeUpperBound, type SelfSizedData } from "../protocol/size.js";
-import { Status } from "./status.js";
-import { RpcError } from "./rpc-error.js";
+import { Status } from "../status/status.js";
+import { RpcError } from "../status/rpc-error.js";
 import type { MessageType } from "./definitions.js";
 
 /**

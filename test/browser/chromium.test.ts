@@ -70,7 +70,7 @@ describe.skipIf(!hasChromium)(hasChromium ? "browser: real Chromium" : `browser:
     const result = await page.evaluate(async (hubUrl) => {
       const { swarm, ComputeServiceDefinition } = globalThis as unknown as Harness;
       const transport = await swarm.WebSocketClientTransport.connect({ url: hubUrl, agentId: "page-rpc" });
-      const compute = swarm.createClient(ComputeServiceDefinition, transport, { peer: "node-agent", timeoutMs: 5000 });
+      const compute = swarm.createClient(ComputeServiceDefinition, swarm.createDemux(transport), { peer: "node-agent", timeoutMs: 5000 });
       const fib = (await compute.fibonacci({ n: 42 })).value;
       const ticks: number[] = [];
       for await (const tick of compute.countTo({ n: 5, delayMs: 0 })) ticks.push(tick.value);
@@ -103,7 +103,7 @@ describe.skipIf(!hasChromium)(hasChromium ? "browser: real Chromium" : `browser:
     await page.evaluate(async (hubUrl) => {
       const { swarm, held } = globalThis as unknown as Harness;
       const transport = await swarm.WebSocketClientTransport.connect({ url: hubUrl, agentId: "page-bus" });
-      const bus = swarm.createPubSub(transport);
+      const bus = swarm.createPubSub(swarm.createDemux(transport));
       held["events"] = [] as string[];
       bus.subscribe("node.status.*", (event) => void held["events"].push(`${event.from} ${event.subject} ${JSON.stringify(event.message.json())}`));
       Object.assign(held, { transport, bus });
@@ -150,7 +150,7 @@ describe.skipIf(!hasChromium)(hasChromium ? "browser: real Chromium" : `browser:
           { retryAttempts: 50, reconnectBaseDelayMs: 50, reconnectMaxDelayMs: 500 },
         );
         held["transport"] = transport;
-        held["compute"] = swarm.createClient(ComputeServiceDefinition, transport, { peer: "node-agent-r", timeoutMs: 5000 });
+        held["compute"] = swarm.createClient(ComputeServiceDefinition, swarm.createDemux(transport), { peer: "node-agent-r", timeoutMs: 5000 });
         return (await held["compute"].fibonacci({ n: 10 })).value;
       }, restartHub.url);
       expect(first).toBe(55);
@@ -183,7 +183,7 @@ describe.skipIf(!hasChromium)(hasChromium ? "browser: real Chromium" : `browser:
       const segment = swarm.SharedMemorySegment.create({ name: "test", size: 1 << 20, ringBufferSize: 64 << 10 });
       const worker = await swarm.connectWebWorker(new Worker("/worker.js", { type: "module" }), segment, { data: { address: "web-worker" } });
       const transport = await swarm.SharedMemoryTransport.attach(segment, "page");
-      const compute = swarm.createClient(ComputeServiceDefinition, transport, { peer: "web-worker", timeoutMs: 5000 });
+      const compute = swarm.createClient(ComputeServiceDefinition, swarm.createDemux(transport), { peer: "web-worker", timeoutMs: 5000 });
       const fib = (await compute.fibonacci({ n: 30 })).value;
       const ticks: number[] = [];
       for await (const tick of compute.countTo({ n: 4, delayMs: 0 })) ticks.push(tick.value);

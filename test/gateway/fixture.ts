@@ -2,7 +2,7 @@
 // a caller agent for our own typed client; everything real, closed by `close()`.
 import { fileURLToPath } from "node:url";
 import { computeService, ComputeServiceDefinition } from "../../src/examples/compute-service.js";
-import { createClient, createServer, type CallContext, type Client, type Transport } from "../../src/index.js";
+import { createClient, createDemux, createServer, type CallContext, type Client, type Transport } from "../../src/index.js";
 import { createHubHttp, WebSocketTransport, type HubHttp, type HubHttpOptions, type WebSocketHub } from "../../src/node.js";
 
 export const COMPUTE_PROTO = fileURLToPath(new URL("../../proto/swarm/examples/v1/compute.proto", import.meta.url));
@@ -31,14 +31,14 @@ export async function startGateway(options: HubHttpOptions = { gateway: { protoF
     if (agents) {
       const server = await WebSocketTransport.client({ url: hub.url, agentId: "agent_2" }, { heartbeatIntervalMs: 0 });
       transports.push(server);
-      createServer(server).add(ComputeServiceDefinition, computeService);
+      createServer(createDemux(server)).add(ComputeServiceDefinition, computeService);
       const sleepy = await WebSocketTransport.client({ url: hub.url, agentId: "sleepy" }, { heartbeatIntervalMs: 0 });
       transports.push(sleepy);
-      createServer(sleepy).add(ComputeServiceDefinition, { ...computeService, fibonacci: untilCancelled });
+      createServer(createDemux(sleepy)).add(ComputeServiceDefinition, { ...computeService, fibonacci: untilCancelled });
     }
     const caller = await WebSocketTransport.client({ url: hub.url, agentId: "caller" }, { heartbeatIntervalMs: 0 });
     transports.push(caller);
-    const ours = createClient(ComputeServiceDefinition, caller, { peer: "agent_2" });
+    const ours = createClient(ComputeServiceDefinition, createDemux(caller), { peer: "agent_2" });
     return {
       hub,
       http,

@@ -70,7 +70,7 @@ const payloadArb: fc.Arbitrary<Envelope["payload"]> = fc.oneof(
         }),
         fc.record({ $case: fc.constant("goodbye" as const), value: fc.record({ reason: text, code: text }) }),
         fc.record({ $case: fc.constant("cancel" as const), value: fc.record({ correlationId: safeUint, reason: text }) }),
-        fc.record({ $case: fc.constant("subscribe" as const), value: fc.record({ subscriptionId: u32, pattern: text, queueGroup: text }) }),
+        fc.record({ $case: fc.constant("subscribe" as const), value: fc.record({ subscriptionId: u32, pattern: text, queueGroup: text, window: u32 }) }),
         fc.record({ $case: fc.constant("unsubscribe" as const), value: fc.record({ subscriptionId: u32 }) }),
         fc.record({ $case: fc.constant("interestSync" as const), value: fc.constant({}) }),
         fc.record({ $case: fc.constant("setCompression" as const), value: fc.record({ enabled: fc.boolean(), thresholdBytes: u32 }) }),

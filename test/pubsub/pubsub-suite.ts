@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { createPubSub, Message, RpcError, Status, TransportError, type PubSub, type ReceivedEvent, type Transport } from "../../src/index.js";
+import { ComputeServiceDefinition, computeService } from "../../src/examples/compute-service.js";
+import { callMethod, createClient, createDemux, createPubSub, createServer, Message, RpcError, Status, TransportError, type PubSub, type ReceivedEvent, type Transport } from "../../src/index.js";
 import { until } from "../rpc/rpc-suite.js";
 import type { ConformanceFactory, ConformanceNetwork } from "../transport/conformance.js";
 
@@ -10,7 +11,7 @@ export function describePubSubSuite(name: string, factory: ConformanceFactory): 
     let buses: PubSub[] = [];
     const open = async (addresses: string[], config?: Parameters<ConformanceFactory>[1]) => {
       network = await factory(addresses, config);
-      buses = network.transports.map((t: Transport) => createPubSub(t));
+      buses = network.transports.map((t: Transport) => createPubSub(createDemux(t)));
       return buses;
     };
     afterEach(async () => {
@@ -185,7 +186,7 @@ export function describePubSubSuite(name: string, factory: ConformanceFactory): 
     });
 
     it("overflow 'block' makes the publisher wait instead of dropping", async () => {
-      const [publisher, subscriber] = await open(["publisher", "subscriber"], { queueCapacity: 4, connectionTimeoutMs: 10_000 });
+      const [publisher, subscriber] = await open(["publisher", "subscriber"]);
       const seen: number[] = [];
       let release!: () => void;
       const gate = new Promise<void>((r) => (release = r));
@@ -205,14 +206,36 @@ export function describePubSubSuite(name: string, factory: ConformanceFactory): 
           published++;
         }
       })();
-      await new Promise((r) => setTimeout(r, 100));
-      // held: the subscriber's 2 pending + what the transport's bounded queues hold, no more
-      expect(published).toBeLessThan(20);
+      // held: the window of 2 unacknowledged plus the one the handler took (its credit came back)
+      await until(() => seen.length === 1 && published === 3);
+      // credit flows subscriber -> publisher; a call answered after it proves none is on its way
+      createServer(publisher!.demux).addMethod("ping", () => "pong");
+      expect(await callMethod(subscriber!.demux, "publisher", "ping")).toBe("pong");
+      expect(published).toBe(3);
+      expect(seen).toEqual([0]);
       release();
       await publishing;
       await until(() => seen.length === 50);
       expect(seen).toEqual(Array.from({ length: 50 }, (_, i) => i));
       expect(subscriber!.stats().dropped).toBe(0);
+    });
+
+    it("a subscriber blocking its publisher stalls no RPC on the same transports", async () => {
+      const [publisher, subscriber] = await open(["publisher", "subscriber"]);
+      let release!: () => void;
+      const gate = new Promise<void>((r) => (release = r));
+      subscriber!.subscribe("stalled", () => gate, { maxPending: 1, overflow: "block" });
+      await until(() => publisher!.hasRemoteInterest("stalled"));
+      // the subscriber is held: its handler never returns until released, its window is full
+      const publishing = Promise.all(Array.from({ length: 5 }, (_, i) => publisher!.publish(Message.event("publisher", "stalled", i))));
+      await until(() => subscriber!.stats().delivered >= 1);
+      createServer(subscriber!.demux).add(ComputeServiceDefinition, computeService);
+      const compute = createClient(ComputeServiceDefinition, publisher!.demux, { peer: "subscriber" });
+      const results = await Promise.all(Array.from({ length: 1000 }, (_, i) => compute.fibonacci({ n: i % 30 }, { deadline: 10_000 })));
+      expect(results).toHaveLength(1000);
+      expect(subscriber!.stats().delivered).toBeLessThan(5); // still held while the calls ran
+      release();
+      await publishing;
     });
 
     it("a throwing handler is reported and does not stop other handlers", async () => {
@@ -251,9 +274,8 @@ export function describePubSubSuite(name: string, factory: ConformanceFactory): 
       const seen: ReceivedEvent[] = [];
       b!.subscribe("e", (e) => void seen.push(e));
       await until(() => a!.hasRemoteInterest("e"));
-      const { createServer, callMethod } = await import("../../src/index.js");
-      createServer(b!.transport).addMethod("ping", () => "pong");
-      expect(await callMethod(a!.transport, "b", "ping")).toBe("pong");
+      createServer(b!.demux).addMethod("ping", () => "pong");
+      expect(await callMethod(a!.demux, "b", "ping")).toBe("pong");
       await a!.publish(Message.event("a", "e", 1));
       await until(() => seen.length === 1);
     });

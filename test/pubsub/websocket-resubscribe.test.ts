@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { createPubSub, Message, type PubSub } from "../../src/index.js";
+import { createDemux, createPubSub, Message, type PubSub } from "../../src/index.js";
 import { WebSocketTransport, type WebSocketHub } from "../../src/node.js";
 import { until } from "../rpc/rpc-suite.js";
 
@@ -16,7 +16,7 @@ async function hubOn(port = 0): Promise<WebSocketHub> {
 
 async function bus(url: string, agentId: string): Promise<PubSub> {
   const transport = await WebSocketTransport.client({ url, agentId }, { retryAttempts: 100, reconnectBaseDelayMs: 5, reconnectMaxDelayMs: 40 });
-  const pubsub = createPubSub(transport);
+  const pubsub = createPubSub(createDemux(transport));
   closers.push(() => transport.close(), () => pubsub.close());
   return pubsub;
 }

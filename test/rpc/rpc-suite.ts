@@ -4,16 +4,17 @@ import { CountToRequest, FibonacciRequest } from "../../generated/swarm/examples
 import {
   callMethod,
   createClient,
+  createDemux,
   createServer,
   Message,
   RpcError,
   Status,
-  STREAM_WINDOW,
   type CallContext,
   type ClientInterceptor,
   type ServerInterceptor,
-  type Transport,
+  type Demux,
 } from "../../src/index.js";
+import { STREAM_WINDOW } from "../../src/rpc/stream-inbox.js";
 import type { ConformanceFactory, ConformanceNetwork } from "../transport/conformance.js";
 
 /** Resolves when `predicate` holds, polling; fails the test after `ms`. */
@@ -55,7 +56,8 @@ export function describeRpcSuite(name: string, factory: ConformanceFactory): voi
     let network: ConformanceNetwork | undefined;
     const open = async (addresses = ["client", "server"]) => {
       network = await factory(addresses);
-      return network.transports as [Transport, Transport, ...Transport[]];
+      // one demux per endpoint: the client, the server and anything else read through it
+      return network.transports.map((transport) => createDemux(transport)) as [Demux, Demux, ...Demux[]];
     };
     afterEach(async () => {
       if (network !== undefined) {
@@ -261,7 +263,7 @@ export function describeRpcSuite(name: string, factory: ConformanceFactory): voi
       createServer(server).add(ComputeServiceDefinition, computeService);
       // 0x08 starts a varint field that never ends
       const request = Message.request("raw", "/swarm.examples.v1.ComputeService/Fibonacci", Uint8Array.from([0x08, 0xff]));
-      await raw.send("server", request);
+      await raw.transport.send("server", request);
       const { message } = await raw.receive({ signal: AbortSignal.timeout(2000) });
       const outcome = message.payload("response")?.outcome;
       expect(outcome?.$case).toBe("error");
@@ -279,7 +281,7 @@ export function describeRpcSuite(name: string, factory: ConformanceFactory): voi
     it("a typed method accepts a JSON request (proto3 JSON mapping)", async () => {
       const [raw, server] = await open(["raw", "server"]);
       createServer(server).add(ComputeServiceDefinition, computeService);
-      await raw.send("server", Message.request("raw", "/swarm.examples.v1.ComputeService/Fibonacci", { n: 10 }));
+      await raw.transport.send("server", Message.request("raw", "/swarm.examples.v1.ComputeService/Fibonacci", { n: 10 }));
       const { message } = await raw.receive({ signal: AbortSignal.timeout(2000) });
       expect(message.payload("response")?.outcome?.$case).toBe("result");
       expect(message.bytes()).toBeDefined(); // typed answer: protobuf bytes of FibonacciResponse
@@ -298,7 +300,7 @@ export function describeRpcSuite(name: string, factory: ConformanceFactory): voi
       const stream = compute.countTo({ n: 5, delayMs: 0 })[Symbol.asyncIterator]();
       expect((await stream.next()).value).toEqual({ value: 1 });
       const next = stream.next();
-      await server.close();
+      await server.transport.close();
       expect((await caught(unary)).code).toBe(Status.UNAVAILABLE);
       expect((await caught(next)).code).toBe(Status.UNAVAILABLE);
     });

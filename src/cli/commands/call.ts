@@ -1,5 +1,6 @@
+import { createDemux } from "../../demux/demux.js";
 import { createClient } from "../../rpc/client.js";
-import { RpcError } from "../../rpc/rpc-error.js";
+import { RpcError } from "../../status/rpc-error.js";
 import { integer, json, parseCommand, required } from "../args.js";
 import { CliError, ExitCode } from "../cli-error.js";
 import type { Command } from "../command.js";
@@ -57,7 +58,7 @@ Example:
       token: values.token,
       timeoutMs: integer(values["connect-timeout"], "connect-timeout", 5000),
     });
-    const client = createClient(definitionOf(method), transport, { peer: to, timeoutMs }) as unknown as {
+    const client = createClient(definitionOf(method), createDemux(transport), { peer: to, timeoutMs }) as unknown as {
       call(request: unknown): Promise<unknown> | AsyncIterable<unknown>;
     };
     try {

@@ -1,3 +1,4 @@
+import { createDemux } from "../../demux/demux.js";
 import { Message } from "../../protocol/message.js";
 import type { JsonValue } from "../../protocol/data.js";
 import { createPubSub } from "../../pubsub/pubsub.js";
@@ -35,7 +36,7 @@ to every agent instead.
     const data = json(body, "the event body") as JsonValue | undefined;
     const id = values.id ?? cliAgentId("publish");
     const transport = await connectAgent(values.hub, id, { token: values.token, timeoutMs: integer(values["connect-timeout"], "connect-timeout", 5000) });
-    const bus = createPubSub(transport);
+    const bus = createPubSub(createDemux(transport));
     try {
       if (values.broadcast) {
         await bus.broadcast(Message.broadcast(id, subject, data));

@@ -1,3 +1,4 @@
+import { createDemux } from "../../demux/demux.js";
 import { createPubSub } from "../../pubsub/pubsub.js";
 import { validatePattern } from "../../pubsub/subject.js";
 import type { TransportError } from "../../transport/errors.js";
@@ -35,7 +36,7 @@ rest) as one JSON line {"subject", "from", "data"}, until --count events arrived
       timeoutMs: integer(values["connect-timeout"], "connect-timeout", 5000),
       retryAttempts: 10,
     });
-    const bus = createPubSub(transport);
+    const bus = createPubSub(createDemux(transport));
     let seen = 0;
     let done!: () => void;
     const finished = new Promise<void>((resolve) => (done = resolve));

@@ -32,6 +32,9 @@ export interface Control {
     | { $case: "credit"; value: Credit }
     | { $case: "peerJoined"; value: PeerJoined }
     | { $case: "ack"; value: Ack }
+    | //
+    /** Pub/sub flow control (end to end). */
+    { $case: "eventCredit"; value: EventCredit }
     | undefined;
 }
 
@@ -45,6 +48,25 @@ export interface Subscribe {
   subscriptionId: number;
   pattern: string;
   queueGroup: string;
+  /**
+   * Non-zero for a subscription that makes publishers wait instead of dropping (overflow
+   * "block"): a publisher keeps at most `window` events metered for it unacknowledged (see
+   * EventCredit). 0: not metered.
+   */
+  window: number;
+}
+
+/**
+ * EventCredit returns credit for metered events (those a publisher sent with the
+ * `swarm-credit` header naming lanes): `count` more events may be sent on the lane, which is
+ * the subscriber's subscription `subscription_id`, or, when `queue_group` is set, that queue
+ * group's members on the subscriber. Sent by a subscriber to a publisher as its subscriptions
+ * take (or drop) metered events.
+ */
+export interface EventCredit {
+  subscriptionId: number;
+  queueGroup: string;
+  count: number;
 }
 
 /** Unsubscribe withdraws the sender's subscription `subscription_id`. */
@@ -251,6 +273,9 @@ export const Control: MessageFns<Control> = {
       case "ack":
         Ack.encode(message.operation.value, writer.uint32(130).fork()).join();
         break;
+      case "eventCredit":
+        EventCredit.encode(message.operation.value, writer.uint32(138).fork()).join();
+        break;
     }
     return writer;
   },
@@ -396,6 +421,14 @@ export const Control: MessageFns<Control> = {
             message.operation = { $case: "ack", value: Ack.decode(reader, reader.uint32()) };
             continue;
           }
+          case 17: {
+            if (tag !== 138) {
+              break;
+            }
+
+            message.operation = { $case: "eventCredit", value: EventCredit.decode(reader, reader.uint32()) };
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -456,6 +489,10 @@ export const Control: MessageFns<Control> = {
         ? { $case: "peerJoined", value: PeerJoined.fromJSON(object.peer_joined) }
         : isSet(object.ack)
         ? { $case: "ack", value: Ack.fromJSON(object.ack) }
+        : isSet(object.eventCredit)
+        ? { $case: "eventCredit", value: EventCredit.fromJSON(object.eventCredit) }
+        : isSet(object.event_credit)
+        ? { $case: "eventCredit", value: EventCredit.fromJSON(object.event_credit) }
         : undefined,
     };
   },
@@ -494,6 +531,8 @@ export const Control: MessageFns<Control> = {
       obj.peerJoined = PeerJoined.toJSON(message.operation.value);
     } else if (message.operation?.$case === "ack") {
       obj.ack = Ack.toJSON(message.operation.value);
+    } else if (message.operation?.$case === "eventCredit") {
+      obj.eventCredit = EventCredit.toJSON(message.operation.value);
     }
     return obj;
   },
@@ -600,13 +639,19 @@ export const Control: MessageFns<Control> = {
         }
         break;
       }
+      case "eventCredit": {
+        if (object.operation?.value !== undefined && object.operation?.value !== null) {
+          message.operation = { $case: "eventCredit", value: EventCredit.fromPartial(object.operation.value) };
+        }
+        break;
+      }
     }
     return message;
   },
 };
 
 function createBaseSubscribe(): Subscribe {
-  return { subscriptionId: 0, pattern: "", queueGroup: "" };
+  return { subscriptionId: 0, pattern: "", queueGroup: "", window: 0 };
 }
 
 export const Subscribe: MessageFns<Subscribe> = {
@@ -619,6 +664,9 @@ export const Subscribe: MessageFns<Subscribe> = {
     }
     if (message.queueGroup !== "") {
       writer.uint32(26).string(message.queueGroup);
+    }
+    if (message.window !== 0) {
+      writer.uint32(32).uint32(message.window);
     }
     return writer;
   },
@@ -660,6 +708,14 @@ export const Subscribe: MessageFns<Subscribe> = {
             message.queueGroup = reader.string();
             continue;
           }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.window = reader.uint32();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -685,6 +741,7 @@ export const Subscribe: MessageFns<Subscribe> = {
         : isSet(object.queue_group)
         ? globalThis.String(object.queue_group)
         : "",
+      window: isSet(object.window) ? globalThis.Number(object.window) : 0,
     };
   },
 
@@ -699,6 +756,9 @@ export const Subscribe: MessageFns<Subscribe> = {
     if (message.queueGroup !== "") {
       obj.queueGroup = message.queueGroup;
     }
+    if (message.window !== 0) {
+      obj.window = Math.round(message.window);
+    }
     return obj;
   },
 
@@ -710,6 +770,116 @@ export const Subscribe: MessageFns<Subscribe> = {
     message.subscriptionId = object.subscriptionId ?? 0;
     message.pattern = object.pattern ?? "";
     message.queueGroup = object.queueGroup ?? "";
+    message.window = object.window ?? 0;
+    return message;
+  },
+};
+
+function createBaseEventCredit(): EventCredit {
+  return { subscriptionId: 0, queueGroup: "", count: 0 };
+}
+
+export const EventCredit: MessageFns<EventCredit> = {
+  encode(message: EventCredit, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.subscriptionId !== 0) {
+      writer.uint32(8).uint32(message.subscriptionId);
+    }
+    if (message.queueGroup !== "") {
+      writer.uint32(18).string(message.queueGroup);
+    }
+    if (message.count !== 0) {
+      writer.uint32(24).uint32(message.count);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): EventCredit {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseEventCredit();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.subscriptionId = reader.uint32();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.queueGroup = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.count = reader.uint32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): EventCredit {
+    return {
+      subscriptionId: isSet(object.subscriptionId)
+        ? globalThis.Number(object.subscriptionId)
+        : isSet(object.subscription_id)
+        ? globalThis.Number(object.subscription_id)
+        : 0,
+      queueGroup: isSet(object.queueGroup)
+        ? globalThis.String(object.queueGroup)
+        : isSet(object.queue_group)
+        ? globalThis.String(object.queue_group)
+        : "",
+      count: isSet(object.count) ? globalThis.Number(object.count) : 0,
+    };
+  },
+
+  toJSON(message: EventCredit): unknown {
+    const obj: any = {};
+    if (message.subscriptionId !== 0) {
+      obj.subscriptionId = Math.round(message.subscriptionId);
+    }
+    if (message.queueGroup !== "") {
+      obj.queueGroup = message.queueGroup;
+    }
+    if (message.count !== 0) {
+      obj.count = Math.round(message.count);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<EventCredit>): EventCredit {
+    return EventCredit.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<EventCredit>): EventCredit {
+    const message = createBaseEventCredit();
+    message.subscriptionId = object.subscriptionId ?? 0;
+    message.queueGroup = object.queueGroup ?? "";
+    message.count = object.count ?? 0;
     return message;
   },
 };
