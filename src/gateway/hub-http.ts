@@ -11,8 +11,8 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { TransportError } from "../transport/errors.js";
-import type { WebSocketHub } from "../transports/websocket/hub.js";
-import type { HubHttpExtension } from "../transports/websocket/hub-http.js";
+import type { WebSocketHub } from "../transports/websocket/hub/hub.js";
+import type { HubHttpExtension } from "../transports/websocket/hub/hub-http.js";
 import { ConnectGateway, type GatewayOptions } from "./connect-gateway.js";
 import { serveHealth, type HealthOptions } from "./health.js";
 import { HubMetrics } from "./metrics.js";

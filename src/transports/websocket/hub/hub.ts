@@ -2,22 +2,22 @@ import { createServer as createHttpServer, type Server } from "node:http";
 import { createServer as createHttpsServer } from "node:https";
 import type { AddressInfo } from "node:net";
 import { WebSocketServer } from "ws";
-import { Message } from "../../protocol/message.js";
-import { resolveConfig, type TransportConfig } from "../../transport/config.js";
-import { TransportError } from "../../transport/errors.js";
-import type { TransportStats } from "../../transport/stats.js";
-import type { PeerGoneEvent, ReceivedMessage, ReceiveOptions, SendOptions, Transport, TransportState } from "../../transport/transport.js";
+import { Message } from "../../../protocol/message.js";
+import { resolveConfig, type TransportConfig } from "../../../transport/config.js";
+import { TransportError } from "../../../transport/errors.js";
+import type { TransportStats } from "../../../transport/stats.js";
+import type { PeerGoneEvent, ReceivedMessage, ReceiveOptions, SendOptions, Transport, TransportState } from "../../../transport/transport.js";
 import type { AgentConnection, AgentInfo } from "./agent-connection.js";
-import type { WebSocketConfig } from "./client.js";
-import { EndpointCore } from "./endpoint.js";
+import type { WebSocketConfig } from "../client.js";
+import { EndpointCore } from "../endpoint.js";
 import type { HubAuthRequest } from "./hub-admission.js";
 import { HubConnections } from "./hub-connections.js";
 import { openHubLink, type HubLinkOptions } from "./hub-link.js";
 import { HubRouter } from "./hub-router.js";
 import type { HubHttpExtension } from "./hub-http.js";
 import { HubCounters, type HubStats } from "./hub-stats.js";
-import { closeAndWait } from "./link.js";
-import { resolveTuning, transportPart, type WebSocketTuning } from "./options.js";
+import { closeAndWait } from "../link.js";
+import { resolveTuning, transportPart, type WebSocketTuning } from "../options.js";
 
 /** Where and how a hub listens. */
 export interface WebSocketHubOptions {

@@ -1,8 +1,8 @@
-import type { Control } from "../../../generated/swarm/transport/v1/control.js";
-import type { Envelope } from "../../../generated/swarm/transport/v1/envelope.js";
-import { Message } from "../../protocol/message.js";
+import type { Control } from "../../../../generated/swarm/transport/v1/control.js";
+import type { Envelope } from "../../../../generated/swarm/transport/v1/envelope.js";
+import { Message } from "../../../protocol/message.js";
 import type { AgentConnection } from "./agent-connection.js";
-import type { EndpointCore } from "./endpoint.js";
+import type { EndpointCore } from "../endpoint.js";
 import type { HubCounters } from "./hub-stats.js";
 
 /** What the router needs from its hub. @internal */

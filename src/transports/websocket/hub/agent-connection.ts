@@ -1,6 +1,6 @@
 import type { WebSocket } from "ws";
-import type { Link } from "./link.js";
-import type { Session } from "./session.js";
+import type { Link } from "../link.js";
+import type { Session } from "../session.js";
 
 /** Per-agent facts a hub reports. */
 export interface AgentInfo {

@@ -1,15 +1,15 @@
 import type { IncomingMessage } from "node:http";
-import type { Envelope } from "../../../generated/swarm/transport/v1/envelope.js";
-import type { TransportConfig } from "../../transport/config.js";
-import type { TransportError } from "../../transport/errors.js";
+import type { Envelope } from "../../../../generated/swarm/transport/v1/envelope.js";
+import type { TransportConfig } from "../../../transport/config.js";
+import type { TransportError } from "../../../transport/errors.js";
 import type { AgentConnection } from "./agent-connection.js";
-import type { EndpointCore } from "./endpoint.js";
-import { acceptHello, helloAck, localCapabilities } from "./handshake.js";
+import type { EndpointCore } from "../endpoint.js";
+import { acceptHello, helloAck, localCapabilities } from "../handshake.js";
 import type { HubRouter } from "./hub-router.js";
 import type { HubCounters } from "./hub-stats.js";
-import { BATCH_CAPABILITY, COMPRESSION_CAPABILITY, HUB_ROLE, MAX_MESSAGE_SIZE_KEY, RECEIVE_WINDOW_KEY, ROLE_KEY, type WebSocketTuning } from "./options.js";
-import { newSessionId, RESUME_CAPABILITY, RESUME_RECEIVED_KEY, RESUMED_KEY, Session, SESSION_KEY } from "./session.js";
-import { CloseCode } from "./socket.js";
+import { BATCH_CAPABILITY, COMPRESSION_CAPABILITY, HUB_ROLE, MAX_MESSAGE_SIZE_KEY, RECEIVE_WINDOW_KEY, ROLE_KEY, type WebSocketTuning } from "../options.js";
+import { newSessionId, RESUME_CAPABILITY, RESUME_RECEIVED_KEY, RESUMED_KEY, Session, SESSION_KEY } from "../session.js";
+import { CloseCode } from "../socket.js";
 
 /** What an authentication hook sees: the agent's Hello, before it is registered or routed to. */
 export interface HubAuthRequest {

@@ -1,18 +1,18 @@
-import { isEndToEndControl } from "../../protocol/control.js";
+import { isEndToEndControl } from "../../../protocol/control.js";
 import type { IncomingMessage } from "node:http";
 import type { WebSocket } from "ws";
-import type { Envelope } from "../../../generated/swarm/transport/v1/envelope.js";
-import { Message } from "../../protocol/message.js";
-import type { TransportConfig } from "../../transport/config.js";
-import { TransportError } from "../../transport/errors.js";
+import type { Envelope } from "../../../../generated/swarm/transport/v1/envelope.js";
+import { Message } from "../../../protocol/message.js";
+import type { TransportConfig } from "../../../transport/config.js";
+import { TransportError } from "../../../transport/errors.js";
 import { AgentConnection } from "./agent-connection.js";
-import type { EndpointCore } from "./endpoint.js";
+import type { EndpointCore } from "../endpoint.js";
 import { HubAdmission, type HubAuthRequest } from "./hub-admission.js";
 import type { HubRouter } from "./hub-router.js";
 import type { HubCounters } from "./hub-stats.js";
-import { closeAndWait, Link } from "./link.js";
-import type { WebSocketTuning } from "./options.js";
-import { CloseCode } from "./socket.js";
+import { closeAndWait, Link } from "../link.js";
+import type { WebSocketTuning } from "../options.js";
+import { CloseCode } from "../socket.js";
 
 /** What the connection layer needs from its hub. @internal */
 export interface ConnectionsHost {
