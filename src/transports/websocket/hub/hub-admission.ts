@@ -1,7 +1,7 @@
 import type { IncomingMessage } from "node:http";
 import type { Envelope } from "../../../../generated/swarm/transport/v1/envelope.js";
 import type { TransportConfig } from "../../../transport/config.js";
-import type { TransportError } from "../../../transport/errors.js";
+import { TransportError } from "../../../transport/errors.js";
 import type { StatsRecorder } from "../../../transport/stats.js";
 import { acceptHello, helloAck, localCapabilities } from "../handshake.js";
 import { BATCH_CAPABILITY, COMPRESSION_CAPABILITY, HUB_ROLE, MAX_MESSAGE_SIZE_KEY, RECEIVE_WINDOW_KEY, ROLE_KEY, type WebSocketTuning } from "../options.js";
@@ -71,9 +71,9 @@ export class HubAdmission {
     try {
       accepted = acceptHello(envelope, capabilities);
     } catch (error) {
-      const e = error as TransportError;
       this.#counters.protocolErrors++;
-      return refuse(connection, e.code === "VersionMismatch" ? CloseCode.VERSION_MISMATCH : CloseCode.HANDSHAKE, e.message, e.code);
+      const code = TransportError.is(error) ? error.code : "SerializationError";
+      return refuse(connection, code === "VersionMismatch" ? CloseCode.VERSION_MISMATCH : CloseCode.HANDSHAKE, messageOf(error), code);
     }
     const { agentId, negotiated } = accepted;
     if (!(await this.#authenticated(connection, agentId, negotiated.metadata, request, refuse))) return;
@@ -109,7 +109,7 @@ export class HubAdmission {
     try {
       for (const body of resumed.resendAfter(Number(negotiated.metadata[RESUME_RECEIVED_KEY] ?? 0))) link.resend(body);
     } catch (error) {
-      refuse(connection, CloseCode.HANDSHAKE, (error as Error).message, "ConnectionError");
+      refuse(connection, CloseCode.HANDSHAKE, messageOf(error), "ConnectionError");
     }
   }
 
@@ -174,4 +174,8 @@ export class HubAdmission {
     this.#graceTimers.delete(connection);
     connection.state = "closed";
   }
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }

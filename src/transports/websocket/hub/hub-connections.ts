@@ -4,11 +4,11 @@ import type { Envelope } from "../../../../generated/swarm/transport/v1/envelope
 import { isEndToEndControl } from "../../../protocol/control.js";
 import { Message } from "../../../protocol/message.js";
 import type { TransportConfig } from "../../../transport/config.js";
-import { TransportError } from "../../../transport/errors.js";
+import { TransportError, type TransportErrorCode } from "../../../transport/errors.js";
 import type { StatsRecorder } from "../../../transport/stats.js";
 import { closeAndWait, Link } from "../link.js";
 import type { WebSocketTuning } from "../options.js";
-import { CloseCode } from "../socket.js";
+import { CloseCode, ReadyState } from "../socket.js";
 import { AgentConnection } from "./agent-connection.js";
 import type { HubAdmission } from "./hub-admission.js";
 import type { HubRouter } from "./hub-router.js";
@@ -133,9 +133,9 @@ export class HubConnections {
         }
       }
     } catch (error) {
-      const e = error as TransportError;
       this.#counters.protocolErrors++;
-      this.#drop(connection, e.code === "MessageTooLarge" ? CloseCode.TOO_LARGE : CloseCode.SERIALIZATION, `bad frame: ${e.message}`, e.code);
+      const { closeCode, reason, code } = frameFailure(error);
+      this.#drop(connection, closeCode, reason, code);
     }
   }
 
@@ -210,7 +210,7 @@ export class HubConnections {
   #onClosed(connection: AgentConnection, reason: string): void {
     clearTimeout(connection.helloTimer);
     connection.link.dispose();
-    if (connection.socket.readyState === 3) this.#open.delete(connection);
+    if (connection.socket.readyState === ReadyState.CLOSED) this.#open.delete(connection);
     if (connection.state === "closed") return;
     const wasOpen = connection.state === "open";
     const hubOpen = this.#options.isOpen();
@@ -218,6 +218,17 @@ export class HubConnections {
     connection.state = "closed";
     if (wasOpen && hubOpen) this.#router.remove(connection, connection.closeReason ?? reason);
   }
+}
+
+/**
+ * How a connection whose frame could not be read is closed: 1009 for MessageTooLarge, otherwise
+ * 4000; the Goodbye carries the error's code, or SerializationError when what was thrown is not
+ * a TransportError (e.g. a RangeError from a compression plug-in).
+ */
+function frameFailure(error: unknown): { closeCode: number; reason: string; code: TransportErrorCode } {
+  const code = TransportError.is(error) ? error.code : "SerializationError";
+  const reason = `bad frame: ${error instanceof Error ? error.message : String(error)}`;
+  return { closeCode: code === "MessageTooLarge" ? CloseCode.TOO_LARGE : CloseCode.SERIALIZATION, reason, code };
 }
 
 /** A plain Uint8Array view of a Buffer: decoded `bytes` fields are then Uint8Arrays, not Buffers. */

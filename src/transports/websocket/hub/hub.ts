@@ -182,7 +182,7 @@ export class WebSocketHub implements Transport {
     try {
       this.#connections.write(target, to, message);
     } catch (error) {
-      return this.#core.fail(error as TransportError);
+      return this.#core.fail(writeError(error));
     }
     this.#sent();
     return RESOLVED;
@@ -193,7 +193,7 @@ export class WebSocketHub implements Transport {
     try {
       for (const target of this.#router.connections()) this.#connections.write(target, undefined, message);
     } catch (error) {
-      return this.#core.fail(error as TransportError);
+      return this.#core.fail(writeError(error));
     }
     this.#sent();
     return RESOLVED;
@@ -241,3 +241,8 @@ export class WebSocketHub implements Transport {
 }
 
 const RESOLVED = Promise.resolve();
+
+/** What `send` and `broadcast` reject with when a write throws (a compression plug-in may throw anything). */
+function writeError(error: unknown): TransportError {
+  return TransportError.is(error) ? error : new TransportError("SerializationError", `cannot write the message: ${error instanceof Error ? error.message : String(error)}`, {}, { cause: error });
+}
