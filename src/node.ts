@@ -1,13 +1,13 @@
 // Node-only entry: everything here may import node:* modules.
 export { createGzip, gzip, type GzipOptions } from "./node/gzip.js";
-export { WebSocketHub, type WebSocketHubOptions } from "./transports/websocket/hub.js";
-export type { HubAuthRequest } from "./transports/websocket/hub-admission.js";
-export type { HubLinkOptions } from "./transports/websocket/hub-link.js";
-export type { AgentInfo } from "./transports/websocket/agent-connection.js";
-export type { HubStats } from "./transports/websocket/hub-stats.js";
-export { WebSocketTransport, type NodeWebSocketClientOptions } from "./transports/websocket/websocket-transport.js";
+export { WebSocketHub, type WebSocketHubOptions } from "./transports/websocket/hub/hub.js";
+export type { HubAuthRequest } from "./transports/websocket/hub/hub-admission.js";
+export type { HubLinkOptions } from "./transports/websocket/hub/hub-link.js";
+export type { AgentInfo } from "./transports/websocket/hub/agent-connection.js";
+export type { HubStats } from "./transports/websocket/hub/hub-stats.js";
+export { WebSocketTransport, type NodeWebSocketClientOptions } from "./transports/websocket/hub/websocket-transport.js";
 export { spawnSharedMemoryWorker, superviseWorker, type SharedMemoryWorkerData } from "./node/shared-memory-worker.js";
-export type { HubHttpExtension } from "./transports/websocket/hub-http.js";
+export type { HubHttpExtension } from "./transports/websocket/hub/hub-http.js";
 export { createHubHttp, HubHttp, type HubHttpOptions } from "./gateway/hub-http.js";
 export { ConnectGateway, TARGET_HEADER, type GatewayCallObserver, type GatewayOptions } from "./gateway/connect-gateway.js";
 export { connectCodeName, connectHttpStatus } from "./gateway/connect-error.js";

@@ -1,6 +1,6 @@
 import { TransportError } from "../transport/errors.js";
 import type { WebSocketClientTransport } from "../transports/websocket/client.js";
-import { WebSocketTransport } from "../transports/websocket/websocket-transport.js";
+import { WebSocketTransport } from "../transports/websocket/hub/websocket-transport.js";
 import { CliError, ExitCode } from "./cli-error.js";
 
 /** Connection flags shared by the commands that talk to a hub. */

@@ -1,5 +1,5 @@
 import type { ServerResponse } from "node:http";
-import type { WebSocketHub } from "../transports/websocket/hub.js";
+import type { WebSocketHub } from "../transports/websocket/hub/hub.js";
 
 /** Settings of `/healthz`. */
 export interface HealthOptions {

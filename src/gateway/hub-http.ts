@@ -12,8 +12,8 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from "node:net";
 import { createDemux, type Demux } from "../demux/demux.js";
 import { TransportError } from "../transport/errors.js";
-import type { WebSocketHub } from "../transports/websocket/hub.js";
-import type { HubHttpExtension } from "../transports/websocket/hub-http.js";
+import type { WebSocketHub } from "../transports/websocket/hub/hub.js";
+import type { HubHttpExtension } from "../transports/websocket/hub/hub-http.js";
 import { ConnectGateway, type GatewayOptions } from "./connect-gateway.js";
 import { serveHealth, type HealthOptions } from "./health.js";
 import { HubMetrics } from "./metrics.js";

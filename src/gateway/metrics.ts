@@ -5,8 +5,8 @@
  */
 import { Counter, Gauge, Histogram, Registry } from "prom-client";
 import type { Status } from "../status/status.js";
-import type { WebSocketHub } from "../transports/websocket/hub.js";
-import type { HubStats } from "../transports/websocket/hub-stats.js";
+import type { WebSocketHub } from "../transports/websocket/hub/hub.js";
+import type { HubStats } from "../transports/websocket/hub/hub-stats.js";
 import type { TransportStats } from "../transport/stats.js";
 import { connectCodeName } from "./connect-error.js";
 import type { GatewayCallObserver } from "./connect-gateway.js";

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { Message, TransportError, type WebSocketClientTransport } from "../../src/index.js";
+import { FrameFlags, Message, TransportError, type Compression, type WebSocketClientTransport } from "../../src/index.js";
 import { WebSocketTransport, type WebSocketHub } from "../../src/node.js";
 import { receiveWithin } from "../transport/conformance.js";
 import { controlCase, fakeHub, rawPeer, sendFrame, until, type RawPeer } from "./websocket/raw-peer.js";
@@ -75,6 +75,27 @@ describe("WebSocket hub: limits and bad input", () => {
     expect(closed.code).toBe(4000);
     expect(closed.reason).toMatch(/bad frame/);
     expect(goodbyeOf(p)?.code).toBe("SerializationError");
+    await stillWorks(a, b);
+  });
+
+  it("a decoder that throws something other than a TransportError still closes with 4000 and Goodbye{SerializationError}", async () => {
+    const brittle: Compression = {
+      name: "brittle",
+      compress: (data) => data,
+      decompress: () => {
+        throw new RangeError("offset is out of bounds");
+      },
+    };
+    const { a, b } = await setup({ compression: brittle });
+    const p = await peer();
+    p.sendEnvelope(Message.hello("brittle", { capabilities: ["compression"] }));
+    await p.next((e) => controlCase(e) === "helloAck");
+    p.socket.send(Uint8Array.from([FrameFlags.COMPRESSED, 0x01, 0x02, 0x03]));
+    const closed = await p.closed;
+    expect(closed.code).toBe(4000);
+    expect(closed.reason).toBe("bad frame: offset is out of bounds");
+    expect(goodbyeOf(p)?.code).toBe("SerializationError");
+    expect(hub!.hubStats().protocolErrors).toBe(1);
     await stillWorks(a, b);
   });
 

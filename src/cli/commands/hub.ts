@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { createHubHttp } from "../../gateway/hub-http.js";
-import { WebSocketTransport } from "../../transports/websocket/websocket-transport.js";
+import { WebSocketTransport } from "../../transports/websocket/hub/websocket-transport.js";
 import { integer, parseCommand } from "../args.js";
 import { CliError, ExitCode } from "../cli-error.js";
 import type { Command } from "../command.js";

@@ -139,7 +139,7 @@ export class OutLink {
         await waitForChange(this.ring.control, SpscRing.SPACE_SEQ, seq);
       }
     } catch (error) {
-      this.fail(TransportError.is(error) ? error : new TransportError("ConnectionError", String(error), {}, { cause: error }));
+      this.fail(TransportError.from(error, "ConnectionError"));
     } finally {
       this.#draining = false;
       this.#keepAlive.release();

@@ -68,7 +68,7 @@ export function dial(options: DialOptions): Promise<Dialled> {
       try {
         link.writeControl(Message.hello(options.agentId, { capabilities: options.capabilities, metadata: options.metadata }));
       } catch (error) {
-        finish(TransportError.is(error) ? error : new TransportError("SerializationError", String(error)));
+        finish(TransportError.from(error));
       }
     }
     const handoff = (listener: (event: { data: unknown }) => void) => {
@@ -91,7 +91,7 @@ export function dial(options: DialOptions): Promise<Dialled> {
         if (Number.isSafeInteger(hubMax) && hubMax > 0 && hubMax < link.outgoing.maxMessageSize) link.outgoing.maxMessageSize = hubMax;
         finish(undefined, { link, negotiated, handoff });
       } catch (error) {
-        finish(TransportError.is(error) ? error : new TransportError("SerializationError", String(error)));
+        finish(TransportError.from(error));
       }
     }
     function onClose(event: { code: number; reason: string }) {

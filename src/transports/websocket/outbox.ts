@@ -81,7 +81,7 @@ export class Outbox {
         write(pending);
         pending.resolve();
       } catch (error) {
-        pending.reject(TransportError.is(error) ? error : new TransportError("SerializationError", String(error), {}, { cause: error }));
+        pending.reject(TransportError.from(error));
       }
     }
     if (this.#head > 1024 && this.#head * 2 > this.#items.length) {

@@ -1,11 +1,11 @@
 import { WebSocket } from "ws";
-import type { TransportConfig } from "../../transport/config.js";
-import type { StatsRecorder } from "../../transport/stats.js";
+import type { TransportConfig } from "../../../transport/config.js";
+import type { StatsRecorder } from "../../../transport/stats.js";
 import { AgentConnection } from "./agent-connection.js";
-import { dial, type Dialled } from "./dial.js";
-import { localCapabilities } from "./handshake.js";
-import { BATCH_CAPABILITY, COMPRESSION_CAPABILITY, HUB_ROLE, ROLE_KEY, type WebSocketTuning } from "./options.js";
-import type { WebSocketLike } from "./socket.js";
+import { dial, type Dialled } from "../dial.js";
+import { localCapabilities } from "../handshake.js";
+import { BATCH_CAPABILITY, COMPRESSION_CAPABILITY, HUB_ROLE, ROLE_KEY, type WebSocketTuning } from "../options.js";
+import type { WebSocketLike } from "../socket.js";
 
 /** How a hub connects to another hub. */
 export interface HubLinkOptions {

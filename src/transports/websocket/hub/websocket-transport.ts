@@ -1,9 +1,9 @@
 import { WebSocket } from "ws";
-import { gzip } from "../../node/gzip.js";
-import { DEFAULT_TRANSPORT_CONFIG } from "../../transport/config.js";
-import { WebSocketClientTransport, type WebSocketClientOptions, type WebSocketConfig } from "./client.js";
+import { gzip } from "../../../node/gzip.js";
+import { DEFAULT_TRANSPORT_CONFIG } from "../../../transport/config.js";
+import { WebSocketClientTransport, type WebSocketClientOptions, type WebSocketConfig } from "../client.js";
 import { WebSocketHub, type WebSocketHubOptions } from "./hub.js";
-import type { SocketFactory } from "./socket.js";
+import type { SocketFactory } from "../socket.js";
 
 /** Node client options: the browser-safe ones plus TLS trust settings for wss://. */
 export interface NodeWebSocketClientOptions extends WebSocketClientOptions {

@@ -1,6 +1,6 @@
 import type { WebSocket } from "ws";
-import type { Link } from "./link.js";
-import type { Session } from "./session.js";
+import type { Link } from "../link.js";
+import type { Session } from "../session.js";
 
 /** Per-agent facts a hub reports. */
 export interface AgentInfo {
@@ -48,9 +48,8 @@ export class AgentConnection {
   messagesOut = 0;
   /** Pauses of this socket by the hub's full receive queue. */
   paused = false;
+  /** Until the Hello arrives: when the connection is dropped for not sending one. */
   helloTimer: ReturnType<typeof setTimeout> | undefined;
-  /** While parked (link dropped, session kept): when the session expires. */
-  graceTimer: ReturnType<typeof setTimeout> | undefined;
   /** The session ends with this link (the agent said Goodbye, or the hub closed it on purpose). */
   endsSession = false;
   /** Why the connection is closing, once known (told to the other agents in PeerGone). */

@@ -2,22 +2,22 @@ import { createServer as createHttpServer, type Server } from "node:http";
 import { createServer as createHttpsServer } from "node:https";
 import type { AddressInfo } from "node:net";
 import { WebSocketServer } from "ws";
-import { Message } from "../../protocol/message.js";
-import { resolveConfig, type TransportConfig } from "../../transport/config.js";
-import { TransportError } from "../../transport/errors.js";
-import type { TransportStats } from "../../transport/stats.js";
-import type { PeerGoneEvent, ReceivedMessage, ReceiveOptions, SendOptions, Transport, TransportState } from "../../transport/transport.js";
-import type { AgentConnection, AgentInfo } from "./agent-connection.js";
-import type { WebSocketConfig } from "./client.js";
-import { EndpointCore } from "../../transport/endpoint-core.js";
-import type { HubAuthRequest } from "./hub-admission.js";
+import { Message } from "../../../protocol/message.js";
+import { resolveConfig, type TransportConfig } from "../../../transport/config.js";
+import { TransportError } from "../../../transport/errors.js";
+import type { TransportStats } from "../../../transport/stats.js";
+import type { PeerGoneEvent, ReceivedMessage, ReceiveOptions, SendOptions, Transport, TransportState } from "../../../transport/transport.js";
+import type { WebSocketConfig } from "../client.js";
+import { EndpointCore } from "../../../transport/endpoint-core.js";
+import { closeAndWait } from "../link.js";
+import { resolveTuning, transportPart, type WebSocketTuning } from "../options.js";
+import type { AgentInfo } from "./agent-connection.js";
+import { HubAdmission, type HubAuthRequest } from "./hub-admission.js";
 import { HubConnections } from "./hub-connections.js";
+import type { HubHttpExtension } from "./hub-http.js";
 import { openHubLink, type HubLinkOptions } from "./hub-link.js";
 import { HubRouter } from "./hub-router.js";
-import type { HubHttpExtension } from "./hub-http.js";
 import { HubCounters, type HubStats } from "./hub-stats.js";
-import { closeAndWait } from "./link.js";
-import { resolveTuning, transportPart, type WebSocketTuning } from "./options.js";
 
 /** Where and how a hub listens. */
 export interface WebSocketHubOptions {
@@ -54,7 +54,7 @@ export class WebSocketHub implements Transport {
   readonly #core: EndpointCore;
   readonly #counters = new HubCounters();
   readonly #router: HubRouter;
-  readonly #agents: Map<string, AgentConnection>;
+  readonly #admission: HubAdmission;
   readonly #connections: HubConnections;
   readonly #server: Server;
   readonly #wss: WebSocketServer;
@@ -68,24 +68,12 @@ export class WebSocketHub implements Transport {
     this.config = resolveConfig(transportPart(config));
     this.tuning = resolveTuning(config, this.config.queueCapacity);
     this.#core = new EndpointCore(this.config, `WebSocket hub "${this.localAddress}"`);
-    this.#router = new HubRouter({
-      localAddress: this.localAddress,
-      core: this.#core,
-      counters: this.#counters,
-      checkConsumer: (target) => this.#connections.checkConsumer(target),
-    });
-    this.#agents = this.#router.agents;
-    this.#connections = new HubConnections({
-      localAddress: this.localAddress,
-      config: this.config,
-      tuning: this.tuning,
-      metadata: options.metadata ?? {},
-      authenticate: options.authenticate,
-      router: this.#router,
-      counters: this.#counters,
-      core: this.#core,
-      isOpen: () => this.#state === "open",
-    });
+    // in dependency order, so no part is handed a callback into one not yet built
+    const settings = { hubId: this.localAddress, config: this.config, tuning: this.tuning, isOpen: () => this.#state === "open" };
+    this.#router = new HubRouter(this.localAddress, this.#core, this.#counters);
+    const door = { ...settings, metadata: options.metadata ?? {}, authenticate: options.authenticate };
+    this.#admission = new HubAdmission(door, this.#router, this.#counters, this.#core.stats);
+    this.#connections = new HubConnections(settings, this.#router, this.#admission, this.#counters, this.#core.stats);
     this.#server = options.tls !== undefined ? createHttpsServer({ cert: options.tls.cert, key: options.tls.key }) : createHttpServer();
     this.#wss = new WebSocketServer({ server: this.#server, maxPayload: this.config.maxMessageSize + 1, perMessageDeflate: false });
     this.#wss.on("connection", (socket, request) => this.#connections.accept(socket, request));
@@ -136,17 +124,17 @@ export class WebSocketHub implements Transport {
 
   /** Ids of the registered agents. */
   agents(): string[] {
-    return [...this.#agents.keys()];
+    return this.#router.listAgents();
   }
 
   /** Ids of agents on linked hubs that this hub can route to. */
   remoteAgents(): string[] {
-    return [...this.#router.remote.keys()];
+    return this.#router.remoteAgents();
   }
 
   /** Ids of the hubs linked to this one (either side may have opened the link). */
   linkedHubs(): string[] {
-    return [...this.#router.hubs.keys()];
+    return this.#router.linkedHubs();
   }
 
   /**
@@ -168,18 +156,18 @@ export class WebSocketHub implements Transport {
    * a session stays routable for `sessionGraceMs` and resumes it when it reconnects.
    */
   dropConnection(agentId: string): void {
-    const connection = this.#agents.get(agentId);
+    const connection = this.#router.agent(agentId);
     if (connection?.state === "open") connection.socket.terminate();
   }
 
   /** Per-agent statistics. */
   agentInfo(agentId: string): AgentInfo | undefined {
-    return this.#agents.get(agentId)?.info();
+    return this.#router.agent(agentId)?.info();
   }
 
   /** Hub-wide counters: connected agents, routed, dropped by ttl, undeliverable, ... */
   hubStats(): HubStats {
-    return this.#counters.snapshot(this.#agents.size);
+    return this.#counters.snapshot(this.#router.agentCount);
   }
 
   send(to: string, message: Message, _options?: SendOptions): Promise<void> {
@@ -189,12 +177,12 @@ export class WebSocketHub implements Transport {
       this.#sent();
       return RESOLVED;
     }
-    const target = this.#agents.get(to) ?? this.#router.remote.get(to)?.via;
+    const target = this.#router.nextHop(to);
     if (target === undefined) return this.#core.fail(new TransportError("InvalidAddress", `no agent "${to}" on hub "${this.localAddress}"`, { address: to }));
     try {
       this.#connections.write(target, to, message);
     } catch (error) {
-      return this.#core.fail(error as TransportError);
+      return this.#core.fail(writeError(error));
     }
     this.#sent();
     return RESOLVED;
@@ -203,9 +191,9 @@ export class WebSocketHub implements Transport {
   broadcast(message: Message, _options?: SendOptions): Promise<void> {
     if (this.#state !== "open") return this.#core.fail(TransportError.closed(this.#core.what));
     try {
-      for (const target of [...this.#agents.values(), ...this.#router.hubs.values()]) this.#connections.write(target, undefined, message);
+      for (const target of this.#router.connections()) this.#connections.write(target, undefined, message);
     } catch (error) {
-      return this.#core.fail(error as TransportError);
+      return this.#core.fail(writeError(error));
     }
     this.#sent();
     return RESOLVED;
@@ -233,6 +221,7 @@ export class WebSocketHub implements Transport {
     this.#state = "closing";
     await this.#options.http?.close();
     clearInterval(this.#heartbeatTimer);
+    this.#admission.close();
     await this.#connections.closeAll();
     await new Promise<void>((resolve) => this.#wss.close(() => resolve()));
     this.#server.closeAllConnections();
@@ -252,3 +241,8 @@ export class WebSocketHub implements Transport {
 }
 
 const RESOLVED = Promise.resolve();
+
+/** What `send` and `broadcast` reject with when a write throws (a compression plug-in may throw anything). */
+function writeError(error: unknown): TransportError {
+  return TransportError.is(error) ? error : new TransportError("SerializationError", `cannot write the message: ${error instanceof Error ? error.message : String(error)}`, {}, { cause: error });
+}

@@ -1,0 +1,237 @@
+import type { IncomingMessage } from "node:http";
+import type { WebSocket } from "ws";
+import type { Envelope } from "../../../../generated/swarm/transport/v1/envelope.js";
+import { isEndToEndControl } from "../../../protocol/control.js";
+import { Message } from "../../../protocol/message.js";
+import type { TransportConfig } from "../../../transport/config.js";
+import { TransportError, type TransportErrorCode } from "../../../transport/errors.js";
+import type { StatsRecorder } from "../../../transport/stats.js";
+import { closeAndWait, Link } from "../link.js";
+import type { WebSocketTuning } from "../options.js";
+import { CloseCode, ReadyState } from "../socket.js";
+import { AgentConnection } from "./agent-connection.js";
+import type { HubAdmission } from "./hub-admission.js";
+import type { HubRouter } from "./hub-router.js";
+import type { HubCounters } from "./hub-stats.js";
+
+/** How a hub handles its sockets. @internal */
+export interface HubConnectionsOptions {
+  /** The hub's id (the source of what it writes itself). */
+  hubId: string;
+  config: Readonly<TransportConfig>;
+  tuning: Readonly<WebSocketTuning>;
+  /** Whether the hub is open (not closing): a closing hub accepts nothing and parks nothing. */
+  isOpen(): boolean;
+}
+
+/**
+ * A hub's sockets: accepting them, reading their frames (bad input closes only that
+ * connection, with a close code and a Goodbye naming the reason), the hub's own control
+ * (Lookup, SetCompression, Goodbye), the slow-consumer bound, heartbeats, and what happens when
+ * a socket closes (a session is parked, anything else is forgotten and reported gone).
+ * @internal
+ */
+export class HubConnections {
+  readonly #options: HubConnectionsOptions;
+  readonly #router: HubRouter;
+  readonly #admission: HubAdmission;
+  readonly #counters: HubCounters;
+  readonly #stats: StatsRecorder;
+  /** Every socket not yet closed, including hub links and connections still in their handshake. */
+  readonly #open = new Set<AgentConnection>();
+
+  /** `stats` are the hub endpoint's (bytes and errors of every socket count there). */
+  constructor(options: HubConnectionsOptions, router: HubRouter, admission: HubAdmission, counters: HubCounters, stats: StatsRecorder) {
+    this.#options = options;
+    this.#router = router;
+    this.#admission = admission;
+    this.#counters = counters;
+    this.#stats = stats;
+  }
+
+  /** A socket the server accepted: waits for its Hello (within connectionTimeoutMs). */
+  accept(socket: WebSocket, request: IncomingMessage): void {
+    if (!this.#options.isOpen()) return socket.terminate();
+    const { maxMessageSize, compressionThreshold, connectionTimeoutMs } = this.#options.config;
+    const link = new Link(socket, this.#options.hubId, maxMessageSize, compressionThreshold, this.#stats);
+    const connection = new AgentConnection(socket, link, request.socket.remoteAddress ?? "");
+    this.#open.add(connection);
+    connection.helloTimer = setTimeout(() => this.#drop(connection, CloseCode.HANDSHAKE, `no Hello within ${connectionTimeoutMs} ms`, "Timeout"), connectionTimeoutMs);
+    socket.on("message", (data: Buffer, isBinary: boolean) => this.#onFrame(connection, data, isBinary, request));
+    socket.on("close", () => this.#onClosed(connection, "closed"));
+    socket.on("error", (error: Error & { code?: string }) => {
+      this.#counters.protocolErrors++;
+      this.#stats.errors++;
+      // ws closes the socket itself (1009 for a frame over maxPayload, 1002 for bad framing)
+      connection.closeReason = error.code === "WS_ERR_UNSUPPORTED_MESSAGE_LENGTH" ? `message too large (max ${maxMessageSize + 1} bytes)` : error.message;
+    });
+  }
+
+  /** Registers an outgoing hub link (already handshaken) and starts reading it. */
+  attachHubLink(connection: AgentConnection, handoff: (listener: (event: { data: unknown }) => void) => void): void {
+    this.#open.add(connection);
+    connection.socket.on("close", () => this.#onClosed(connection, "closed"));
+    handoff((event) => this.#onFrame(connection, event.data as Buffer, true, undefined));
+    this.#router.add(connection);
+  }
+
+  /** Writes `message` to `target` with `destination` set to `to` for this write only. */
+  write(target: AgentConnection, to: string | undefined, message: Message): void {
+    const envelope = message.envelope;
+    const previous = envelope.destination;
+    envelope.destination = to;
+    try {
+      target.link.sendEnvelope(envelope);
+      target.messagesOut++;
+    } finally {
+      envelope.destination = previous;
+    }
+    this.#checkConsumer(target);
+  }
+
+  /** Heartbeat duty for every open connection (one timer for the hub). */
+  sweep(): void {
+    const now = Date.now();
+    const { heartbeatIntervalMs, heartbeatTimeoutMs } = this.#options.tuning;
+    for (const connection of this.#router.connections()) {
+      if (connection.state !== "open") continue;
+      if (!connection.link.tick(now, heartbeatIntervalMs, heartbeatTimeoutMs)) {
+        this.#counters.heartbeatTimeouts++;
+        connection.closeReason = "heartbeat timeout";
+        connection.socket.terminate();
+      }
+    }
+  }
+
+  /** Says Goodbye on every socket and waits for them to close (at most 1 s each). */
+  async closeAll(): Promise<void> {
+    await Promise.all(
+      [...this.#open].map((connection) => {
+        clearTimeout(connection.helloTimer);
+        return closeAndWait(connection.link, "hub closing");
+      }),
+    );
+  }
+
+  /** One incoming WebSocket message of `connection`. */
+  #onFrame(connection: AgentConnection, data: Buffer, isBinary: boolean, request: IncomingMessage | undefined): void {
+    if (connection.state === "closed") return;
+    try {
+      if (!isBinary) throw new TransportError("SerializationError", "text message: frames are binary messages");
+      for (const body of connection.link.bodies(plainBytes(data))) {
+        if ((connection.state as AgentConnection["state"]) === "closed") return;
+        const envelope = connection.link.decodeBody(body);
+        connection.messagesIn++;
+        if (connection.state === "open") {
+          this.#route(connection, envelope, body);
+        } else if (connection.state === "hello" && request !== undefined) {
+          clearTimeout(connection.helloTimer);
+          void this.#admission.admit(connection, envelope, request, this.#drop);
+        } else {
+          this.#counters.protocolErrors++;
+          return this.#drop(connection, CloseCode.HANDSHAKE, "message before HelloAck", "SerializationError");
+        }
+      }
+    } catch (error) {
+      this.#counters.protocolErrors++;
+      const { closeCode, reason, code } = frameFailure(error);
+      this.#drop(connection, closeCode, reason, code);
+    }
+  }
+
+  /** An open connection's envelope: control for the hub, or a message to route as received. */
+  #route(from: AgentConnection, envelope: Envelope, body: Uint8Array): void {
+    const payload = envelope.payload;
+    if (payload === undefined || payload.$case === "heartbeat") return;
+    if (payload.$case === "control" && !isEndToEndControl(envelope)) return this.#onControl(from, envelope);
+    if (!from.isHub && envelope.source !== from.agentId) {
+      return this.#router.undeliverable(from, envelope, "InvalidAddress", `source "${envelope.source}" is not the sending agent "${from.agentId}"`);
+    }
+    this.#router.route(from, envelope, body, this.#checkConsumer);
+  }
+
+  #onControl(from: AgentConnection, envelope: Envelope): void {
+    if (this.#router.onControl(from, envelope)) return;
+    const operation = envelope.payload?.$case === "control" ? envelope.payload.value.operation : undefined;
+    switch (operation?.$case) {
+      case "lookup": {
+        const address = operation.value.address;
+        const value = { address, ...this.#router.lookup(address) };
+        from.link.writeControl(Message.control(this.#options.hubId, { operation: { $case: "lookupResult", value } }));
+        return;
+      }
+      case "setCompression":
+        return from.link.setCompression(operation.value.enabled, operation.value.thresholdBytes);
+      case "goodbye":
+        from.closeReason = operation.value.reason || "goodbye";
+        from.endsSession = true;
+        return;
+      case "hello":
+        this.#counters.protocolErrors++;
+        return this.#drop(from, CloseCode.HANDSHAKE, "second Hello on an open connection", "SerializationError");
+      default:
+    }
+  }
+
+  /** A consumer whose socket buffers past the bound is disconnected instead of growing the hub's memory. */
+  readonly #checkConsumer = (target: AgentConnection): void => {
+    const { sessionBufferBytes, maxConsumerBufferBytes } = this.#options.tuning;
+    const kept = target.session?.bufferedBytes ?? 0;
+    if (target.state === "parked") {
+      if (kept > sessionBufferBytes) this.#admission.expire(target, `session expired: more than ${sessionBufferBytes} bytes kept for it`);
+      return;
+    }
+    // connected: what is kept is what is in flight plus the Ack lag, so allow for both bounds
+    if (kept > sessionBufferBytes + maxConsumerBufferBytes) {
+      this.#counters.slowConsumersDropped++;
+      this.#drop(target, CloseCode.POLICY, `slow consumer: ${kept} bytes unacknowledged`, "QueueFull");
+      target.socket.terminate();
+      return;
+    }
+    if (target.state !== "open") return;
+    const buffered = target.bufferedBytes;
+    if (buffered > maxConsumerBufferBytes) {
+      this.#counters.slowConsumersDropped++;
+      this.#drop(target, CloseCode.POLICY, `slow consumer: ${buffered} bytes buffered, bound ${maxConsumerBufferBytes}`, "QueueFull");
+      target.socket.terminate();
+    }
+  };
+
+  /** Closes one connection with Goodbye{reason, code} and a close code; the others are untouched. */
+  readonly #drop = (connection: AgentConnection, closeCode: number, reason: string, code: string): void => {
+    clearTimeout(connection.helloTimer);
+    connection.endsSession = true;
+    connection.closeReason ??= reason;
+    connection.link.close(closeCode, reason, code);
+    this.#onClosed(connection, reason);
+  };
+
+  /** The socket closed (or the hub dropped it): park a session, or forget the connection. */
+  #onClosed(connection: AgentConnection, reason: string): void {
+    clearTimeout(connection.helloTimer);
+    connection.link.dispose();
+    if (connection.socket.readyState === ReadyState.CLOSED) this.#open.delete(connection);
+    if (connection.state === "closed") return;
+    const wasOpen = connection.state === "open";
+    const hubOpen = this.#options.isOpen();
+    if (wasOpen && hubOpen && connection.session !== undefined && !connection.endsSession) return this.#admission.park(connection);
+    connection.state = "closed";
+    if (wasOpen && hubOpen) this.#router.remove(connection, connection.closeReason ?? reason);
+  }
+}
+
+/**
+ * How a connection whose frame could not be read is closed: 1009 for MessageTooLarge, otherwise
+ * 4000; the Goodbye carries the error's code, or SerializationError when what was thrown is not
+ * a TransportError (e.g. a RangeError from a compression plug-in).
+ */
+function frameFailure(error: unknown): { closeCode: number; reason: string; code: TransportErrorCode } {
+  const code = TransportError.is(error) ? error.code : "SerializationError";
+  const reason = `bad frame: ${error instanceof Error ? error.message : String(error)}`;
+  return { closeCode: code === "MessageTooLarge" ? CloseCode.TOO_LARGE : CloseCode.SERIALIZATION, reason, code };
+}
+
+/** A plain Uint8Array view of a Buffer: decoded `bytes` fields are then Uint8Arrays, not Buffers. */
+function plainBytes(data: Buffer): Uint8Array {
+  return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+}
