@@ -19,7 +19,15 @@ export type { Compression } from "./protocol/compression.js";
 export { dataBytes, dataJson, toData, type Body, type JsonValue } from "./protocol/data.js";
 export { envelopeFromJson, envelopeToJson } from "./protocol/json-codec.js";
 export { DEFAULT_PRIORITY, Message, nextMessageId, type Payload, type PayloadKind, type PayloadOf } from "./protocol/message.js";
-export { envelopeSizeUpperBound, MAX_NESTING_DEPTH } from "./protocol/size.js";
+export { envelopeSizeUpperBound } from "./protocol/size.js";
+export {
+  BATCH_RECORD_OVERHEAD,
+  MAX_BATCH_RECORDS,
+  MAX_HEADER_BYTES,
+  MAX_HEADER_COUNT,
+  MAX_ID_BYTES,
+  MAX_NESTING_DEPTH,
+} from "./protocol/limits.js";
 export {
   compareVersions,
   CURRENT_VERSION,
