@@ -1,7 +1,16 @@
 // Node-only entry: everything here may import node:* modules.
 export { createGzip, gzip, type GzipOptions } from "./node/gzip.js";
 export { WebSocketHub, type WebSocketHubOptions } from "./transports/websocket/hub/hub.js";
-export type { HubAuthRequest } from "./transports/websocket/hub/hub-admission.js";
+export {
+  signedTokenAuth,
+  staticTokenAuth,
+  type HubAuthenticate,
+  type HubAuthRequest,
+  type HubLinkAccess,
+  type SignedTokenAuthOptions,
+} from "./transports/websocket/hub/auth.js";
+export { allowsId, type AuthResult, type HubIdentity } from "./transports/websocket/hub/identity.js";
+export { issueToken, TokenError, verifyToken, type IssueTokenOptions, type TokenClaims, type TokenKey } from "./transports/websocket/hub/signed-token.js";
 export type { HubLinkOptions } from "./transports/websocket/hub/hub-link.js";
 export type { AgentInfo } from "./transports/websocket/hub/agent-connection.js";
 export type { HubStats } from "./transports/websocket/hub/hub-stats.js";

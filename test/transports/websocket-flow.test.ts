@@ -30,9 +30,9 @@ function compressible(bytes: number): Uint8Array {
 describe("WebSocket: heartbeats", () => {
   const fast = { heartbeatIntervalMs: 10, heartbeatTimeoutMs: 80 };
 
-  it("the hub drops an agent silent past heartbeatTimeoutMs and tells the others", async () => {
+  it("the hub drops an agent silent past heartbeatTimeoutMs and tells those who watch", async () => {
     hub = await WebSocketTransport.server({ bindAddr: "127.0.0.1:0" }, fast);
-    const a = await agent("a", fast);
+    const a = await agent("a", { ...fast, presence: "all" });
     const gone: string[] = [];
     a.onPeerGone((event) => gone.push(`${event.address}: ${event.reason}`));
     const silent = await rawPeer(hub.url);
@@ -105,9 +105,10 @@ describe("WebSocket: flow control", () => {
 
   it("a consumer that never reads is disconnected past maxConsumerBufferBytes; the hub stays bounded", async () => {
     hub = await WebSocketTransport.server({ bindAddr: "127.0.0.1:0" }, { maxConsumerBufferBytes: 256 * 1024, enableCompression: false });
-    const a = await agent("a", { enableCompression: false });
+    await agent("a", { enableCompression: false });
+    const a = clients[0]!;
     const gone: string[] = [];
-    a.onPeerGone((event) => gone.push(`${event.address}`));
+    hub.onPeerGone((event) => gone.push(`${event.address}`));
     const sleeper = await rawPeer(hub.url);
     peers.push(sleeper);
     sleeper.sendEnvelope(Message.hello("sleeper"));
@@ -190,6 +191,7 @@ describe("WebSocket: compression", () => {
 
   it("SetCompression at run time changes how the hub compresses towards the agent", async () => {
     hub = await WebSocketTransport.server({ bindAddr: "127.0.0.1:0" });
+    hub.tryReceive(); // the hub reads what is sent to it
     const b = await agent("b");
     const payload = compressible(32 * 1024);
     await hub.send("b", Message.event("hub", "zip", payload));

@@ -27,6 +27,12 @@ export interface WebSocketTuning {
   sessionBufferBytes: number;
   /** Compression used when "compression" is negotiated; without one it is never announced. */
   compression: Compression | undefined;
+  /**
+   * Client: which departures the hub reports (PeerGone). "asked" (default): agents this client
+   * sent to (looked up), that sent it requests or interest, or that broadcast interest; "all":
+   * every agent (a presence subscription: one notice per departure on the hub).
+   */
+  presence: "asked" | "all";
 }
 
 export const DEFAULT_WEBSOCKET_TUNING: Readonly<WebSocketTuning> = Object.freeze({
@@ -42,6 +48,7 @@ export const DEFAULT_WEBSOCKET_TUNING: Readonly<WebSocketTuning> = Object.freeze
   sessionGraceMs: 10_000,
   sessionBufferBytes: 8 << 20,
   compression: undefined,
+  presence: "asked",
 });
 
 /** Fills defaults; `heartbeatTimeoutMs` defaults to three intervals, `maxBufferedMessages` to `queueCapacity`. */

@@ -1,6 +1,7 @@
 import type { WebSocket } from "ws";
 import type { Link } from "../link.js";
 import type { Session } from "../session.js";
+import { ANYONE, type HubIdentity } from "./identity.js";
 
 /** Per-agent facts a hub reports. */
 export interface AgentInfo {
@@ -17,6 +18,10 @@ export interface AgentInfo {
   metadata: Readonly<Record<string, string>>;
   /** The peer's IP address (or the URL of a hub this hub linked to). */
   remoteAddress: string;
+  /** Who authenticated it (a token's subject, "anonymous" without authentication). */
+  subject: string | undefined;
+  /** Addresses it watches: it hears (PeerGone) when they leave. */
+  watching: number;
   /** The hub stopped reading this agent because its own receive queue is full. */
   paused: boolean;
   /** "open", or "parked" while its link is down and its session kept. */
@@ -42,6 +47,8 @@ export class AgentConnection {
   metadata: Record<string, string> = {};
   /** A link to another hub (Hello metadata role=hub) rather than an agent. */
   isHub = false;
+  /** What authentication yielded: the ids it may use (an agent) or announce (a hub link). */
+  identity: HubIdentity = ANYONE;
   /** The agent's receive window (Hello metadata), 0 if unmetered. */
   window = 0;
   messagesIn = 0;
@@ -88,7 +95,7 @@ export class AgentConnection {
     this.socket.resume();
   };
 
-  info(): AgentInfo {
+  info(watching: number): AgentInfo {
     return {
       agentId: this.agentId,
       messagesIn: this.messagesIn,
@@ -97,6 +104,8 @@ export class AgentConnection {
       bufferedBytes: this.bufferedBytes,
       metadata: this.metadata,
       remoteAddress: this.remoteAddress,
+      subject: this.identity.subject,
+      watching,
       paused: this.paused,
       state: this.state,
     };

@@ -20,6 +20,12 @@ export interface HubStats {
   sessionsResumed: number;
   /** Sessions given up: grace period over, or their buffer full while parked. */
   sessionsExpired: number;
+  /** Parked sessions taken over by a new connection whose identity names the agent id. */
+  sessionsTakenOver: number;
+  /** What hub links were refused: PeerJoined for ids they may not announce, envelopes from ids they did not announce. */
+  linkViolations: number;
+  /** Envelopes an agent sent under another agent's id (dropped, the agent told). */
+  spoofedSources: number;
 }
 
 /** @internal */
@@ -33,6 +39,9 @@ export class HubCounters {
   heartbeatTimeouts = 0;
   sessionsResumed = 0;
   sessionsExpired = 0;
+  sessionsTakenOver = 0;
+  linkViolations = 0;
+  spoofedSources = 0;
 
   snapshot(connectedAgents: number): HubStats {
     return {
@@ -46,6 +55,9 @@ export class HubCounters {
       heartbeatTimeouts: this.heartbeatTimeouts,
       sessionsResumed: this.sessionsResumed,
       sessionsExpired: this.sessionsExpired,
+      sessionsTakenOver: this.sessionsTakenOver,
+      linkViolations: this.linkViolations,
+      spoofedSources: this.spoofedSources,
     };
   }
 }

@@ -11,13 +11,17 @@ import type { WebSocketConfig } from "../client.js";
 import { EndpointCore } from "../../../transport/endpoint-core.js";
 import { closeAndWait } from "../link.js";
 import { resolveTuning, transportPart, type WebSocketTuning } from "../options.js";
-import type { AgentInfo } from "./agent-connection.js";
-import { HubAdmission, type HubAuthRequest } from "./hub-admission.js";
+import type { AgentConnection, AgentInfo } from "./agent-connection.js";
+import type { HubAuthenticate, HubLinkAccess } from "./auth.js";
+import { HubAdmission } from "./hub-admission.js";
 import { HubConnections } from "./hub-connections.js";
 import type { HubHttpExtension } from "./hub-http.js";
+import { HubInbox } from "./hub-inbox.js";
 import { openHubLink, type HubLinkOptions } from "./hub-link.js";
 import { HubRouter } from "./hub-router.js";
 import { HubCounters, type HubStats } from "./hub-stats.js";
+import { Presence } from "./presence.js";
+import { SessionEnds } from "./session-ends.js";
 
 /** Where and how a hub listens. */
 export interface WebSocketHubOptions {
@@ -27,10 +31,22 @@ export interface WebSocketHubOptions {
   hubId?: string;
   /** Sent to every agent in HelloAck. */
   metadata?: Record<string, string>;
-  /** Serve wss:// with this certificate and key (PEM). */
-  tls?: { cert: string | Buffer; key: string | Buffer };
-  /** Accepts (true) or refuses (false, or throws) an agent before it is registered. */
-  authenticate?: (request: HubAuthRequest) => boolean | Promise<boolean>;
+  /**
+   * Serve wss:// with this certificate and key (PEM). With `ca`, clients may present
+   * certificates signed by it (checked for hub links when `links.mutualTls` is set).
+   */
+  tls?: { cert: string | Buffer; key: string | Buffer; ca?: string | Buffer };
+  /**
+   * Authenticates an agent before it is registered: false (or a throw) refuses, true vouches for
+   * the id in its Hello, a `HubIdentity` names the ids it may use. Built in: `signedTokenAuth`
+   * (signed tokens naming the agent id and an expiry) and `staticTokenAuth` (one shared token,
+   * for development). Without it anyone may connect as any free id.
+   */
+  authenticate?: HubAuthenticate;
+  /** Who may link to this hub as another hub (their own credential, or mutual TLS). Default: nobody. */
+  links?: HubLinkAccess;
+  /** Most agents one agent may watch for departures (see README, "Presence"). Default 4,096. */
+  maxWatchesPerAgent?: number;
   /**
    * Serves plain HTTP requests too (same port unless it says otherwise), e.g.
    * `createHubHttp({ gateway, health: true, metrics: true })` from "swarm-transport/node".
@@ -45,6 +61,9 @@ export interface WebSocketHubOptions {
  * unless the receiver did not negotiate compression. Bad input closes only the connection it
  * came on (close code and Goodbye name the reason); a slow consumer past
  * `maxConsumerBufferBytes` is disconnected; silent agents past `heartbeatTimeoutMs` are dropped.
+ * Messages to the hub itself are queued only once the application reads the hub, within its
+ * `queueCapacity` and `queueCapacityBytes`; otherwise their senders get Undeliverable.
+ * docs/security.md describes who may claim which id and what a hub link may do.
  */
 export class WebSocketHub implements Transport {
   readonly localAddress: string;
@@ -54,6 +73,8 @@ export class WebSocketHub implements Transport {
   readonly #core: EndpointCore;
   readonly #counters = new HubCounters();
   readonly #router: HubRouter;
+  readonly #inbox: HubInbox;
+  readonly #presence: Presence;
   readonly #admission: HubAdmission;
   readonly #connections: HubConnections;
   readonly #server: Server;
@@ -70,11 +91,16 @@ export class WebSocketHub implements Transport {
     this.#core = new EndpointCore(this.config, `WebSocket hub "${this.localAddress}"`);
     // in dependency order, so no part is handed a callback into one not yet built
     const settings = { hubId: this.localAddress, config: this.config, tuning: this.tuning, isOpen: () => this.#state === "open" };
-    this.#router = new HubRouter(this.localAddress, this.#core, this.#counters);
-    const door = { ...settings, metadata: options.metadata ?? {}, authenticate: options.authenticate };
-    this.#admission = new HubAdmission(door, this.#router, this.#counters, this.#core.stats);
-    this.#connections = new HubConnections(settings, this.#router, this.#admission, this.#counters, this.#core.stats);
-    this.#server = options.tls !== undefined ? createHttpsServer({ cert: options.tls.cert, key: options.tls.key }) : createHttpServer();
+    this.#inbox = new HubInbox(this.#core, this.localAddress);
+    this.#presence = new Presence(options.maxWatchesPerAgent ?? 4096);
+    const afterWrite = (target: AgentConnection) => this.#connections.checkConsumer(target);
+    const parts = { endpoint: this.#core, inbox: this.#inbox, counters: this.#counters, presence: this.#presence, afterWrite, maxMessageSize: this.config.maxMessageSize };
+    this.#router = new HubRouter(this.localAddress, parts);
+    const ends = new SessionEnds(this.#router, this.localAddress, this.#core.stats, this.tuning.sessionGraceMs);
+    const door = { ...settings, metadata: options.metadata ?? {}, authenticate: options.authenticate, links: options.links };
+    this.#admission = new HubAdmission(door, this.#router, this.#counters, ends);
+    this.#connections = new HubConnections(settings, this.#router, this.#admission, this.#counters, this.#core.stats, this.#presence);
+    this.#server = createServerFor(options);
     this.#wss = new WebSocketServer({ server: this.#server, maxPayload: this.config.maxMessageSize + 1, perMessageDeflate: false });
     this.#wss.on("connection", (socket, request) => this.#connections.accept(socket, request));
     this.#wss.on("error", () => this.#core.stats.errors++);
@@ -162,7 +188,7 @@ export class WebSocketHub implements Transport {
 
   /** Per-agent statistics. */
   agentInfo(agentId: string): AgentInfo | undefined {
-    return this.#router.agent(agentId)?.info();
+    return this.#router.agent(agentId)?.info(this.#presence.watchCount(agentId));
   }
 
   /** Hub-wide counters: connected agents, routed, dropped by ttl, undeliverable, ... */
@@ -199,11 +225,14 @@ export class WebSocketHub implements Transport {
     return RESOLVED;
   }
 
+  /** The next message to the hub. From the first call on, the hub queues messages for its application (see the class). */
   receive(options?: ReceiveOptions): Promise<ReceivedMessage> {
+    this.#inbox.markReading();
     return this.#core.receive(options);
   }
 
   tryReceive(): ReceivedMessage | undefined {
+    this.#inbox.markReading();
     return this.#core.tryReceive();
   }
 
@@ -231,6 +260,7 @@ export class WebSocketHub implements Transport {
   }
 
   [Symbol.asyncIterator](): AsyncIterator<ReceivedMessage> {
+    this.#inbox.markReading();
     return this.#core.iterate();
   }
 
@@ -241,6 +271,16 @@ export class WebSocketHub implements Transport {
 }
 
 const RESOLVED = Promise.resolve();
+
+/** The HTTP(S) server the hub listens with; with `tls.ca`, clients may present certificates (mutual TLS for hub links). */
+function createServerFor(options: WebSocketHubOptions): Server {
+  const tls = options.tls;
+  if (tls === undefined) return createHttpServer();
+  if (options.links?.mutualTls === true && tls.ca === undefined) throw new RangeError("links.mutualTls needs tls.ca (the CA that signs the linking hubs' certificates)");
+  if (tls.ca === undefined) return createHttpsServer({ cert: tls.cert, key: tls.key });
+  // agents may come without a certificate; a link's is checked at its Hello (links.mutualTls)
+  return createHttpsServer({ cert: tls.cert, key: tls.key, ca: tls.ca, requestCert: true, rejectUnauthorized: false });
+}
 
 /** What `send` and `broadcast` reject with when a write throws (a compression plug-in may throw anything). */
 function writeError(error: unknown): TransportError {
