@@ -8,8 +8,12 @@ import { ProtocolError } from "./protocol-error.js";
  * what no conforming sender produces). README, "Wire format", lists them.
  */
 
-/** Deepest nesting of containers (JSON objects and arrays) in a JSON payload: `{}` is 1, `{"a": []}` is 2. */
-export const MAX_NESTING_DEPTH = 32;
+/**
+ * Deepest nesting of containers (JSON objects and arrays) in a JSON payload: `{}` is 1,
+ * `{"a": []}` is 2. Below the generated decoder's recursion limit (100 message levels, of which
+ * an object costs 3 and the deepest arm's wrappers 5) for every arm, so this is the one in force.
+ */
+export const MAX_NESTING_DEPTH = 30;
 
 /** Longest address (agent id, hub id, envelope source or destination), in UTF-8 bytes. */
 export const MAX_ID_BYTES = 256;

@@ -108,11 +108,15 @@ export class WebSocketClientTransport implements Transport {
       return this.#core.fail(new TransportError("InvalidAddress", `message source "${message.source}" is not this agent ("${this.localAddress}")`, { address: message.source }));
     }
     if (!isValidId(to)) return this.#core.fail(new TransportError("InvalidAddress", `address must be a non-empty string of at most ${MAX_ID_BYTES} bytes`, { address: to.slice(0, 64) }));
+    const invalid = checkLimits(message);
+    if (invalid !== undefined) return this.#core.fail(invalid);
     return this.#sender.submit(to, message, options?.signal);
   }
 
   broadcast(message: Message, options?: SendOptions): Promise<void> {
     if (this.#state !== "open") return this.#core.fail(TransportError.closed(this.#core.what));
+    const invalid = checkLimits(message);
+    if (invalid !== undefined) return this.#core.fail(invalid);
     return this.#sender.submit(undefined, message, options?.signal);
   }
 
@@ -337,6 +341,20 @@ export class WebSocketClientTransport implements Transport {
     clearInterval(this.#heartbeatTimer);
     this.#sender.shutdown(error);
     this.#core.close();
+  }
+}
+
+/**
+ * The wire limits (ids, headers, JSON nesting), checked before a send is queued or starts a
+ * Lookup, so a message no receiver would accept fails at once and nothing goes out. The check
+ * is cached with the message's size bound.
+ */
+function checkLimits(message: Message): TransportError | undefined {
+  try {
+    message.sizeUpperBound();
+    return undefined;
+  } catch (error) {
+    return TransportError.from(error);
   }
 }
 
