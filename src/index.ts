@@ -36,7 +36,8 @@ export type { ReceivedMessage, ReceiveOptions, SendOptions, Transport, Transport
 
 export { InProcessNetwork } from "./transports/in-process/in-process-network.js";
 export { InProcessTransport } from "./transports/in-process/in-process-transport.js";
-export { TransportRegistry, type TransportBuilder, type TransportBuildOptions } from "./transport/transport-registry.js";
+export { TransportRegistry, type ConnectOptions, type TransportConnector } from "./transport/transport-registry.js";
+export { createTransportRegistry, type TransportRegistryOptions } from "./transports/default-registry.js";
 
 export type { CallContext } from "./rpc/call-context.js";
 export type { CallOptions } from "./rpc/call-options.js";
