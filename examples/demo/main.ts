@@ -12,7 +12,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { once } from "node:events";
 import { parseArgs } from "node:util";
 import type { Worker } from "node:worker_threads";
-import { serveComputeAgent, ComputeServiceDefinition, type ComputeAgent } from "../../src/examples/compute-service.js";
+import { serveComputeAgent, ComputeServiceDefinition, type ComputeAgent } from "../../src/cli/example-service.js";
 import {
   createClient,
   createDemux,

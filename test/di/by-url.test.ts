@@ -1,7 +1,7 @@
 import "reflect-metadata";
 import { container as root } from "tsyringe";
 import { afterEach, describe, expect, it } from "vitest";
-import { computeService, ComputeServiceDefinition } from "../../src/examples/compute-service.js";
+import { computeService, ComputeServiceDefinition } from "../../src/cli/example-service.js";
 import { registerSwarmTransport, TransportFactory } from "../../src/di/index.js";
 import { createClient, createDemux, createServer, SharedMemorySegment, type Transport } from "../../src/index.js";
 import { createNodeTransportRegistry, WebSocketTransport, type WebSocketHub } from "../../src/node.js";

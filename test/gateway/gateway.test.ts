@@ -1,6 +1,6 @@
 import { request as httpRequest } from "node:http";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ComputeServiceDefinition } from "../../src/examples/compute-service.js";
+import { ComputeServiceDefinition } from "../../src/cli/example-service.js";
 import { EchoResponse, FibonacciRequest, FibonacciResponse } from "../../generated/swarm/examples/v1/compute.js";
 import { connectCodeName, connectHttpStatus } from "../../src/node.js";
 import { Status } from "../../src/index.js";

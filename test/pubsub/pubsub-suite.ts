@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { ComputeServiceDefinition, computeService } from "../../src/examples/compute-service.js";
+import { ComputeServiceDefinition, computeService } from "../../src/cli/example-service.js";
 import { callMethod, createClient, createDemux, createPubSub, createServer, Message, RpcError, Status, TransportError, type PubSub, type ReceivedEvent, type Transport } from "../../src/index.js";
 import { until } from "../rpc/rpc-suite.js";
 import type { ConformanceFactory, ConformanceNetwork } from "../transport/conformance.js";

@@ -1,7 +1,7 @@
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
 import { describe, expect, it } from "vitest";
-import { computeService, ComputeServiceDefinition } from "../../src/examples/compute-service.js";
+import { computeService, ComputeServiceDefinition } from "../../src/cli/example-service.js";
 import { createClient, createDemux, createServer, InProcessTransport, RpcError, Status } from "../../src/index.js";
 
 setFlagsFromString("--expose-gc");

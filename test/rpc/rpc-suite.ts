@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, expectTypeOf, it } from "vitest";
-import { computeService, ComputeServiceDefinition, fibonacci } from "../../src/examples/compute-service.js";
+import { computeService, ComputeServiceDefinition, fibonacci } from "../../src/cli/example-service.js";
 import { CountToRequest, FibonacciRequest } from "../../generated/swarm/examples/v1/compute.js";
 import {
   callMethod,

@@ -1,6 +1,7 @@
 import { WebSocket, WebSocketServer } from "ws";
 import type { Envelope } from "../../../generated/swarm/transport/v1/envelope.js";
-import { decodeEnvelope, encodeFrame, Message } from "../../../src/index.js";
+import { decodeEnvelope, encodeFrame } from "../../../src/protocol.js";
+import { Message } from "../../../src/index.js";
 import { frameBodies } from "../../../src/protocol/batch.js";
 
 const CODEC = { maxMessageSize: 10 << 20, enableCompression: false, compressionThreshold: 1024 };
