@@ -15,15 +15,9 @@ import {
   type Transport,
 } from "../../src/index.js";
 import type { ConformanceFactory, ConformanceNetwork } from "../transport/conformance.js";
+import { until } from "../helpers/wait-for.js";
 
-/** Resolves when `predicate` holds, polling; fails the test after `ms`. */
-export async function until(predicate: () => boolean, ms = 2000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!predicate()) {
-    if (Date.now() > end) throw new Error("condition not met in time");
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
+export { until };
 
 async function caught(promise: Promise<unknown>): Promise<RpcError> {
   try {
