@@ -9,6 +9,11 @@ export interface ConformanceNetwork {
   transports: Transport[];
   /** Releases anything the factory made beyond the transports (servers, workers). */
   cleanup(): Promise<void>;
+  /**
+   * Connects one more endpoint to the running network and adds it to `transports` (a late
+   * joiner). Optional: the pub/sub suite's factories have it.
+   */
+  join?(address: string): Promise<Transport>;
 }
 
 export type ConformanceFactory = (addresses: string[], config?: Partial<TransportConfig>) => Promise<ConformanceNetwork>;
