@@ -85,7 +85,4 @@ export function sendFrame(socket: WebSocket, message: Message): void {
   socket.send(encodeFrame(message.envelope, CODEC));
 }
 
-/** Waits until `condition` holds (vitest's test timeout bounds the wait; no timing is asserted). */
-export async function until(condition: () => boolean): Promise<void> {
-  while (!condition()) await new Promise((resolve) => setTimeout(resolve, 5));
-}
+export { until } from "../../helpers/wait-for.js";
