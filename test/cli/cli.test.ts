@@ -126,6 +126,10 @@ describe("the swarm-transport command", () => {
     expect(outOfRange.code).toBe(2);
     expect(outOfRange.stderr).toBe('call: invalid value for field "n" (uint32): 4294967296 is out of range\n');
 
+    const badProto = await run(["hub", "--bind", "127.0.0.1:0", "--gateway-proto", "no/such.proto"]);
+    expect(badProto.code).toBe(2);
+    expect(badProto.stderr).toMatch(/^hub: --gateway-proto: cannot load no\/such.proto: /);
+
     const help = await run(["--help"]);
     expect(help.code).toBe(0);
     for (const name of ["hub", "agent", "call", "publish", "subscribe", "bench"]) expect(help.stdout).toContain(`  ${name}`);
