@@ -1,7 +1,8 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { Envelope } from "../../generated/swarm/transport/v1/envelope.js";
-import { envelopeFromJson, envelopeToJson, Message, TransportError } from "../../src/index.js";
+import { envelopeFromJson, envelopeToJson } from "../../src/protocol.js";
+import { Message, TransportError } from "../../src/index.js";
 import { envelopeArb } from "./arbitraries.js";
 
 describe("JSON debug codec", () => {

@@ -13,7 +13,7 @@ import {
   MAX_NESTING_DEPTH,
   Message,
   type JsonValue,
-} from "../../src/index.js";
+} from "../../src/protocol.js";
 import { envelopeIdAndSource, withTtl } from "../../src/protocol/envelope-bytes.js";
 import { gzip } from "../../src/node.js";
 

@@ -65,7 +65,7 @@ describe("hub links are authenticated separately from agents (2)", () => {
     east.sendEnvelope(control("east", { $case: "peerJoined", value: { address: "bob", window: 0 } })); // taken here
     east.sendEnvelope(control("east", { $case: "peerJoined", value: { address: "carol", window: 0 } })); // not its to announce
     east.sendEnvelope(control("east", { $case: "peerJoined", value: { address: "east.dave", window: 0 } }));
-    await until(() => hub.remoteAgents().length > 0, "east.dave in the directory");
+    await until(() => hub.remoteAgents().length > 0);
     expect(hub.remoteAgents()).toEqual(["east.dave"]);
     expect(hub.hubStats().linkViolations).toBe(2);
     east.sendEnvelope(Message.request("alice", "transfer", { amount: 1000 }).to("bob")); // alice: not announced by east
@@ -100,7 +100,7 @@ describe("RPC replies are accepted only from the peer the call went to", () => {
     // mallory knows the correlation id (the worst case) and answers first, as herself and as bob
     mallory.sendEnvelope(Message.response("mallory", id, { value: 31337 }).to("alice"));
     mallory.sendEnvelope(Message.response("bob", id, { value: 31337 }).to("alice"));
-    await until(() => alice.stats().staleMessages === 1 && hub.hubStats().spoofedSources === 1, "the forged replies to be dropped");
+    await until(() => alice.stats().staleMessages === 1 && hub.hubStats().spoofedSources === 1);
     bob.sendEnvelope(Message.response("bob", id, { value: 55 }).to("alice"));
     expect(await call).toEqual({ value: 55 });
   });
@@ -113,14 +113,14 @@ describe("RPC replies are accepted only from the peer the call went to", () => {
     const east = await raw(hub.url, "east", [], { role: "hub", authorization: "Bearer link-secret" });
     east.sendEnvelope(control("east", { $case: "peerJoined", value: { address: "east.bob", window: 0 } }));
     east.sendEnvelope(control("east", { $case: "peerJoined", value: { address: "east.mallory", window: 0 } }));
-    await until(() => hub.remoteAgents().length === 2, "the link's directory");
+    await until(() => hub.remoteAgents().length === 2);
     const call = callMethod(alice, "east.bob", "fibonacci", { n: 10 });
     call.catch(() => undefined);
     const request = await within(east.next((e) => e.payload?.$case === "request"), 5000, "the request on the link");
     const id = request.payload?.$case === "request" ? request.payload.value.correlationId : -1;
     east.sendEnvelope(Message.response("bob", id, { value: 31337 }).to("alice")); // a local id: not the link's
     east.sendEnvelope(Message.response("east.mallory", id, { value: 31337 }).to("alice")); // announced, but not the callee
-    await until(() => hub.hubStats().linkViolations === 1 && alice.stats().staleMessages === 1, "the forged replies to be dropped");
+    await until(() => hub.hubStats().linkViolations === 1 && alice.stats().staleMessages === 1);
     east.sendEnvelope(Message.response("east.bob", id, { value: 55 }).to("alice"));
     expect(await call).toEqual({ value: 55 });
   });
@@ -148,7 +148,7 @@ describe("parked sessions and takeovers (3)", () => {
 
   async function park(hub: WebSocketHub, peer: RawPeer, agentId: string): Promise<void> {
     peer.socket.terminate();
-    await until(() => hub.agentInfo(agentId)?.state === "parked", `${agentId} parked`);
+    await until(() => hub.agentInfo(agentId)?.state === "parked");
   }
 
   it("a parked session cannot be taken over without its proof: a Hello without it is refused (4002); with it, it resumes", async () => {
@@ -183,7 +183,7 @@ describe("parked sessions and takeovers (3)", () => {
     await park(hub, old.peer, "a");
     for (let i = 0; i < 5; i++) await b.send("a", Message.event("b", "lost", { i }));
     const fresh = await agent(hub, "a"); // a new process for the same agent, without the session
-    await until(() => b.stats().messagesDropped === 5, "an Undeliverable for each message the session held");
+    await until(() => b.stats().messagesDropped === 5);
     expect(gone).toEqual(['a: session taken over by a new connection for "a"']);
     expect(hub.hubStats().sessionsTakenOver).toBe(1);
     // the old holder, coming back with its proof, learns why it cannot resume

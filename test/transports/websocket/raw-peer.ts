@@ -1,6 +1,7 @@
 import { WebSocket, WebSocketServer } from "ws";
 import { Envelope } from "../../../generated/swarm/transport/v1/envelope.js";
-import { decodeEnvelope, encodeFrame, Message } from "../../../src/index.js";
+import { decodeEnvelope, encodeFrame } from "../../../src/protocol.js";
+import { Message } from "../../../src/index.js";
 import { frameBodies } from "../../../src/protocol/batch.js";
 import { gzip } from "../../../src/node/gzip.js";
 
@@ -95,17 +96,7 @@ export function sendFrame(socket: WebSocket, message: Message): void {
   socket.send(encodeFrame(message.envelope, CODEC));
 }
 
-/**
- * Waits until `condition` holds, polling; rejects after `deadlineMs` (default 15 s, within
- * vitest's test timeout) with `what` in the message. No timing is asserted.
- */
-export async function until(condition: () => boolean, what = "condition", deadlineMs = 15_000): Promise<void> {
-  const deadline = Date.now() + deadlineMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${deadlineMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}
+export { until } from "../../helpers/wait-for.js";
 
 /** A raw peer that said Hello as `agentId` (with `capabilities` and `metadata`) and got its HelloAck. */
 export async function helloPeer(url: string, agentId: string, capabilities: string[] = [], metadata: Record<string, string> = {}): Promise<RawPeer> {

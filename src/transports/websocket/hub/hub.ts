@@ -5,9 +5,9 @@ import { WebSocketServer } from "ws";
 import { Message } from "../../../protocol/message.js";
 import { resolveConfig, type TransportConfig } from "../../../transport/config.js";
 import { TransportError } from "../../../transport/errors.js";
-import type { TransportStats } from "../../../transport/stats.js";
-import type { PeerGoneEvent, ReceivedMessage, ReceiveOptions, SendOptions, Transport, TransportState } from "../../../transport/transport.js";
+import type { ReceivedMessage, ReceiveOptions, SendOptions, TransportState } from "../../../transport/transport.js";
 import type { WebSocketConfig } from "../client.js";
+import { CoreTransport } from "../../../transport/core-transport.js";
 import { EndpointCore } from "../../../transport/endpoint-core.js";
 import { closeAndWait } from "../link.js";
 import { resolveTuning, transportPart, type WebSocketTuning } from "../options.js";
@@ -65,12 +65,12 @@ export interface WebSocketHubOptions {
  * `queueCapacity` and `queueCapacityBytes`; otherwise their senders get Undeliverable.
  * docs/security.md describes who may claim which id and what a hub link may do.
  */
-export class WebSocketHub implements Transport {
+export class WebSocketHub extends CoreTransport {
   readonly localAddress: string;
   readonly config: Readonly<TransportConfig>;
   readonly tuning: Readonly<WebSocketTuning>;
   readonly #options: WebSocketHubOptions;
-  readonly #core: EndpointCore;
+  protected readonly core: EndpointCore;
   readonly #counters = new HubCounters();
   readonly #router: HubRouter;
   readonly #inbox: HubInbox;
@@ -84,26 +84,27 @@ export class WebSocketHub implements Transport {
   #port = 0;
 
   private constructor(options: WebSocketHubOptions, config: WebSocketConfig) {
+    super();
     this.localAddress = options.hubId ?? "hub";
     this.#options = options;
     this.config = resolveConfig(transportPart(config));
     this.tuning = resolveTuning(config, this.config.queueCapacity);
-    this.#core = new EndpointCore(this.config, `WebSocket hub "${this.localAddress}"`);
+    this.core = new EndpointCore(this.config, `WebSocket hub "${this.localAddress}"`);
     // in dependency order, so no part is handed a callback into one not yet built
     const settings = { hubId: this.localAddress, config: this.config, tuning: this.tuning, isOpen: () => this.#state === "open" };
-    this.#inbox = new HubInbox(this.#core, this.localAddress);
+    this.#inbox = new HubInbox(this.core, this.localAddress);
     this.#presence = new Presence(options.maxWatchesPerAgent ?? 4096);
     const afterWrite = (target: AgentConnection) => this.#connections.checkConsumer(target);
-    const parts = { endpoint: this.#core, inbox: this.#inbox, counters: this.#counters, presence: this.#presence, afterWrite, maxMessageSize: this.config.maxMessageSize };
+    const parts = { endpoint: this.core, inbox: this.#inbox, counters: this.#counters, presence: this.#presence, afterWrite, maxMessageSize: this.config.maxMessageSize };
     this.#router = new HubRouter(this.localAddress, parts);
-    const ends = new SessionEnds(this.#router, this.localAddress, this.#core.stats, this.tuning.sessionGraceMs);
+    const ends = new SessionEnds(this.#router, this.localAddress, this.core.stats, this.tuning.sessionGraceMs);
     const door = { ...settings, metadata: options.metadata ?? {}, authenticate: options.authenticate, links: options.links };
     this.#admission = new HubAdmission(door, this.#router, this.#counters, ends);
-    this.#connections = new HubConnections(settings, this.#router, this.#admission, this.#counters, this.#core.stats, this.#presence);
+    this.#connections = new HubConnections(settings, this.#router, this.#admission, this.#counters, this.core.stats, this.#presence);
     this.#server = createServerFor(options);
     this.#wss = new WebSocketServer({ server: this.#server, maxPayload: this.config.maxMessageSize + 1, perMessageDeflate: false });
     this.#wss.on("connection", (socket, request) => this.#connections.accept(socket, request));
-    this.#wss.on("error", () => this.#core.stats.errors++);
+    this.#wss.on("error", () => this.core.stats.errors++);
   }
 
   /** Starts a hub listening on `bindAddr`. Rejects with `AddressInUse` or `InvalidAddress`. */
@@ -169,7 +170,7 @@ export class WebSocketHub implements Transport {
    * re-opened: call `link` again.
    */
   async link(url: string, options: HubLinkOptions = {}): Promise<void> {
-    const { connection, handoff } = await openHubLink(url, this.localAddress, options, this.config, this.tuning, this.#core.stats);
+    const { connection, handoff } = await openHubLink(url, this.localAddress, options, this.config, this.tuning, this.core.stats);
     if (this.#state !== "open" || this.#router.isTaken(connection.agentId)) {
       await closeAndWait(connection.link, `hub id "${connection.agentId}" is already linked or taken`);
       throw new TransportError("AddressInUse", `hub "${connection.agentId}" at ${url} is already linked, or its id is taken here`, { address: connection.agentId });
@@ -197,51 +198,43 @@ export class WebSocketHub implements Transport {
   }
 
   send(to: string, message: Message, _options?: SendOptions): Promise<void> {
-    if (this.#state !== "open") return this.#core.fail(TransportError.closed(this.#core.what));
+    if (this.#state !== "open") return this.core.fail(TransportError.closed(this.core.what));
     if (to === this.localAddress) {
-      this.#core.deliver(to, message, message.sizeUpperBound());
+      this.core.deliver(to, message, message.sizeUpperBound());
       this.#sent();
       return RESOLVED;
     }
     const target = this.#router.nextHop(to);
-    if (target === undefined) return this.#core.fail(new TransportError("InvalidAddress", `no agent "${to}" on hub "${this.localAddress}"`, { address: to }));
+    if (target === undefined) return this.core.fail(new TransportError("InvalidAddress", `no agent "${to}" on hub "${this.localAddress}"`, { address: to }));
     try {
       this.#connections.write(target, to, message);
     } catch (error) {
-      return this.#core.fail(writeError(error));
+      return this.core.fail(writeError(error));
     }
     this.#sent();
     return RESOLVED;
   }
 
   broadcast(message: Message, _options?: SendOptions): Promise<void> {
-    if (this.#state !== "open") return this.#core.fail(TransportError.closed(this.#core.what));
+    if (this.#state !== "open") return this.core.fail(TransportError.closed(this.core.what));
     try {
       for (const target of this.#router.connections()) this.#connections.write(target, undefined, message);
     } catch (error) {
-      return this.#core.fail(writeError(error));
+      return this.core.fail(writeError(error));
     }
     this.#sent();
     return RESOLVED;
   }
 
   /** The next message to the hub. From the first call on, the hub queues messages for its application (see the class). */
-  receive(options?: ReceiveOptions): Promise<ReceivedMessage> {
+  override receive(options?: ReceiveOptions): Promise<ReceivedMessage> {
     this.#inbox.markReading();
-    return this.#core.receive(options);
+    return super.receive(options);
   }
 
-  tryReceive(): ReceivedMessage | undefined {
+  override tryReceive(): ReceivedMessage | undefined {
     this.#inbox.markReading();
-    return this.#core.tryReceive();
-  }
-
-  onPeerGone(listener: (event: PeerGoneEvent) => void): () => void {
-    return this.#core.onPeerGone(listener);
-  }
-
-  stats(): TransportStats {
-    return this.#core.snapshot();
+    return super.tryReceive();
   }
 
   /** Says Goodbye to every agent, closes their sockets and the listening socket, releases everything. */
@@ -255,18 +248,18 @@ export class WebSocketHub implements Transport {
     await new Promise<void>((resolve) => this.#wss.close(() => resolve()));
     this.#server.closeAllConnections();
     await new Promise<void>((resolve) => this.#server.close(() => resolve()));
-    this.#core.close();
+    this.core.close();
     this.#state = "closed";
   }
 
-  [Symbol.asyncIterator](): AsyncIterator<ReceivedMessage> {
+  override [Symbol.asyncIterator](): AsyncIterator<ReceivedMessage> {
     this.#inbox.markReading();
-    return this.#core.iterate();
+    return super[Symbol.asyncIterator]();
   }
 
   #sent(): void {
-    this.#core.stats.messagesSent++;
-    this.#core.stats.lastActivityMs = Date.now();
+    this.core.stats.messagesSent++;
+    this.core.stats.lastActivityMs = Date.now();
   }
 }
 
