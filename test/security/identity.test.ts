@@ -196,4 +196,20 @@ describe("parked sessions and takeovers (3)", () => {
     await b.send("a", Message.event("b", "to-the-new-one"));
     expect((await receiveWithin(fresh)).message.payload("event")?.name).toBe("to-the-new-one");
   });
+
+  it("parked sessions together are bounded in bytes: past parkedSessionsBytes the longest-parked expires", async () => {
+    const hub = await hubWith({}, { parkedSessionsBytes: 6 * 1024, sessionBufferBytes: 64 * 1024 });
+    const b = await agent(hub, "b", { presence: "all", enableCompression: false });
+    const gone: string[] = [];
+    b.onPeerGone((event) => gone.push(`${event.address}: ${event.reason}`));
+    for (const id of ["first", "second"]) {
+      const { peer } = await resumable(hub, id);
+      await b.send(id, Message.event("b", "kept", new Uint8Array(4096))); // never acknowledged: the session keeps it
+      await within(peer.next((e) => e.payload?.$case === "event"), 5000, `the event at ${id}`);
+      await park(hub, peer, id);
+    }
+    await until(() => gone.length === 1);
+    expect(gone).toEqual(["first: session expired: parked sessions keep more than 6144 bytes together"]);
+    expect(hub.agentInfo("second")?.state).toBe("parked");
+  });
 });

@@ -25,6 +25,8 @@ export interface WebSocketTuning {
   sessionGraceMs: number;
   /** Unacknowledged bytes a session keeps for a resend; past it the hub drops the session (and a client waits). Default 8 MiB. */
   sessionBufferBytes: number;
+  /** Hub: bytes all parked sessions together may keep; past it the longest-parked session expires. Default 256 MiB. */
+  parkedSessionsBytes: number;
   /** Compression used when "compression" is negotiated; without one it is never announced. */
   compression: Compression | undefined;
   /**
@@ -47,6 +49,7 @@ export const DEFAULT_WEBSOCKET_TUNING: Readonly<WebSocketTuning> = Object.freeze
   resumeSessions: true,
   sessionGraceMs: 10_000,
   sessionBufferBytes: 8 << 20,
+  parkedSessionsBytes: 256 << 20,
   compression: undefined,
   presence: "asked",
 });
@@ -70,6 +73,7 @@ export function resolveTuning(tuning: Partial<WebSocketTuning>, queueCapacity: n
     "maxConsumerBufferBytes",
     "sessionGraceMs",
     "sessionBufferBytes",
+    "parkedSessionsBytes",
   ] as const) {
     const value = merged[key];
     if (!Number.isSafeInteger(value) || value < 0) throw new RangeError(`WebSocket option ${key} must be an integer >= 0, got ${String(value)}`);

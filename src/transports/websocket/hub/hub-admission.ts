@@ -51,8 +51,11 @@ export class HubAdmission {
   readonly #router: HubRouter;
   readonly #counters: HubCounters;
   readonly #ends: SessionEnds;
-  /** Parked agents and when their session expires. */
+  /** Parked agents (longest parked first) and when their session expires. */
   readonly #graceTimers = new Map<AgentConnection, ReturnType<typeof setTimeout>>();
+  /** What each parked session keeps, as last seen, and the sum (bounded by `parkedSessionsBytes`). */
+  readonly #parkedBytes = new Map<AgentConnection, number>();
+  #parkedTotal = 0;
 
   constructor(options: HubAdmissionOptions, router: HubRouter, counters: HubCounters, ends: SessionEnds) {
     this.#options = options;
@@ -130,6 +133,23 @@ export class HubAdmission {
       connection,
       setTimeout(() => this.expire(connection, `session expired: no reconnect within ${grace} ms`), grace),
     );
+    this.keeps(connection, connection.session?.bufferedBytes ?? 0);
+  }
+
+  /**
+   * A parked session now keeps `bytes`: past `sessionBufferBytes` it expires; past
+   * `parkedSessionsBytes` for all parked sessions together, the longest-parked ones expire.
+   */
+  keeps(connection: AgentConnection, bytes: number): void {
+    const { sessionBufferBytes, parkedSessionsBytes } = this.#options.tuning;
+    if (connection.state !== "parked") return;
+    this.#parkedTotal += bytes - (this.#parkedBytes.get(connection) ?? 0);
+    this.#parkedBytes.set(connection, bytes);
+    if (bytes > sessionBufferBytes) return this.expire(connection, `session expired: more than ${sessionBufferBytes} bytes kept for it`);
+    for (const oldest of this.#graceTimers.keys()) {
+      if (this.#parkedTotal <= parkedSessionsBytes) break;
+      this.expire(oldest, `session expired: parked sessions keep more than ${parkedSessionsBytes} bytes together`);
+    }
   }
 
   /** Gives up a parked session: the agent is gone, and the senders of what it held are told. */
@@ -145,6 +165,8 @@ export class HubAdmission {
   close(): void {
     for (const timer of this.#graceTimers.values()) clearTimeout(timer);
     this.#graceTimers.clear();
+    this.#parkedBytes.clear();
+    this.#parkedTotal = 0;
   }
 
   async #authenticate(
@@ -215,6 +237,8 @@ export class HubAdmission {
   #unpark(connection: AgentConnection): void {
     clearTimeout(this.#graceTimers.get(connection));
     this.#graceTimers.delete(connection);
+    this.#parkedTotal -= this.#parkedBytes.get(connection) ?? 0;
+    this.#parkedBytes.delete(connection);
     connection.state = "closed";
   }
 }

@@ -127,6 +127,7 @@ export class HubConnections {
 
   /** One incoming WebSocket message of `connection`. */
   #onFrame(connection: AgentConnection, data: Buffer, isBinary: boolean, request: IncomingMessage | undefined): void {
+    this.#counters.framesReceived++;
     if (connection.state === "closed") return;
     try {
       if (!isBinary) throw new TransportError("SerializationError", "text message: frames are binary messages");
@@ -212,10 +213,7 @@ export class HubConnections {
   readonly checkConsumer = (target: AgentConnection): void => {
     const { sessionBufferBytes, maxConsumerBufferBytes } = this.#options.tuning;
     const kept = target.session?.bufferedBytes ?? 0;
-    if (target.state === "parked") {
-      if (kept > sessionBufferBytes) this.#admission.expire(target, `session expired: more than ${sessionBufferBytes} bytes kept for it`);
-      return;
-    }
+    if (target.state === "parked") return this.#admission.keeps(target, kept);
     // connected: what is kept is what is in flight plus the Ack lag, so allow for both bounds
     if (kept > sessionBufferBytes + maxConsumerBufferBytes) {
       this.#counters.slowConsumersDropped++;

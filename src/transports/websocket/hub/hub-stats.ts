@@ -2,6 +2,8 @@
 export interface HubStats {
   /** Agents registered now. */
   connectedAgents: number;
+  /** WebSocket messages (frames) read from every connection, well-formed or not. */
+  framesReceived: number;
   /** Frames forwarded from one agent to another (a broadcast counts once per receiver). */
   messagesRouted: number;
   /** Messages dropped because their ttl ran out. */
@@ -30,6 +32,7 @@ export interface HubStats {
 
 /** @internal */
 export class HubCounters {
+  framesReceived = 0;
   messagesRouted = 0;
   droppedByTtl = 0;
   undeliverable = 0;
@@ -46,6 +49,7 @@ export class HubCounters {
   snapshot(connectedAgents: number): HubStats {
     return {
       connectedAgents,
+      framesReceived: this.framesReceived,
       messagesRouted: this.messagesRouted,
       droppedByTtl: this.droppedByTtl,
       undeliverable: this.undeliverable,
