@@ -15,6 +15,14 @@ export interface Pair {
   close(): Promise<void>;
 }
 
+/** The next numbered message from `partner`; anything else (a fuzzer's broadcast) is skipped. Undefined after 10 s of nothing. */
+async function fromPartner(to: WebSocketClientTransport, partner: string) {
+  for (;;) {
+    const received = await receiveWithin(to, 10_000).catch(() => undefined);
+    if (received === undefined || (received.from === partner && received.message.payload("event")?.name === "pair.seq")) return received;
+  }
+}
+
 export async function connectPair(url: string, token?: string, prefix = "pair"): Promise<Pair> {
   const options = token === undefined ? {} : { token };
   const a = await WebSocketTransport.client({ url, agentId: `${prefix}_a`, ...options });
@@ -26,7 +34,7 @@ export async function connectPair(url: string, token?: string, prefix = "pair"):
     const sends = Array.from({ length: count }, (_, i) => from.send(to.localAddress, Message.event(from.localAddress, "pair.seq", { n: first + i })));
     let lost = 0;
     for (let i = 0; i < count; i++) {
-      const received = await receiveWithin(to, 10_000).catch(() => undefined);
+      const received = await fromPartner(to, from.localAddress);
       if (received?.message.json<{ n: number }>()?.n !== first + i) lost++;
       if (received === undefined) {
         lost += count - i - 1;
