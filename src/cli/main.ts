@@ -9,10 +9,11 @@ import { callCommand } from "./commands/call.js";
 import { hubCommand } from "./commands/hub.js";
 import { publishCommand } from "./commands/publish.js";
 import { subscribeCommand } from "./commands/subscribe.js";
+import { tokenCommand } from "./commands/token.js";
 import { CliError, ExitCode } from "./cli-error.js";
 import type { Command, CommandIo } from "./command.js";
 
-const COMMANDS: readonly Command[] = [hubCommand, agentCommand, callCommand, publishCommand, subscribeCommand, benchCommand];
+const COMMANDS: readonly Command[] = [hubCommand, agentCommand, callCommand, publishCommand, subscribeCommand, tokenCommand, benchCommand];
 
 function usage(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));

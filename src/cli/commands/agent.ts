@@ -17,7 +17,7 @@ Stops on SIGTERM or SIGINT.
 
   --hub URL              the hub (default ws://127.0.0.1:8080)
   --id ID                this agent's address (required)
-  --token TOKEN          bearer token for a hub started with --auth-token
+  --token TOKEN          bearer token: a signed token ("swarm-transport token"), or --auth-token's
   --connect-timeout MS   connection timeout (default 5000)
   --progress-every N     publish progress.<ID> every N tasks (default 100; 0 never)`,
   async run(argv, io) {

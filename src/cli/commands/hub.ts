@@ -1,6 +1,8 @@
 import { readFileSync } from "node:fs";
 import { createHubHttp } from "../../gateway/hub-http.js";
 import { SchemaError } from "../../schema/index.js";
+import { signedTokenAuth, staticTokenAuth, type HubAuthenticate, type HubLinkAccess } from "../../transports/websocket/hub/auth.js";
+import { TokenError, verifyToken, type TokenKey } from "../../transports/websocket/hub/signed-token.js";
 import { WebSocketTransport } from "../../transports/websocket/hub/websocket-transport.js";
 import { integer, parseCommand } from "../args.js";
 import { CliError, ExitCode } from "../cli-error.js";
@@ -18,9 +20,16 @@ RPC calls, events and broadcasts between them. Stops cleanly on SIGTERM or SIGIN
   --hub-id ID               the hub's own address (default "hub")
   --tls-cert FILE           serve wss:// with this PEM certificate ...
   --tls-key FILE            ... and this PEM key
-  --auth-token TOKEN        refuse agents that do not present "Bearer TOKEN"
+  --tls-ca FILE             CA whose client certificates hub links may present (--link-mtls)
+  --auth-secret-file FILE   agents present signed tokens (HS256, this secret; see "token"):
+                            each may use only the ids its token names
+  --auth-public-key FILE    agents present signed tokens (EdDSA, this Ed25519 public key)
+  --auth-token TOKEN        development: one shared token, any free id
   --max-message-size BYTES  largest message accepted (default 10485760)
-  --link URL                link to another hub (repeatable)
+  --link URL                link to another hub (repeatable), presenting --link-token
+  --link-token TOKEN        hubs may link to this one presenting TOKEN (and it presents it)
+  --link-mtls               hubs may link presenting a client certificate signed by --tls-ca
+  --link-ids PATTERN        ids a linked hub may announce ("east.*"; repeatable; default any)
   --http-bind HOST:PORT     serve the HTTP endpoints below on a port of their own
                             (default: the hub's port, beside the WebSocket upgrade)
   --no-health               do not serve /healthz (liveness and readiness)
@@ -35,9 +44,15 @@ RPC calls, events and broadcasts between them. Stops cleanly on SIGTERM or SIGIN
       "hub-id": { type: "string" },
       "tls-cert": { type: "string" },
       "tls-key": { type: "string" },
+      "tls-ca": { type: "string" },
       "auth-token": { type: "string" },
+      "auth-secret-file": { type: "string" },
+      "auth-public-key": { type: "string" },
       "max-message-size": { type: "string" },
       link: { type: "string", multiple: true },
+      "link-token": { type: "string" },
+      "link-mtls": { type: "boolean" },
+      "link-ids": { type: "string", multiple: true },
       "http-bind": { type: "string" },
       "no-health": { type: "boolean" },
       "no-metrics": { type: "boolean" },
@@ -49,8 +64,21 @@ RPC calls, events and broadcasts between them. Stops cleanly on SIGTERM or SIGIN
     if ((values["tls-cert"] === undefined) !== (values["tls-key"] === undefined)) {
       throw new CliError("hub: --tls-cert and --tls-key go together", ExitCode.USAGE);
     }
-    const tls = values["tls-cert"] === undefined ? undefined : { cert: readPem(values["tls-cert"]), key: readPem(values["tls-key"]!) };
-    const token = values["auth-token"];
+    const tls =
+      values["tls-cert"] === undefined
+        ? undefined
+        : { cert: readPem(values["tls-cert"]), key: readPem(values["tls-key"]!), ...(values["tls-ca"] === undefined ? {} : { ca: readPem(values["tls-ca"]) }) };
+    if (values["link-mtls"] === true && tls?.ca === undefined) throw new CliError("hub: --link-mtls needs --tls-cert, --tls-key and --tls-ca", ExitCode.USAGE);
+    const authenticate = agentAuth(values["auth-secret-file"], values["auth-public-key"], values["auth-token"]);
+    const linkToken = values["link-token"];
+    const links: HubLinkAccess | undefined =
+      linkToken === undefined && values["link-mtls"] !== true
+        ? undefined
+        : {
+            ...(linkToken === undefined ? {} : { token: linkToken }),
+            ...(values["link-mtls"] === true ? { mutualTls: true } : {}),
+            ...(values["link-ids"] === undefined ? {} : { ids: values["link-ids"] }),
+          };
     const protoFiles = values["gateway-proto"] ?? [];
     const gateway = protoFiles.length > 0 ? { protoFiles, importPaths: values["import-path"] ?? [] } : values.gateway === true;
     const http = createHubHttp({
@@ -65,7 +93,8 @@ RPC calls, events and broadcasts between them. Stops cleanly on SIGTERM or SIGIN
         http,
         ...(values["hub-id"] === undefined ? {} : { hubId: values["hub-id"] }),
         ...(tls === undefined ? {} : { tls }),
-        ...(token === undefined ? {} : { authenticate: (request) => request.token === token }),
+        ...(authenticate === undefined ? {} : { authenticate }),
+        ...(links === undefined ? {} : { links }),
       },
       { maxMessageSize: integer(values["max-message-size"], "max-message-size", 10 * 1024 * 1024) },
     ).catch((error: unknown) => {
@@ -73,7 +102,8 @@ RPC calls, events and broadcasts between them. Stops cleanly on SIGTERM or SIGIN
       throw new CliError(`hub: cannot listen on ${values.bind}: ${(error as Error).message}`, ExitCode.UNAVAILABLE);
     });
     for (const url of values.link ?? []) {
-      await hub.link(url).catch((error: unknown) => {
+      const linkTls = tls === undefined ? undefined : { cert: tls.cert, key: tls.key, ...(tls.ca === undefined ? {} : { ca: tls.ca }) };
+      await hub.link(url, { ...(linkToken === undefined ? {} : { token: linkToken }), ...(linkTls === undefined ? {} : { tls: linkTls }) }).catch((error: unknown) => {
         void hub.close();
         throw new CliError(`hub: cannot link to ${url}: ${(error as Error).message}`, ExitCode.UNAVAILABLE);
       });
@@ -88,6 +118,22 @@ RPC calls, events and broadcasts between them. Stops cleanly on SIGTERM or SIGIN
     await hub.close();
   },
 };
+
+/** The agents' authentication from the flags: signed tokens (a secret or a public key), a static token, or none. */
+function agentAuth(secretFile: string | undefined, publicKeyFile: string | undefined, staticToken: string | undefined): HubAuthenticate | undefined {
+  const chosen = [secretFile, publicKeyFile, staticToken].filter((value) => value !== undefined).length;
+  if (chosen > 1) throw new CliError("hub: choose one of --auth-secret-file, --auth-public-key and --auth-token", ExitCode.USAGE);
+  let key: TokenKey | undefined;
+  if (secretFile !== undefined) key = { hmacSecret: readPem(secretFile).trim() };
+  if (publicKeyFile !== undefined) key = { publicKey: readPem(publicKeyFile) };
+  if (key === undefined) return staticToken === undefined ? undefined : staticTokenAuth(staticToken);
+  try {
+    verifyToken("-.-.-", key); // a bad key throws here, anything else says the token is bad
+  } catch (error) {
+    if (!(error instanceof TokenError)) throw new CliError(`hub: bad token key: ${(error as Error).message}`, ExitCode.USAGE);
+  }
+  return signedTokenAuth(key);
+}
 
 function readPem(path: string): string {
   try {
