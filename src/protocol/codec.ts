@@ -128,12 +128,12 @@ const MIN_SAFE = BigInt(Number.MIN_SAFE_INTEGER);
 class WireReader extends BinaryReader {
   override uint64(): bigint | string {
     const value = super.uint64();
-    return BigInt(value) > MAX_SAFE ? 0n : value;
+    return (typeof value === "bigint" ? value : BigInt(value)) > MAX_SAFE ? 0n : value;
   }
 
   override int64(): bigint | string {
     const value = super.int64();
-    const big = BigInt(value);
+    const big = typeof value === "bigint" ? value : BigInt(value);
     return big > MAX_SAFE || big < MIN_SAFE ? 0n : value;
   }
 }

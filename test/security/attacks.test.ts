@@ -9,6 +9,7 @@ import { Message, TransportError, type WebSocketClientTransport } from "../../sr
 import { encodeBodiesFrame, encodeEnvelopeBody, FrameFlags } from "../../src/protocol.js";
 import { WebSocketTransport } from "../../src/node.js";
 import { controlCase, helloPeer, rawPeer, type RawPeer } from "../transports/websocket/raw-peer.js";
+import { startClientProcess } from "./client-process.js";
 import { startHubProcess, type HubProcess } from "./hub-process.js";
 import { connectPair, type Pair } from "./pair.js";
 import { eventually, within } from "./wait.js";
@@ -136,6 +137,28 @@ describe("hub under attack: the hub's own inbox (5)", () => {
     await eventually(() => filler.stats().messagesDropped === 400, "400 Undeliverables");
     await survived();
   });
+});
+
+describe("a client that never reads (5)", () => {
+  it("holds at most its queue's bytes, then stops reading; the hub drops it as a slow consumer: 400 × 1 MiB leave both bounded", async () => {
+    const before = (await hub.report()).hub.slowConsumersDropped;
+    const sleeper = await startClientProcess(hub.url, "sleeper", { queueCapacityBytes: 16 << 20 });
+    try {
+      const sender = await WebSocketTransport.client({ url: hub.url, agentId: "flooder" });
+      clients.push(sender);
+      const chunk = new Uint8Array(1 << 20).map((_, i) => (i * 7919) & 0xff); // no gzip shortcut
+      for (let i = 0; i < 400; i++) {
+        const sent = await sender.send("sleeper", Message.event("flooder", "big", chunk)).then(() => true, () => false);
+        if (!sent || (await hub.report()).hub.slowConsumersDropped > before) break;
+      }
+      await eventually(async () => (await hub.report()).hub.slowConsumersDropped > before, "the hub to drop the sleeper");
+      const report = await sleeper.report();
+      expect(report.peakRss, `client peak RSS ${(report.peakRss / 2 ** 20).toFixed(0)} MiB`).toBeLessThan(PEAK_RSS_BOUND);
+    } finally {
+      await sleeper.close();
+    }
+    await survived();
+  }, 60_000);
 });
 
 describe("hub under attack: ids and headers (7)", () => {
