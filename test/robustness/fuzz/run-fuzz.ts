@@ -19,6 +19,8 @@ export interface FuzzOptions {
   onProgress?: (progress: { frames: number; elapsedMs: number }) => void;
   /** At most this many frames per second (a soak fuzzes beside its load). Default: as fast as the hub reads. */
   framesPerSecond?: number;
+  /** Sees every frame sent, with the connection's id (to replay what preceded a failure). */
+  trace?: (self: string, kind: FrameKind, frame: Uint8Array) => void;
 }
 
 /** What a fuzz run found. */
@@ -153,7 +155,7 @@ export async function fuzzHub(url: string, options: FuzzOptions & { seed: number
         const self = `fuzz_${slot}_${generation}`;
         current[slot] = self;
         state.connections++;
-        const code = await fuzzConnection(url, fuzzer, prng, self, () => current.filter((id) => id !== self), limit, state, count, pace);
+        const code = await fuzzConnection(url, fuzzer, prng, self, () => current.filter((id) => id !== self), limit, state, count, pace, options.trace);
         state.closeCodes[code] = (state.closeCodes[code] ?? 0) + 1;
       }
     }),
@@ -172,6 +174,7 @@ async function fuzzConnection(
   state: { sent: number },
   count: (kind: FrameKind) => void,
   pace: () => Promise<void>,
+  trace: FuzzOptions["trace"],
 ): Promise<number> {
   const socket = new WebSocket(url, { perMessageDeflate: false, maxPayload: 64 << 20 });
   socket.on("error", () => undefined);
@@ -196,6 +199,7 @@ async function fuzzConnection(
       const { kind, frame } = fuzzer.benign(target);
       socket.send(frame);
       count(kind);
+      trace?.(self, kind, frame);
       // the hub reads as fast as it can; the fuzzer does not run away from it
       while (socket.bufferedAmount > 256 * 1024 && socket.readyState === WebSocket.OPEN) await new Promise((resolve) => setImmediate(resolve));
       if (i % 64 === 63) await pace();
@@ -204,6 +208,7 @@ async function fuzzConnection(
       const { kind, frame } = fuzzer.breaker(target);
       socket.send(frame);
       count(kind);
+      trace?.(self, kind, frame);
     }
   }
   // a frame with a reserved flag bit closes every connection: the breaker may have been harmless

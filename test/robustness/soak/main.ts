@@ -7,6 +7,7 @@
 //      how many departure notices reached agents that did not ask.
 // Prints each figure as it is measured and a JSON summary; exits 1 when a bound is missed.
 import { cpus } from "node:os";
+import { monitorEventLoopDelay } from "node:perf_hooks";
 import { parseArgs } from "node:util";
 import { Message, type WebSocketClientTransport } from "../../../src/index.js";
 import { WebSocketTransport } from "../../../src/node.js";
@@ -43,80 +44,127 @@ process.exitCode = failed ? 1 : 0;
 async function load(minutes: number, rate: number, fuzzRate: number): Promise<void> {
   const hub = await startHubProcess({ config: FUZZ_HUB_CONFIG });
   const durationMs = minutes * 60_000;
-  const warmupMs = Math.min(60_000, durationMs / 5);
+  const warmupMs = Math.min(120_000, durationMs / 5);
   const streams = 4;
+  /** Sends not yet settled, per stream, at most: past it the generator falls behind rather than pile up refusals. */
+  const maxInFlight = 5000;
   const senders: WebSocketClientTransport[] = [];
   const receivers: WebSocketClientTransport[] = [];
   for (let s = 0; s < streams; s++) {
     senders.push(await WebSocketTransport.client({ url: hub.url, agentId: `load_tx_${s}` }));
     receivers.push(await WebSocketTransport.client({ url: hub.url, agentId: `load_rx_${s}` }));
   }
+  const capacity = Math.ceil((rate * durationMs) / 1000 / streams) + 1;
+  const accepted = Array.from({ length: streams }, () => new Uint8Array(capacity));
+  const arrived = Array.from({ length: streams }, () => new Uint8Array(capacity));
   const sent = new Array<number>(streams).fill(0);
-  const received = new Array<number>(streams).fill(0);
-  const outOfOrder = new Array<number>(streams).fill(0);
+  const inFlight = new Array<number>(streams).fill(0);
+  const delivered = new Array<number>(streams).fill(0);
+  let refused = 0;
+  let duplicates = 0;
+  // senders read too, as every agent must: a transport that is not read stops reading its socket
+  // once its queue is full (the fuzzer's broadcasts fill it), and with it the credit it waits for
+  const draining = senders.map(async (sender) => {
+    for await (const _ of sender) void _;
+  });
   const reading = receivers.map(async (receiver, s) => {
     for await (const { from, message } of receiver) {
       if (from !== `load_tx_${s}`) continue;
       const n = message.json<{ n: number }>()!.n;
-      if (n !== received[s]) outOfOrder[s]!++;
-      received[s] = n + 1;
+      if (arrived[s]![n] === 1) duplicates++;
+      arrived[s]![n] = 1;
+      delivered[s]!++;
     }
   });
   let running = true;
   const fuzzing = fuzzHub(hub.url, { frames: Infinity, seed: 7, maxMessageSize: FUZZ_HUB_CONFIG.maxMessageSize, connections: 1, framesPerSecond: fuzzRate, stop: () => !running });
+  let slowestPingMs = 0;
+  let pingsOverOneSecond = 0;
+  const pinging = (async () => {
+    while (running) {
+      const ms = await hub.ping();
+      slowestPingMs = Math.max(slowestPingMs, ms);
+      if (ms > 1000) pingsOverOneSecond++;
+      await sleep(100);
+    }
+  })();
+  const loopDelay = monitorEventLoopDelay({ resolution: 20 });
+  loopDelay.enable();
   const started = performance.now();
   const samples: { atS: number; rss: number }[] = [];
   let nextSample = 0;
-  let sendErrors = 0;
   log(`load: ${rate} msg/s for ${minutes} min through one hub, the fuzzer beside it at ${fuzzRate} frames/s`);
   while (performance.now() - started < durationMs) {
     const due = Math.floor(((performance.now() - started) / 1000) * rate);
     for (let s = 0; s < streams; s++) {
-      while (sent[s]! * streams + s < due) {
-        senders[s]!.send(`load_rx_${s}`, Message.event(`load_tx_${s}`, "load", { n: sent[s]!++ })).catch(() => sendErrors++);
+      while (sent[s]! * streams + s < due && inFlight[s]! < maxInFlight) {
+        const n = sent[s]!++;
+        inFlight[s]!++;
+        senders[s]!.send(`load_rx_${s}`, Message.event(`load_tx_${s}`, "load", { n })).then(
+          () => ((accepted[s]![n] = 1), inFlight[s]!--),
+          () => (refused++, inFlight[s]!--),
+        );
       }
     }
     const elapsed = performance.now() - started;
     if (elapsed >= nextSample) {
       const report = await hub.report(true);
       samples.push({ atS: Math.round(elapsed / 1000), rss: report.rss });
-      const total = received.reduce((a, b) => a + b, 0);
-      log(`  ${Math.round(elapsed / 1000)} s: hub RSS ${(report.rss / MIB).toFixed(0)} MiB, delivered ${total} (${Math.round(total / (elapsed / 1000))}/s)`);
+      const total = delivered.reduce((a, b) => a + b, 0);
+      log(
+        `  ${Math.round(elapsed / 1000)} s: hub RSS ${(report.rss / MIB).toFixed(0)} MiB (heap ${(report.heapUsed / MIB).toFixed(0)}, external ${(report.external / MIB).toFixed(0)}), ` +
+          `delivered ${total} (${Math.round(total / (elapsed / 1000))}/s), slowest hub answer ${slowestPingMs.toFixed(0)} ms, this loop's delay p99 ${(loopDelay.percentile(99) / 1e6).toFixed(0)} ms`,
+      );
       nextSample += 10_000;
     }
     await sleep(5);
   }
   running = false;
   const fuzzed = await fuzzing;
-  const totalSent = sent.reduce((a, b) => a + b, 0);
+  await pinging;
   const settled = performance.now();
-  while (received.reduce((a, b) => a + b, 0) < totalSent && performance.now() - settled < 30_000) await sleep(20);
+  while ((inFlight.some((n) => n > 0) || delivered.reduce((a, b) => a + b, 0) < countOnes(accepted)) && performance.now() - settled < 60_000) await sleep(20);
+  loopDelay.disable();
   const report = await hub.report(true);
   samples.push({ atS: Math.round((performance.now() - started) / 1000), rss: report.rss });
   const baseline = samples.find((sample) => sample.atS * 1000 >= warmupMs) ?? samples[0]!;
   const end = samples.at(-1)!;
   const growth = (end.rss - baseline.rss) / baseline.rss;
-  const totalReceived = received.reduce((a, b) => a + b, 0);
-  const lost = totalSent - totalReceived + outOfOrder.reduce((a, b) => a + b, 0);
+  let lost = 0;
+  for (let s = 0; s < streams; s++) for (let n = 0; n < sent[s]!; n++) if (accepted[s]![n] === 1 && arrived[s]![n] !== 1) lost++;
+  const totalSent = sent.reduce((a, b) => a + b, 0);
+  const totalAccepted = countOnes(accepted);
   summary["load"] = {
     minutes,
     targetRate: rate,
-    achievedRate: Math.round(totalSent / (durationMs / 1000)),
+    achievedRate: Math.round(totalAccepted / (durationMs / 1000)),
     sent: totalSent,
+    accepted: totalAccepted,
+    refused,
     lost,
-    sendErrors,
+    duplicates,
+    warmupSeconds: warmupMs / 1000,
     rssAfterWarmupMiB: +(baseline.rss / MIB).toFixed(1),
     rssEndMiB: +(end.rss / MIB).toFixed(1),
     rssGrowthPercent: +(growth * 100).toFixed(1),
     peakRssMiB: +(report.peakRss / MIB).toFixed(1),
+    slowestHubAnswerMs: Math.round(slowestPingMs),
+    hubAnswersOverOneSecond: pingsOverOneSecond,
+    loadGeneratorLoopDelayMaxMs: Math.round(loopDelay.max / 1e6),
     fuzzFrames: fuzzed.frames,
     fuzzConnections: fuzzed.connections,
   };
-  check(lost === 0 && sendErrors === 0, `load: ${totalSent} sent, ${lost} lost, ${sendErrors} send errors`);
-  check(growth < 0.1, `load: hub RSS ${(baseline.rss / MIB).toFixed(0)} → ${(end.rss / MIB).toFixed(0)} MiB after warm-up (${(growth * 100).toFixed(1)}%, bound 10%)`);
+  check(lost === 0 && duplicates === 0, `load: ${totalAccepted} accepted of ${totalSent} sent (${refused} refused by backpressure), ${lost} lost, ${duplicates} twice`);
+  check(growth < 0.1, `load: hub RSS ${(baseline.rss / MIB).toFixed(0)} → ${(end.rss / MIB).toFixed(0)} MiB after ${warmupMs / 1000} s of warm-up (${(growth * 100).toFixed(1)}%, bound 10%)`);
   await Promise.all([...senders, ...receivers].map((c) => c.close()));
-  await Promise.allSettled(reading);
+  await Promise.allSettled([...reading, ...draining]);
   await hub.close();
+}
+
+function countOnes(maps: Uint8Array[]): number {
+  let total = 0;
+  for (const map of maps) for (let i = 0; i < map.length; i++) total += map[i]!;
+  return total;
 }
 
 /** Phases 2 and 3: many idle agents heartbeating, then half of them leaving at once. */
