@@ -86,6 +86,18 @@ describe("hub links are authenticated separately from agents (2)", () => {
   });
 });
 
+describe("the hub that opens a link limits it too", () => {
+  it("hub.link(url, { ids }) accepts from the far hub only the ids given", async () => {
+    const far = await hubWith({ hubId: "far", links: { token: "link-secret" } });
+    await agent(far, "b.x");
+    await agent(far, "evil");
+    const near = await hubWith({ hubId: "near" });
+    await near.link(far.url, { token: "link-secret", ids: ["b.*"] });
+    await until(() => near.remoteAgents().length > 0 && near.hubStats().linkViolations === 1);
+    expect(near.remoteAgents()).toEqual(["b.x"]);
+  });
+});
+
 describe("RPC replies are accepted only from the peer the call went to", () => {
   it("over one hub: a reply forged by another agent is ignored, the real one is taken", async () => {
     const hub = await hubWith();

@@ -13,6 +13,8 @@ export interface HubLinkOptions {
   token?: string;
   /** Trust settings for a wss:// hub; `cert` and `key` present this hub's certificate (mutual TLS). */
   tls?: { ca?: string | Buffer; rejectUnauthorized?: boolean; cert?: string | Buffer; key?: string | Buffer };
+  /** Ids (patterns, as in `HubIdentity`) the other hub may announce over this link. Default `["*"]`: any id not taken here. */
+  ids?: readonly string[];
 }
 
 /**
@@ -48,6 +50,7 @@ export async function openHubLink(
   connection.agentId = negotiated.hubId;
   connection.metadata = negotiated.metadata;
   connection.isHub = true;
+  connection.identity = { ids: options.ids ?? ["*"], subject: `link:${url}` };
   connection.state = "open";
   return { connection, handoff };
 }
