@@ -34,17 +34,19 @@ export interface HubProcessReport {
   agentIds: string[];
   /** CPU time used so far (user + system), in microseconds. */
   cpuUs: number;
+  /** The longest the hub process's event loop was blocked since it started (or the last reset), in ms. */
+  loopDelayMaxMs: number;
 }
 
 /** @internal IPC messages to the hub process. */
-export type HubProcessRequest = { type: "report"; id: number; gc?: boolean } | { type: "ping"; id: number } | { type: "close" };
+export type HubProcessRequest = { type: "report"; id: number; gc?: boolean; resetLoopDelay?: boolean } | { type: "ping"; id: number } | { type: "close" };
 
 /** A hub in its own process. */
 export interface HubProcess {
   url: string;
   pid: number;
-  /** The process's memory and the hub's counters (`gc`: collect garbage first). */
-  report(gc?: boolean): Promise<HubProcessReport>;
+  /** The process's memory and the hub's counters (`gc`: collect garbage first; `resetLoopDelay`: start the loop-delay maximum over). */
+  report(gc?: boolean, resetLoopDelay?: boolean): Promise<HubProcessReport>;
   /** Resolves with the round-trip time, in ms, of an IPC ping: the hub's event loop answering. */
   ping(): Promise<number>;
   /** Whether the process is still running. */
@@ -87,7 +89,7 @@ export async function startHubProcess(options: HubProcessOptions = {}, maxOldSpa
   return {
     url,
     pid: child.pid!,
-    report: async (gc = false) => (await ask<{ report: HubProcessReport }>({ type: "report", id: nextId++, gc }, "report")).report,
+    report: async (gc = false, resetLoopDelay = false) => (await ask<{ report: HubProcessReport }>({ type: "report", id: nextId++, gc, resetLoopDelay }, "report")).report,
     ping: async () => {
       const start = performance.now();
       await ask({ type: "ping", id: nextId++ }, "pong");

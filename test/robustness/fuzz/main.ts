@@ -21,6 +21,6 @@ console.log(JSON.stringify(report, null, 2));
 const mib = (bytes: number) => `${(bytes / 2 ** 20).toFixed(0)} MiB`;
 console.log(
   `${report.frames} frames (${report.framesReadByHub} read by the hub) over ${report.connections} connections in ${(report.durationMs / 1000).toFixed(1)} s; ` +
-    `hub ${report.hubAlive ? "alive" : "DEAD"}, peak RSS ${mib(report.hubPeakRss)} (bound ${mib(FUZZ_RSS_BOUND)}), slowest answer ${report.slowestHubAnswerMs} ms, pair lost ${report.pairLost} of ${report.pairExchanged}; seed ${report.seed}`,
+    `hub ${report.hubAlive ? "alive" : "DEAD"}, peak RSS ${mib(report.hubPeakRss)} (bound ${mib(FUZZ_RSS_BOUND)}), its loop blocked at most ${report.hubLoopBlockedMaxMs} ms, pair lost ${report.pairLost} of ${report.pairExchanged}; seed ${report.seed}`,
 );
 process.exitCode = report.hubAlive && report.pairLost === 0 && report.hubPeakRss < FUZZ_RSS_BOUND ? 0 : 1;

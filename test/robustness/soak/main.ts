@@ -113,7 +113,7 @@ async function load(minutes: number, rate: number, fuzzRate: number): Promise<vo
       const total = delivered.reduce((a, b) => a + b, 0);
       log(
         `  ${Math.round(elapsed / 1000)} s: hub RSS ${(report.rss / MIB).toFixed(0)} MiB (heap ${(report.heapUsed / MIB).toFixed(0)}, external ${(report.external / MIB).toFixed(0)}), ` +
-          `delivered ${total} (${Math.round(total / (elapsed / 1000))}/s), slowest hub answer ${slowestPingMs.toFixed(0)} ms, this loop's delay p99 ${(loopDelay.percentile(99) / 1e6).toFixed(0)} ms`,
+          `delivered ${total} (${Math.round(total / (elapsed / 1000))}/s), hub loop blocked at most ${report.loopDelayMaxMs.toFixed(0)} ms, slowest ping ${slowestPingMs.toFixed(0)} ms, this loop's delay p99 ${(loopDelay.percentile(99) / 1e6).toFixed(0)} ms`,
       );
       nextSample += 10_000;
     }
@@ -148,8 +148,9 @@ async function load(minutes: number, rate: number, fuzzRate: number): Promise<vo
     rssEndMiB: +(end.rss / MIB).toFixed(1),
     rssGrowthPercent: +(growth * 100).toFixed(1),
     peakRssMiB: +(report.peakRss / MIB).toFixed(1),
-    slowestHubAnswerMs: Math.round(slowestPingMs),
-    hubAnswersOverOneSecond: pingsOverOneSecond,
+    slowestPingMs: Math.round(slowestPingMs),
+    pingsOverOneSecond,
+    hubLoopBlockedMaxMs: Math.round(report.loopDelayMaxMs),
     loadGeneratorLoopDelayMaxMs: Math.round(loopDelay.max / 1e6),
     fuzzFrames: fuzzed.frames,
     fuzzConnections: fuzzed.connections,
@@ -206,6 +207,7 @@ async function idle(count: number, minutes: number): Promise<void> {
   // departure: half leave at once; the hub must keep answering, and nobody who did not ask hears of it
   const half = Math.floor(count / 2);
   let slowestMs = 0;
+  await hub.report(false, true);
   const leaveStart = performance.now();
   agents.leave(0, half);
   for (;;) {
@@ -214,10 +216,18 @@ async function idle(count: number, minutes: number): Promise<void> {
   }
   const processedS = (performance.now() - leaveStart) / 1000;
   slowestMs = Math.max(slowestMs, await hub.ping());
+  const blockedMs = (await hub.report()).loopDelayMaxMs;
   let notices = 0;
   for (let i = half; i < count; i++) notices += agents.notices(i);
-  summary["departure"] = { leaving: half, remaining: count - half, processedSeconds: +processedS.toFixed(2), slowestHubAnswerMs: +slowestMs.toFixed(1), noticesToIdleAgents: notices };
-  check(slowestMs < 1000, `departure: ${half} left; the hub answered within ${slowestMs.toFixed(0)} ms throughout (bound 1000), all processed in ${processedS.toFixed(2)} s`);
+  summary["departure"] = {
+    leaving: half,
+    remaining: count - half,
+    processedSeconds: +processedS.toFixed(2),
+    hubLoopBlockedMaxMs: +blockedMs.toFixed(1),
+    slowestPingMs: +slowestMs.toFixed(1),
+    noticesToIdleAgents: notices,
+  };
+  check(blockedMs < 1000, `departure: ${half} left; the hub's event loop was never blocked more than ${blockedMs.toFixed(0)} ms (bound 1000; ping incl. this process ${slowestMs.toFixed(0)} ms), all processed in ${processedS.toFixed(2)} s`);
   check(notices === 0, `departure: ${notices} notices reached the ${count - half} idle agents that stayed`);
   agents.close();
   await hub.close();
