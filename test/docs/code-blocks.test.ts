@@ -110,7 +110,7 @@ describe("shell blocks name commands that exist", () => {
   it("every `npm run X` / `npm start` / `npm test` is a script in package.json", () => {
     const missing: string[] = [];
     for (const { block, line } of commandLines) {
-      for (const match of line.matchAll(/\bnpm (?:run(?:-script)?\s+(\S+)|(start|test)\b)/g)) {
+      for (const match of line.matchAll(/\bnpm (?:run(?:-script)?\s+(?:--?[\w-]+\s+)*([^-\s]\S*)|(start|test)\b)/g)) {
         const script = match[1] ?? match[2]!;
         if (!scripts.includes(script)) missing.push(`${where(block)}: npm script "${script}"`);
       }
@@ -119,7 +119,7 @@ describe("shell blocks name commands that exist", () => {
   });
 
   const cliUses = commandLines.flatMap(({ block, line }) =>
-    [...line.matchAll(/\b(?:npx swarm-transport|npm run cli --)\s+([a-z][\w-]*)((?:\s+[^|;&]+)?)/g)].map((m) => ({ block, command: m[1]!, flags: [...(m[2] ?? "").matchAll(/(?<=\s|^)(--[a-z][\w-]*)/g)].map((f) => f[1]!) })),
+    [...line.matchAll(/\b(?:npx swarm-transport|npm run (?:--silent )?cli --)\s+([a-z][\w-]*)((?:\s+[^|;&]+)?)/g)].map((m) => ({ block, command: m[1]!, flags: [...(m[2] ?? "").matchAll(/(?<=\s|^)(--[a-z][\w-]*)/g)].map((f) => f[1]!) })),
   );
   const commands = [...new Set(cliUses.map((u) => u.command))];
 
