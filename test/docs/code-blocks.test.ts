@@ -24,8 +24,8 @@ const RESULT_PREFIX = "@@docs-block "; // as in run-blocks.ts
 import { codeBlocks, documentationFiles, readDoc, type CodeBlock } from "./markdown.js";
 
 const ROOT = resolve(import.meta.dirname, "../..");
-/** Extracted blocks go here (inside the repository, so `swarm-transport` resolves through tsconfig paths). */
-const OUT = join(ROOT, ".docs-blocks");
+/** Extracted blocks go here: inside the repository, so `swarm-transport` resolves through the tsconfig paths; one folder per run. */
+const OUT = join(ROOT, ".docs-blocks", String(process.pid));
 const RUNNABLE = new Set(["ts", "sh"]);
 const NOT_CODE = new Set(["text", "json", "proto", "html", "yaml"]);
 const FRAGMENT = "fragment";
@@ -158,7 +158,7 @@ describe.runIf(tsBlocks.length > 0)("TypeScript blocks type-check and run", () =
     mkdirSync(OUT, { recursive: true });
     for (const block of tsBlocks) writeFileSync(fileOf(block), `${block.code}\n`);
     // The project's own settings (strict, NodeNext, the swarm-transport/* paths), for these files only.
-    writeFileSync(join(OUT, "tsconfig.json"), JSON.stringify({ extends: "../tsconfig.json", compilerOptions: { noEmit: true, rootDir: "..", noUnusedLocals: false }, include: ["*.ts"] }));
+    writeFileSync(join(OUT, "tsconfig.json"), JSON.stringify({ extends: "../../tsconfig.json", compilerOptions: { noEmit: true, rootDir: "../..", noUnusedLocals: false }, include: ["*.ts"] }));
     const typeCheck = run(process.execPath, [join(ROOT, "node_modules/typescript/bin/tsc"), "-p", join(OUT, "tsconfig.json"), "--pretty", "false"], RUN_DEADLINE_MS);
     // Bundled (esbuild, `swarm-transport` through the tsconfig paths, dependencies external) and
     // run as plain JavaScript: a block may start a worker thread on its own file, which Node 20
