@@ -28,7 +28,7 @@ fit the schema, or unknown method, 3 hub unreachable.
   --emit-defaults        print fields that hold their zero value too
   --hub URL              the hub (default ws://127.0.0.1:8080)
   --id ID                this caller's agent id (default cli-call-<pid>)
-  --token TOKEN          bearer token for a hub started with --auth-token
+  --token TOKEN          bearer token: a signed token ("swarm-transport token"), or --auth-token's
 
 Example:
   swarm-transport call --to agent_2 --proto proto/swarm/examples/v1/compute.proto \\

@@ -22,7 +22,7 @@ to every agent instead.
   --settle MS            time to learn the others' subscriptions first (default 300)
   --hub URL              the hub (default ws://127.0.0.1:8080)
   --id ID                this publisher's agent id (default cli-publish-<pid>)
-  --token TOKEN          bearer token for a hub started with --auth-token`,
+  --token TOKEN          bearer token: a signed token ("swarm-transport token"), or --auth-token's`,
   async run(argv, io) {
     const { values, positionals } = parseCommand("publish", argv, { ...hubFlags, broadcast: { type: "boolean" }, settle: { type: "string" } });
     if (values.help) return io.out(publishCommand.usage);

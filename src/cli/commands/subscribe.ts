@@ -19,7 +19,7 @@ rest) as one JSON line {"subject", "from", "data"}, until --count events arrived
   --queue GROUP          join a queue group (each event goes to one member)
   --hub URL              the hub (default ws://127.0.0.1:8080)
   --id ID                this subscriber's agent id (default cli-subscribe-<pid>)
-  --token TOKEN          bearer token for a hub started with --auth-token`,
+  --token TOKEN          bearer token: a signed token ("swarm-transport token"), or --auth-token's`,
   async run(argv, io) {
     const { values, positionals } = parseCommand("subscribe", argv, { ...hubFlags, count: { type: "string" }, queue: { type: "string" } });
     if (values.help) return io.out(subscribeCommand.usage);
