@@ -56,10 +56,14 @@ export interface HubProcess {
 
 const ENTRY = fileURLToPath(new URL("./fixtures/hub-process.ts", import.meta.url));
 
-/** Starts a hub in a child process (node + tsx), resolving once it listens. */
+/**
+ * Starts a hub in a child process (node + tsx), resolving once it listens. HUB_PROCESS_NODE_OPTIONS
+ * adds node flags to it (e.g. "--cpu-prof --cpu-prof-dir=.scratch/prof" to profile the hub).
+ */
 export async function startHubProcess(options: HubProcessOptions = {}, maxOldSpaceMb?: number): Promise<HubProcess> {
   const execArgv = ["--import", "tsx", "--expose-gc"];
   if (maxOldSpaceMb !== undefined) execArgv.push(`--max-old-space-size=${maxOldSpaceMb}`);
+  if (process.env["HUB_PROCESS_NODE_OPTIONS"] !== undefined) execArgv.push(...process.env["HUB_PROCESS_NODE_OPTIONS"].split(" "));
   const child: ChildProcess = fork(ENTRY, [JSON.stringify(options)], { execArgv, stdio: ["ignore", "inherit", "inherit", "ipc"] });
   let exited = false;
   const exit = new Promise<void>((resolve) => child.once("exit", () => ((exited = true), resolve())));
