@@ -11,11 +11,13 @@ import { CoreTransport } from "../../../transport/core-transport.js";
 import { EndpointCore } from "../../../transport/endpoint-core.js";
 import { closeAndWait } from "../link.js";
 import { resolveTuning, transportPart, type WebSocketTuning } from "../options.js";
-import type { AgentInfo } from "./agent-connection.js";
-import { HubAdmission, type HubAuthRequest } from "./hub-admission.js";
+import type { AgentInfo } from "./agent-info.js";
+import { HubAdmission } from "./hub-admission.js";
+import type { HubAuthRequest } from "./hub-auth-request.js";
 import { HubConnections } from "./hub-connections.js";
 import type { HubHttpExtension } from "./hub-http.js";
-import { openHubLink, type HubLinkOptions } from "./hub-link.js";
+import { openHubLink } from "./hub-link.js";
+import type { HubLinkOptions } from "./hub-link-options.js";
 import { HubRouter } from "./hub-router.js";
 import { HubCounters, type HubStats } from "./hub-stats.js";
 
