@@ -4,31 +4,35 @@ import { RpcError } from "../../status/rpc-error.js";
 import { integer, json, parseCommand, required } from "../args.js";
 import { CliError, ExitCode } from "../cli-error.js";
 import type { Command } from "../command.js";
-import { cliAgentId, connectAgent, hubFlags } from "../connect.js";
+import { cliAgentId, connectAgent, HUB_FLAG_HELP, hubFlags, hubUrl } from "../connect.js";
+import { readBodyArgument } from "../request-body.js";
 import { definitionOf, findMethod, fromJson, loadSchema, messageToJson, SchemaError } from "../schema.js";
 
 export const callCommand: Command = {
   name: "call",
   summary: "call a method of an agent, with JSON in and out (like grpcurl)",
-  usage: `swarm-transport call --to AGENT --proto FILE [options] METHOD [JSON]
+  usage: `swarm-transport call --to AGENT --proto FILE [options] METHOD [JSON | @FILE | -]
 
 Calls METHOD ("package.Service/Method") on agent AGENT through the hub. The request JSON
-(proto3 JSON mapping, default {}) is encoded with the schema from the .proto files given,
-and the response is printed as JSON; a server-streaming method prints one JSON line per
-message. Exit codes: 0 ok, 1 the call failed (the status and message are printed), 2 bad
-arguments or unknown method, 3 hub unreachable.
+(proto3 JSON mapping, default {}) is given as an argument, read from a file (@FILE) or from
+stdin (-); it is encoded with the schema from the .proto files given, and the response is
+printed as JSON; a server-streaming method prints one JSON line per message. Exit codes:
+0 ok, 1 the call failed ("STATUS: message" is printed), 2 bad arguments or unknown method,
+3 hub unreachable.
 
   --to AGENT             the agent serving the method (required)
   --proto FILE           .proto file with the service (repeatable, required)
   --import-path DIR      where imports of the .proto files are found (repeatable)
   --timeout MS           deadline of the call (default 10000)
-  --hub URL              the hub (default ws://127.0.0.1:8080)
+${HUB_FLAG_HELP}
   --id ID                this caller's agent id (default cli-call-<pid>)
   --token TOKEN          bearer token for a hub started with --auth-token
 
 Example:
   swarm-transport call --to agent_2 --proto proto/swarm/examples/v1/compute.proto \\
-    swarm.examples.v1.ComputeService/Fibonacci '{"n": 42}'`,
+    swarm.examples.v1.ComputeService/Fibonacci '{"n": 42}'
+  echo '{"n": 42}' | swarm-transport call --to agent_2 --proto compute.proto \\
+    swarm.examples.v1.ComputeService/Fibonacci -`,
   async run(argv, io) {
     const { values, positionals } = parseCommand("call", argv, {
       ...hubFlags,
@@ -42,22 +46,21 @@ Example:
     const [methodName, body, ...extra] = positionals;
     if (methodName === undefined) throw new CliError("call: METHOD is required (package.Service/Method)", ExitCode.USAGE);
     if (extra.length > 0) throw new CliError(`call: unexpected argument ${JSON.stringify(extra[0])}`, ExitCode.USAGE);
-    const timeoutMs = integer(values.timeout, "timeout", 10_000);
+    const timeoutMs = integer(values.timeout, "timeout", 10_000, "call");
+    const connectTimeoutMs = integer(values["connect-timeout"], "connect-timeout", 5000, "call");
+    const url = hubUrl(values.hub, "call");
     let method;
     let request: unknown;
     try {
       const root = await loadSchema(values.proto ?? [], values["import-path"] ?? []);
       method = findMethod(root, methodName);
       if (method.requestStream) throw new SchemaError(`${method.path} takes a request stream; call supports unary and server-streaming methods`);
-      request = fromJson(method.requestType, json(body, "the request") ?? {});
+      request = fromJson(method.requestType, json(await readBodyArgument(body, "the request", "call", io.readStdin), "the request", "call") ?? {});
     } catch (error) {
       if (error instanceof SchemaError) throw new CliError(`call: ${error.message}`, ExitCode.USAGE);
       throw error;
     }
-    const transport = await connectAgent(values.hub, values.id ?? cliAgentId("call"), {
-      token: values.token,
-      timeoutMs: integer(values["connect-timeout"], "connect-timeout", 5000),
-    });
+    const transport = await connectAgent(url, values.id ?? cliAgentId("call"), { command: "call", token: values.token, timeoutMs: connectTimeoutMs });
     const client = createClient(definitionOf(method), createDemux(transport), { peer: to, timeoutMs }) as unknown as {
       call(request: unknown): Promise<unknown> | AsyncIterable<unknown>;
     };

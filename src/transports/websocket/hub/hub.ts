@@ -5,6 +5,7 @@ import { WebSocketServer } from "ws";
 import { Message } from "../../../protocol/message.js";
 import { resolveConfig, type TransportConfig } from "../../../transport/config.js";
 import { TransportError } from "../../../transport/errors.js";
+import { socketErrorText } from "../../../transport/socket-error-text.js";
 import type { SendOptions, TransportState } from "../../../transport/transport.js";
 import type { WebSocketConfig } from "../client.js";
 import { CoreTransport } from "../../../transport/core-transport.js";
@@ -86,13 +87,13 @@ export class WebSocketHub extends CoreTransport {
   /** Starts a hub listening on `bindAddr`. Rejects with `AddressInUse` or `InvalidAddress`. */
   static async listen(options: WebSocketHubOptions, config: WebSocketConfig = {}): Promise<WebSocketHub> {
     const match = /^(.*):(\d+)$/.exec(options.bindAddr);
-    if (match === null) throw new TransportError("InvalidAddress", `bindAddr must be "host:port", got "${options.bindAddr}"`, { address: options.bindAddr });
+    if (match === null || Number(match[2]) > 65535) throw new TransportError("InvalidAddress", `bindAddr must be "host:port" with a port 0-65535, got "${options.bindAddr}"`, { address: options.bindAddr });
     const hub = new WebSocketHub(options, config);
     await options.http?.start(hub, hub.#server);
     await new Promise<void>((resolve, reject) => {
       hub.#server.once("error", (error: NodeJS.ErrnoException) => {
         const code = error.code === "EADDRINUSE" ? "AddressInUse" : "InvalidAddress";
-        reject(new TransportError(code, `cannot listen on ${options.bindAddr}: ${error.message}`, { address: options.bindAddr }, { cause: error }));
+        reject(new TransportError(code, `cannot listen on ${options.bindAddr}: ${socketErrorText(error)}`, { address: options.bindAddr }, { cause: error }));
       });
       hub.#server.listen(Number(match[2]), match[1]!.replace(/^\[|\]$/g, ""), () => resolve());
     }).catch(async (error: unknown) => {
