@@ -55,7 +55,7 @@ RPC calls, events and broadcasts between them. Stops cleanly on SIGTERM or SIGIN
     const maxMessageSize = integer(values["max-message-size"], "max-message-size", 10 * 1024 * 1024, "hub");
     const links = (values.link ?? []).map((link) => hubUrl(link, "hub"));
     if ((values["tls-cert"] === undefined) !== (values["tls-key"] === undefined)) {
-      throw new CliError("hub: --tls-cert and --tls-key go together", ExitCode.USAGE);
+      throw new CliError("hub: --tls-cert and --tls-key go together (give both PEM files, or neither for ws://)", ExitCode.USAGE);
     }
     const tls = values["tls-cert"] === undefined ? undefined : { cert: readPem(values["tls-cert"], "tls-cert"), key: readPem(values["tls-key"]!, "tls-key") };
     const token = values["auth-token"];
