@@ -120,7 +120,7 @@ describe("the packed tarball", () => {
     const [node, browser] = await Promise.all([run(tsc, ["-p", "tsconfig.node.json"], { cwd: consumer }), run(tsc, ["-p", "tsconfig.browser.json"], { cwd: consumer })]);
     timed("consumer tsc (node)", ok("tsc, Node settings", node));
     ok("tsc, browser settings", browser);
-  });
+  }, 60_000);
 
   it("is ESM that require() also loads (Node's require(esm)); generated/*.js resolves to its .js", async () => {
     const script = [
