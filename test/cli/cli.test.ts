@@ -79,8 +79,8 @@ describe("the swarm-transport command", () => {
     expect(JSON.parse(call.stdout)).toEqual({ value: "267914296" });
     expect(call.code).toBe(0);
 
-    // the request from stdin ("-") and from a file ("@FILE")
-    const stream = await run(["call", "--hub", url, "--to", "agent_2", "--proto", PROTO, "swarm.examples.v1.ComputeService/CountTo", "-"], '{"n": 3}');
+    // the request from stdin ("-"), in proto3 JSON: a uint32 as a string, a field by its proto name
+    const stream = await run(["call", "--hub", url, "--to", "agent_2", "--proto", PROTO, "swarm.examples.v1.ComputeService/CountTo", "-"], '{"n": "3", "delay_ms": 1}');
     expect(stream.code).toBe(0);
     expect(stream.stdout.trim().split("\n").map((line) => JSON.parse(line))).toEqual([{ value: 1 }, { value: 2 }, { value: 3 }]);
     const requestFile = join(mkdtempSync(join(tmpdir(), "swarm-cli-")), "request.json");

@@ -1,4 +1,4 @@
-// Every shell block of the README's "The `swarm-transport` command" section, run as written
+// Every shell block of the README's "The command line" section, run as written
 // (through `sh`, `npx swarm-transport` being this checkout's bin, built first) against a hub
 // the test starts: the README's hub line runs with `--bind 127.0.0.1:0` added, so parallel
 // runs never fight over port 8080, and the other commands find it through $SWARM_HUB.
@@ -15,17 +15,17 @@ interface ReadmeCommand {
   readonly expected: string | undefined;
 }
 
-/** The shell blocks of the README section whose heading mentions the `swarm-transport` command. */
+/** The shell blocks of the README's command-line section (fragments included: they are what it is about). */
 function readmeBlocks(): ReadmeCommand[][] {
   const readme = readFileSync("README.md", "utf8");
-  const start = readme.search(/^#+ .*`swarm-transport` command/m);
-  expect(start, "README has a section on the `swarm-transport` command").toBeGreaterThanOrEqual(0);
+  const start = readme.search(/^#+ (The command line|.*`swarm-transport` command)/m);
+  expect(start, "README has a section on the command line").toBeGreaterThanOrEqual(0);
   const heading = /^(#+).*\n/.exec(readme.slice(start))!;
   const level = heading[1]!.length;
   const rest = readme.slice(start + heading[0].length);
   const next = rest.search(new RegExp(`^#{1,${level}} `, "m"));
   const section = next < 0 ? rest : rest.slice(0, next);
-  return [...section.matchAll(/^```sh\n([\s\S]*?)^```/gm)].map(([, body]) => commandsOf(body!));
+  return [...section.matchAll(/^```sh(?: fragment)?\n([\s\S]*?)^```/gm)].map(([, body]) => commandsOf(body!));
 }
 
 function commandsOf(block: string): ReadmeCommand[] {

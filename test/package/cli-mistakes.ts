@@ -38,6 +38,8 @@ export function cliMistakes({ closedPort, takenPort, proto, nonEmptyDir }: Mista
     { what: "a bad subject", args: ["publish", "no spaces"], code: 2, line: /^publish: / },
     { what: "an unknown method", args: ["call", "--to", "a", "--proto", proto, "swarm.examples.v1.ComputeService/Nope"], code: 2, line: /^call: .*unknown method Nope/ },
     { what: "request JSON that does not parse", args: ["call", "--to", "a", "--proto", proto, FIB, "{n:"], code: 2, line: /^call: the request is not valid JSON \(.*\); quote it for the shell, e\.g\. '\{"n": 42\}', or give @FILE or - for stdin$/ },
+    { what: "request JSON that does not fit the schema", args: ["call", "--to", "a", "--proto", proto, FIB, '{"n": 4294967296}'], code: 2, line: /^call: invalid value for field "n" \(uint32\): 4294967296 is out of range$/ },
+    { what: "a .proto for the gateway that is not there", args: ["hub", "--bind", "127.0.0.1:0", "--gateway-proto", "no/such.proto"], code: 2, line: /^hub: --gateway-proto: cannot load no\/such\.proto: / },
     { what: "a request file that is not there", args: ["call", "--to", "a", "--proto", proto, FIB, "@no-such-request.json"], code: 2, line: /^call: cannot read the request from @no-such-request\.json: no such file; give the JSON itself, @FILE or - for stdin$/ },
     { what: "init into a folder with files", args: ["init", nonEmptyDir], code: 2, line: /already has package\.json.* \(use an empty folder, or --force to overwrite\)$/ },
     { what: "a hub that is not running (call)", args: ["call", "--hub", closed, "--to", "a", "--proto", proto, FIB, "{}"], code: 3, line: new RegExp(`^call: cannot reach the hub at ${closed}: connection refused \\(start one with: swarm-transport hub --bind 127\\.0\\.0\\.1:${closedPort}; or pass --hub URL\\)$`) },

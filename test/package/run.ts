@@ -1,4 +1,4 @@
-import { spawn } from "node:child_process";
+import { spawn, type ChildProcess } from "node:child_process";
 
 /** How a process ended. */
 export interface Ran {
@@ -49,4 +49,29 @@ export function transcript(what: string, ran: Ran): string {
 /** The lines of npm output that are warnings, less the one this machine's config always prints. */
 export function npmWarnings(output: string): string[] {
   return output.split("\n").filter((line) => /^npm (warn|WARN)/.test(line) && !line.includes('Unknown user config "nodedir"'));
+}
+
+/** A process left running; `output()` is what it printed so far. */
+export interface Background {
+  readonly child: ChildProcess;
+  output(): string;
+  /** SIGTERM, then resolves once it has exited. */
+  stop(): Promise<void>;
+}
+
+/** Starts `command args` in `cwd` and leaves it running. */
+export function background(command: string, args: readonly string[], options: { cwd: string; env?: NodeJS.ProcessEnv }): Background {
+  const child = spawn(command, args, { cwd: options.cwd, env: options.env ?? cleanNpmEnv(), stdio: ["ignore", "pipe", "pipe"] });
+  let output = "";
+  child.stdout!.on("data", (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr!.on("data", (chunk: Buffer) => (output += chunk.toString()));
+  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  return {
+    child,
+    output: () => output,
+    async stop() {
+      if (child.exitCode === null && child.signalCode === null) child.kill("SIGTERM");
+      await exited;
+    },
+  };
 }

@@ -10,7 +10,8 @@ import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { cliMistakes } from "./cli-mistakes.js";
-import { npmWarnings, run, transcript, type Ran } from "./run.js";
+import { waitFor } from "../helpers/wait-for.js";
+import { background, npmWarnings, run, transcript, type Background, type Ran } from "./run.js";
 
 const ROOT = process.cwd();
 const ownManifest = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as { version: string; devDependencies: Record<string, string> };
@@ -174,6 +175,31 @@ describe("the packed tarball", () => {
     expect(start.stdout.trim().split("\n")).toEqual(["Hello, swarm!", "3...", "2...", "1..."]);
     const test = ok("npm test", timed("npm test", await run("npm", ["test", "--silent"], { cwd: project })));
     expect(test.stdout.replace(/\x1b\[[0-9;]*m/g, "")).toMatch(/Tests +2 passed/);
+
+    // docs/your-own-service.md, "Calling it from another language": its curl and its Python
+    // call the project's server through a hub's HTTP gateway (the docs' 127.0.0.1:8080 becomes the hub's port).
+    const started = performance.now();
+    const hub = background(join(project, "node_modules/.bin/swarm-transport"), ["hub", "--bind", "127.0.0.1:0", "--gateway-proto", "proto/greeter/v1/greeter.proto", "--json"], { cwd: project });
+    let server: Background | undefined;
+    try {
+      const listening = await waitFor(() => /^\{"event":"listening".*$/m.exec(hub.output())?.[0] ?? "", { what: "the hub to listen", timeoutMs: 20_000 });
+      const { url, http } = JSON.parse(listening) as { url: string; http: string };
+      server = background(join(project, "node_modules/.bin/tsx"), ["src/server.ts", url], { cwd: project });
+      await waitFor(() => server!.output().includes("serving greeter.v1.GreeterService"), { what: "the server to connect", timeoutMs: 20_000 });
+      const doc = readFileSync(join(ROOT, "docs/your-own-service.md"), "utf8").replaceAll("127.0.0.1:8080", http.replace(/^http:\/\//, ""));
+      const curl = /^curl (?:.*\\\n)*.*/m.exec(doc)![0].replace(/\s+#.*$/, "");
+      const curled = ok("the docs' curl", await run("sh", ["-c", curl], { cwd: project }));
+      expect(JSON.parse(curled.stdout)).toEqual({ greeting: "Hello, curl!" });
+      if (existsSync("/usr/bin/python3")) {
+        const python = /^```python\n([\s\S]*?)^```/m.exec(doc)![1]!;
+        const printed = ok("the docs' Python", await run("/usr/bin/python3", ["-c", python], { cwd: project }));
+        expect(printed.stdout.trim()).toBe("{'greeting': 'Hello, Python!'}");
+      }
+    } finally {
+      await server?.stop();
+      await hub.stop();
+    }
+    timings["other languages (hub, server, curl, python)"] = Math.round(performance.now() - started);
   }, 300_000);
 });
 

@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
 import { createHubHttp } from "../../gateway/hub-http.js";
+import { SchemaError } from "../../schema/index.js";
 import { WebSocketTransport } from "../../transports/websocket/hub/websocket-transport.js";
 import { TransportError } from "../../transport/errors.js";
 import { bindAddress, integer, parseCommand } from "../args.js";
@@ -77,6 +78,7 @@ RPC calls, events and broadcasts between them. Stops cleanly on SIGTERM or SIGIN
       },
       { maxMessageSize },
     ).catch((error: unknown) => {
+      if (error instanceof SchemaError) throw new CliError(`hub: --gateway-proto: ${error.message}`, ExitCode.USAGE);
       throw listenFailure(error, bind, httpBind);
     });
     for (const url of links) {
