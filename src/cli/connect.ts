@@ -90,19 +90,19 @@ function connectFailure(error: unknown, url: string, agentId: string, options: C
     case "AddressInUse":
       return new CliError(`${command}: the id ${JSON.stringify(agentId)} is already taken on ${at} (choose another with --id ID)`, ExitCode.UNAVAILABLE);
     case "VersionMismatch":
-      return new CliError(`${command}: ${at} speaks another protocol version (${detail(error)}); use the same swarm-transport version on both sides`, ExitCode.UNAVAILABLE);
+      return new CliError(`${command}: ${at} speaks another protocol version (${plainReason(error)}); use the same swarm-transport version on both sides`, ExitCode.UNAVAILABLE);
     case "Timeout":
       return new CliError(`${command}: no handshake with ${at} within ${options.timeoutMs} ms (is it a swarm-transport hub? a slow one needs --connect-timeout MS)`, ExitCode.UNAVAILABLE);
     case "InvalidAddress":
     case "NotAvailable":
-      return new CliError(`${command}: ${detail(error)}`, ExitCode.USAGE);
+      return new CliError(`${command}: ${plainReason(error)}`, ExitCode.USAGE);
     default:
-      return new CliError(`${command}: cannot reach ${at}: ${detail(error)} (${startHint(url)})`, ExitCode.UNAVAILABLE);
+      return new CliError(`${command}: cannot reach ${at}: ${plainReason(error)} (${startHint(url)})`, ExitCode.UNAVAILABLE);
   }
 }
 
 /** A TransportError's words without its code: the socket's plain reason when there is one. */
-export function detail(error: TransportError): string {
+export function plainReason(error: TransportError): string {
   const cause = (error as { cause?: unknown }).cause;
   if (typeof (cause as { code?: unknown } | undefined)?.code === "string") return socketErrorText(cause);
   return error.message.startsWith(`${error.code}: `) ? error.message.slice(error.code.length + 2) : error.message;

@@ -2,7 +2,7 @@ import type { Transport } from "../transport/transport.js";
 import { WebSocketClientTransport, type LinkChangeEvent } from "../transports/websocket/client.js";
 import { CliError, ExitCode } from "./cli-error.js";
 import type { CommandIo } from "./command.js";
-import { detail } from "./connect.js";
+import { plainReason } from "./connect.js";
 
 /** Who is watching, for the lines `watchHubLink` prints. */
 export interface HubLinkWatchOptions {
@@ -33,7 +33,7 @@ export function watchHubLink(transport: Transport, io: CommandIo, options: HubLi
   if (!(transport instanceof WebSocketClientTransport)) return { gaveUp, stop: () => undefined };
   const { who, url, retryAttempts, json } = options;
   const report = (event: LinkChangeEvent) => {
-    const reason = event.error === undefined ? event.reason : detail(event.error);
+    const reason = event.error === undefined ? event.reason : plainReason(event.error);
     if (json) io.out(JSON.stringify({ event: event.state, hub: url, ...(reason === "" ? {} : { reason }), attempts: event.attempts }));
     if (event.state === "lost") {
       if (!json) io.out(`${who}: lost the hub at ${url} (${reason}); reconnecting, up to ${retryAttempts} attempt(s)`);

@@ -6,7 +6,7 @@ import { TransportError } from "../../transport/errors.js";
 import { bindAddress, integer, parseCommand } from "../args.js";
 import { CliError, ExitCode } from "../cli-error.js";
 import type { Command } from "../command.js";
-import { detail, hubUrl } from "../connect.js";
+import { hubUrl, plainReason } from "../connect.js";
 
 export const hubCommand: Command = {
   name: "hub",
@@ -84,7 +84,7 @@ RPC calls, events and broadcasts between them. Stops cleanly on SIGTERM or SIGIN
     for (const url of links) {
       await hub.link(url).catch(async (error: unknown) => {
         await hub.close();
-        throw new CliError(`hub: cannot link to ${url}: ${TransportError.is(error) ? detail(error) : String(error)} (is a hub running there?)`, ExitCode.UNAVAILABLE);
+        throw new CliError(`hub: cannot link to ${url}: ${TransportError.is(error) ? plainReason(error) : String(error)} (is a hub running there?)`, ExitCode.UNAVAILABLE);
       });
     }
     const scheme = hub.url.startsWith("wss:") ? "https" : "http";
@@ -107,7 +107,7 @@ RPC calls, events and broadcasts between them. Stops cleanly on SIGTERM or SIGIN
 function listenFailure(error: unknown, bind: string, httpBind: string | undefined): CliError {
   const address = TransportError.is(error) && error.address !== undefined ? error.address : bind;
   const flag = address === httpBind ? "--http-bind" : "--bind";
-  const reason = TransportError.is(error) ? detail(error) : String(error);
+  const reason = TransportError.is(error) ? plainReason(error) : String(error);
   const hint = TransportError.is(error, "AddressInUse")
     ? `stop what is using it, or choose another port with ${flag} HOST:PORT (port 0 picks a free one)`
     : `choose another address with ${flag} HOST:PORT`;

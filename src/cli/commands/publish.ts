@@ -7,7 +7,7 @@ import type { TransportError } from "../../transport/errors.js";
 import { integer, json, parseCommand } from "../args.js";
 import { CliError, ExitCode } from "../cli-error.js";
 import type { Command } from "../command.js";
-import { cliAgentId, connectAgent, detail, HUB_FLAG_HELP, hubFlags, hubUrl } from "../connect.js";
+import { cliAgentId, connectAgent, HUB_FLAG_HELP, hubFlags, hubUrl, plainReason } from "../connect.js";
 import { readBodyArgument } from "../request-body.js";
 
 export const publishCommand: Command = {
@@ -34,7 +34,7 @@ ${HUB_FLAG_HELP}
     try {
       validateSubject(subject);
     } catch (error) {
-      throw new CliError(`publish: ${detail(error as TransportError)} (a subject is dot-separated tokens, e.g. training.epoch42.loss)`, ExitCode.USAGE);
+      throw new CliError(`publish: ${plainReason(error as TransportError)} (a subject is dot-separated tokens, e.g. training.epoch42.loss)`, ExitCode.USAGE);
     }
     const settleMs = integer(values.settle, "settle", 300, "publish");
     const timeoutMs = integer(values["connect-timeout"], "connect-timeout", 5000, "publish");

@@ -5,7 +5,7 @@ import type { TransportError } from "../../transport/errors.js";
 import { integer, parseCommand } from "../args.js";
 import { CliError, ExitCode } from "../cli-error.js";
 import type { Command } from "../command.js";
-import { cliAgentId, connectAgent, detail, HUB_FLAG_HELP, hubFlags, hubUrl } from "../connect.js";
+import { cliAgentId, connectAgent, HUB_FLAG_HELP, hubFlags, hubUrl, plainReason } from "../connect.js";
 import { watchHubLink } from "../hub-link-watch.js";
 
 export const subscribeCommand: Command = {
@@ -33,7 +33,7 @@ ${HUB_FLAG_HELP}
     try {
       validatePattern(pattern);
     } catch (error) {
-      throw new CliError(`subscribe: ${detail(error as TransportError)} (a pattern is dot-separated tokens, e.g. training.*.loss or 'progress.>')`, ExitCode.USAGE);
+      throw new CliError(`subscribe: ${plainReason(error as TransportError)} (a pattern is dot-separated tokens, e.g. training.*.loss or 'progress.>')`, ExitCode.USAGE);
     }
     const count = values.count === undefined ? Infinity : integer(values.count, "count", 0, "subscribe");
     const retryAttempts = integer(values["retry-attempts"], "retry-attempts", 10, "subscribe");
