@@ -104,6 +104,7 @@ function connectFailure(error: unknown, url: string, agentId: string, options: C
 /** A TransportError's words without its code: the socket's plain reason when there is one. */
 export function plainReason(error: TransportError): string {
   const cause = (error as { cause?: unknown }).cause;
+  if (TransportError.is(cause)) return plainReason(cause);
   if (typeof (cause as { code?: unknown } | undefined)?.code === "string") return socketErrorText(cause);
   return error.message.startsWith(`${error.code}: `) ? error.message.slice(error.code.length + 2) : error.message;
 }
