@@ -10,6 +10,7 @@ export interface PackageInfo {
   readonly version: string;
   readonly dependencies: Readonly<Record<string, string>>;
   readonly devDependencies: Readonly<Record<string, string>>;
+  readonly scripts: Readonly<Record<string, string>>;
 }
 
 let cached: PackageInfo | undefined;
@@ -28,6 +29,7 @@ export function packageInfo(): PackageInfo {
       version: manifest.version ?? "0.0.0",
       dependencies: manifest.dependencies ?? {},
       devDependencies: manifest.devDependencies ?? {},
+      scripts: manifest.scripts ?? {},
     };
     return cached;
   }

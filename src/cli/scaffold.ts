@@ -65,9 +65,15 @@ export function projectManifest(info: PackageInfo, options: ScaffoldOptions): Re
       "swarm-transport": options.dependency,
     },
     devDependencies: Object.fromEntries(DEV_TOOLS.map((name) => [name, version(name, info.devDependencies)])),
-    // These install scripts only fetch or check a binary the package already has: skip them,
-    // and npm 11 has nothing to ask about.
-    allowScripts: { "@bufbuild/buf": false, esbuild: false },
+    // buf's and esbuild's install scripts only fetch or check a binary the package already has,
+    // and a clone of swarm-transport linked with file: has `prepare`, which would rebuild its
+    // dist/. Skipped, npm 11 has nothing to ask about (npm 10 ignores the field). npm matches a
+    // file: dependency by its spec, not its name.
+    allowScripts: {
+      "@bufbuild/buf": false,
+      esbuild: false,
+      ...(options.dependency.startsWith("file:") && info.scripts["prepare"] !== undefined ? { [options.dependency]: false } : {}),
+    },
   };
 }
 
