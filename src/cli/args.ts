@@ -34,7 +34,7 @@ export function required(value: string | boolean | (string | boolean)[] | undefi
 export function integer(value: string | boolean | (string | boolean)[] | undefined, flag: string, fallback: number, command: string): number {
   if (value === undefined) return fallback;
   const parsed = typeof value === "string" && /^\d+$/.test(value) ? Number(value) : Number.NaN;
-  if (!Number.isSafeInteger(parsed)) throw new CliError(`${command}: --${flag} ${JSON.stringify(value)} is not a whole number; give one such as ${fallback}`, ExitCode.USAGE);
+  if (!Number.isSafeInteger(parsed)) throw new CliError(`${command}: --${flag} ${JSON.stringify(value)} is not a whole number; give one like ${fallback > 0 ? fallback : 10}`, ExitCode.USAGE);
   return parsed;
 }
 
