@@ -51,7 +51,9 @@ export async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
   if (name === undefined || name === "--help" || name === "-h" || name === "help") {
     io.out(usage());
-    return name === undefined ? ExitCode.USAGE : ExitCode.OK;
+    if (name !== undefined) return ExitCode.OK;
+    io.err(`swarm-transport: no command given; commands: ${COMMANDS.map((c) => c.name).join(", ")} (see: swarm-transport --help)`);
+    return ExitCode.USAGE;
   }
   if (name === "--version" || name === "-v") {
     io.out(`swarm-transport ${packageInfo().version}`);
@@ -59,7 +61,7 @@ export async function main(argv: string[]): Promise<number> {
   }
   const command = COMMANDS.find((c) => c.name === name);
   if (command === undefined) {
-    io.err(`swarm-transport: unknown command ${JSON.stringify(name)}; commands: ${COMMANDS.map((c) => c.name).join(", ")}`);
+    io.err(`swarm-transport: unknown command ${JSON.stringify(name)}; commands: ${COMMANDS.map((c) => c.name).join(", ")} (see: swarm-transport --help)`);
     return ExitCode.USAGE;
   }
   try {
