@@ -129,5 +129,5 @@ describe("the swarm-transport command", () => {
     } finally {
       await hub.close();
     }
-  });
+  }, 30_000);
 });
