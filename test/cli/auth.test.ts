@@ -25,6 +25,7 @@ function sink(): CommandIo & { lines: string[]; stop(): void } {
     out: (line) => void lines.push(line),
     err: (line) => void lines.push(line),
     untilSignal: () => new Promise<void>((resolve) => (stop = resolve)),
+    readStdin: () => Promise.resolve(""),
     stop: () => stop(),
   };
 }

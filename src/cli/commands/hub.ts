@@ -4,9 +4,11 @@ import { SchemaError } from "../../schema/index.js";
 import { signedTokenAuth, staticTokenAuth, type HubAuthenticate, type HubLinkAccess } from "../../transports/websocket/hub/auth.js";
 import { TokenError, verifyToken, type TokenKey } from "../../transports/websocket/hub/signed-token.js";
 import { WebSocketTransport } from "../../transports/websocket/hub/websocket-transport.js";
-import { integer, parseCommand } from "../args.js";
+import { TransportError } from "../../transport/errors.js";
+import { bindAddress, integer, parseCommand } from "../args.js";
 import { CliError, ExitCode } from "../cli-error.js";
 import type { Command } from "../command.js";
+import { hubUrl, plainReason } from "../connect.js";
 
 export const hubCommand: Command = {
   name: "hub",
@@ -37,7 +39,9 @@ RPC calls, events and broadcasts between them. Stops cleanly on SIGTERM or SIGIN
   --gateway                 serve Connect-protocol unary calls: POST /pkg.Service/Method
                             with header swarm-to: AGENT (binary bodies; JSON needs --gateway-proto)
   --gateway-proto FILE      .proto file whose services the gateway maps to JSON (repeatable)
-  --import-path DIR         where imports of those .proto files are found (repeatable)`,
+  --import-path DIR         where imports of those .proto files are found (repeatable)
+  --json                    print {"event": "listening", "hub", "url", "http"} on start and
+                            {"event": "stopped"} at the end`,
   async run(argv, io) {
     const { values } = parseCommand("hub", argv, {
       bind: { type: "string", default: "127.0.0.1:8080" },
@@ -59,19 +63,28 @@ RPC calls, events and broadcasts between them. Stops cleanly on SIGTERM or SIGIN
       gateway: { type: "boolean" },
       "gateway-proto": { type: "string", multiple: true },
       "import-path": { type: "string", multiple: true },
+      json: { type: "boolean" },
     });
     if (values.help) return io.out(hubCommand.usage);
+    const bind = bindAddress(values.bind, "bind", "hub");
+    const httpBind = values["http-bind"] === undefined ? undefined : bindAddress(values["http-bind"], "http-bind", "hub");
+    const maxMessageSize = integer(values["max-message-size"], "max-message-size", 10 * 1024 * 1024, "hub");
+    const links = (values.link ?? []).map((link) => hubUrl(link, "hub"));
     if ((values["tls-cert"] === undefined) !== (values["tls-key"] === undefined)) {
-      throw new CliError("hub: --tls-cert and --tls-key go together", ExitCode.USAGE);
+      throw new CliError("hub: --tls-cert and --tls-key go together (give both PEM files, or neither for ws://)", ExitCode.USAGE);
     }
     const tls =
       values["tls-cert"] === undefined
         ? undefined
-        : { cert: readPem(values["tls-cert"]), key: readPem(values["tls-key"]!), ...(values["tls-ca"] === undefined ? {} : { ca: readPem(values["tls-ca"]) }) };
+        : {
+            cert: readPem(values["tls-cert"], "tls-cert"),
+            key: readPem(values["tls-key"]!, "tls-key"),
+            ...(values["tls-ca"] === undefined ? {} : { ca: readPem(values["tls-ca"], "tls-ca") }),
+          };
     if (values["link-mtls"] === true && tls?.ca === undefined) throw new CliError("hub: --link-mtls needs --tls-cert, --tls-key and --tls-ca", ExitCode.USAGE);
     const authenticate = agentAuth(values["auth-secret-file"], values["auth-public-key"], values["auth-token"]);
     const linkToken = values["link-token"];
-    const links: HubLinkAccess | undefined =
+    const linkAccess: HubLinkAccess | undefined =
       linkToken === undefined && values["link-mtls"] !== true
         ? undefined
         : {
@@ -85,37 +98,42 @@ RPC calls, events and broadcasts between them. Stops cleanly on SIGTERM or SIGIN
       health: values["no-health"] !== true,
       metrics: values["no-metrics"] !== true,
       ...(gateway === false ? {} : { gateway }),
-      ...(values["http-bind"] === undefined ? {} : { bindAddr: values["http-bind"] }),
+      ...(httpBind === undefined ? {} : { bindAddr: httpBind }),
     });
     const hub = await WebSocketTransport.server(
       {
-        bindAddr: values.bind,
+        bindAddr: bind,
         http,
         ...(values["hub-id"] === undefined ? {} : { hubId: values["hub-id"] }),
         ...(tls === undefined ? {} : { tls }),
         ...(authenticate === undefined ? {} : { authenticate }),
-        ...(links === undefined ? {} : { links }),
+        ...(linkAccess === undefined ? {} : { links: linkAccess }),
       },
-      { maxMessageSize: integer(values["max-message-size"], "max-message-size", 10 * 1024 * 1024) },
+      { maxMessageSize },
     ).catch((error: unknown) => {
       if (error instanceof SchemaError) throw new CliError(`hub: --gateway-proto: ${error.message}`, ExitCode.USAGE);
-      throw new CliError(`hub: cannot listen on ${values.bind}: ${(error as Error).message}`, ExitCode.UNAVAILABLE);
+      throw listenFailure(error, bind, httpBind);
     });
-    for (const url of values.link ?? []) {
-      const linkTls = tls === undefined ? undefined : { cert: tls.cert, key: tls.key, ...(tls.ca === undefined ? {} : { ca: tls.ca }) };
-      await hub.link(url, { ...(linkToken === undefined ? {} : { token: linkToken }), ...(linkTls === undefined ? {} : { tls: linkTls }) }).catch((error: unknown) => {
-        void hub.close();
-        throw new CliError(`hub: cannot link to ${url}: ${(error as Error).message}`, ExitCode.UNAVAILABLE);
+    const linkTls = tls === undefined ? undefined : { cert: tls.cert, key: tls.key, ...(tls.ca === undefined ? {} : { ca: tls.ca }) };
+    for (const url of links) {
+      await hub.link(url, { ...(linkToken === undefined ? {} : { token: linkToken }), ...(linkTls === undefined ? {} : { tls: linkTls }) }).catch(async (error: unknown) => {
+        await hub.close();
+        throw new CliError(`hub: cannot link to ${url}: ${TransportError.is(error) ? plainReason(error) : String(error)} (is a hub running there?)`, ExitCode.UNAVAILABLE);
       });
     }
-    io.out(`hub "${hub.localAddress}" listening on ${hub.url}`);
     const scheme = hub.url.startsWith("wss:") ? "https" : "http";
-    const httpBase = `${scheme}://${values["http-bind"] === undefined ? hub.url.replace(/^wss?:\/\//, "") : `${values["http-bind"].replace(/:\d+$/, "")}:${http.port}`}`;
+    const httpBase = `${scheme}://${httpBind === undefined ? hub.url.replace(/^wss?:\/\//, "") : `${httpBind.replace(/:\d+$/, "")}:${http.port}`}`;
     const served = [values["no-health"] ? "" : "/healthz", values["no-metrics"] ? "" : "/metrics", gateway === false ? "" : "/<package.Service>/<Method>"].filter(Boolean);
-    if (served.length > 0) io.out(`http on ${httpBase}: ${served.join(" ")}`);
+    if (values.json) {
+      io.out(JSON.stringify({ event: "listening", hub: hub.localAddress, url: hub.url, ...(served.length > 0 ? { http: httpBase, paths: served } : {}) }));
+    } else {
+      io.out(`hub "${hub.localAddress}" listening on ${hub.url}`);
+      if (served.length > 0) io.out(`http on ${httpBase}: ${served.join(" ")}`);
+    }
     await io.untilSignal();
-    io.out("hub: shutting down");
+    if (!values.json) io.out("hub: shutting down");
     await hub.close();
+    if (values.json) io.out(JSON.stringify({ event: "stopped" }));
   },
 };
 
@@ -124,8 +142,8 @@ function agentAuth(secretFile: string | undefined, publicKeyFile: string | undef
   const chosen = [secretFile, publicKeyFile, staticToken].filter((value) => value !== undefined).length;
   if (chosen > 1) throw new CliError("hub: choose one of --auth-secret-file, --auth-public-key and --auth-token", ExitCode.USAGE);
   let key: TokenKey | undefined;
-  if (secretFile !== undefined) key = { hmacSecret: readPem(secretFile).trim() };
-  if (publicKeyFile !== undefined) key = { publicKey: readPem(publicKeyFile) };
+  if (secretFile !== undefined) key = { hmacSecret: readPem(secretFile, "auth-secret-file").trim() };
+  if (publicKeyFile !== undefined) key = { publicKey: readPem(publicKeyFile, "auth-public-key") };
   if (key === undefined) return staticToken === undefined ? undefined : staticTokenAuth(staticToken);
   try {
     verifyToken("-.-.-", key); // a bad key throws here, anything else says the token is bad
@@ -135,10 +153,22 @@ function agentAuth(secretFile: string | undefined, publicKeyFile: string | undef
   return signedTokenAuth(key);
 }
 
-function readPem(path: string): string {
+/** Why the hub (or its HTTP side, on `httpBind`) cannot listen, in plain words with what to do. */
+function listenFailure(error: unknown, bind: string, httpBind: string | undefined): CliError {
+  const address = TransportError.is(error) && error.address !== undefined ? error.address : bind;
+  const flag = address === httpBind ? "--http-bind" : "--bind";
+  const reason = TransportError.is(error) ? plainReason(error) : String(error);
+  const hint = TransportError.is(error, "AddressInUse")
+    ? `stop what is using it, or choose another port with ${flag} HOST:PORT (port 0 picks a free one)`
+    : `choose another address with ${flag} HOST:PORT`;
+  return new CliError(`hub: cannot listen on ${address}: ${reason} (${hint})`, ExitCode.UNAVAILABLE);
+}
+
+function readPem(path: string, flag: string): string {
   try {
     return readFileSync(path, "utf8");
   } catch (error) {
-    throw new CliError(`cannot read ${path}: ${(error as Error).message}`, ExitCode.USAGE);
+    const reason = (error as NodeJS.ErrnoException).code === "ENOENT" ? "no such file" : (error as Error).message;
+    throw new CliError(`hub: cannot read --${flag} ${path}: ${reason} (give a PEM file)`, ExitCode.USAGE);
   }
 }

@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { issueToken, type TokenKey } from "../../transports/websocket/hub/signed-token.js";
-import { integer, parseCommand } from "../args.js";
+import { integer, parseCommand, required } from "../args.js";
 import { CliError, ExitCode } from "../cli-error.js";
 import type { Command } from "../command.js";
 
@@ -29,17 +29,17 @@ key) for a hub started with --auth-secret-file or --auth-public-key. The agent p
       hub: { type: "boolean" },
     });
     if (values.help) return io.out(tokenCommand.usage);
-    if (values.id === undefined) throw new CliError("token: --id is required", ExitCode.USAGE);
+    const id = required(values.id, "id", "token");
     if ((values["secret-file"] === undefined) === (values["private-key"] === undefined)) {
-      throw new CliError("token: give one of --secret-file and --private-key", ExitCode.USAGE);
+      throw new CliError("token: give one of --secret-file and --private-key (see: swarm-transport token --help)", ExitCode.USAGE);
     }
     const key: TokenKey = values["secret-file"] !== undefined ? { hmacSecret: read(values["secret-file"]).trim() } : { privateKey: read(values["private-key"]!) };
     try {
       io.out(
         issueToken(
           {
-            subject: values.id,
-            expiresInS: integer(values.ttl, "ttl", 3600),
+            subject: id,
+            expiresInS: integer(values.ttl, "ttl", 3600, "token"),
             ...(values.ids === undefined ? {} : { ids: values.ids }),
             ...(values.hub === true ? { role: "hub" as const } : {}),
           },
@@ -57,6 +57,7 @@ function read(path: string): string {
   try {
     return readFileSync(path, "utf8");
   } catch (error) {
-    throw new CliError(`cannot read ${path}: ${(error as Error).message}`, ExitCode.USAGE);
+    const reason = (error as NodeJS.ErrnoException).code === "ENOENT" ? "no such file" : (error as Error).message;
+    throw new CliError(`token: cannot read ${path}: ${reason}`, ExitCode.USAGE);
   }
 }

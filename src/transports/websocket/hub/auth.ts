@@ -1,21 +1,10 @@
 import { timingSafeEqual } from "node:crypto";
-import type { IncomingMessage } from "node:http";
 import type { TLSSocket } from "node:tls";
+import type { HubAuthRequest } from "./hub-auth-request.js";
 import { ANYONE, identityOf, type AuthResult, type HubIdentity } from "./identity.js";
 import { TokenError, verifyToken, type TokenKey } from "./signed-token.js";
 
-/** What an authentication hook sees: the Hello of an agent (or of a hub linking in), before it is registered or routed to. */
-export interface HubAuthRequest {
-  /** The id the Hello claims (its source): an agent id, or the linking hub's id. */
-  agentId: string;
-  /** "hub" when the Hello says role=hub (a hub link), else "agent". */
-  role: "agent" | "hub";
-  metadata: Readonly<Record<string, string>>;
-  /** The bearer token from `metadata.authorization` ("Bearer <token>"), if any. */
-  token: string | undefined;
-  /** The HTTP upgrade request (headers, remote address, TLS socket). */
-  request: IncomingMessage;
-}
+export type { HubAuthRequest };
 
 /**
  * Decides who may connect: false (or a throw) refuses; true vouches for the id the Hello asks

@@ -9,7 +9,8 @@ import { BATCH_CAPABILITY, COMPRESSION_CAPABILITY, HUB_ROLE, MAX_MESSAGE_SIZE_KE
 import { newSessionId, RESUME_CAPABILITY, RESUME_RECEIVED_KEY, RESUMED_KEY, Session, SESSION_KEY } from "../session.js";
 import { CloseCode } from "../socket.js";
 import type { AgentConnection } from "./agent-connection.js";
-import { authenticateAgent, authenticateLink, type HubAuthenticate, type HubAuthRequest, type HubLinkAccess } from "./auth.js";
+import { authenticateAgent, authenticateLink, type HubAuthenticate, type HubLinkAccess } from "./auth.js";
+import type { HubAuthRequest } from "./hub-auth-request.js";
 import type { HubRouter } from "./hub-router.js";
 import type { HubCounters } from "./hub-stats.js";
 import { allowsId, namesId, type HubIdentity } from "./identity.js";

@@ -6,16 +6,7 @@ import { dial, type Dialled } from "../dial.js";
 import { localCapabilities } from "../handshake.js";
 import { BATCH_CAPABILITY, COMPRESSION_CAPABILITY, HUB_ROLE, ROLE_KEY, type WebSocketTuning } from "../options.js";
 import type { WebSocketLike } from "../socket.js";
-
-/** How a hub connects to another hub. */
-export interface HubLinkOptions {
-  /** The link credential the other hub expects (its `links.token`, or a signed hub token). */
-  token?: string;
-  /** Trust settings for a wss:// hub; `cert` and `key` present this hub's certificate (mutual TLS). */
-  tls?: { ca?: string | Buffer; rejectUnauthorized?: boolean; cert?: string | Buffer; key?: string | Buffer };
-  /** Ids (patterns, as in `HubIdentity`) the other hub may announce over this link. Default `["*"]`: any id not taken here. */
-  ids?: readonly string[];
-}
+import type { HubLinkOptions } from "./hub-link-options.js";
 
 /**
  * Dials the hub at `url` as hub `hubId` (Hello metadata role=hub) and returns the open
