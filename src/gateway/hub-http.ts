@@ -71,6 +71,7 @@ export class HubHttp implements HubHttpExtension {
 
   /** The port HTTP is served on (the hub's, unless `bindAddr` was given). */
   get port(): number {
+    if (!this.#ownServer) return this.#hub?.port ?? 0;
     return (this.#server?.address() as AddressInfo | null)?.port ?? 0;
   }
 
