@@ -70,10 +70,10 @@ export interface ComputeAgent {
 /**
  * Serves the example service on `transport` as agent `id`, the untyped "compute_fibonacci"
  * method, topic requests on "compute.fibonacci", and publishes `progress.<id>` events
- * ({tasks}) every `progressEvery` tasks (0: never). Used by the CLI's `agent` command and
- * the demo.
+ * ({tasks}) every `progressEvery` tasks (0: never); `fileDescriptorSet` describes the service
+ * to a hub (server reflection). Used by the CLI's `agent` command and the demo.
  */
-export function serveComputeAgent(transport: Transport, id: string, options: { progressEvery?: number } = {}): ComputeAgent {
+export function serveComputeAgent(transport: Transport, id: string, options: { progressEvery?: number; fileDescriptorSet?: Uint8Array } = {}): ComputeAgent {
   const every = options.progressEvery ?? 0;
   let tasks = 0;
   // The agent reads the whole endpoint: one demux for its server and its pub/sub.
@@ -85,7 +85,7 @@ export function serveComputeAgent(transport: Transport, id: string, options: { p
       bus.publish(Message.event(id, `progress.${id}`, { tasks })).catch(() => undefined);
     }
   };
-  const server = createServer(demux)
+  const server = createServer(demux, options.fileDescriptorSet === undefined ? {} : { fileDescriptorSet: options.fileDescriptorSet })
     .add(ComputeServiceDefinition, {
       ...computeService,
       fibonacci(request) {

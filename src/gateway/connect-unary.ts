@@ -144,8 +144,11 @@ export class ConnectUnaryCall implements EdgeCallSink {
     headers["content-type"] = this.#plan.codec.json ? "application/json" : "application/proto";
     headers["accept-encoding"] = ACCEPTED_ENCODINGS;
     if (this.#request.responseGzip && body.length >= this.#host.compressMinBytes) {
-      body = await gzip(body);
-      headers["content-encoding"] = "gzip";
+      const deflated = await gzip(body);
+      if (deflated.length < body.length) {
+        body = deflated;
+        headers["content-encoding"] = "gzip";
+      }
     }
     exchange.reply(200, headers, body);
     this.#observe(Status.OK, body.length);

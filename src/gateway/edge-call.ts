@@ -29,6 +29,8 @@ export interface EdgeCallSink {
   message(data: Uint8Array): boolean;
   /** The call ended: OK (`error` undefined) or failed; with the agent's trailers. Not called after `cancel`. */
   end(error: RpcError | undefined, trailers: Readonly<Record<string, string>>): void;
+  /** Response bytes the HTTP side holds for a client that has not taken them yet. */
+  readonly bufferedBytes?: number;
 }
 
 /** What every edge call shares: the hub's demux, one deadline timer, calls in flight per agent. */
@@ -45,6 +47,13 @@ export class EdgeCalls {
   /** Calls in flight. */
   get size(): number {
     return this.#calls.size;
+  }
+
+  /** Response bytes held for HTTP clients, over every call in flight. */
+  bufferedBytes(): number {
+    let bytes = 0;
+    for (const call of this.#calls) bytes += call.sink.bufferedBytes ?? 0;
+    return bytes;
   }
 
   /** Calls in flight to `agent`. */
@@ -82,7 +91,8 @@ export class EdgeCall implements ReplyHandler {
   onRequestCredit: (() => void) | undefined;
   readonly #calls: EdgeCalls;
   readonly #path: string;
-  readonly #sink: EdgeCallSink;
+  /** Where the outcome goes. */
+  readonly sink: EdgeCallSink;
   #done = false;
   #headerSeen = false;
   /** Request messages the agent still accepts. */
@@ -99,7 +109,7 @@ export class EdgeCall implements ReplyHandler {
     this.#calls = calls;
     this.peer = peer;
     this.#path = path;
-    this.#sink = sink;
+    this.sink = sink;
     this.id = calls.demux.nextCallId();
   }
 
@@ -158,7 +168,7 @@ export class EdgeCall implements ReplyHandler {
     if (this.#done) return;
     this.#finish();
     this.#postCancel(error.code === Status.DEADLINE_EXCEEDED ? "deadline exceeded" : "cancelled");
-    this.#sink.end(error, NO_TRAILERS);
+    this.sink.end(error, NO_TRAILERS);
   }
 
   onReply(received: ReceivedMessage): void {
@@ -170,7 +180,7 @@ export class EdgeCall implements ReplyHandler {
   onPeerGone(reason: string): void {
     if (this.#done) return;
     this.#finish();
-    this.#sink.end(new RpcError(Status.UNAVAILABLE, `${this.#path} on "${this.peer}" failed: ${reason}`), NO_TRAILERS);
+    this.sink.end(new RpcError(Status.UNAVAILABLE, `${this.#path} on "${this.peer}" failed: ${reason}`), NO_TRAILERS);
   }
 
   /** The deadline passed (the shared DeadlineScheduler calls it). */
@@ -186,7 +196,7 @@ export class EdgeCall implements ReplyHandler {
       const bytes = dataBytes(body.value);
       if (bytes === undefined) return this.abandon(new RpcError(Status.INTERNAL, `${this.#path}: the agent sent a JSON message; the HTTP edge carries protobuf messages`));
       this.#consumed++;
-      if (!this.#sink.message(bytes)) this.#blocked = true;
+      if (!this.sink.message(bytes)) this.#blocked = true;
       else if (!this.#blocked && this.#consumed * 2 >= STREAM_WINDOW) this.#grant();
     } else if (body?.$case === "credit") {
       this.#credit += body.value;
@@ -202,25 +212,25 @@ export class EdgeCall implements ReplyHandler {
     if (outcome?.$case === "error") {
       const { code, message: text, details } = outcome.value;
       const detail = dataJson(details) ?? dataBytes(details);
-      this.#sink.end(new RpcError(code as Status, text, { details: detail, metadata: response.trailers }), response.trailers);
+      this.sink.end(new RpcError(code as Status, text, { details: detail, metadata: response.trailers }), response.trailers);
       return;
     }
     const result = outcome?.value;
     if (result?.kind !== undefined) {
       const bytes = dataBytes(result);
       if (bytes === undefined) {
-        this.#sink.end(new RpcError(Status.INTERNAL, `${this.#path}: the agent answered with JSON; the HTTP edge carries protobuf messages`), response.trailers);
+        this.sink.end(new RpcError(Status.INTERNAL, `${this.#path}: the agent answered with JSON; the HTTP edge carries protobuf messages`), response.trailers);
         return;
       }
-      this.#sink.message(bytes);
+      this.sink.message(bytes);
     }
-    this.#sink.end(undefined, response.trailers);
+    this.sink.end(undefined, response.trailers);
   }
 
   #seeHeader(message: Message): void {
     if (this.#headerSeen) return;
     this.#headerSeen = true;
-    this.#sink.header(message.envelope.headers);
+    this.sink.header(message.envelope.headers);
   }
 
   #grant(): void {
@@ -258,7 +268,7 @@ export class EdgeCall implements ReplyHandler {
   readonly #onSendError = (error: unknown): void => {
     if (this.#done) return;
     this.#finish();
-    this.#sink.end(RpcError.from(error), NO_TRAILERS);
+    this.sink.end(RpcError.from(error), NO_TRAILERS);
   };
 
   #finish(): void {

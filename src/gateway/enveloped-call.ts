@@ -70,6 +70,8 @@ export class EnvelopedCall implements EdgeCallSink {
   #inbound: Promise<void> | undefined;
   #outbound: Promise<void> | undefined;
   #textRest = "";
+  /** Response bytes waiting in #outbound (gzip and writes in order). */
+  #outboundBytes = 0;
   #bytesIn = 0;
   #bytesOut = 0;
 
@@ -178,6 +180,10 @@ export class EnvelopedCall implements EdgeCallSink {
 
   // ---- the response (EdgeCallSink)
 
+  get bufferedBytes(): number {
+    return this.#exchange.bufferedBytes + this.#outboundBytes;
+  }
+
   header(headers: Readonly<Record<string, string>>): void {
     this.#headers = responseFields(headers, {});
   }
@@ -200,10 +206,14 @@ export class EnvelopedCall implements EdgeCallSink {
       if (!ok) this.#exchange.onDrain(this.#resume);
       return ok;
     }
+    this.#outboundBytes += bytes.length;
     const next = (this.#outbound ?? Promise.resolve()).then(async () => {
+      this.#outboundBytes -= bytes.length;
       const compress = this.#encoding.responseGzip && bytes.length >= this.#host.compressMinBytes;
-      const out = compress ? await gzip(bytes) : bytes;
-      if (!this.#finished && !this.#writeFrame(compress ? COMPRESSED : 0, out)) await new Promise<void>((resolve) => this.#exchange.onDrain(resolve));
+      const deflated = compress ? await gzip(bytes) : bytes;
+      // incompressible messages go as they are
+      const smaller = compress && deflated.length < bytes.length;
+      if (!this.#finished && !this.#writeFrame(smaller ? COMPRESSED : 0, smaller ? deflated : bytes)) await new Promise<void>((resolve) => this.#exchange.onDrain(resolve));
     });
     this.#outbound = next;
     void next.then(() => {

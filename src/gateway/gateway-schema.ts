@@ -6,9 +6,8 @@
  * is what their generated `fromJSON`/`toJSON` make of it. Binary (`application/proto`) calls
  * need no schema at all.
  */
-import { existsSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { PACKAGE_PROTO_DIR as PROTO_DIR } from "../node/package-proto.js";
 import type protobuf from "protobufjs";
 import { callKind, methodInfos, type CallKind, type ServiceDefinition } from "../rpc/definitions.js";
 import { RpcError } from "../status/rpc-error.js";
@@ -53,11 +52,6 @@ export async function loadGatewaySchemas(protoFiles: readonly string[], importPa
   }
   return { methods, descriptorSets };
 }
-
-/** The package's proto/ folder (beside src/ when run from source, beside dist/ when built). */
-const PROTO_DIR = [new URL("../../proto", import.meta.url), new URL("../../../proto", import.meta.url)]
-  .map((url) => fileURLToPath(url))
-  .find((dir) => existsSync(join(dir, "grpc/health/v1/health.proto"))) ?? fileURLToPath(new URL("../../proto", import.meta.url));
 
 /** gRPC's health and reflection protos, vendored in proto/grpc. */
 const BUILTIN_FILES = ["grpc/health/v1/health.proto", "grpc/reflection/v1/reflection.proto", "grpc/reflection/v1alpha/reflection.proto"].map((file) => join(PROTO_DIR, file));

@@ -113,6 +113,11 @@ export class Gateway {
     return this.#calls.size;
   }
 
+  /** Response bytes the edge holds for HTTP clients that have not taken them yet (over every call). */
+  get bufferedBytes(): number {
+    return this.#calls.bufferedBytes();
+  }
+
   /** Wire paths of the methods the edge has schemas for. */
   methods(): string[] {
     return this.#router.schemaPaths();

@@ -25,6 +25,8 @@ export interface HttpExchange {
   extraHeaders: OutgoingHttpHeaders | undefined;
   /** Whether the exchange is over: the response ended, or the client went away. */
   readonly closed: boolean;
+  /** Response bytes written and not yet taken by the client's connection (what a slow client costs). */
+  readonly bufferedBytes: number;
   /** Starts the response; `trailers`: the response will end with trailers (`end(trailers)`). */
   respond(status: number, headers: OutgoingHttpHeaders, trailers: boolean): void;
   /** A whole response at once (status, headers, body), without trailers. */
@@ -71,6 +73,10 @@ export class Http1Exchange implements HttpExchange {
 
   get closed(): boolean {
     return this.#response.writableEnded || this.#response.destroyed;
+  }
+
+  get bufferedBytes(): number {
+    return this.#response.writableLength;
   }
 
   respond(status: number, headers: OutgoingHttpHeaders, trailers: boolean): void {
@@ -139,6 +145,10 @@ export class Http2Exchange implements HttpExchange {
 
   get closed(): boolean {
     return this.body.closed || this.body.destroyed || this.body.writableEnded;
+  }
+
+  get bufferedBytes(): number {
+    return this.body.writableLength;
   }
 
   respond(status: number, headers: OutgoingHttpHeaders, trailers: boolean): void {

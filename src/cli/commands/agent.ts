@@ -3,6 +3,10 @@ import { serveComputeAgent } from "../example-service.js";
 import { integer, parseCommand, required } from "../args.js";
 import type { Command } from "../command.js";
 import { connectAgent, hubFlags } from "../connect.js";
+import { join } from "node:path";
+import { PACKAGE_PROTO_DIR } from "../../node/package-proto.js";
+import { fileDescriptorSet } from "../../schema/descriptors.js";
+import { loadProtoFiles } from "../../schema/load-proto-files.js";
 
 export const agentCommand: Command = {
   name: "agent",
@@ -25,7 +29,9 @@ Stops on SIGTERM or SIGINT.
     if (values.help) return io.out(agentCommand.usage);
     const id = required(values.id, "id", "agent");
     const transport = await connectAgent(values.hub, id, { token: values.token, timeoutMs: integer(values["connect-timeout"], "connect-timeout", 5000), retryAttempts: 10 });
-    const agent = serveComputeAgent(transport, id, { progressEvery: integer(values["progress-every"], "progress-every", 100) });
+    // the service's descriptors go with its announcement, so the hub can answer reflection for it
+    const schema = await loadProtoFiles([join(PACKAGE_PROTO_DIR, "swarm/examples/v1/compute.proto")]);
+    const agent = serveComputeAgent(transport, id, { progressEvery: integer(values["progress-every"], "progress-every", 100), fileDescriptorSet: fileDescriptorSet(schema) });
     io.out(`agent "${id}" connected to ${values.hub}, serving ${ComputeServiceDefinition.fullName}`);
     await Promise.race([io.untilSignal(), new Promise<void>((resolve) => transport.onPeerGone((event) => event.address === undefined && event.reason === "closed" && resolve()))]);
     await agent.close();
