@@ -16,7 +16,7 @@ import type { CallPlan } from "./call-plan.js";
 import { gunzip, gzip } from "./compression.js";
 import { EdgeCall, type EdgeCallSink, type EdgeCalls } from "./edge-call.js";
 import { GatewayError } from "./gateway-error.js";
-import { COMPRESSED, encodeFrame, FrameReader, type Frame } from "./grpc-framing.js";
+import { COMPRESSED, encodeFrame, FrameReader, TRAILERS, type Frame } from "./grpc-framing.js";
 import type { HttpExchange } from "./http-exchange.js";
 import { responseFields } from "./metadata.js";
 
@@ -70,6 +70,8 @@ export class EnvelopedCall implements EdgeCallSink {
   #inbound: Promise<void> | undefined;
   #outbound: Promise<void> | undefined;
   #textRest = "";
+  /** gRPC-Web text: response bytes not yet making a whole base64 group. */
+  #textCarry: Buffer | undefined;
   /** Response bytes waiting in #outbound (gzip and writes in order). */
   #outboundBytes = 0;
   #bytesIn = 0;
@@ -256,7 +258,12 @@ export class EnvelopedCall implements EdgeCallSink {
     this.#respond();
     const frame = encodeFrame(flags, data);
     this.#bytesOut += frame.length;
-    return this.#exchange.write(this.#dialect.text ? Buffer.from(frame.toString("base64"), "latin1") : frame);
+    if (!this.#dialect.text) return this.#exchange.write(frame);
+    // one base64 text for the whole body: whole 3-byte groups now, padding only after the trailer frame
+    const bytes = this.#textCarry === undefined ? frame : Buffer.concat([this.#textCarry, frame]);
+    const whole = (flags & TRAILERS) !== 0 ? bytes.length : bytes.length - (bytes.length % 3);
+    this.#textCarry = whole < bytes.length ? bytes.subarray(whole) : undefined;
+    return this.#exchange.write(Buffer.from(bytes.subarray(0, whole).toString("base64"), "latin1"));
   }
 
   /** A request failed to read: the call (if started) is cancelled at the agent, the client told why. */
