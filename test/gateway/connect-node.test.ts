@@ -55,11 +55,11 @@ describe("connect-node clients → hub edge → agent", () => {
     });
 
     it("sees an agent's error with its code, message and details, and a deadline it set", async () => {
-      const failed = await client.fibonacci({ n: 1 }, { headers: { "x-fail": String(Code.PermissionDenied) } }).catch((e: unknown) => ConnectError.from(e));
+      const failed = await failure(client.fibonacci({ n: 1 }, { headers: { "x-fail": String(Code.PermissionDenied) } }));
       expect(failed.code).toBe(Code.PermissionDenied);
       expect(failed.rawMessage).toBe(`failed on purpose: ü % ${Code.PermissionDenied}`);
       expect(failed.details.map((d) => ("type" in d ? d.type : d.desc.typeName))).toEqual(["google.protobuf.Value"]);
-      const late = await client.fibonacci({ n: 1 }, { headers: { "x-hang": "1" }, timeoutMs: 100 }).catch((e: unknown) => ConnectError.from(e));
+      const late = await failure(client.fibonacci({ n: 1 }, { headers: { "x-hang": "1" }, timeoutMs: 100 }));
       expect(late.code).toBe(Code.DeadlineExceeded);
     });
   });
@@ -81,3 +81,12 @@ describe("connect-node clients → hub edge → agent", () => {
     }
   });
 });
+/** The ConnectError a call fails with (a call that succeeds fails the test). */
+function failure(call: Promise<unknown>): Promise<ConnectError> {
+  return call.then(
+    () => {
+      throw new Error("the call was expected to fail");
+    },
+    (error: unknown) => ConnectError.from(error),
+  );
+}
