@@ -10,7 +10,7 @@ import { RpcError } from "../status/rpc-error.js";
 import { Status } from "../status/status.js";
 import { answerAfterBody, readBody } from "./body.js";
 import type { CallPlan } from "./call-plan.js";
-import { ACCEPTED_ENCODINGS, acceptsGzip, gunzip, gzip, requestCompressed } from "./compression.js";
+import { acceptsGzip, gunzip, gzip, requestCompressed } from "./compression.js";
 import { connectErrorResponse } from "./connect-error.js";
 import { EdgeCall, type EdgeCallSink } from "./edge-call.js";
 import type { EnvelopeHost } from "./enveloped-call.js";
@@ -126,32 +126,30 @@ export class ConnectUnaryCall implements EdgeCallSink {
 
   end(error: RpcError | undefined, trailers: Readonly<Record<string, string>>): void {
     if (error !== undefined) return this.#answerError(error, trailers);
-    void this.#answer(trailers);
-  }
-
-  async #answer(trailers: Readonly<Record<string, string>>): Promise<void> {
     if (this.#done) return;
-    this.#done = true;
-    const exchange = this.#exchange;
     let body: Uint8Array;
     try {
       body = this.#plan.codec.response(this.#result ?? EMPTY);
-    } catch (error) {
-      this.#done = false;
-      return this.#answerError(RpcError.from(error), trailers);
+    } catch (failure) {
+      return this.#answerError(RpcError.from(failure), trailers);
     }
+    this.#done = true;
     const headers: OutgoingHttpHeaders = responseFields(trailers, { ...this.#headers }, "trailer-");
     headers["content-type"] = this.#plan.codec.json ? "application/json" : "application/proto";
-    headers["accept-encoding"] = ACCEPTED_ENCODINGS;
-    if (this.#request.responseGzip && body.length >= this.#host.compressMinBytes) {
-      const deflated = await gzip(body);
-      if (deflated.length < body.length) {
-        body = deflated;
-        headers["content-encoding"] = "gzip";
-      }
-    }
-    exchange.reply(200, headers, body);
+    if (this.#request.responseGzip && body.length >= this.#host.compressMinBytes) void this.#answerCompressed(headers, body);
+    else this.#answer(headers, body);
+  }
+
+  #answer(headers: OutgoingHttpHeaders, body: Uint8Array): void {
+    this.#exchange.reply(200, headers, body);
     this.#observe(Status.OK, body.length);
+  }
+
+  async #answerCompressed(headers: OutgoingHttpHeaders, body: Uint8Array): Promise<void> {
+    const deflated = await gzip(body);
+    if (deflated.length >= body.length) return this.#answer(headers, body);
+    headers["content-encoding"] = "gzip";
+    this.#answer(headers, deflated);
   }
 
   #answerError(error: RpcError, trailers: Readonly<Record<string, string>>): void {

@@ -30,7 +30,8 @@ const HEADER_BYTES = 5;
  */
 export class FrameReader {
   readonly #maxBytes: number;
-  #header = new Uint8Array(HEADER_BYTES);
+  /** A header split across chunks (allocated only then). */
+  #header: Uint8Array | undefined;
   #headerFill = 0;
   #body: Uint8Array | undefined;
   #bodyFill = 0;
@@ -60,14 +61,15 @@ export class FrameReader {
             continue;
           }
         }
+        const header = (this.#header ??= new Uint8Array(HEADER_BYTES));
         const take = Math.min(HEADER_BYTES - this.#headerFill, chunk.length - at);
-        this.#header.set(chunk.subarray(at, at + take), this.#headerFill);
+        header.set(chunk.subarray(at, at + take), this.#headerFill);
         this.#headerFill += take;
         at += take;
         if (this.#headerFill < HEADER_BYTES) break;
-        const length = readLength(this.#header, 1);
+        const length = readLength(header, 1);
         this.#check(length);
-        this.#flags = this.#header[0]!;
+        this.#flags = header[0]!;
         this.#headerFill = 0;
         this.#body = new Uint8Array(length);
         this.#bodyFill = 0;

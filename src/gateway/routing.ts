@@ -11,7 +11,7 @@
 import type { CallKind } from "../rpc/definitions.js";
 import { RpcError } from "../status/rpc-error.js";
 import { Status } from "../status/status.js";
-import type { ServiceTable } from "../transports/websocket/hub/service-table.js";
+import type { AnnouncedMethod, ServiceTable } from "../transports/websocket/hub/service-table.js";
 import { PROTO_CODEC, type MessageCodec } from "./call-plan.js";
 import type { EdgeCalls } from "./edge-call.js";
 import { GatewayError } from "./gateway-error.js";
@@ -30,6 +30,10 @@ export interface RoutedMethod {
 /** Picks methods' kinds, codecs and target agents for the edge. */
 export class EdgeRouter {
   readonly #methods: ReadonlyMap<string, GatewayMethod>;
+  /** RoutedMethods of the schemas' methods, made once. */
+  readonly #fromSchemas = new Map<string, RoutedMethod>();
+  /** RoutedMethods of announced methods, remade when the announcement they came from changes. */
+  readonly #fromAnnouncements = new Map<string, { from: AnnouncedMethod; routed: RoutedMethod }>();
   readonly #jsonCodecs = new Map<string, MessageCodec>();
   readonly #services: ServiceTable;
   readonly #calls: EdgeCalls;
@@ -41,6 +45,7 @@ export class EdgeRouter {
     this.#services = services;
     this.#calls = calls;
     this.#routes = routes;
+    for (const [path, schema] of methods) this.#fromSchemas.set(path, { kind: schema.kind, known: true, schema });
   }
 
   /** Wire paths of the methods the edge has schemas for. */
@@ -49,13 +54,17 @@ export class EdgeRouter {
   }
 
   method(path: string): RoutedMethod {
-    const schema = this.#methods.get(path);
-    if (schema !== undefined) return { kind: schema.kind, known: true, schema };
+    const fromSchema = this.#fromSchemas.get(path);
+    if (fromSchema !== undefined) return fromSchema;
     const announced = this.#services.method(path);
-    if (announced === undefined) return { kind: undefined, known: false, schema: undefined };
+    if (announced === undefined) return UNKNOWN;
+    const cached = this.#fromAnnouncements.get(path);
+    if (cached?.from === announced) return cached.routed;
     const { clientStreaming, serverStreaming } = announced;
     const kind: CallKind = clientStreaming ? (serverStreaming ? "bidi-streaming" : "client-streaming") : serverStreaming ? "server-streaming" : "unary";
-    return { kind, known: true, schema: undefined };
+    const routed: RoutedMethod = { kind, known: true, schema: undefined };
+    this.#fromAnnouncements.set(path, { from: announced, routed });
+    return routed;
   }
 
   /** The codec of `path`'s messages: bytes as they are, or proto3 JSON through its schema (UNIMPLEMENTED without one). */
@@ -100,6 +109,8 @@ export class EdgeRouter {
     return best;
   }
 }
+
+const UNKNOWN: RoutedMethod = Object.freeze({ kind: undefined, known: false, schema: undefined });
 
 function jsonCodec(schema: GatewayMethod): MessageCodec {
   return {
