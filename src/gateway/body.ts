@@ -3,8 +3,7 @@
  * past `maxBytes`), or the rest of a refused request drained, so the answer reaches a client
  * still writing (closing on it mid-upload gives it EPIPE instead of the error).
  */
-import type { Readable } from "node:stream";
-import type { HttpExchange } from "./http-exchange.js";
+import type { HttpExchange, RequestBody } from "./http-exchange.js";
 import { Status } from "../status/status.js";
 import { GatewayError } from "./gateway-error.js";
 
@@ -13,7 +12,7 @@ import { GatewayError } from "./gateway-error.js";
  * before anything is read; a body that grows past it stops being buffered at the limit. Either
  * way RESOURCE_EXHAUSTED. A client that goes away gives CANCELLED.
  */
-export function readBody(body: Readable, declaredLength: string | undefined, maxBytes: number): Promise<Uint8Array> {
+export function readBody(body: RequestBody, declaredLength: string | undefined, maxBytes: number): Promise<Uint8Array> {
   if (declaredLength !== undefined && Number(declaredLength) > maxBytes) return Promise.reject(tooLarge(`${declaredLength} bytes`, maxBytes));
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
@@ -53,7 +52,7 @@ export function readBody(body: Readable, declaredLength: string | undefined, max
  * (the connection can carry the answer and stay open), false when it was longer or the client
  * went away (answer, then close the connection).
  */
-export function drainBody(body: Readable, maxBytes: number): Promise<boolean> {
+export function drainBody(body: RequestBody, maxBytes: number): Promise<boolean> {
   if (body.readableEnded) return Promise.resolve(true);
   if (body.destroyed) return Promise.resolve(false);
   return new Promise((resolve) => {

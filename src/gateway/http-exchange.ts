@@ -6,7 +6,17 @@
  */
 import type { IncomingHttpHeaders, IncomingMessage, OutgoingHttpHeaders, ServerResponse } from "node:http";
 import type { ServerHttp2Stream } from "node:http2";
-import type { Readable } from "node:stream";
+
+/** A request body as the protocols read it ("data", "end", "error", "close"): node's request streams, or an H2Stream's body. */
+export interface RequestBody {
+  on(event: string, listener: (...args: any[]) => void): unknown;
+  off(event: string, listener: (...args: any[]) => void): unknown;
+  once(event: string, listener: (...args: any[]) => void): unknown;
+  pause(): unknown;
+  resume(): unknown;
+  readonly readableEnded: boolean;
+  readonly destroyed: boolean;
+}
 
 /** One request/response exchange. */
 export interface HttpExchange {
@@ -18,7 +28,7 @@ export interface HttpExchange {
   readonly query: string;
   readonly headers: IncomingHttpHeaders;
   /** The request body. */
-  readonly body: Readable;
+  readonly body: RequestBody;
   /** Whether the response has started (status and headers sent). */
   readonly responded: boolean;
   /** Headers added to the response whatever it is (CORS). */

@@ -5,7 +5,7 @@
 import { execFileSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { request as httpRequest } from "node:http";
-import { connect, type ClientHttp2Session, type IncomingHttpHeaders } from "node:http2";
+import { connect, constants, type ClientHttp2Session, type IncomingHttpHeaders } from "node:http2";
 import { request as httpsRequest } from "node:https";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -169,6 +169,54 @@ describe("the edge on the wire (h2c, HTTP/1.1)", () => {
     }
   });
 });
+
+describe("the edge's own HTTP/2 in awkward settings", () => {
+  let f: EdgeFixture;
+  beforeAll(async () => {
+    f = await startEdge();
+    await f.agent("worker");
+  });
+  afterAll(() => f.close());
+
+  it("a client window of 1 KiB (many WINDOW_UPDATEs), padded frames, PING, and headers past one frame (CONTINUATION)", async () => {
+    const session = connect(f.baseUrl, { settings: { initialWindowSize: 1024 }, paddingStrategy: constants.PADDING_STRATEGY_MAX });
+    try {
+      await new Promise((resolve) => session.once("connect", resolve)); // node's client cancels a ping sent before it connects
+      await new Promise<void>((resolve, reject) => session.ping((error) => (error ? reject(error) : resolve())));
+      const payload = Buffer.alloc(200 * 1024, "w");
+      const large = "v".repeat(40 * 1024);
+      const answer = await h2call(session, ECHO, [EchoRequest.encode({ payload }).finish()], { "x-in": large });
+      expect(answer.headers["x-echo"]).toBe(large);
+      expect(Buffer.compare(Buffer.from(EchoResponse.decode(answer.frames[0]!.data).payload), payload)).toBe(0);
+      expect(answer.trailers["grpc-status"]).toBe("0");
+      // many streams at once on one connection
+      const many = await Promise.all(Array.from({ length: 50 }, (_, n) => h2call(session, FIBONACCI, [FibonacciRequest.encode({ n }).finish()])));
+      expect(many.map((a) => FibonacciResponse.decode(a.frames[0]!.data).value)).toEqual(Array.from({ length: 50 }, (_, n) => fib(n)));
+    } finally {
+      session.close();
+    }
+  });
+
+  it("node:http2 (nghttp2) as the engine serves the same calls", async () => {
+    const edge = await startEdge({ gateway: { protoFiles: [COMPUTE_PROTO] }, http2: { engine: "node" } });
+    try {
+      await edge.agent("node-engine");
+      const session = connect(edge.baseUrl);
+      const answer = await h2call(session, FIBONACCI, [FibonacciRequest.encode({ n: 20 }).finish()]);
+      session.close();
+      expect(FibonacciResponse.decode(answer.frames[0]!.data).value).toBe(6765);
+      expect(answer.trailers["grpc-status"]).toBe("0");
+    } finally {
+      await edge.close();
+    }
+  });
+});
+
+function fib(n: number): number {
+  let [a, b] = [0, 1];
+  for (let i = 0; i < n; i++) [a, b] = [b, a + b];
+  return a;
+}
 
 describe("request-side flow control (client → agent)", () => {
   it("a client streaming to an agent that does not read is held by the agent's credit and the HTTP/2 window", async () => {
