@@ -18,16 +18,18 @@ import type { CountToRequest, CountToResponse, EchoRequest, EchoResponse } from 
 import { grpcServiceOf } from "./grpc-peer.js";
 
 const role = process.argv[2];
+/** EDGE_BENCH_NO_COMPRESSION=1: links without gzip (to see what it costs; the records use the defaults). */
+const tuning = () => (process.env["EDGE_BENCH_NO_COMPRESSION"] === "1" ? { enableCompression: false } : {});
 const send = (message: unknown): void => void process.send!(message);
 let close: () => Promise<void>;
 
 if (role === "hub") {
   const proto = fileURLToPath(new URL("../../proto/swarm/examples/v1/compute.proto", import.meta.url));
-  const hub = await WebSocketTransport.server({ bindAddr: "127.0.0.1:0", hubId: "bench_hub", http: createHubHttp({ gateway: { protoFiles: [proto] } }) }, { heartbeatIntervalMs: 0 });
+  const hub = await WebSocketTransport.server({ bindAddr: "127.0.0.1:0", hubId: "bench_hub", http: createHubHttp({ gateway: { protoFiles: [proto] } }) }, { heartbeatIntervalMs: 0, ...tuning() });
   close = () => hub.close();
   send({ port: hub.port, hubUrl: hub.url });
 } else if (role === "agent") {
-  const agent = await WebSocketTransport.client({ url: process.argv[3]!, agentId: "agent_2" }, { heartbeatIntervalMs: 0 });
+  const agent = await WebSocketTransport.client({ url: process.argv[3]!, agentId: "agent_2" }, { heartbeatIntervalMs: 0, ...tuning() });
   createServer(createDemux(agent)).add(ComputeServiceDefinition, computeService);
   close = () => agent.close();
   send({ ready: true });

@@ -12,7 +12,11 @@
  * where a lighter server shows. Rounds alternate, medians reported.
  */
 import * as grpc from "@grpc/grpc-js";
-import { fork, type ChildProcess } from "node:child_process";
+import { execFile, execFileSync, fork, type ChildProcess } from "node:child_process";
+import { writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { promisify } from "node:util";
 import { once } from "node:events";
 import { EchoRequest, EchoResponse } from "../generated/swarm/examples/v1/compute.js";
 import { measureConcurrent, type Measurement } from "./harness.js";
@@ -135,6 +139,64 @@ function record(name: string, pattern: "unary-c64" | "server-stream", payloadByt
 
 const unaryName = `${benchName("http", "unary-c64", PAYLOAD_BYTES)}/grpc`;
 
+/**
+ * The same unary call from h2load (nghttp2's load generator, C: it needs far less CPU per call
+ * than a grpc-js client, so the servers rather than the client set the pace): 2 connections × 32
+ * streams = 64 in flight, a prepared gRPC request body. Only where Debian's nghttp2-client is
+ * installed.
+ */
+async function h2loadCompare(quick: boolean): Promise<{ ours: Measurement & { cpuOpsPerSec: number }; peer: Measurement & { cpuOpsPerSec: number } }> {
+  const body = join(tmpdir(), `grpc-echo-${process.pid}.bin`);
+  const message = Buffer.from(EchoRequest.encode({ payload: new Uint8Array(PAYLOAD_BYTES).fill(7) }).finish());
+  const frame = Buffer.alloc(5 + message.length);
+  frame.writeUInt32BE(message.length, 1);
+  message.copy(frame, 5);
+  writeFileSync(body, frame);
+  const sides = { ours: await ours(), peer: await peer() };
+  const load = async (side: Side, seconds: number): Promise<number> => {
+    const args = ["-D", String(seconds), "-c", "2", "-m", "32", "-t", "1", "-d", body, "-H", "content-type: application/grpc", "-H", "te: trailers", `http://127.0.0.1:${side.port}${ECHO}`];
+    const { stdout } = await promisify(execFile)("h2load", args);
+    const failed = Number(/(\d+) failed/.exec(stdout)?.[1] ?? "1");
+    if (failed > 0) throw new Error(`h2load: ${failed} requests failed:\n${stdout}`);
+    return Number(/([\d.]+) req\/s/.exec(stdout)?.[1]);
+  };
+  const round = async (side: Side): Promise<Measurement & { cpuOpsPerSec: number }> => {
+    await load(side, 1);
+    const seconds = quick ? 2 : 5;
+    const before = await cpuMs(side.children);
+    const opsPerSec = await load(side, seconds);
+    const cpuSeconds = ((await cpuMs(side.children)) - before) / 1000;
+    // h2load reports no latency percentiles in this mode: the record carries the mean latency of a 64-deep loop
+    const meanUs = (64 / opsPerSec) * 1e6;
+    return { opsPerSec, p50Us: meanUs, p99Us: meanUs, cpuOpsPerSec: (opsPerSec * seconds) / Math.max(cpuSeconds, 1e-6) };
+  };
+  try {
+    const runs = { ours: [] as Awaited<ReturnType<typeof round>>[], peer: [] as Awaited<ReturnType<typeof round>>[] };
+    for (let i = 0; i < (quick ? 1 : 3); i++) {
+      runs.ours.push(await round(sides.ours));
+      runs.peer.push(await round(sides.peer));
+    }
+    const summary = (list: typeof runs.ours) => ({
+      opsPerSec: median(list.map((r) => r.opsPerSec)),
+      p50Us: median(list.map((r) => r.p50Us)),
+      p99Us: median(list.map((r) => r.p99Us)),
+      cpuOpsPerSec: median(list.map((r) => r.cpuOpsPerSec)),
+    });
+    return { ours: summary(runs.ours), peer: summary(runs.peer) };
+  } finally {
+    await stop([...sides.ours.children, ...sides.peer.children]);
+  }
+}
+
+function hasH2load(): boolean {
+  try {
+    execFileSync("h2load", ["--version"], { stdio: "ignore" });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 export const benchmarks: Benchmark[] = [
   {
     name: unaryName,
@@ -150,6 +212,24 @@ export const benchmarks: Benchmark[] = [
       return record(`${unaryName}-cpu`, "unary-c64", PAYLOAD_BYTES, m, p.cpuOpsPerSec, m.cpuOpsPerSec);
     },
   },
+  ...(hasH2load()
+    ? [
+        {
+          name: `${unaryName}-h2load`,
+          run: async ({ quick }: { quick: boolean }) => {
+            const { ours: m, peer: p } = await h2loadCompare(quick);
+            return record(`${unaryName}-h2load`, "unary-c64", PAYLOAD_BYTES, m, p.opsPerSec);
+          },
+        },
+        {
+          name: `${unaryName}-h2load-cpu`,
+          run: async ({ quick }: { quick: boolean }) => {
+            const { ours: m, peer: p } = await h2loadCompare(quick);
+            return record(`${unaryName}-h2load-cpu`, "unary-c64", PAYLOAD_BYTES, m, p.cpuOpsPerSec, m.cpuOpsPerSec);
+          },
+        },
+      ]
+    : []),
   {
     name: `${benchName("http", "server-stream", 4)}/grpc`,
     run: async ({ quick }) => {
