@@ -10,12 +10,13 @@
  * ```
  */
 import { createServer, type IncomingMessage, type Server as HttpServer, type ServerResponse } from "node:http";
-import type { AddressInfo, Server } from "node:net";
+import type { AddressInfo, Server, Socket } from "node:net";
 import { createDemux, type Demux } from "../demux/demux.js";
 import { createServer as createRpcServer, type RpcServer } from "../rpc/server.js";
 import type { WebSocketHub } from "../transports/websocket/hub/hub.js";
 import type { HubHttpExtension } from "../transports/websocket/hub/hub-http.js";
-import { createHubListener, listenOn, type Http2ConnectionHandler } from "../transports/websocket/hub/hub-listener.js";
+import { createHubListener, listenOn, type Http1ConnectionHandler, type Http2ConnectionHandler } from "../transports/websocket/hub/hub-listener.js";
+import { H1Connection, type H1Limits } from "./h1/h1-connection.js";
 import { DescriptorPool } from "./descriptor-pool.js";
 import { Gateway, type GatewayOptions } from "./gateway.js";
 import { loadGatewaySchemas } from "./gateway-schema.js";
@@ -44,6 +45,12 @@ export interface HubHttpOptions {
   /** HTTP/2 settings; `false`: HTTP/1.1 only. Default on. */
   http2?: Http2EdgeOptions | false;
   /**
+   * Who parses HTTP/1.1: "swarm", the edge's own parser for plain requests (unary calls: about
+   * 60% of node:http's CPU per request), handing anything else (WebSocket upgrades, chunked
+   * uploads, `expect`) to node:http; or "node" for node:http throughout. Default "swarm".
+   */
+  http1?: "swarm" | "node";
+  /**
    * The demux reading the hub's own endpoint, when the application made one (to serve RPC from
    * the hub itself, say); the gateway's calls go through it. Default: the gateway makes one.
    */
@@ -67,6 +74,7 @@ export class HubHttp implements HubHttpExtension {
   #ownDemux = false;
   #rpcServer: RpcServer | undefined;
   #metrics: HubMetrics | undefined;
+  readonly #h1Connections = new Set<H1Connection>();
   #minAgents = 1;
 
   constructor(options: HubHttpOptions) {
@@ -99,6 +107,27 @@ export class HubHttp implements HubHttpExtension {
     return this.#listener === undefined ? this.#http2?.accept : undefined;
   }
 
+  /** HTTP/1.x connections arriving on the hub's port, before node:http (when serving there with the gateway on). */
+  get acceptHttp1(): Http1ConnectionHandler | undefined {
+    return this.#listener === undefined ? this.#http1Engine() : undefined;
+  }
+
+  #http1Engine(): Http1ConnectionHandler | undefined {
+    return this.#gateway !== undefined && this.#options.http1 !== "node" && this.#state === "open" ? this.#acceptHttp1 : undefined;
+  }
+
+  readonly #acceptHttp1 = (socket: Socket): void => {
+    const connection: H1Connection = new H1Connection(socket, (exchange) => this.#onExchange(exchange), this.#handOver, H1_LIMITS, () => this.#h1Connections.delete(connection));
+    this.#h1Connections.add(connection);
+  };
+
+  /** What the edge's HTTP/1.1 does not serve itself goes to node's server, the bytes read so far first. */
+  readonly #handOver = (socket: Socket, read: Buffer): void => {
+    socket.unshift(read);
+    this.#http1!.emit("connection", socket);
+    socket.resume();
+  };
+
   async start(hub: WebSocketHub, hubServer: HttpServer): Promise<void> {
     if (this.#state !== "new") throw new Error("this HubHttp is already attached to a hub: create one per hub");
     this.#state = "open";
@@ -111,7 +140,7 @@ export class HubHttp implements HubHttpExtension {
         this.#http1 = hubServer;
       } else {
         this.#http1 = createServer();
-        this.#listener = createHubListener({ tls: options.tls, http1: this.#http1, http2: () => this.#http2?.accept });
+        this.#listener = createHubListener({ tls: options.tls, http1: this.#http1, http2: () => this.#http2?.accept, http1Engine: () => this.#http1Engine() });
         await listenOn(this.#listener, options.bindAddr, "http.bindAddr");
         this.#http1.emit("listening"); // starts its connection tracking: it gets connections from the listener
       }
@@ -128,6 +157,8 @@ export class HubHttp implements HubHttpExtension {
     this.#http1?.off("request", this.#onRequest);
     this.#gateway?.close();
     this.#http2?.close();
+    for (const connection of this.#h1Connections) connection.destroy();
+    this.#h1Connections.clear();
     this.#metrics?.close();
     await this.#rpcServer?.close();
     if (this.#ownDemux) await this.#demux?.close();
@@ -186,6 +217,9 @@ export class HubHttp implements HubHttpExtension {
     }
   }
 }
+
+/** Request heads up to 64 KiB; idle keep-alive connections close after 5 s (node:http's default). */
+const H1_LIMITS: H1Limits = { maxHeadBytes: 64 * 1024, idleTimeoutMs: 5000 };
 
 /** A `HubHttpExtension` for a hub's `http` option: gateway, health and metrics as `options` say. */
 export function createHubHttp(options: HubHttpOptions): HubHttp {

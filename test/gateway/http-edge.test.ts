@@ -5,6 +5,7 @@
 import { execFileSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { request as httpRequest } from "node:http";
+import { connect as netConnect } from "node:net";
 import { connect, constants, type ClientHttp2Session, type IncomingHttpHeaders } from "node:http2";
 import { request as httpsRequest } from "node:https";
 import { tmpdir } from "node:os";
@@ -217,6 +218,29 @@ function fib(n: number): number {
   for (let i = 0; i < n; i++) [a, b] = [b, a + b];
   return a;
 }
+
+describe("the edge's own HTTP/1.1", () => {
+  it("answers pipelined requests in order, hands a chunked one (and the rest of its connection) to node:http, and closes on connection: close", async () => {
+    const f = await startEdge();
+    try {
+      await f.agent("worker");
+      const json = (n: number) => `{"n":${n}}`;
+      const plain = (n: number) => `POST ${FIBONACCI} HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: ${json(n).length}\r\n\r\n${json(n)}`;
+      const chunked = (n: number) => `POST ${FIBONACCI} HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ntransfer-encoding: chunked\r\n\r\n${json(n).length.toString(16)}\r\n${json(n)}\r\n0\r\n\r\n`;
+      const last = (n: number) => plain(n).replace("host: x\r\n", "host: x\r\nconnection: close\r\n");
+      const socket = netConnect(f.port, "127.0.0.1");
+      // all four in one write; the last one asks the server to close, which ends the reading below
+      socket.write(plain(10) + plain(20) + chunked(30) + last(40));
+      let text = "";
+      for await (const chunk of socket) text += String(chunk);
+      const bodies = [...text.matchAll(/\{"value":"(\d+)"\}/g)].map((m) => m[1]);
+      expect(bodies).toEqual(["55", "6765", "832040", "102334155"]);
+      expect(text.match(/HTTP\/1\.1 200/g)).toHaveLength(4);
+    } finally {
+      await f.close();
+    }
+  });
+});
 
 describe("request-side flow control (client → agent)", () => {
   it("a client streaming to an agent that does not read is held by the agent's credit and the HTTP/2 window", async () => {

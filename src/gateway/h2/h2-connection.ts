@@ -118,6 +118,7 @@ export class H2Connection {
     socket.setNoDelay?.(true);
     socket.on("data", this.#onData);
     socket.on("close", this.#onSocketClose);
+    socket.on("end", () => this.close()); // the client will send nothing more
     socket.on("error", () => undefined); // "close" follows
     socket.on("drain", this.#onSocketDrain);
     // server preface: our SETTINGS, then the connection window beyond the default

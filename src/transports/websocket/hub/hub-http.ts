@@ -1,5 +1,5 @@
 import type { Server } from "node:http";
-import type { Http2ConnectionHandler } from "./hub-listener.js";
+import type { Http1ConnectionHandler, Http2ConnectionHandler } from "./hub-listener.js";
 import type { WebSocketHub } from "./hub.js";
 
 /**
@@ -17,4 +17,6 @@ export interface HubHttpExtension {
   close(): Promise<void>;
   /** Takes the HTTP/2 connections that arrive on the hub's port; undefined: the port speaks HTTP/1.1 only. */
   readonly acceptHttp2?: Http2ConnectionHandler | undefined;
+  /** Takes the HTTP/1.x connections first (it hands WebSocket upgrades on to the hub's server); undefined: node:http has them all. */
+  readonly acceptHttp1?: Http1ConnectionHandler | undefined;
 }

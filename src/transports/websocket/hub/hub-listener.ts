@@ -14,7 +14,12 @@ export interface HubListenerOptions {
   http1: HttpServer;
   /** The HTTP/2 handler, asked per connection (an extension may attach after the port opens); undefined: HTTP/1.x only. */
   http2(): Http2ConnectionHandler | undefined;
+  /** An HTTP/1.x handler that takes connections before `http1` (handing to it what it does not serve itself). */
+  http1Engine?(): Http1ConnectionHandler | undefined;
 }
+
+/** Takes one HTTP/1.x connection (a WebSocket upgrade is handed on to the hub's node:http server). */
+export type Http1ConnectionHandler = (socket: Socket) => void;
 
 /** How a cleartext HTTP/2 connection starts ("prior knowledge", RFC 9113 §3.3): no HTTP/1 method is "PRI". */
 const PREFACE = Buffer.from("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", "latin1");
@@ -39,7 +44,9 @@ export function createHubListener(options: HubListenerOptions): Server {
     });
     server.on("secureConnection", (socket: TLSSocket) => {
       const http2 = socket.alpnProtocol === "h2" ? options.http2() : undefined;
-      if (http2 !== undefined) http2(socket);
+      if (http2 !== undefined) return http2(socket);
+      const engine = options.http1Engine?.();
+      if (engine !== undefined) engine(socket);
       else http1.emit("connection", socket);
     });
     // a failed handshake is that client's problem: it must not reach the server's "error"
@@ -48,23 +55,24 @@ export function createHubListener(options: HubListenerOptions): Server {
   }
   return createNetServer({ noDelay: true }, (socket) => {
     const http2 = options.http2();
-    if (http2 === undefined) return void http1.emit("connection", socket);
-    sniff(socket, http2, http1);
+    const engine = options.http1Engine?.();
+    if (http2 === undefined && engine === undefined) return void http1.emit("connection", socket);
+    sniff(socket, http2, engine ?? ((s) => void http1.emit("connection", s)));
   });
 }
 
-function sniff(socket: Socket, http2: Http2ConnectionHandler, http1: HttpServer): void {
+function sniff(socket: Socket, http2: Http2ConnectionHandler | undefined, http1: Http1ConnectionHandler): void {
   let seen: Buffer | undefined;
   const onReadable = (): void => {
     for (let chunk: Buffer | null; (chunk = socket.read() as Buffer | null) !== null; ) seen = seen === undefined ? chunk : Buffer.concat([seen, chunk]);
     if (seen === undefined) return;
     const length = Math.min(seen.length, PREFACE.length);
-    const h2 = seen.subarray(0, length).equals(PREFACE.subarray(0, length));
+    const h2 = http2 !== undefined && seen.subarray(0, length).equals(PREFACE.subarray(0, length));
     if (h2 && length < PREFACE.length) return; // the preface so far: wait for the rest of it
     done();
     socket.unshift(seen);
-    if (h2) http2(socket);
-    else http1.emit("connection", socket);
+    if (h2) http2!(socket);
+    else http1(socket);
   };
   const onGone = (): void => done();
   const done = (): void => {

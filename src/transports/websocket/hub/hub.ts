@@ -82,7 +82,7 @@ export class WebSocketHub extends CoreTransport {
     this.#admission = new HubAdmission(door, this.#router, this.#counters, this.core.stats);
     this.#connections = new HubConnections(settings, this.#router, this.#admission, this.#counters, this.core.stats);
     this.#server = createHttpServer();
-    this.#listener = createHubListener({ tls: options.tls, http1: this.#server, http2: () => options.http?.acceptHttp2 });
+    this.#listener = createHubListener({ tls: options.tls, http1: this.#server, http2: () => options.http?.acceptHttp2, http1Engine: () => options.http?.acceptHttp1 });
     this.#wss = new WebSocketServer({ server: this.#server, maxPayload: this.config.maxMessageSize + 1, perMessageDeflate: false });
     this.#wss.on("connection", (socket, request) => this.#connections.accept(socket, request));
     this.#wss.on("error", () => this.core.stats.errors++);
