@@ -23,7 +23,7 @@ import { answerAfterBody } from "./body.js";
 import type { CallPlan } from "./call-plan.js";
 import { connectStreamingRefusal, isConnectStreaming, parseConnectStreamingRequest } from "./connect-streaming.js";
 import { ConnectUnaryCall, connectUnaryRefusal, isConnectUnary, parseConnectUnaryRequest } from "./connect-unary.js";
-import { EdgeCalls } from "./edge-call.js";
+import { EdgeCalls } from "./edge-calls.js";
 import { EnvelopedCall, type EnvelopeHost } from "./enveloped-call.js";
 import { GatewayError } from "./gateway-error.js";
 import type { GatewayMethod } from "./gateway-schema.js";

@@ -8,7 +8,8 @@
  */
 import { createServer, type Http2Server, type Http2Session, type IncomingHttpHeaders, type ServerHttp2Stream } from "node:http2";
 import type { Socket } from "node:net";
-import { H2Connection, H2Code } from "./h2/h2-connection.js";
+import { H2Connection } from "./h2/h2-connection.js";
+import { H2Code } from "./h2/h2-frames.js";
 import { Http2Exchange, type HttpExchange } from "./http-exchange.js";
 
 /** HTTP/2 settings of the edge. */

@@ -13,7 +13,7 @@ import { RpcError } from "../status/rpc-error.js";
 import { Status } from "../status/status.js";
 import type { AnnouncedMethod, ServiceTable } from "../transports/websocket/hub/service-table.js";
 import { PROTO_CODEC, type MessageCodec } from "./call-plan.js";
-import type { EdgeCalls } from "./edge-call.js";
+import type { EdgeCalls } from "./edge-calls.js";
 import { GatewayError } from "./gateway-error.js";
 import type { GatewayMethod } from "./gateway-schema.js";
 

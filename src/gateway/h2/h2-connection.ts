@@ -16,44 +16,8 @@
  */
 import type { Socket } from "node:net";
 import { HpackDecoder, HpackError } from "./hpack.js";
+import { ACK, ConnectionError, END_HEADERS, END_STREAM, FrameType, H2Code, MAX_FRAME, PRIORITY_FLAG, unpad } from "./h2-frames.js";
 import { H2Stream } from "./h2-stream.js";
-
-/** Frame types. */
-export const FrameType = {
-  DATA: 0x0,
-  HEADERS: 0x1,
-  PRIORITY: 0x2,
-  RST_STREAM: 0x3,
-  SETTINGS: 0x4,
-  PUSH_PROMISE: 0x5,
-  PING: 0x6,
-  GOAWAY: 0x7,
-  WINDOW_UPDATE: 0x8,
-  CONTINUATION: 0x9,
-} as const;
-export type FrameType = (typeof FrameType)[keyof typeof FrameType];
-
-/** Frame flags. */
-export const END_STREAM = 0x1;
-export const ACK = 0x1;
-export const END_HEADERS = 0x4;
-const PADDED = 0x8;
-const PRIORITY_FLAG = 0x20;
-
-/** Error codes (RFC 9113 §7). */
-export const H2Code = {
-  NO_ERROR: 0x0,
-  PROTOCOL_ERROR: 0x1,
-  INTERNAL_ERROR: 0x2,
-  FLOW_CONTROL_ERROR: 0x3,
-  STREAM_CLOSED: 0x5,
-  FRAME_SIZE_ERROR: 0x6,
-  REFUSED_STREAM: 0x7,
-  CANCEL: 0x8,
-  COMPRESSION_ERROR: 0x9,
-  ENHANCE_YOUR_CALM: 0xb,
-} as const;
-export type H2Code = (typeof H2Code)[keyof typeof H2Code];
 
 /** Settings of the edge's HTTP/2 connections. */
 export interface H2ConnectionOptions {
@@ -71,16 +35,6 @@ export interface H2ConnectionOptions {
 const PREFACE = Buffer.from("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", "latin1");
 const DEFAULT_WINDOW = 65_535;
 const MAX_WINDOW = 0x7fff_ffff;
-const MAX_FRAME = 16_384;
-
-/** A connection error: GOAWAY with `code`, then the connection closes. */
-class ConnectionError extends Error {
-  readonly code: H2Code;
-  constructor(code: H2Code, message: string) {
-    super(message);
-    this.code = code;
-  }
-}
 
 /** One HTTP/2 connection, server side. */
 export class H2Connection {
@@ -432,10 +386,3 @@ export class H2Connection {
   }
 }
 
-/** The payload without its padding (PADDED flag). */
-function unpad(flags: number, payload: Buffer): Buffer {
-  if ((flags & PADDED) === 0) return payload;
-  const pad = payload[0] ?? 0;
-  if (pad >= payload.length) throw new ConnectionError(H2Code.PROTOCOL_ERROR, "padding longer than the frame");
-  return payload.subarray(1, payload.length - pad);
-}

@@ -9,94 +9,15 @@
  *                      └──END_STREAM out──▶ half-closed (local) ────┘  (a response ended before the
  *                                                                        request is a RST_STREAM NO_ERROR)
  */
-import { EventEmitter } from "node:events";
 import type { IncomingHttpHeaders, OutgoingHttpHeaders } from "node:http";
 import type { HttpExchange } from "../http-exchange.js";
+import { H2Body } from "./h2-body.js";
 import { encodeHeaders } from "./hpack.js";
-import { FrameType, H2Code, END_STREAM, type H2Connection } from "./h2-connection.js";
+import type { H2Connection } from "./h2-connection.js";
+import { END_STREAM, FrameType, H2Code } from "./h2-frames.js";
 
 /** A response write returns false once this much waits for the client's window. */
 const HIGH_WATER_MARK = 16 * 1024;
-
-/** The request body of a stream: data as the client sends it, paused and resumed by its consumer. */
-export class H2Body extends EventEmitter {
-  readableEnded = false;
-  destroyed = false;
-  readonly #stream: H2Stream;
-  #paused = false;
-  #buffered: Buffer[] = [];
-  #remoteEnded = false;
-  #flushQueued = false;
-
-  constructor(stream: H2Stream) {
-    super();
-    this.#stream = stream;
-  }
-
-  override on(event: string | symbol, listener: (...args: any[]) => void): this {
-    super.on(event, listener);
-    if (event === "data" && (this.#buffered.length > 0 || this.#remoteEnded)) this.#queueFlush();
-    return this;
-  }
-
-  pause(): this {
-    this.#paused = true;
-    return this;
-  }
-
-  resume(): this {
-    this.#paused = false;
-    this.#queueFlush();
-    return this;
-  }
-
-  /** @internal */
-  push(data: Buffer): void {
-    if (this.destroyed) return;
-    if (!this.#paused && this.#buffered.length === 0 && this.listenerCount("data") > 0) {
-      this.#stream.took(data.length);
-      this.emit("data", data);
-    } else {
-      this.#buffered.push(data);
-    }
-  }
-
-  /** @internal */
-  end(): void {
-    this.#remoteEnded = true;
-    this.#maybeEnd();
-  }
-
-  /** @internal The stream was reset: nothing more comes. */
-  abort(): void {
-    if (this.destroyed) return;
-    this.destroyed = true;
-    this.#buffered = [];
-    this.emit("close");
-  }
-
-  #queueFlush(): void {
-    if (this.#flushQueued) return;
-    this.#flushQueued = true;
-    queueMicrotask(this.#flush);
-  }
-
-  readonly #flush = (): void => {
-    this.#flushQueued = false;
-    while (!this.#paused && !this.destroyed && this.#buffered.length > 0 && this.listenerCount("data") > 0) {
-      const data = this.#buffered.shift()!;
-      this.#stream.took(data.length);
-      this.emit("data", data);
-    }
-    this.#maybeEnd();
-  };
-
-  #maybeEnd(): void {
-    if (!this.#remoteEnded || this.readableEnded || this.destroyed || this.#buffered.length > 0 || this.#paused) return;
-    this.readableEnded = true;
-    this.emit("end");
-  }
-}
 
 /** One stream, server side: an HttpExchange. */
 export class H2Stream implements HttpExchange {
