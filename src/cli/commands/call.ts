@@ -4,7 +4,8 @@ import { RpcError } from "../../status/rpc-error.js";
 import { integer, json, parseCommand, required } from "../args.js";
 import { CliError, ExitCode } from "../cli-error.js";
 import type { Command } from "../command.js";
-import { cliAgentId, connectAgent, hubFlags } from "../connect.js";
+import { cliAgentId, connectAgent, HUB_FLAG_HELP, hubFlags, hubUrl } from "../connect.js";
+import { readBodyArgument } from "../request-body.js";
 import { createJsonCodec, findMethod, SchemaError, type JsonCodec } from "../../schema/index.js";
 import { loadProtoFiles } from "../../schema/load-proto-files.js";
 import { byteDefinition } from "../byte-definition.js";
@@ -13,29 +14,31 @@ import { schemaByReflection } from "../reflection-schema.js";
 export const callCommand: Command = {
   name: "call",
   summary: "call a method of an agent, with JSON in and out (like grpcurl)",
-  usage: `swarm-transport call --to AGENT [--proto FILE] [options] METHOD [JSON]
+  usage: `swarm-transport call --to AGENT [--proto FILE] [options] METHOD [JSON | @FILE | -]
 
 Calls METHOD ("package.Service/Method") on agent AGENT through the hub. The request JSON
-(proto3 JSON mapping, default {}) is encoded with the schema from the .proto files given, or,
-without --proto, the schema the hub's server reflection has (a hub started with --gateway knows
-what its agents announce and what it loaded), and the response is printed as proto3 JSON
-(fields holding their zero value left out); a
-server-streaming method prints one JSON line per message. Exit codes: 0 ok, 1 the call
-failed (the status and message are printed), 2 bad arguments, request JSON that does not
-fit the schema, or unknown method, 3 hub unreachable.
+(proto3 JSON mapping, default {}) is given as an argument, read from a file (@FILE) or from
+stdin (-); it is encoded with the schema from the .proto files given (or, without --proto, the
+schema the hub's server reflection has: a hub started with --gateway knows what its agents
+announce and what it loaded), and the response is printed as proto3 JSON (fields holding their zero value left out); a server-streaming method
+prints one JSON line per message. Exit codes: 0 ok, 1 the call failed ("STATUS: message" is
+printed), 2 bad arguments, request JSON that does not fit the schema, or unknown method,
+3 hub unreachable.
 
   --to AGENT             the agent serving the method (required)
   --proto FILE           .proto file with the service (repeatable; default: ask the hub)
   --import-path DIR      where imports of the .proto files are found (repeatable)
   --timeout MS           deadline of the call (default 10000)
   --emit-defaults        print fields that hold their zero value too
-  --hub URL              the hub (default ws://127.0.0.1:8080)
+${HUB_FLAG_HELP}
   --id ID                this caller's agent id (default cli-call-<pid>)
   --token TOKEN          bearer token for a hub started with --auth-token
 
 Example:
   swarm-transport call --to agent_2 --proto proto/swarm/examples/v1/compute.proto \\
-    swarm.examples.v1.ComputeService/Fibonacci '{"n": 42}'`,
+    swarm.examples.v1.ComputeService/Fibonacci '{"n": 42}'
+  echo '{"n": 42}' | swarm-transport call --to agent_2 --proto compute.proto \\
+    swarm.examples.v1.ComputeService/Fibonacci -`,
   async run(argv, io) {
     const { values, positionals } = parseCommand("call", argv, {
       ...hubFlags,
@@ -48,12 +51,13 @@ Example:
     if (values.help) return io.out(callCommand.usage);
     const to = required(values.to, "to", "call");
     const [methodName, body, ...extra] = positionals;
-    if (methodName === undefined) throw new CliError("call: METHOD is required (package.Service/Method)", ExitCode.USAGE);
-    if (extra.length > 0) throw new CliError(`call: unexpected argument ${JSON.stringify(extra[0])}`, ExitCode.USAGE);
-    const timeoutMs = integer(values.timeout, "timeout", 10_000);
+    if (methodName === undefined) throw new CliError("call: METHOD is required, e.g. swarm.examples.v1.ComputeService/Fibonacci (see: swarm-transport call --help)", ExitCode.USAGE);
+    if (extra.length > 0) throw new CliError(`call: unexpected argument ${JSON.stringify(extra[0])} (quote the request JSON as one argument)`, ExitCode.USAGE);
+    const timeoutMs = integer(values.timeout, "timeout", 10_000, "call");
+    const connectTimeoutMs = integer(values["connect-timeout"], "connect-timeout", 5000, "call");
+    const url = hubUrl(values.hub, "call");
     const protoFiles = values.proto ?? [];
-    const connect = () =>
-      connectAgent(values.hub, values.id ?? cliAgentId("call"), { token: values.token, timeoutMs: integer(values["connect-timeout"], "connect-timeout", 5000) });
+    const connect = () => connectAgent(url, values.id ?? cliAgentId("call"), { command: "call", token: values.token, timeoutMs: connectTimeoutMs });
     // without .proto files the schema comes from the hub, so connect first
     let transport = protoFiles.length === 0 ? await connect() : undefined;
     const demux = transport === undefined ? undefined : createDemux(transport);
@@ -67,7 +71,7 @@ Example:
           : await schemaByReflection(demux!, (transport as { hubId?: string }).hubId ?? "hub", serviceOf(methodName), timeoutMs);
       method = findMethod(root, methodName);
       if (method.requestStream) throw new SchemaError(`${method.path} takes a request stream; call supports unary and server-streaming methods`);
-      request = createJsonCodec(method.requestType).fromJson(json(body, "the request") ?? {});
+      request = createJsonCodec(method.requestType).fromJson(json(await readBodyArgument(body, "the request", "call", io.readStdin), "the request", "call") ?? {});
       response = createJsonCodec(method.responseType, { emitDefaultValues: values["emit-defaults"] === true });
     } catch (error) {
       await transport?.close();

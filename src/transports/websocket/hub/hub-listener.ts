@@ -2,6 +2,7 @@ import type { Server as HttpServer } from "node:http";
 import { createServer as createNetServer, type Server, type Socket } from "node:net";
 import { createServer as createTlsServer, type TLSSocket } from "node:tls";
 import { TransportError } from "../../../transport/errors.js";
+import { socketErrorText } from "../../../transport/socket-error-text.js";
 
 /** Takes one HTTP/2 connection (cleartext or TLS), already past protocol detection. */
 export type Http2ConnectionHandler = (socket: Socket) => void;
@@ -88,11 +89,11 @@ function sniff(socket: Socket, http2: Http2ConnectionHandler | undefined, http1:
 /** Listens on "host:port"; rejects with `AddressInUse` or `InvalidAddress` (a TransportError naming `what`). */
 export function listenOn(server: Server, bindAddr: string, what = "bindAddr"): Promise<void> {
   const match = /^(.*):(\d+)$/.exec(bindAddr);
-  if (match === null) return Promise.reject(new TransportError("InvalidAddress", `${what} must be "host:port", got "${bindAddr}"`, { address: bindAddr }));
+  if (match === null || Number(match[2]) > 65535) return Promise.reject(new TransportError("InvalidAddress", `${what} must be "host:port" with a port 0-65535, got "${bindAddr}"`, { address: bindAddr }));
   return new Promise<void>((resolve, reject) => {
     const onError = (error: NodeJS.ErrnoException): void => {
       const code = error.code === "EADDRINUSE" ? "AddressInUse" : "InvalidAddress";
-      reject(new TransportError(code, `cannot listen on ${bindAddr}: ${error.message}`, { address: bindAddr }, { cause: error }));
+      reject(new TransportError(code, `cannot listen on ${bindAddr}: ${socketErrorText(error)}`, { address: bindAddr }, { cause: error }));
     };
     server.once("error", onError);
     server.listen(Number(match[2]), match[1]!.replace(/^\[|\]$/g, ""), () => {

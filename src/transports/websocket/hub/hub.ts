@@ -10,11 +10,13 @@ import { CoreTransport } from "../../../transport/core-transport.js";
 import { EndpointCore } from "../../../transport/endpoint-core.js";
 import { closeAndWait } from "../link.js";
 import { resolveTuning, transportPart, type WebSocketTuning } from "../options.js";
-import type { AgentInfo } from "./agent-connection.js";
-import { HubAdmission, type HubAuthRequest } from "./hub-admission.js";
+import type { AgentInfo } from "./agent-info.js";
+import { HubAdmission } from "./hub-admission.js";
+import type { HubAuthRequest } from "./hub-auth-request.js";
 import { HubConnections } from "./hub-connections.js";
 import type { HubHttpExtension } from "./hub-http.js";
-import { openHubLink, type HubLinkOptions } from "./hub-link.js";
+import { openHubLink } from "./hub-link.js";
+import type { HubLinkOptions } from "./hub-link-options.js";
 import { createHubListener, listenOn } from "./hub-listener.js";
 import { HubRouter } from "./hub-router.js";
 import { HubCounters, type HubStats } from "./hub-stats.js";
@@ -93,7 +95,8 @@ export class WebSocketHub extends CoreTransport {
 
   /** Starts a hub listening on `bindAddr`. Rejects with `AddressInUse` or `InvalidAddress`. */
   static async listen(options: WebSocketHubOptions, config: WebSocketConfig = {}): Promise<WebSocketHub> {
-    if (!/^(.*):(\d+)$/.test(options.bindAddr)) throw new TransportError("InvalidAddress", `bindAddr must be "host:port", got "${options.bindAddr}"`, { address: options.bindAddr });
+    const match = /^(.*):(\d+)$/.exec(options.bindAddr);
+    if (match === null || Number(match[2]) > 65535) throw new TransportError("InvalidAddress", `bindAddr must be "host:port" with a port 0-65535, got "${options.bindAddr}"`, { address: options.bindAddr });
     const hub = new WebSocketHub(options, config);
     await options.http?.start(hub, hub.#server);
     await listenOn(hub.#listener, options.bindAddr).catch(async (error: unknown) => {
