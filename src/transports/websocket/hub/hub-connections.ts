@@ -15,6 +15,7 @@ import type { HubAdmission } from "./hub-admission.js";
 import type { HubRouter } from "./hub-router.js";
 import type { HubCounters } from "./hub-stats.js";
 import type { Presence } from "./presence.js";
+import type { ServiceTable } from "./service-table.js";
 import { limitFrameSize } from "./ws-limits.js";
 
 /** Largest frame accepted before a connection's Hello is admitted (the Hello itself: id, capabilities, metadata). */
@@ -28,6 +29,8 @@ export interface HubConnectionsOptions {
   tuning: Readonly<WebSocketTuning>;
   /** Whether the hub is open (not closing): a closing hub accepts nothing and parks nothing. */
   isOpen(): boolean;
+  /** Where agents' `Services` announcements go. */
+  services: ServiceTable;
 }
 
 /**
@@ -186,6 +189,9 @@ export class HubConnections {
         else this.#reply(from, { $case: "peerGone", value: { address, reason: "not connected" } });
         return;
       }
+      case "services":
+        if (!from.isHub) this.#options.services.announce(from.agentId, operation.value);
+        return;
       case "setCompression":
         return from.link.setCompression(operation.value.enabled, operation.value.thresholdBytes);
       case "goodbye":

@@ -1,12 +1,10 @@
 import { createServer as createHttpServer, type Server } from "node:http";
-import { createServer as createHttpsServer } from "node:https";
-import type { AddressInfo } from "node:net";
+import type { AddressInfo, Server as NetServer } from "node:net";
 import { WebSocketServer } from "ws";
 import { Message } from "../../../protocol/message.js";
 import { resolveConfig, type TransportConfig } from "../../../transport/config.js";
 import { TransportError } from "../../../transport/errors.js";
-import { socketErrorText } from "../../../transport/socket-error-text.js";
-import type { ReceivedMessage, ReceiveOptions, SendOptions, TransportState } from "../../../transport/transport.js";
+import type { ReceivedMessage, ReceiveOptions, SendOptions, ServiceAnnouncement, TransportState } from "../../../transport/transport.js";
 import type { WebSocketConfig } from "../client.js";
 import { CoreTransport } from "../../../transport/core-transport.js";
 import { EndpointCore } from "../../../transport/endpoint-core.js";
@@ -21,9 +19,11 @@ import type { HubHttpExtension } from "./hub-http.js";
 import { HubInbox } from "./hub-inbox.js";
 import { openHubLink } from "./hub-link.js";
 import type { HubLinkOptions } from "./hub-link-options.js";
+import { createHubListener, listenOn, type ListenerTls } from "./hub-listener.js";
 import { HubRouter } from "./hub-router.js";
 import { HubCounters, type HubStats } from "./hub-stats.js";
 import { Presence } from "./presence.js";
+import { ServiceTable } from "./service-table.js";
 import { SessionEnds } from "./session-ends.js";
 
 /** Where and how a hub listens. */
@@ -72,6 +72,8 @@ export class WebSocketHub extends CoreTransport {
   readonly localAddress: string;
   readonly config: Readonly<TransportConfig>;
   readonly tuning: Readonly<WebSocketTuning>;
+  /** Which agents serve which RPC services (their `Services` announcements); the HTTP edge routes by it. */
+  readonly services = new ServiceTable();
   readonly #options: WebSocketHubOptions;
   protected readonly core: EndpointCore;
   readonly #counters = new HubCounters();
@@ -80,7 +82,10 @@ export class WebSocketHub extends CoreTransport {
   readonly #presence: Presence;
   readonly #admission: HubAdmission;
   readonly #connections: HubConnections;
+  /** HTTP/1.x on the hub's port: WebSocket upgrades and the HTTP extension's requests (it never listens itself). */
   readonly #server: Server;
+  /** The listening socket: hands each connection to #server, or to the extension's HTTP/2 side. */
+  readonly #listener: NetServer;
   readonly #wss: WebSocketServer;
   #state: TransportState = "open";
   #heartbeatTimer: ReturnType<typeof setInterval> | undefined;
@@ -94,7 +99,7 @@ export class WebSocketHub extends CoreTransport {
     this.tuning = resolveTuning(config, this.config.queueCapacity);
     this.core = new EndpointCore(this.config, `WebSocket hub "${this.localAddress}"`);
     // in dependency order, so no part is handed a callback into one not yet built
-    const settings = { hubId: this.localAddress, config: this.config, tuning: this.tuning, isOpen: () => this.#state === "open" };
+    const settings = { hubId: this.localAddress, config: this.config, tuning: this.tuning, isOpen: () => this.#state === "open", services: this.services };
     this.#inbox = new HubInbox(this.core, this.localAddress);
     this.#presence = new Presence(options.maxWatchesPerAgent ?? 4096);
     const afterWrite = (target: AgentConnection) => this.#connections.checkConsumer(target);
@@ -104,10 +109,14 @@ export class WebSocketHub extends CoreTransport {
     const door = { ...settings, metadata: options.metadata ?? {}, authenticate: options.authenticate, links: options.links };
     this.#admission = new HubAdmission(door, this.#router, this.#counters, ends);
     this.#connections = new HubConnections(settings, this.#router, this.#admission, this.#counters, this.core.stats, this.#presence);
-    this.#server = createServerFor(options);
+    this.#server = createHttpServer();
+    this.#listener = createHubListener({ tls: listenerTls(options), http1: this.#server, http2: () => options.http?.acceptHttp2, http1Engine: () => options.http?.acceptHttp1 });
     this.#wss = new WebSocketServer({ server: this.#server, maxPayload: this.config.maxMessageSize + 1, perMessageDeflate: false });
     this.#wss.on("connection", (socket, request) => this.#connections.accept(socket, request));
     this.#wss.on("error", () => this.core.stats.errors++);
+    this.core.onPeerGone((event) => {
+      if (event.address !== undefined) this.services.forget(event.address);
+    });
   }
 
   /** Starts a hub listening on `bindAddr`. Rejects with `AddressInUse` or `InvalidAddress`. */
@@ -116,17 +125,14 @@ export class WebSocketHub extends CoreTransport {
     if (match === null || Number(match[2]) > 65535) throw new TransportError("InvalidAddress", `bindAddr must be "host:port" with a port 0-65535, got "${options.bindAddr}"`, { address: options.bindAddr });
     const hub = new WebSocketHub(options, config);
     await options.http?.start(hub, hub.#server);
-    await new Promise<void>((resolve, reject) => {
-      hub.#server.once("error", (error: NodeJS.ErrnoException) => {
-        const code = error.code === "EADDRINUSE" ? "AddressInUse" : "InvalidAddress";
-        reject(new TransportError(code, `cannot listen on ${options.bindAddr}: ${socketErrorText(error)}`, { address: options.bindAddr }, { cause: error }));
-      });
-      hub.#server.listen(Number(match[2]), match[1]!.replace(/^\[|\]$/g, ""), () => resolve());
-    }).catch(async (error: unknown) => {
+    await listenOn(hub.#listener, options.bindAddr).catch(async (error: unknown) => {
       await options.http?.close();
       throw error;
     });
-    hub.#port = (hub.#server.address() as AddressInfo).port;
+    hub.#listener.on("error", () => hub.core.stats.errors++);
+    // the HTTP/1 server never listens itself: this starts its connection tracking (request timeouts, closeAllConnections)
+    hub.#server.emit("listening");
+    hub.#port = (hub.#listener.address() as AddressInfo).port;
     const interval = hub.tuning.heartbeatIntervalMs;
     if (interval > 0) hub.#heartbeatTimer = setInterval(() => hub.#connections.sweep(), Math.max(1, Math.min(interval, hub.tuning.heartbeatTimeoutMs / 2)));
     return hub;
@@ -139,7 +145,7 @@ export class WebSocketHub extends CoreTransport {
 
   /** `ws://host:port` (or `wss://`) for clients. */
   get url(): string {
-    const host = (this.#server.address() as AddressInfo | null)?.address ?? "127.0.0.1";
+    const host = (this.#listener.address() as AddressInfo | null)?.address ?? "127.0.0.1";
     const shown = host.includes(":") ? `[${host}]` : host;
     return `${this.#options.tls !== undefined ? "wss" : "ws"}://${shown}:${this.#port}`;
   }
@@ -240,6 +246,11 @@ export class WebSocketHub extends CoreTransport {
     return super.tryReceive();
   }
 
+  /** Serves `services` from the hub's own endpoint (e.g. an RpcServer on the hub's demux): the HTTP edge routes them here. */
+  announceServices(services: ServiceAnnouncement): void {
+    this.services.announce(this.localAddress, services);
+  }
+
   /** Says Goodbye to every agent, closes their sockets and the listening socket, releases everything. */
   async close(): Promise<void> {
     if (this.#state !== "open") return;
@@ -250,7 +261,8 @@ export class WebSocketHub extends CoreTransport {
     await this.#connections.closeAll();
     await new Promise<void>((resolve) => this.#wss.close(() => resolve()));
     this.#server.closeAllConnections();
-    await new Promise<void>((resolve) => this.#server.close(() => resolve()));
+    this.#server.close(); // stops its connection tracking; it has no port of its own
+    await new Promise<void>((resolve) => this.#listener.close(() => resolve()));
     this.core.close();
     this.#state = "closed";
   }
@@ -268,14 +280,14 @@ export class WebSocketHub extends CoreTransport {
 
 const RESOLVED = Promise.resolve();
 
-/** The HTTP(S) server the hub listens with; with `tls.ca`, clients may present certificates (mutual TLS for hub links). */
-function createServerFor(options: WebSocketHubOptions): Server {
+/**
+ * The listener's TLS settings: with `tls.ca`, clients may present certificates signed by it (a
+ * hub link's is checked at its Hello when `links.mutualTls` is set; agents may come without).
+ */
+function listenerTls(options: WebSocketHubOptions): ListenerTls | undefined {
   const tls = options.tls;
-  if (tls === undefined) return createHttpServer();
-  if (options.links?.mutualTls === true && tls.ca === undefined) throw new RangeError("links.mutualTls needs tls.ca (the CA that signs the linking hubs' certificates)");
-  if (tls.ca === undefined) return createHttpsServer({ cert: tls.cert, key: tls.key });
-  // agents may come without a certificate; a link's is checked at its Hello (links.mutualTls)
-  return createHttpsServer({ cert: tls.cert, key: tls.key, ca: tls.ca, requestCert: true, rejectUnauthorized: false });
+  if (options.links?.mutualTls === true && tls?.ca === undefined) throw new RangeError("links.mutualTls needs tls.ca (the CA that signs the linking hubs' certificates)");
+  return tls;
 }
 
 /** What `send` and `broadcast` reject with when a write throws (a compression plug-in may throw anything). */
