@@ -21,8 +21,11 @@ export const MAX_ID_BYTES = 256;
 /** Most entries in one string map (envelope headers, response trailers, Hello metadata) or capability list. */
 export const MAX_HEADER_COUNT = 64;
 
-/** Most UTF-8 bytes of one string map (keys and values together) or capability list. */
-export const MAX_HEADER_BYTES = 16 * 1024;
+/**
+ * Most UTF-8 bytes of one string map (keys and values together) or capability list: HTTP/2's
+ * usual header list size (nghttp2's default), so a gateway can carry any call's metadata.
+ */
+export const MAX_HEADER_BYTES = 64 * 1024;
 
 /** Most records in one batch frame. */
 export const MAX_BATCH_RECORDS = 1024;

@@ -3,6 +3,7 @@ import type { WebSocket } from "ws";
 import type { Control } from "../../../../generated/swarm/transport/v1/control.js";
 import type { Envelope } from "../../../../generated/swarm/transport/v1/envelope.js";
 import { isEndToEndControl } from "../../../protocol/control.js";
+import { MAX_HEADER_BYTES } from "../../../protocol/limits.js";
 import { Message } from "../../../protocol/message.js";
 import type { TransportConfig } from "../../../transport/config.js";
 import { TransportError, type TransportErrorCode } from "../../../transport/errors.js";
@@ -18,8 +19,11 @@ import type { Presence } from "./presence.js";
 import type { ServiceTable } from "./service-table.js";
 import { limitFrameSize } from "./ws-limits.js";
 
-/** Largest frame accepted before a connection's Hello is admitted (the Hello itself: id, capabilities, metadata). */
-export const MAX_HELLO_FRAME_BYTES = 64 * 1024;
+/**
+ * Largest frame accepted before a connection's Hello is admitted: a Hello at the wire limits
+ * (metadata and capabilities each up to MAX_HEADER_BYTES) fits, a bomb does not.
+ */
+export const MAX_HELLO_FRAME_BYTES = 2 * MAX_HEADER_BYTES + 16 * 1024;
 
 /** How a hub handles its sockets. @internal */
 export interface HubConnectionsOptions {
