@@ -40,6 +40,8 @@ export { TransportRegistry, type TransportBuilder, type TransportBuildOptions } 
 
 export type { CallContext } from "./rpc/call-context.js";
 export type { CallOptions } from "./rpc/call-options.js";
+export { activeCallContext, setCallContextManager, type CallContextManager } from "./rpc/call-scope.js";
+export type { RpcLogger } from "./rpc/server-call.js";
 export { callMethod, createClient, type Client, type ClientMethod, type RpcClientOptions } from "./rpc/client.js";
 export {
   callKind,

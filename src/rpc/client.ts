@@ -4,7 +4,10 @@ import { dataBytes, dataJson, toData, type Body } from "../protocol/data.js";
 import type { Demux, ReplyHandler } from "../demux/demux.js";
 import type { Message } from "../protocol/message.js";
 import type { ReceivedMessage } from "../transport/transport.js";
+import type { CallContext } from "./call-context.js";
 import type { CallOptions } from "./call-options.js";
+import { activeCallContext } from "./call-scope.js";
+import { CallSends } from "./call-sends.js";
 import { DeadlineScheduler } from "./deadline-scheduler.js";
 import { methodInfos, UNTYPED, type MethodDefinition, type MethodInfo, type ServiceDefinition } from "./definitions.js";
 import { composeInterceptors, type CallOutcome, type ClientCallDescriptor, type ClientInterceptor } from "./interceptors.js";
@@ -133,6 +136,8 @@ class ClientCall implements ReplyHandler {
   readonly #reject: ((error: unknown) => void) | undefined;
   #inbox: StreamInbox<Data> | undefined;
   #credit: StreamCredit | undefined;
+  #sends: CallSends | undefined;
+  #parent: CallContext | undefined;
   #done = false;
   #headerSeen = false;
   #trailers: Record<string, string> | undefined;
@@ -169,7 +174,7 @@ class ClientCall implements ReplyHandler {
         return {
           next: () =>
             it.next().then((r) => {
-              if (!r.done) return { done: false, value: readResponse(r.value, type, path) };
+              if (!r.done) return { done: false, value: this.#read(r.value, type, path) };
               if (this.#trailers !== undefined) this.#options.onTrailer?.(this.#trailers);
               this.#trailers = undefined;
               return r;
@@ -188,15 +193,24 @@ class ClientCall implements ReplyHandler {
     if (caller.inFlight >= caller.maxInFlight) {
       return this.#settleError(new RpcError(Status.RESOURCE_EXHAUSTED, `client is at its limit of ${caller.maxInFlight} calls in flight`));
     }
+    const parent = options.parent === undefined ? activeCallContext() : (options.parent ?? undefined);
+    let timeoutMs = deadlineMs(options.deadline, caller.timeoutMs);
+    if (parent !== undefined) {
+      const inherited = inheritedTimeoutMs(parent, timeoutMs, options.deadline !== undefined);
+      if (typeof inherited !== "number") return this.#settleError(this.#parentEnded(parent, inherited.reason));
+      timeoutMs = inherited;
+      this.#parent = parent;
+    }
     caller.inFlight++;
     const demux = caller.demux;
     demux.addCall(this.id, this);
-    const timeoutMs = deadlineMs(options.deadline, caller.timeoutMs);
     if (timeoutMs > 0) {
       this.deadlineAt = performance.now() + timeoutMs;
       caller.deadlines.add(this);
     }
+    this.#sends = new CallSends(timeoutMs > 0);
     signal?.addEventListener("abort", this.#onAbort, { once: true });
+    parent?.signal.addEventListener("abort", this.#onParentAbort, { once: true });
     const streamingRequest = this.#info.kind === "client-streaming" || this.#info.kind === "bidi-streaming";
     const metadata = caller.metadata === undefined ? options.metadata : { ...caller.metadata, ...options.metadata };
     const params = streamingRequest ? undefined : this.#info.requestType === UNTYPED ? toData(request as Body) : new TypedData(request, this.#info.requestType);
@@ -205,6 +219,7 @@ class ClientCall implements ReplyHandler {
       { $case: "request", value: { correlationId: this.id, method: this.#info.path, params, timeoutMs: Math.min(timeoutMs, 0xffff_ffff) } },
       metadata,
       this.#onSendError,
+      this.#sends,
     );
     if (streamingRequest) {
       this.#credit = new StreamCredit(STREAM_WINDOW);
@@ -272,6 +287,31 @@ class ClientCall implements ReplyHandler {
     this.#fail(new RpcError(Status.CANCELLED, `call to ${this.#info.path} cancelled`, { cause: this.#options.signal?.reason }), true);
   };
 
+  /** The call being served that this call was made for ended: so does this one. */
+  readonly #onParentAbort = (): void => {
+    const parent = this.#parent!;
+    this.#fail(this.#parentEnded(parent, parent.signal.reason), true);
+  };
+
+  /** DEADLINE_EXCEEDED when the parent's deadline passed, else CANCELLED. */
+  #parentEnded(parent: CallContext, reason: unknown): RpcError {
+    const path = this.#info.path;
+    if (reason === PARENT_DEADLINE || (reason instanceof RpcError && reason.code === Status.DEADLINE_EXCEEDED)) {
+      return new RpcError(Status.DEADLINE_EXCEEDED, `deadline of the call being served (${parent.method.path}) exceeded calling ${path} on "${this.peer}"`, { cause: reason });
+    }
+    return new RpcError(Status.CANCELLED, `the call being served (${parent.method.path}) ended, so ${path} on "${this.peer}" is cancelled`, { cause: reason });
+  }
+
+  /** A response message as the caller's type; one that cannot be read fails the call (INTERNAL) and cancels it. */
+  #read(data: Data, type: MethodInfo["responseType"], path: string): unknown {
+    try {
+      return readResponse(data, type, path);
+    } catch (error) {
+      this.#fail(error as RpcError, true);
+      throw error;
+    }
+  }
+
   readonly #onSendError = (error: unknown): void => {
     this.#fail(RpcError.from(error), false);
   };
@@ -299,7 +339,7 @@ class ClientCall implements ReplyHandler {
   }
 
   #sendFrame(frame: StreamFrame["frame"]): void {
-    this.#caller.demux.post(this.peer, { $case: "stream", value: { correlationId: this.id, frame, fromCallee: false } }, undefined, this.#onSendError);
+    this.#caller.demux.post(this.peer, { $case: "stream", value: { correlationId: this.id, frame, fromCallee: false } }, undefined, this.#onSendError, this.#sends);
   }
 
   #seeHeader(message: Message): void {
@@ -328,11 +368,13 @@ class ClientCall implements ReplyHandler {
   #finish(): void {
     this.#done = true;
     this.#credit?.fail(CALL_FINISHED);
+    this.#sends?.end(CALL_FINISHED);
     const caller = this.#caller;
     caller.inFlight--;
     caller.demux.removeCall(this.id);
     if (this.deadlineAt !== Infinity) caller.deadlines.delete(this);
     this.#options.signal?.removeEventListener("abort", this.#onAbort);
+    this.#parent?.signal.removeEventListener("abort", this.#onParentAbort);
   }
 }
 
@@ -345,6 +387,21 @@ function readResponse(data: Data | undefined, type: MethodInfo["responseType"], 
   }
 }
 
+/**
+ * The timeout of a call made for `parent`: the parent's remaining time, or the call's own
+ * deadline (`ownMs`, 0 for none) when it set one (`explicit`) that is shorter. Without a parent
+ * deadline, `ownMs` (the call's or the client's default). The parent's abort reason instead
+ * when it has already ended.
+ */
+function inheritedTimeoutMs(parent: CallContext, ownMs: number, explicit: boolean): number | { reason: unknown } {
+  if (parent.signal.aborted) return { reason: parent.signal.reason };
+  const remaining = parent.remainingMs();
+  if (remaining === undefined) return ownMs;
+  if (remaining <= 0) return { reason: PARENT_DEADLINE };
+  const inherited = Math.max(1, Math.ceil(remaining));
+  return explicit && ownMs > 0 ? Math.min(ownMs, inherited) : inherited;
+}
+
 /** ms until the deadline: a number is relative, a Date absolute; undefined uses the default. */
 function deadlineMs(deadline: number | Date | undefined, fallbackMs: number): number {
   if (deadline === undefined) return fallbackMs;
@@ -354,4 +411,5 @@ function deadlineMs(deadline: number | Date | undefined, fallbackMs: number): nu
 
 const NO_OPTIONS: CallOptions = Object.freeze({});
 const CALL_FINISHED = new RpcError(Status.CANCELLED, "call finished");
+const PARENT_DEADLINE = new RpcError(Status.DEADLINE_EXCEEDED, "the deadline of the call being served passed");
 

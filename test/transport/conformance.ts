@@ -9,6 +9,8 @@ export interface ConformanceNetwork {
   transports: Transport[];
   /** Releases anything the factory made beyond the transports (servers, workers). */
   cleanup(): Promise<void>;
+  /** Messages are handed over by reference, never encoded (in-process). */
+  byReference?: boolean;
 }
 
 export type ConformanceFactory = (addresses: string[], config?: Partial<TransportConfig>) => Promise<ConformanceNetwork>;

@@ -73,7 +73,7 @@ export class WebSocketClientTransport implements Transport {
     const createSocket = options.createSocket ?? globalSocketFactory();
     this.#options = { url: options.url, agentId: options.agentId, createSocket, metadata };
     this.#core = new EndpointCore(this.config, `WebSocket client "${options.agentId}"`, { taken: (received) => this.#onTaken(received) });
-    this.#sender = new ClientSender(options.agentId, options.url, this.tuning, this.#core, this.config.connectionTimeoutMs);
+    this.#sender = new ClientSender(options.agentId, options.url, this.tuning, this.#core, this.config.connectionTimeoutMs, this.config.maxMessageSize);
     this.#credits = new ReceiveCredits(this.config.queueCapacity);
   }
 
@@ -105,12 +105,12 @@ export class WebSocketClientTransport implements Transport {
     if (message.source !== this.localAddress) {
       return this.#core.fail(new TransportError("InvalidAddress", `message source "${message.source}" is not this agent ("${this.localAddress}")`, { address: message.source }));
     }
-    return this.#sender.submit(to, message, options?.signal);
+    return this.#sender.submit(to, message, options);
   }
 
   broadcast(message: Message, options?: SendOptions): Promise<void> {
     if (this.#state !== "open") return this.#core.fail(TransportError.closed(this.#core.what));
-    return this.#sender.submit(undefined, message, options?.signal);
+    return this.#sender.submit(undefined, message, options);
   }
 
   receive(options?: ReceiveOptions): Promise<ReceivedMessage> {
