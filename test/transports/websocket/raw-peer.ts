@@ -84,7 +84,15 @@ export function sendFrame(socket: WebSocket, message: Message): void {
   socket.send(encodeFrame(message.envelope, CODEC));
 }
 
-/** Waits until `condition` holds (vitest's test timeout bounds the wait; no timing is asserted). */
-export async function until(condition: () => boolean): Promise<void> {
-  while (!condition()) await new Promise((resolve) => setTimeout(resolve, 5));
+/**
+ * Waits until `condition` holds, polling; fails after `ms` with a message (no timing is
+ * asserted: the bound only turns a hang into a failure that says what was awaited). Poll only
+ * for states that stay once reached, never for a transient one (a poll can miss it).
+ */
+export async function until(condition: () => boolean, ms = 10_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!condition()) {
+    if (Date.now() > end) throw new Error(`condition not met within ${ms} ms: ${condition.toString()}`);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
 }
