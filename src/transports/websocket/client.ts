@@ -9,7 +9,7 @@ import { backoffDelayMs, sleep } from "./backoff.js";
 import { closeError, dial, negotiatedCompression, type Dialled } from "./dial.js";
 import { EndpointCore } from "../../transport/endpoint-core.js";
 import { localCapabilities } from "./handshake.js";
-import { closeAndWait, type Link } from "./link.js";
+import { closeAndWait, HEARTBEAT_TIMEOUT_CODE, type Link } from "./link.js";
 import { BATCH_CAPABILITY, RECEIVE_WINDOW_KEY, resolveTuning, transportPart, type WebSocketTuning } from "./options.js";
 import { RESUME_CAPABILITY, RESUME_RECEIVED_KEY, RESUMED_KEY, Session, SESSION_KEY } from "./session.js";
 import { CloseCode, eventBytes, globalSocketFactory, ReadyState, type SocketFactory } from "./socket.js";
@@ -221,8 +221,9 @@ export class WebSocketClientTransport implements Transport {
     if (interval > 0) {
       this.#heartbeatTimer = setInterval(() => {
         if (!link.tick(Date.now(), interval, this.tuning.heartbeatTimeoutMs)) {
-          link.close(CloseCode.POLICY, "heartbeat timeout");
-          socket.terminate?.();
+          // Goodbye{code "Timeout"} and close 1008, as the hub does; the session lives on (reconnect resumes it)
+          clearInterval(this.#heartbeatTimer);
+          void closeAndWait(link, "heartbeat timeout", CloseCode.POLICY, HEARTBEAT_TIMEOUT_CODE);
         }
       }, Math.max(1, Math.min(interval, this.tuning.heartbeatTimeoutMs / 2)));
     }

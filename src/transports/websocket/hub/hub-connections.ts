@@ -6,7 +6,7 @@ import { Message } from "../../../protocol/message.js";
 import type { TransportConfig } from "../../../transport/config.js";
 import { TransportError, type TransportErrorCode } from "../../../transport/errors.js";
 import type { StatsRecorder } from "../../../transport/stats.js";
-import { closeAndWait, Link } from "../link.js";
+import { closeAndWait, HEARTBEAT_TIMEOUT_CODE, Link } from "../link.js";
 import type { WebSocketTuning } from "../options.js";
 import { CloseCode, ReadyState } from "../socket.js";
 import { AgentConnection } from "./agent-connection.js";
@@ -89,16 +89,20 @@ export class HubConnections {
     this.#checkConsumer(target);
   }
 
-  /** Heartbeat duty for every open connection (one timer for the hub). */
+  /**
+   * Heartbeat duty for every open connection (one timer for the hub). A connection silent past
+   * the timeout gets Goodbye{code "Timeout"} and close 1008 (cut off if it does not answer the
+   * close within 1 s); its session, if any, is parked as for any lost link.
+   */
   sweep(): void {
     const now = Date.now();
     const { heartbeatIntervalMs, heartbeatTimeoutMs } = this.#options.tuning;
     for (const connection of this.#router.connections()) {
-      if (connection.state !== "open") continue;
+      if (connection.state !== "open" || connection.socket.readyState !== ReadyState.OPEN) continue;
       if (!connection.link.tick(now, heartbeatIntervalMs, heartbeatTimeoutMs)) {
         this.#counters.heartbeatTimeouts++;
         connection.closeReason = "heartbeat timeout";
-        connection.socket.terminate();
+        void closeAndWait(connection.link, "heartbeat timeout", CloseCode.POLICY, HEARTBEAT_TIMEOUT_CODE);
       }
     }
   }
@@ -162,9 +166,12 @@ export class HubConnections {
       }
       case "setCompression":
         return from.link.setCompression(operation.value.enabled, operation.value.thresholdBytes);
+      case "flowControl":
+        return from.link.setPaused(operation.value.pause);
       case "goodbye":
         from.closeReason = operation.value.reason || "goodbye";
-        from.endsSession = true;
+        // an agent leaving ends its session; one that timed out the hub's heartbeats only drops the link
+        from.endsSession = operation.value.code !== HEARTBEAT_TIMEOUT_CODE;
         return;
       case "hello":
         this.#counters.protocolErrors++;
