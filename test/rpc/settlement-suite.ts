@@ -24,7 +24,7 @@ function waitForAbort(context: CallContext): Promise<never> {
 const FIBONACCI = "/swarm.examples.v1.ComputeService/Fibonacci";
 
 /**
- * How every call settles (README, "Wire format" → docs/wire-format.md, "RPC"): on its outcome,
+ * How every call settles (docs/wire-format.md, section 3): on its outcome,
  * promptly, with the status that names it; deadlines measured and enforced by the callee and
  * inherited by the calls its handler makes; sends bounded by the deadline, not the transport.
  */
