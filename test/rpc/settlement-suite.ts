@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { FibonacciRequest } from "../../generated/swarm/examples/v1/compute.js";
+import { CountToRequest, FibonacciRequest } from "../../generated/swarm/examples/v1/compute.js";
 import { computeService, ComputeServiceDefinition, fibonacci } from "../../src/examples/compute-service.js";
 import { createClient, createDemux, createServer, Message, RpcError, Status, type CallContext, type Demux } from "../../src/index.js";
 import type { TransportConfig } from "../../src/transport/config.js";
@@ -102,6 +102,30 @@ export function describeSettlementSuite(name: string, factory: ConformanceFactor
       const outcome = message.payload("response")?.outcome;
       expect(outcome?.$case === "error" && outcome.value.code).toBe(Status.INVALID_ARGUMENT);
       expect(outcome?.$case === "error" && outcome.value.message).toMatch(/cannot decode request message of \/swarm.examples.v1.ComputeService\/Sum/);
+    });
+
+    it("a response stream ends with a Response whose result is unset; a unary call's has one", async () => {
+      // "raw" reads its transport itself (a demux would drop stream frames of calls it did not make)
+      network = await factory(["raw", "server"]);
+      const raw = { transport: network.transports[0]! };
+      createServer(createDemux(network.transports[1]!)).add(ComputeServiceDefinition, computeService);
+      const countTo = Message.create("raw", { $case: "request", value: { correlationId: 61, method: "/swarm.examples.v1.ComputeService/CountTo", params: { kind: { $case: "binary", value: CountToRequest.encode({ n: 2, delayMs: 0 }).finish() }, typeName: "" }, timeoutMs: 0 } });
+      await raw.transport.send("server", countTo);
+      const frames: string[] = [];
+      for (;;) {
+        const { message } = await raw.transport.receive({ signal: AbortSignal.timeout(5000) });
+        const response = message.payload("response");
+        if (response === undefined) {
+          frames.push(String(message.kind));
+          continue;
+        }
+        expect(response.outcome).toBeUndefined();
+        break;
+      }
+      expect(frames).toEqual(["stream", "stream"]);
+      await raw.transport.send("server", Message.create("raw", { $case: "request", value: { correlationId: 62, method: FIBONACCI, params: undefined, timeoutMs: 0 } }));
+      const { message } = await raw.transport.receive({ signal: AbortSignal.timeout(5000) });
+      expect(message.payload("response")?.outcome?.$case).toBe("result"); // Fibonacci(0): the default message, still a result
     });
 
     it("the callee's deadline is the caller's timeout counted from receipt, whatever the caller's clock says", async () => {
