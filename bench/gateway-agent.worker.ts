@@ -1,6 +1,6 @@
 /** The agent of bench/gateway.bench.ts, in its own worker thread: serves the example service through the hub. */
 import { parentPort, workerData } from "node:worker_threads";
-import { computeService, ComputeServiceDefinition } from "../src/examples/compute-service.js";
+import { computeService, ComputeServiceDefinition } from "../src/cli/example-service.js";
 import { createDemux, createServer } from "../src/index.js";
 import { WebSocketTransport } from "../src/node.js";
 

@@ -3,7 +3,8 @@
  * generic definition: the peer the RPC benchmarks compare with.
  */
 import * as grpc from "@grpc/grpc-js";
-import { methodPath, type MessageType, type ServiceDefinition } from "../src/index.js";
+import { methodPath, type MessageType } from "../src/protocol.js";
+import { type ServiceDefinition } from "../src/index.js";
 
 function serializer<T>(type: MessageType<T>) {
   return (message: T) => Buffer.from(type.encode(message).finish());

@@ -5,7 +5,7 @@
  */
 import type * as grpc from "@grpc/grpc-js";
 import { parentPort } from "node:worker_threads";
-import { ComputeServiceDefinition } from "../src/examples/compute-service.js";
+import { ComputeServiceDefinition } from "../src/cli/example-service.js";
 import type { CountToRequest, CountToResponse, EchoRequest, EchoResponse } from "../generated/swarm/examples/v1/compute.js";
 import { startGrpcPeer } from "./grpc-peer.js";
 import { measureConcurrentOnce, measureOnce, type Measurement } from "./harness.js";

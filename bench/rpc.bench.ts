@@ -1,6 +1,6 @@
 import { once } from "node:events";
 import { Worker } from "node:worker_threads";
-import { computeService, ComputeServiceDefinition } from "../src/examples/compute-service.js";
+import { computeService, ComputeServiceDefinition } from "../src/cli/example-service.js";
 import type { EchoRequest } from "../generated/swarm/examples/v1/compute.js";
 import { createClient, createDemux, createServer, InProcessTransport, type Transport } from "../src/index.js";
 import { WebSocketTransport } from "../src/node.js";

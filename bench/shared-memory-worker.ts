@@ -2,7 +2,7 @@
 // transport, a MessagePort (postMessage) and comlink.
 import { workerData, type MessagePort } from "node:worker_threads";
 import * as Comlink from "comlink";
-import { computeService, ComputeServiceDefinition } from "../src/examples/compute-service.js";
+import { computeService, ComputeServiceDefinition } from "../src/cli/example-service.js";
 import { createDemux, createServer, Message, SharedMemorySegment, SharedMemoryTransport } from "../src/index.js";
 import type { SharedMemoryWorkerData } from "../src/node.js";
 

@@ -6,7 +6,7 @@
  */
 import { MessageChannel, type Worker } from "node:worker_threads";
 import * as Comlink from "comlink";
-import { ComputeServiceDefinition } from "../src/examples/compute-service.js";
+import { ComputeServiceDefinition } from "../src/cli/example-service.js";
 import { type Client, createClient, createDemux, Message, SharedMemorySegment, SharedMemoryTransport } from "../src/index.js";
 import { spawnSharedMemoryWorker } from "../src/node.js";
 import { measurePair, type Measurement } from "./harness.js";

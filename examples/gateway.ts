@@ -6,7 +6,7 @@
 import { fileURLToPath } from "node:url";
 import { createDemux, createServer } from "swarm-transport";
 import { createHubHttp, WebSocketTransport } from "swarm-transport/node";
-import { computeService, ComputeServiceDefinition } from "../src/examples/compute-service.js";
+import { computeService, ComputeServiceDefinition } from "../src/cli/example-service.js";
 
 const bindAddr = process.argv[2] ?? "127.0.0.1:8080";
 const proto = fileURLToPath(new URL("../proto/swarm/examples/v1/compute.proto", import.meta.url));

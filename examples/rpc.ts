@@ -1,7 +1,7 @@
 // Typed RPC over the in-process transport: every call kind, a deadline and an error.
 // Run: npm run example:rpc
 import { createClient, createDemux, createServer, InProcessTransport, RpcError, Status } from "swarm-transport";
-import { computeService, ComputeServiceDefinition } from "../src/examples/compute-service.js";
+import { computeService, ComputeServiceDefinition } from "../src/cli/example-service.js";
 
 const [coordinator, worker] = await InProcessTransport.createPair("coordinator", "worker");
 

@@ -2,7 +2,7 @@
 // also publishes "node.tick" events to interested pages and logs what pages publish.
 import { createDemux, createPubSub, createServer, Message, type PubSub, type RpcServer, type WebSocketClientTransport } from "swarm-transport";
 import { WebSocketTransport, type WebSocketHub } from "swarm-transport/node";
-import { computeService, ComputeServiceDefinition } from "../../src/examples/compute-service.js";
+import { computeService, ComputeServiceDefinition } from "../../src/cli/example-service.js";
 
 /** A Node agent connected to a hub. */
 export interface NodeAgent {

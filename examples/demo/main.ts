@@ -7,24 +7,25 @@
 //   npm start                      20 seconds, live table
 //   npm start -- --duration 5      shorter
 //   npm start -- --plain           no live table (logs and the summary only)
+import "reflect-metadata"; // tsyringe needs it before it loads
 import { spawn, type ChildProcess } from "node:child_process";
 import { once } from "node:events";
 import { parseArgs } from "node:util";
 import type { Worker } from "node:worker_threads";
-import { serveComputeAgent, ComputeServiceDefinition, type ComputeAgent } from "../../src/examples/compute-service.js";
+import { serveComputeAgent, ComputeServiceDefinition, type ComputeAgent } from "../../src/cli/example-service.js";
 import {
   createClient,
   createDemux,
   createPubSub,
-  InProcessNetwork,
   Message,
   SharedMemorySegment,
-  SharedMemoryTransport,
   type Client,
   type PubSub,
   type Transport,
 } from "../../src/index.js";
-import { spawnSharedMemoryWorker, WebSocketTransport } from "../../src/node.js";
+import { container as rootContainer } from "tsyringe";
+import { registerSwarmTransport, TransportFactory } from "../../src/di/index.js";
+import { createNodeTransportRegistry, spawnSharedMemoryWorker, WebSocketTransport } from "../../src/node.js";
 import { LaneStats } from "./latency.js";
 import { renderTable, type Lane } from "./table.js";
 
@@ -48,12 +49,16 @@ process.once("SIGTERM", () => stop.abort());
 const hub = await WebSocketTransport.server({ bindAddr: "127.0.0.1:0" });
 log(`hub listening on ${hub.url}`);
 
-const network = new InProcessNetwork();
-const coordinatorInProcess = network.connect("coordinator");
-const inProcessAgents: ComputeAgent[] = ["inproc_1", "inproc_2"].map((id) => serveComputeAgent(network.connect(id), id, { progressEvery: 500 }));
-
+// Every endpoint is chosen by URL through the container: inproc://, shm:// and ws:// alike.
 const segment = SharedMemorySegment.create({ name: "demo_swarm", size: 16 * 1024 * 1024, ringBufferSize: 1024 * 1024 });
-const coordinatorShm = await SharedMemoryTransport.attach(segment, "coordinator");
+const container = registerSwarmTransport({ createRegistry: (options) => createNodeTransportRegistry({ ...options, segments: [segment] }) }, rootContainer.createChildContainer());
+const transports = container.resolve(TransportFactory);
+
+const coordinatorInProcess = await transports.connect("inproc://demo", "coordinator");
+const inProcessEndpoints = await Promise.all(["inproc_1", "inproc_2"].map((id) => transports.connect("inproc://demo", id)));
+const inProcessAgents: ComputeAgent[] = inProcessEndpoints.map((endpoint) => serveComputeAgent(endpoint, endpoint.localAddress, { progressEvery: 500 }));
+
+const coordinatorShm = await transports.connect("shm://demo_swarm", "coordinator");
 const workers: Worker[] = ["shm_1", "shm_2"].map((id) =>
   spawnSharedMemoryWorker(new URL("./shm-agent.mjs", import.meta.url), segment, { workerData: { id } }),
 );
@@ -73,7 +78,7 @@ await new Promise<void>((resolve, reject) => {
   });
   networkAgent.once("exit", (code) => reject(new Error(`the network agent exited (${code}) before connecting`)));
 });
-const coordinatorWs = await WebSocketTransport.client({ url: hub.url, agentId: "coordinator" });
+const coordinatorWs = await transports.connect(hub.url, "coordinator");
 log("network agent net_1 connected over WebSocket (a separate process)");
 
 interface RunningLane extends Lane {
@@ -171,7 +176,7 @@ if (values.plain) console.log(`SUMMARY ${JSON.stringify(summary)}`); // machine-
 
 for (const l of lanes) await l.bus.close();
 await Promise.all(inProcessAgents.map((a) => a.close()));
-await network.close();
+await Promise.all([coordinatorInProcess, ...inProcessEndpoints].map((endpoint) => endpoint.close()));
 for (const w of workers) w.postMessage("stop");
 await Promise.all(workers.map((w) => once(w, "exit")));
 await coordinatorShm.close();

@@ -1,6 +1,6 @@
 // A demo agent in a worker thread, talking to the coordinator over shared memory.
 import { parentPort, workerData } from "node:worker_threads";
-import { serveComputeAgent } from "../../src/examples/compute-service.js";
+import { serveComputeAgent } from "../../src/cli/example-service.js";
 import { SharedMemorySegment, SharedMemoryTransport } from "../../src/index.js";
 import type { SharedMemoryWorkerData } from "../../src/node.js";
 

@@ -2,55 +2,77 @@ import type { TransportConfig } from "./config.js";
 import { TransportError } from "./errors.js";
 import type { Transport } from "./transport.js";
 
-/** What a builder gets: the address to take and config overrides. */
-export interface TransportBuildOptions {
-  /** The new endpoint's address (agent id). */
-  address: string;
-  /** Overrides of the registry's default config. */
-  config?: Partial<TransportConfig>;
-  /** Transport-specific settings (a URL, a shared-memory segment, ...). */
-  [setting: string]: unknown;
+/** What `TransportRegistry.connect` takes besides the URL. */
+export interface ConnectOptions {
+  /** This endpoint's address (its agent id). */
+  id: string;
+  /**
+   * Config over the registry's defaults. Transport-specific settings ride along (e.g. the
+   * WebSocket client's `retryAttempts`, `heartbeatIntervalMs`); a transport ignores what is not its own.
+   */
+  config?: Partial<TransportConfig> & Record<string, unknown>;
+  /** A credential for transports that authenticate (WebSocket: sent as `authorization: Bearer <token>`). */
+  token?: string;
 }
 
-/** Makes a transport of one kind. */
-export type TransportBuilder = (options: TransportBuildOptions) => Transport | Promise<Transport>;
+/** Opens an endpoint for one URL scheme; `url` is parsed, `options.config` already merged with the defaults. */
+export type TransportConnector = (url: URL, options: ConnectOptions) => Transport | Promise<Transport>;
 
 /**
- * Transports by name: register a builder once ("in-process", "websocket", ...), create
- * endpoints by name where the kind is configuration. Usable without any DI container.
+ * Transports by URL scheme: a connector per scheme (`inproc`, `ws`, `wss`, `shm`, `nats`, ...),
+ * so the kind of a transport is configuration — a URL — rather than code. Usable without any DI
+ * container (see `createTransportRegistry`, and `createNodeTransportRegistry` in Node).
+ * ```ts
+ * const registry = createTransportRegistry();
+ * const transport = await registry.connect("inproc://demo", { id: "alice" });
+ * ```
  */
 export class TransportRegistry {
-  readonly #builders = new Map<string, TransportBuilder>();
-  readonly #defaults: Partial<TransportConfig>;
+  readonly #connectors = new Map<string, TransportConnector>();
+  readonly #defaults: Partial<TransportConfig> & Record<string, unknown>;
 
-  /** `defaults` is merged under each `create`'s config. */
-  constructor(defaults: Partial<TransportConfig> = {}) {
+  /** `defaults` is merged under each `connect`'s config. */
+  constructor(defaults: Partial<TransportConfig> & Record<string, unknown> = {}) {
     this.#defaults = defaults;
   }
 
-  /** Registers `builder` under `name`, replacing any earlier one. Returns this, for chaining. */
-  register(name: string, builder: TransportBuilder): this {
-    this.#builders.set(name, builder);
+  /** Registers `connector` for `scheme` (without the colon), replacing any earlier one. Returns this, for chaining. */
+  register(scheme: string, connector: TransportConnector): this {
+    this.#connectors.set(scheme.toLowerCase().replace(/:$/, ""), connector);
     return this;
   }
 
-  /** Whether a builder is registered under `name`. */
-  has(name: string): boolean {
-    return this.#builders.has(name);
+  /** Whether a connector is registered for `scheme`. */
+  has(scheme: string): boolean {
+    return this.#connectors.has(scheme.toLowerCase().replace(/:$/, ""));
   }
 
-  /** Registered names, in registration order. */
-  names(): string[] {
-    return [...this.#builders.keys()];
+  /** Registered schemes, in registration order. */
+  schemes(): string[] {
+    return [...this.#connectors.keys()];
   }
 
-  /** A new transport of kind `name`. Rejects with `NotAvailable` naming the known kinds for an unknown name. */
-  async create(name: string, options: TransportBuildOptions): Promise<Transport> {
-    const builder = this.#builders.get(name);
-    if (builder === undefined) {
-      const known = this.names().join(", ") || "none";
-      throw new TransportError("NotAvailable", `no transport named "${name}" is registered (registered: ${known})`);
+  /**
+   * A new endpoint `options.id` at `url`. Rejects with `InvalidAddress` for a malformed URL or
+   * id, `NotAvailable` naming the known schemes for an unknown scheme, and whatever the
+   * transport's own connect rejects with.
+   */
+  async connect(url: string | URL, options: ConnectOptions): Promise<Transport> {
+    let parsed: URL;
+    try {
+      parsed = typeof url === "string" ? new URL(url) : url;
+    } catch (error) {
+      throw new TransportError("InvalidAddress", `not a transport URL: ${JSON.stringify(String(url))} (expected e.g. inproc://demo, ws://127.0.0.1:8080, shm://segment)`, { address: String(url) }, { cause: error });
     }
-    return builder({ ...options, config: { ...this.#defaults, ...options.config } });
+    if (typeof options?.id !== "string" || options.id.length === 0) {
+      throw new TransportError("InvalidAddress", "connect needs an endpoint id (options.id), a non-empty string", { address: String(options?.id) });
+    }
+    const scheme = parsed.protocol.slice(0, -1).toLowerCase();
+    const connector = this.#connectors.get(scheme);
+    if (connector === undefined) {
+      const known = this.schemes().map((s) => `${s}://`).join(", ") || "none";
+      throw new TransportError("NotAvailable", `no transport for ${scheme}:// URLs is registered (registered: ${known})`, { address: parsed.href });
+    }
+    return connector(parsed, { ...options, config: { ...this.#defaults, ...options.config } });
   }
 }

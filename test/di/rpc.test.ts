@@ -1,7 +1,7 @@
 import "reflect-metadata";
 import { container as root, inject, injectable, type InjectionToken } from "tsyringe";
 import { describe, expect, it } from "vitest";
-import { computeService, ComputeServiceDefinition } from "../../src/examples/compute-service.js";
+import { computeService, ComputeServiceDefinition } from "../../src/cli/example-service.js";
 import { registerClient, registerTransport, RPC_SERVER } from "../../src/di/index.js";
 import { InProcessNetwork, type Client } from "../../src/index.js";
 

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { computeService, ComputeServiceDefinition } from "../../src/examples/compute-service.js";
+import { computeService, ComputeServiceDefinition } from "../../src/cli/example-service.js";
 import { createClient, createDemux, createServer, RpcError, Status, type CallContext, type Transport } from "../../src/index.js";
 import { createHubHttp, WebSocketTransport, type WebSocketHub } from "../../src/node.js";
 import { COMPUTE_PROTO, FIBONACCI, post } from "./fixture.js";

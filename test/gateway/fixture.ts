@@ -1,7 +1,7 @@
 // A hub with the HTTP gateway on 127.0.0.1 port 0, an agent serving the example service, and
 // a caller agent for our own typed client; everything real, closed by `close()`.
 import { fileURLToPath } from "node:url";
-import { computeService, ComputeServiceDefinition } from "../../src/examples/compute-service.js";
+import { computeService, ComputeServiceDefinition } from "../../src/cli/example-service.js";
 import { createClient, createDemux, createServer, type CallContext, type Client, type Transport } from "../../src/index.js";
 import { createHubHttp, WebSocketTransport, type HubHttp, type HubHttpOptions, type WebSocketHub } from "../../src/node.js";
 

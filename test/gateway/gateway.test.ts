@@ -1,9 +1,10 @@
 import { request as httpRequest } from "node:http";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ComputeServiceDefinition } from "../../src/examples/compute-service.js";
+import { ComputeServiceDefinition } from "../../src/cli/example-service.js";
 import { EchoResponse, FibonacciRequest, FibonacciResponse } from "../../generated/swarm/examples/v1/compute.js";
 import { connectCodeName, connectHttpStatus } from "../../src/node.js";
 import { Status } from "../../src/index.js";
+import { waitFor } from "../helpers/wait-for.js";
 import { ECHO, FIBONACCI, post, startGateway, type GatewayFixture } from "./fixture.js";
 
 describe("HTTP gateway: Connect unary calls to an agent behind the hub", () => {
@@ -90,12 +91,11 @@ describe("HTTP gateway: Connect unary calls to an agent behind the hub", () => {
       body: '{"n": 1}',
       signal: aborter.signal,
     }).catch((error: unknown) => error);
-    while (f.http.gateway!.inFlight === 0) await new Promise((resolve) => setImmediate(resolve));
+    await waitFor(() => f.http.gateway!.inFlight, { until: (n) => n > 0, what: "the gateway to forward the call" });
     aborter.abort();
     await call;
     // only a cancellation ends it: the agent never answers and the deadline is a minute away
-    while (f.http.gateway!.inFlight > 0) await new Promise((resolve) => setImmediate(resolve));
-    expect(f.http.gateway!.inFlight).toBe(0);
+    await waitFor(() => f.http.gateway!.inFlight, { until: (n) => n === 0, what: "the gateway to end the call whose client went away" });
   });
 
   it("keeps serving after every error above", async () => {
@@ -142,8 +142,7 @@ describe("HTTP gateway limits", () => {
 
   it("refuses calls beyond maxInFlight with resource_exhausted, then serves again", async () => {
     const hanging = post(f.baseUrl, FIBONACCI, '{"n": 1}', { "swarm-to": "sleepy", "connect-timeout-ms": "60000" });
-    // wait until the first call holds the only slot
-    while (f.http.gateway!.inFlight === 0) await new Promise((resolve) => setImmediate(resolve));
+    await waitFor(() => f.http.gateway!.inFlight, { until: (n) => n > 0, what: "the first call to hold the only slot" });
     const refused = await post(f.baseUrl, FIBONACCI, '{"n": 1}');
     expect(refused.status).toBe(429);
     expect((refused.json() as { code: string }).code).toBe("resource_exhausted");

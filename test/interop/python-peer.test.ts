@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { computeService, ComputeServiceDefinition, fibonacci } from "../../src/examples/compute-service.js";
+import { computeService, ComputeServiceDefinition, fibonacci } from "../../src/cli/example-service.js";
 import { createDemux, createPubSub, createServer, Message, type WebSocketClientTransport } from "../../src/index.js";
 import { WebSocketTransport, type WebSocketHub } from "../../src/node.js";
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { decodeEnvelope, decodeFrame, encodeFrame, FrameFlags, Message } from "../../src/index.js";
+import { decodeEnvelope, decodeFrame, encodeFrame, FrameFlags } from "../../src/protocol.js";
+import { Message } from "../../src/index.js";
 import { encodeBodiesFrame, encodeEnvelopeBody, frameBodies } from "../../src/protocol/batch.js";
 import { gzip } from "../../src/node.js";
 

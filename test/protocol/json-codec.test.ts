@@ -1,7 +1,8 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { Envelope } from "../../generated/swarm/transport/v1/envelope.js";
-import { envelopeFromJson, envelopeToJson, Message, TransportError } from "../../src/index.js";
+import { envelopeFromJson, envelopeToJson } from "../../src/protocol.js";
+import { Message, TransportError } from "../../src/index.js";
 import { envelopeArb } from "./arbitraries.js";
 
 describe("JSON debug codec", () => {
@@ -13,7 +14,7 @@ describe("JSON debug codec", () => {
 
   it("round-trips arbitrary envelopes", () => {
     fc.assert(
-      // A JSON payload of exactly `null` reads back as "no payload" (generated fromJSON; see README).
+      // A JSON payload of exactly `null` reads back as "no payload" (generated fromJSON; see docs/wire-format.md).
       fc.property(envelopeArb.filter((e) => !envelopeToJson(e).includes('"json":null')), (envelope) => {
         expect(Envelope.toJSON(envelopeFromJson(envelopeToJson(envelope)))).toEqual(Envelope.toJSON(envelope));
       }),

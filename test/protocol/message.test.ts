@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { CURRENT_VERSION, DEFAULT_PRIORITY, Message } from "../../src/index.js";
+import { CURRENT_VERSION, DEFAULT_PRIORITY } from "../../src/protocol.js";
+import { Message } from "../../src/index.js";
 
 describe("Message builders", () => {
   it("request: fresh id, correlation id = id, JSON params, CURRENT_VERSION, timestamp", () => {

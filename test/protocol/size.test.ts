@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { Envelope } from "../../generated/swarm/transport/v1/envelope.js";
-import { envelopeSizeUpperBound } from "../../src/index.js";
+import { envelopeSizeUpperBound } from "../../src/protocol.js";
 import { envelopeArb } from "./arbitraries.js";
 
 describe("envelopeSizeUpperBound", () => {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { compareVersions, CURRENT_VERSION, formatVersion, isCompatible, negotiateCapabilities, negotiateVersion, TransportError } from "../../src/index.js";
+import { compareVersions, CURRENT_VERSION, formatVersion, isCompatible, negotiateCapabilities, negotiateVersion } from "../../src/protocol.js";
+import { TransportError } from "../../src/index.js";
 
 describe("protocol versions", () => {
   it("CURRENT is 1.0.0", () => {

@@ -3,5 +3,11 @@ import { describePubSubSuite } from "./pubsub-suite.js";
 
 describePubSubSuite("in-process", async (addresses, config) => {
   const network = new InProcessNetwork();
-  return { transports: addresses.map((address) => network.connect(address, config)), cleanup: () => network.close() };
+  const transports = addresses.map((address) => network.connect(address, config));
+  const join = async (address: string) => {
+    const transport = network.connect(address, config);
+    transports.push(transport);
+    return transport;
+  };
+  return { transports, cleanup: () => network.close(), join };
 });

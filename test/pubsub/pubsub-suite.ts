@@ -1,13 +1,31 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { ComputeServiceDefinition, computeService } from "../../src/examples/compute-service.js";
+import { ComputeServiceDefinition, computeService } from "../../src/cli/example-service.js";
 import { callMethod, createClient, createDemux, createPubSub, createServer, Message, RpcError, Status, TransportError, type PubSub, type ReceivedEvent, type Transport } from "../../src/index.js";
+import { waitFor } from "../helpers/wait-for.js";
 import { until } from "../rpc/rpc-suite.js";
 import type { ConformanceFactory, ConformanceNetwork } from "../transport/conformance.js";
 
+/**
+ * Resolves once `observer` knows every subscription `peers` have made so far. Each peer then
+ * subscribes to a marker subject of its own; one agent's announcements arrive in order (FIFO
+ * per sender), so the observer knowing a peer's marker proves it knows the peer's earlier
+ * subscriptions too, which `hasRemoteInterest` alone cannot tell when several peers match.
+ */
+async function learnedSubscriptions(observer: PubSub, peers: PubSub[]): Promise<void> {
+  for (const peer of peers) {
+    const marker = `marker.${peer.transport.localAddress}`;
+    peer.subscribe(marker);
+    await waitFor(() => observer.hasRemoteInterest(marker), { what: `${observer.transport.localAddress} to learn ${peer.transport.localAddress}'s subscriptions` });
+  }
+}
+
+/** Like the conformance factories, and each network also takes a late joiner. */
+export type PubSubFactory = (...args: Parameters<ConformanceFactory>) => Promise<ConformanceNetwork & Required<Pick<ConformanceNetwork, "join">>>;
+
 /** Pub/sub behaviour over one transport kind; every transport runs it with its factory. */
-export function describePubSubSuite(name: string, factory: ConformanceFactory): void {
+export function describePubSubSuite(name: string, factory: PubSubFactory): void {
   describe(`${name}: pub/sub`, () => {
-    let network: ConformanceNetwork | undefined;
+    let network: Awaited<ReturnType<PubSubFactory>> | undefined;
     let buses: PubSub[] = [];
     const open = async (addresses: string[], config?: Parameters<ConformanceFactory>[1]) => {
       network = await factory(addresses, config);
@@ -80,10 +98,7 @@ export function describePubSubSuite(name: string, factory: ConformanceFactory): 
       const got = { w1: 0, w2: 0 };
       w1!.subscribe("work.>", () => void got.w1++, { queue: "workers" });
       w2!.subscribe("work.>", () => void got.w2++, { queue: "workers" });
-      await until(() => publisher!.hasRemoteInterest("work.x"));
-      await until(() => (publisher as unknown as { hasRemoteInterest(s: string): boolean }).hasRemoteInterest("work.y"));
-      // both members known
-      await new Promise((r) => setTimeout(r, 20));
+      await learnedSubscriptions(publisher!, [w1!, w2!]);
       for (let i = 0; i < 100; i++) await publisher!.publish(Message.event("publisher", "work.item", { i }));
       await until(() => got.w1 + got.w2 === 100);
       expect(got.w1).toBeGreaterThan(20);
@@ -94,8 +109,7 @@ export function describePubSubSuite(name: string, factory: ConformanceFactory): 
       const [client, a, b] = await open(["client", "a", "b"]);
       a!.subscribe("math.double", (e) => ({ result: e.message.json<{ n: number }>()!.n * 2, by: "a" }));
       b!.subscribe("math.double", (e) => ({ result: e.message.json<{ n: number }>()!.n * 2, by: "b" }));
-      await until(() => client!.hasRemoteInterest("math.double"));
-      await new Promise((r) => setTimeout(r, 20));
+      await learnedSubscriptions(client!, [a!, b!]);
       const one = await client!.request("math.double", { n: 21 });
       expect(one.json<{ result: number }>()!.result).toBe(42);
       const all = await client!.requestMany("math.double", { n: 5 }, { timeoutMs: 2000 });
@@ -112,8 +126,7 @@ export function describePubSubSuite(name: string, factory: ConformanceFactory): 
       const [client, a, b] = await open(["client", "a", "b"]);
       a!.subscribe("svc.echo", () => "a", { queue: "svc" });
       b!.subscribe("svc.echo", () => "b", { queue: "svc" });
-      await until(() => client!.hasRemoteInterest("svc.echo"));
-      await new Promise((r) => setTimeout(r, 20));
+      await learnedSubscriptions(client!, [a!, b!]);
       const answers: unknown[] = [];
       for (let i = 0; i < 10; i++) answers.push((await client!.request("svc.echo")).json());
       expect(new Set(answers)).toEqual(new Set(["a", "b"]));
@@ -263,10 +276,21 @@ export function describePubSubSuite(name: string, factory: ConformanceFactory): 
 
     it("an agent that joins later learns existing subscriptions; a departed agent's are forgotten", async () => {
       const [publisher, subscriber] = await open(["publisher", "subscriber"]);
-      subscriber!.subscribe("late.*", () => undefined);
+      const seen: string[] = [];
+      subscriber!.subscribe("late.*", (e) => void seen.push(`${e.from} ${e.subject}`));
       await until(() => publisher!.hasRemoteInterest("late.x"));
+      // connected only now: the subscription was announced before this agent existed
+      const late = createPubSub(createDemux(await network!.join("late")));
+      buses.push(late);
+      await waitFor(() => late.hasRemoteInterest("late.x"), { what: "the late joiner to learn the subscription made before it joined" });
+      expect(await late.publish(Message.event("late", "late.hello", {}))).toBe(1);
+      await waitFor(() => seen.length, { until: (n) => n > 0, what: "the late joiner's event to reach the subscriber" });
+      expect(seen).toEqual(["late late.hello"]);
       await subscriber!.transport.close();
-      await until(() => !publisher!.hasRemoteInterest("late.x"));
+      await waitFor(() => ({ publisher: publisher!.hasRemoteInterest("late.x"), late: late.hasRemoteInterest("late.x") }), {
+        until: (interest) => !interest.publisher && !interest.late,
+        what: "both remaining agents to forget the departed subscriber's subscription",
+      });
     });
 
     it("events and RPC share one transport", async () => {

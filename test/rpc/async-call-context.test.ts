@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { computeService, ComputeServiceDefinition } from "../../src/examples/compute-service.js";
-import { activeCallContext, createClient, createDemux, createServer, InProcessNetwork, RpcError, Status, type CallContext } from "../../src/index.js";
+import { computeService, ComputeServiceDefinition } from "../../src/cli/example-service.js";
+import { createClient, createDemux, createServer, InProcessNetwork, RpcError, Status, type CallContext } from "../../src/index.js";
+import { activeCallContext } from "../../src/rpc/call-scope.js";
 import { enableAsyncCallContext } from "../../src/node.js";
 import { until } from "./rpc-suite.js";
 

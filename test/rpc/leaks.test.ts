@@ -1,8 +1,10 @@
+import { isDeepStrictEqual } from "node:util";
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
 import { describe, expect, it } from "vitest";
-import { computeService, ComputeServiceDefinition } from "../../src/examples/compute-service.js";
+import { computeService, ComputeServiceDefinition } from "../../src/cli/example-service.js";
 import { createClient, createDemux, createServer, InProcessTransport, RpcError, Status } from "../../src/index.js";
+import { waitFor } from "../helpers/wait-for.js";
 
 setFlagsFromString("--expose-gc");
 const gc = runInNewContext("gc") as () => void;
@@ -27,6 +29,9 @@ describe("no call outlives itself (grpc-node#2332, #2446, #2184)", () => {
     });
     const compute = createClient(ComputeServiceDefinition, client, { peer: "server" });
     const far = 60 * 60 * 1000;
+    /** What is still going on: calls and deadlines on either side, and the process's resources. */
+    const state = () => ({ client: client.stats(), server: server.stats(), resources: resources() });
+    const callsOver = (now: ReturnType<typeof state>) => now.client.pendingCalls === 0 && now.server.servedCalls === 0;
 
     const round = async (count: number) => {
       const work: Promise<unknown>[] = [];
@@ -53,12 +58,13 @@ describe("no call outlives itself (grpc-node#2332, #2446, #2184)", () => {
     };
 
     await round(3000); // warm up: JIT, maps and pools at their working size
-    await new Promise((r) => setTimeout(r, 20));
+    await waitFor(state, { until: callsOver, what: "the warm-up's calls to end on both sides" });
     gc();
     const heapBefore = process.memoryUsage().heapUsed;
     const before = resources();
     for (let done = 0; done < 100_000; done += 1000) await round(1000);
-    await new Promise((r) => setTimeout(r, 50));
+    // cancels and stream aborts reach the server after the callers have their outcome
+    await waitFor(state, { until: (now) => callsOver(now) && isDeepStrictEqual(now.resources, before), what: "every call to end on both sides and the resources to return to the warm-up's" });
     gc();
 
     expect(client.stats()).toMatchObject({ pendingCalls: 0 });

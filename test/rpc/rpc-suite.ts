@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, expectTypeOf, it } from "vitest";
-import { computeService, ComputeServiceDefinition, fibonacci } from "../../src/examples/compute-service.js";
+import { computeService, ComputeServiceDefinition, fibonacci } from "../../src/cli/example-service.js";
 import { CountToRequest, FibonacciRequest } from "../../generated/swarm/examples/v1/compute.js";
 import {
   callMethod,
@@ -16,15 +16,9 @@ import {
 } from "../../src/index.js";
 import { STREAM_WINDOW } from "../../src/rpc/stream-inbox.js";
 import type { ConformanceFactory, ConformanceNetwork } from "../transport/conformance.js";
+import { until } from "../helpers/wait-for.js";
 
-/** Resolves when `predicate` holds, polling; fails the test after `ms`. */
-export async function until(predicate: () => boolean, ms = 2000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!predicate()) {
-    if (Date.now() > end) throw new Error("condition not met in time");
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
+export { until };
 
 async function caught(promise: Promise<unknown>): Promise<RpcError> {
   try {
@@ -158,8 +152,13 @@ export function describeRpcSuite(name: string, factory: ConformanceFactory): voi
           return { value: 0 };
         },
       });
+      const started = performance.now();
       const error = await caught(compute.fibonacci({ n: 1 }, { deadline: 50 }));
+      const elapsedMs = performance.now() - started;
       expect(error.code).toBe(Status.DEADLINE_EXCEEDED);
+      // not before the deadline, and long before the client's 5 s timeoutMs would have ended it
+      expect(Math.round(elapsedMs)).toBeGreaterThanOrEqual(50);
+      expect(elapsedMs).toBeLessThan(2000);
       expect(error.message).toMatch(/^DEADLINE_EXCEEDED: deadline exceeded calling \/swarm.examples.v1.ComputeService\/Fibonacci/);
       await until(() => handlerAborted);
     });

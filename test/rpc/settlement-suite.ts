@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { CountToRequest, FibonacciRequest } from "../../generated/swarm/examples/v1/compute.js";
-import { computeService, ComputeServiceDefinition, fibonacci } from "../../src/examples/compute-service.js";
+import { computeService, ComputeServiceDefinition, fibonacci } from "../../src/cli/example-service.js";
 import { createClient, createDemux, createServer, Message, RpcError, Status, type CallContext, type Demux } from "../../src/index.js";
 import type { TransportConfig } from "../../src/transport/config.js";
 import type { ConformanceFactory, ConformanceNetwork } from "../transport/conformance.js";

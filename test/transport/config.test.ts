@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { DEFAULT_TRANSPORT_CONFIG, resolveConfig } from "../../src/index.js";
+import { DEFAULT_TRANSPORT_CONFIG, resolveConfig } from "../../src/transport/config.js";
 
 describe("TransportConfig", () => {
   it("has the seed's defaults", () => {

@@ -20,14 +20,19 @@ function sameBytes(a: Uint8Array | undefined, b: Uint8Array): boolean {
   return a !== undefined && a.length === b.length && Buffer.compare(a, b) === 0;
 }
 
-/** Sends until one send has to wait for ring space (the reader is not reading); returns that send, settled. */
-async function fillUntilBlocked(main: SharedMemoryTransport): Promise<{ settled: Promise<unknown> }> {
-  for (;;) {
+/**
+ * Sends until one send has to wait for ring space (the reader is not reading); returns that
+ * send, settled. A send with room settles in microtasks, so one still pending a turn later
+ * waits. Gives up after `maxSends`: the rings here (4 KiB at most) fill after a few dozen.
+ */
+async function fillUntilBlocked(main: SharedMemoryTransport, maxSends = 1000): Promise<{ settled: Promise<unknown> }> {
+  for (let sent = 0; sent < maxSends; sent++) {
     let settled = false;
     const send = main.send("worker", Message.event("main", "fill", new Uint8Array(100))).finally(() => (settled = true));
     await new Promise((resolve) => setImmediate(resolve));
     if (!settled) return { settled: send.catch((e: unknown) => e) };
   }
+  throw new Error(`gave up after ${maxSends} sends waiting for one to wait for ring space (is the worker reading?)`);
 }
 
 // Real worker threads on a real segment; torn down after each test.

@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { decodeEnvelope, frameBodies, Message, TransportError, type WebSocketClientTransport } from "../../src/index.js";
+import { Message, TransportError, type WebSocketClientTransport } from "../../src/index.js";
+import { decodeEnvelope, frameBodies } from "../../src/protocol.js";
 import { WebSocketTransport, type WebSocketHub } from "../../src/node.js";
 import { receiveWithin } from "../transport/conformance.js";
 import { controlCase, fakeHub, rawPeer, sendFrame, until, type RawPeer } from "./websocket/raw-peer.js";

@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { FrameFlags, Message, TransportError, type Compression, type WebSocketClientTransport } from "../../src/index.js";
+import { FrameFlags, type Compression } from "../../src/protocol.js";
+import { Message, TransportError, type WebSocketClientTransport } from "../../src/index.js";
 import { WebSocketTransport, type WebSocketHub } from "../../src/node.js";
 import { receiveWithin } from "../transport/conformance.js";
 import { controlCase, fakeHub, rawPeer, sendFrame, until, type RawPeer } from "./websocket/raw-peer.js";

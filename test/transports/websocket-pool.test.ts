@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { ConnectionPool, Message, type WebSocketClientTransport } from "../../src/index.js";
+import { ConnectionPool } from "../../src/transports/websocket/pool.js";
+import { Message, type WebSocketClientTransport } from "../../src/index.js";
 import { WebSocketTransport, type WebSocketHub } from "../../src/node.js";
 import { receiveWithin } from "../transport/conformance.js";
 import { until } from "./websocket/raw-peer.js";

@@ -1,7 +1,8 @@
 import { createServer, type Server } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import { WebSocket } from "ws";
-import { Message, type SocketFactory, type WebSocketClientTransport } from "../../src/index.js";
+import { Message, type WebSocketClientTransport } from "../../src/index.js";
+import type { SocketFactory } from "../../src/transports/websocket/socket.js";
 import { WebSocketTransport, type WebSocketHub } from "../../src/node.js";
 import { receiveWithin } from "../transport/conformance.js";
 import { until } from "./websocket/raw-peer.js";

@@ -1,5 +1,6 @@
 import type { Transport } from "../../src/index.js";
 import { WebSocketTransport } from "../../src/node.js";
+import { waitFor } from "../helpers/wait-for.js";
 import { describeTransportConformance } from "../transport/conformance.js";
 import { websocketFactory } from "./websocket-factory.js";
 
@@ -18,9 +19,10 @@ describeTransportConformance("websocket, two linked hubs", async (addresses, con
       transports.push(await WebSocketTransport.client({ url: (i < 2 ? left : right).url, agentId }, config));
     }
     const total = addresses.length;
-    while (left.agents().length + left.remoteAgents().length < total || right.agents().length + right.remoteAgents().length < total) {
-      await new Promise((resolve) => setTimeout(resolve, 2));
-    }
+    await waitFor(() => ({ left: left.agents().length + left.remoteAgents().length, right: right.agents().length + right.remoteAgents().length }), {
+      until: (known) => known.left === total && known.right === total,
+      what: `both hubs to know all ${total} agents`,
+    });
   } catch (error) {
     await Promise.all(transports.map((t) => t.close()));
     await Promise.all([left.close(), right.close()]);

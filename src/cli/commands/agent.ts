@@ -1,5 +1,5 @@
 import { ComputeServiceDefinition } from "../../../generated/swarm/examples/v1/compute.js";
-import { serveComputeAgent } from "../../examples/compute-service.js";
+import { serveComputeAgent } from "../example-service.js";
 import { integer, parseCommand, required } from "../args.js";
 import type { Command } from "../command.js";
 import { connectAgent, hubFlags } from "../connect.js";

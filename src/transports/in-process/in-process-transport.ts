@@ -1,16 +1,9 @@
 import type { Message } from "../../protocol/message.js";
 import { resolveConfig, type TransportConfig } from "../../transport/config.js";
+import { CoreTransport } from "../../transport/core-transport.js";
 import { EndpointCore } from "../../transport/endpoint-core.js";
 import { TransportError } from "../../transport/errors.js";
-import type { TransportStats } from "../../transport/stats.js";
-import type {
-  PeerGoneEvent,
-  ReceivedMessage,
-  ReceiveOptions,
-  SendOptions,
-  Transport,
-  TransportState,
-} from "../../transport/transport.js";
+import type { ReceivedMessage, SendOptions, TransportState } from "../../transport/transport.js";
 import { Envelope } from "../../../generated/swarm/transport/v1/envelope.js";
 import { InProcessNetwork } from "./in-process-network.js";
 
@@ -24,19 +17,20 @@ const RESOLVED: Promise<void> = Promise.resolve();
  * senders wait at once (then `QueueFull`). `maxMessageSize` is enforced against the size the
  * message would have on the wire.
  */
-export class InProcessTransport implements Transport {
+export class InProcessTransport extends CoreTransport {
   readonly localAddress: string;
   readonly config: Readonly<TransportConfig>;
   readonly #network: InProcessNetwork;
-  readonly #core: EndpointCore;
+  protected readonly core: EndpointCore;
   #state: TransportState = "open";
 
   /** Use `InProcessNetwork.connect` or `InProcessTransport.createPair`. @internal */
   constructor(localAddress: string, network: InProcessNetwork, config?: Partial<TransportConfig>) {
+    super();
     this.localAddress = localAddress;
     this.#network = network;
     this.config = resolveConfig(config);
-    this.#core = new EndpointCore(this.config, `transport "${localAddress}"`);
+    this.core = new EndpointCore(this.config, `transport "${localAddress}"`);
   }
 
   /** Two endpoints on a fresh network of their own (or on `network`), as the seed's `create_pair`. */
@@ -60,16 +54,16 @@ export class InProcessTransport implements Transport {
   }
 
   send(to: string, message: Message, options?: SendOptions): Promise<void> {
-    if (this.#state !== "open") return this.#core.fail(TransportError.closed(this.#core.what));
+    if (this.#state !== "open") return this.core.fail(TransportError.closed(this.core.what));
     const peer = this.#network.lookup(to);
     if (peer === undefined) {
-      return this.#core.fail(new TransportError("InvalidAddress", `no in-process endpoint "${to}" (never connected or closed)`, { address: to }));
+      return this.core.fail(new TransportError("InvalidAddress", `no in-process endpoint "${to}" (never connected or closed)`, { address: to }));
     }
     return this.#deliver(peer, message, options);
   }
 
   broadcast(message: Message, options?: SendOptions): Promise<void> {
-    if (this.#state !== "open") return this.#core.fail(TransportError.closed(this.#core.what));
+    if (this.#state !== "open") return this.core.fail(TransportError.closed(this.core.what));
     const deliveries: Promise<void>[] = [];
     for (const peer of this.#network.endpoints()) {
       if (peer !== this) deliveries.push(this.#deliver(peer, message, options));
@@ -77,56 +71,36 @@ export class InProcessTransport implements Transport {
     return Promise.all(deliveries).then(() => undefined);
   }
 
-  receive(options?: ReceiveOptions): Promise<ReceivedMessage> {
-    return this.#core.receive(options);
-  }
-
-  tryReceive(): ReceivedMessage | undefined {
-    return this.#core.tryReceive();
-  }
-
-  onPeerGone(listener: (event: PeerGoneEvent) => void): () => void {
-    return this.#core.onPeerGone(listener);
-  }
-
   /** Tells this endpoint's listeners that `address` is gone. @internal */
   notifyPeerGone(address: string, reason: string): void {
-    this.#core.peerGone(address, reason);
+    this.core.peerGone(address, reason);
   }
 
   isConnected(): boolean {
     return this.#state === "open";
   }
 
-  stats(): TransportStats {
-    return this.#core.snapshot();
-  }
-
   close(): Promise<void> {
     if (this.#state !== "open") return RESOLVED;
     this.#state = "closed";
     this.#network.unregister(this);
-    this.#core.close();
+    this.core.close();
     for (const peer of this.#network.endpoints()) peer.notifyPeerGone(this.localAddress, "closed");
     return RESOLVED;
   }
 
-  [Symbol.asyncIterator](): AsyncIterator<ReceivedMessage> {
-    return this.#core.iterate();
-  }
-
   #deliver(peer: InProcessTransport, message: Message, options: SendOptions | undefined): Promise<void> {
     const bytes = this.#wireSize(message);
-    if (typeof bytes !== "number") return this.#core.fail(bytes);
+    if (typeof bytes !== "number") return this.core.fail(bytes);
     const received: ReceivedMessage = { from: this.localAddress, message };
-    const stats = this.#core.stats;
-    const core = peer.#core;
+    const stats = this.core.stats;
+    const core = peer.core;
     if (core.offer(received, bytes)) {
       stats.messagesSent++;
       stats.lastActivityMs = Date.now();
       return RESOLVED;
     }
-    if (core.isClosed) return this.#core.fail(TransportError.closed(core.what));
+    if (core.isClosed) return this.core.fail(TransportError.closed(core.what));
     return core.offerWait(received, bytes, options?.timeoutMs ?? this.config.connectionTimeoutMs, this.config.queueCapacity, options?.signal).then(
       () => {
         stats.messagesSent++;

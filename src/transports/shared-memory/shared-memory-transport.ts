@@ -1,10 +1,10 @@
 import { encodeFrame, type FrameCodecOptions } from "../../protocol/codec.js";
 import type { Message } from "../../protocol/message.js";
 import { resolveConfig, type TransportConfig } from "../../transport/config.js";
+import { CoreTransport } from "../../transport/core-transport.js";
 import { EndpointCore } from "../../transport/endpoint-core.js";
 import { TransportError } from "../../transport/errors.js";
-import type { TransportStats } from "../../transport/stats.js";
-import type { PeerGoneEvent, ReceivedMessage, ReceiveOptions, SendOptions, Transport, TransportState } from "../../transport/transport.js";
+import type { ReceivedMessage, SendOptions, TransportState } from "../../transport/transport.js";
 import { FrameEncoder } from "./frame-encoder.js";
 import { BrokenLinkError, InLink } from "./in-link.js";
 import { OutLink } from "./out-link.js";
@@ -40,7 +40,7 @@ const SPIN_AFTER_HOPS = 8;
  * When every peer this endpoint has seen has gone (closed, or its worker died) and nothing is
  * left to read, pending and later receives reject with `Closed`.
  */
-export class SharedMemoryTransport implements Transport {
+export class SharedMemoryTransport extends CoreTransport {
   readonly localAddress: string;
   readonly config: Readonly<TransportConfig>;
   readonly segment: SharedMemorySegment;
@@ -49,7 +49,7 @@ export class SharedMemoryTransport implements Transport {
   readonly #codec: FrameCodecOptions;
   readonly #spinMicros: number;
   readonly #spin: AdaptiveSpin;
-  readonly #core: EndpointCore;
+  protected readonly core: EndpointCore;
   readonly #keepAlive = new KeepAlive();
   readonly #encoder = new FrameEncoder();
   readonly #out = new Map<number, OutLink>();
@@ -60,6 +60,7 @@ export class SharedMemoryTransport implements Transport {
   #next = 0;
 
   private constructor(segment: SharedMemorySegment, address: string, config: Readonly<TransportConfig>, options: SharedMemoryOptions) {
+    super();
     this.segment = segment;
     this.localAddress = address;
     this.config = config;
@@ -68,7 +69,7 @@ export class SharedMemoryTransport implements Transport {
     this.#codec = { maxMessageSize: config.maxMessageSize, enableCompression: false, compressionThreshold: config.compressionThreshold };
     this.#slot = segment.claim(address, config.queueCapacity);
     this.#entry = segment.entry(this.#slot);
-    this.#core = new EndpointCore(config, `transport "${address}"`, {
+    this.core = new EndpointCore(config, `transport "${address}"`, {
       pull: () => this.#pull(),
       waitStarted: (first) => this.#waitStarted(first),
       waitEnded: () => this.#waitEnded(),
@@ -77,7 +78,7 @@ export class SharedMemoryTransport implements Transport {
     this.#directory = new PeerDirectory(segment, this.#slot, {
       peerLeft: (slot, address, reason) => this.#peerLeft(slot, address, reason),
       incoming: (slot, from, ring) => this.#in.push(new InLink(slot, from, ring, this.#codec)),
-      error: (error) => this.#core.fault(error),
+      error: (error) => this.core.fault(error),
     });
     this.#directory.scan();
     void this.#run();
@@ -101,38 +102,22 @@ export class SharedMemoryTransport implements Transport {
   }
 
   send(to: string, message: Message, options?: SendOptions): Promise<void> {
-    if (this.#state !== "open") return this.#core.fail(TransportError.closed(`transport "${this.localAddress}"`));
+    if (this.#state !== "open") return this.core.fail(TransportError.closed(`transport "${this.localAddress}"`));
     const slot = this.#directory.resolve(to);
-    if (slot < 0) return this.#core.fail(new TransportError("InvalidAddress", `no endpoint "${to}" is attached to segment "${this.segment.name}"`, { address: to }));
+    if (slot < 0) return this.core.fail(new TransportError("InvalidAddress", `no endpoint "${to}" is attached to segment "${this.segment.name}"`, { address: to }));
     return this.#sendTo(slot, message, options);
   }
 
   broadcast(message: Message, options?: SendOptions): Promise<void> {
-    if (this.#state !== "open") return this.#core.fail(TransportError.closed(`transport "${this.localAddress}"`));
+    if (this.#state !== "open") return this.core.fail(TransportError.closed(`transport "${this.localAddress}"`));
     this.#scanIfChanged();
     const sends: Promise<void>[] = [];
     for (const slot of this.#directory.peers.keys()) sends.push(this.#sendTo(slot, message, options));
     return Promise.all(sends).then(() => undefined);
   }
 
-  receive(options?: ReceiveOptions): Promise<ReceivedMessage> {
-    return this.#core.receive(options);
-  }
-
-  tryReceive(): ReceivedMessage | undefined {
-    return this.#core.tryReceive();
-  }
-
-  onPeerGone(listener: (event: PeerGoneEvent) => void): () => void {
-    return this.#core.onPeerGone(listener);
-  }
-
   isConnected(): boolean {
     return this.#state === "open" && !this.#isAlone();
-  }
-
-  stats(): TransportStats {
-    return this.#core.snapshot();
   }
 
   close(): Promise<void> {
@@ -143,14 +128,10 @@ export class SharedMemoryTransport implements Transport {
     // Leave the directory first (waking our own loop and every peer), so a writer blocked on a
     // ring to us sees we are gone before the space we free below.
     this.segment.release(this.#slot);
-    for (const link of this.#in) this.#core.stats.messagesDropped += link.discard();
-    this.#core.close();
+    for (const link of this.#in) this.core.stats.messagesDropped += link.discard();
+    this.core.close();
     this.#keepAlive.clear();
     return RESOLVED;
-  }
-
-  [Symbol.asyncIterator](): AsyncIterator<ReceivedMessage> {
-    return this.#core.iterate();
   }
 
   /** A receive is waiting: writers must ring the doorbell; look for data now or spin for it. */
@@ -178,11 +159,11 @@ export class SharedMemoryTransport implements Transport {
     this.#spinning = true;
     try {
       for (let hop = 0; hop < SPIN_AFTER_HOPS; hop++) await undefined;
-      if (this.#core.waiting === 0 || this.#state !== "open" || this.#in.length === 0) return;
+      if (this.core.waiting === 0 || this.#state !== "open" || this.#in.length === 0) return;
       const entry = this.#entry;
       Atomics.store(entry, E.SLEEPING, 0); // polling: writers need not ring the doorbell
       const hit = this.#spin.spin(this.#hasData);
-      if (this.#core.waiting > 0) Atomics.store(entry, E.SLEEPING, 1);
+      if (this.core.waiting > 0) Atomics.store(entry, E.SLEEPING, 1);
       if (hit || this.#hasData()) this.#deliver(); // re-checked after SLEEPING is back, so nothing is missed
     } finally {
       this.#spinning = false;
@@ -213,7 +194,7 @@ export class SharedMemoryTransport implements Transport {
   #sendTo(slot: number, message: Message, options: SendOptions | undefined): Promise<void> {
     let frame: Uint8Array;
     let link: OutLink;
-    const stats = this.#core.stats;
+    const stats = this.core.stats;
     try {
       link = this.#out.get(slot) ?? this.#openLink(slot);
       const pieces = this.#encoder.encode(message.envelope);
@@ -227,7 +208,7 @@ export class SharedMemoryTransport implements Transport {
         frame = FrameEncoder.join(pieces); // the encoder's scratch is reused by the next send
       }
     } catch (error) {
-      return this.#core.fail(TransportError.from(error));
+      return this.core.fail(TransportError.from(error));
     }
     return link.enqueue(frame, options?.timeoutMs ?? this.config.connectionTimeoutMs, this.config.queueCapacity, options?.signal).then(
       () => {
@@ -243,7 +224,7 @@ export class SharedMemoryTransport implements Transport {
   }
 
   #sent(bytes: number): Promise<void> {
-    const stats = this.#core.stats;
+    const stats = this.core.stats;
     stats.messagesSent++;
     stats.bytesSent += bytes;
     stats.lastActivityMs = Date.now();
@@ -263,7 +244,7 @@ export class SharedMemoryTransport implements Transport {
       this.#deliver();
       if (this.#state !== "open") break;
       const doorbell = Atomics.load(entry, E.DOORBELL);
-      if (this.#core.waiting > 0) {
+      if (this.core.waiting > 0) {
         Atomics.store(entry, E.SLEEPING, 1);
         if (this.#hasData()) continue;
       }
@@ -275,7 +256,7 @@ export class SharedMemoryTransport implements Transport {
   /** Hands what the rings hold to the waiting receives (and fails them when every peer has gone). */
   readonly #deliver = (): void => {
     this.#scanIfChanged();
-    const core = this.#core;
+    const core = this.core;
     while (core.waiting > 0) {
       const received = this.#pull();
       if (received === undefined) break;
@@ -301,18 +282,18 @@ export class SharedMemoryTransport implements Transport {
   #peerLeft(slot: number, address: string, reason: string): void {
     this.#out.get(slot)?.fail(new TransportError("Closed", `peer "${address}" ${reason}`));
     this.#out.delete(slot);
-    this.#core.peerGone(address, reason);
+    this.core.peerGone(address, reason);
   }
 
   #onReadError(link: InLink, error: unknown): void {
     if (error instanceof BrokenLinkError) {
       // The ring cannot be trusted any more: stop reading it and treat its writer as gone.
       this.#in.splice(this.#in.indexOf(link), 1);
-      this.#core.fault(error.error);
+      this.core.fault(error.error);
       this.#directory.forget(link.peerSlot, `sent a corrupt ring (${error.error.message})`);
       return;
     }
-    this.#core.fault(TransportError.from(error));
+    this.core.fault(TransportError.from(error));
   }
 
   #isAlone(): boolean {

@@ -3,10 +3,10 @@ import type { Envelope } from "../../../generated/swarm/transport/v1/envelope.js
 import { Message } from "../../protocol/message.js";
 import { DEFAULT_TRANSPORT_CONFIG, resolveConfig, type TransportConfig } from "../../transport/config.js";
 import { TransportError } from "../../transport/errors.js";
-import type { TransportStats } from "../../transport/stats.js";
-import type { PeerGoneEvent, ReceivedMessage, ReceiveOptions, SendOptions, Transport, TransportState } from "../../transport/transport.js";
+import type { ReceivedMessage, SendOptions, TransportState } from "../../transport/transport.js";
 import { backoffDelayMs, sleep } from "./backoff.js";
 import { closeError, dial, negotiatedCompression, type Dialled } from "./dial.js";
+import { CoreTransport } from "../../transport/core-transport.js";
 import { EndpointCore } from "../../transport/endpoint-core.js";
 import { localCapabilities } from "./handshake.js";
 import { closeAndWait, HEARTBEAT_TIMEOUT_CODE, type Link } from "./link.js";
@@ -42,7 +42,7 @@ export type WebSocketConfig = Partial<TransportConfig> & Partial<WebSocketTuning
  * them, `bufferWhileDisconnected: false`); when it gives up, the transport closes and the
  * buffered sends reject with `ConnectionError`. Imports nothing Node-only.
  */
-export class WebSocketClientTransport implements Transport {
+export class WebSocketClientTransport extends CoreTransport {
   readonly localAddress: string;
   readonly config: Readonly<TransportConfig>;
   readonly tuning: Readonly<WebSocketTuning>;
@@ -51,7 +51,7 @@ export class WebSocketClientTransport implements Transport {
   /** The hub's HelloAck metadata. */
   hubMetadata: Record<string, string> = {};
   readonly #options: Required<Omit<WebSocketClientOptions, "token">>;
-  readonly #core: EndpointCore;
+  protected readonly core: EndpointCore;
   readonly #sender: ClientSender;
   readonly #credits: ReceiveCredits;
   readonly #stop = new AbortController();
@@ -64,6 +64,7 @@ export class WebSocketClientTransport implements Transport {
   readonly #resumeLink = (): void => this.#link?.socket.resume?.();
 
   private constructor(options: WebSocketClientOptions, config: WebSocketConfig) {
+    super();
     this.localAddress = options.agentId;
     this.config = resolveConfig(transportPart(config));
     this.tuning = resolveTuning(config, this.config.queueCapacity);
@@ -72,8 +73,8 @@ export class WebSocketClientTransport implements Transport {
     metadata[RECEIVE_WINDOW_KEY] = String(config.queueCapacity ?? DEFAULT_TRANSPORT_CONFIG.queueCapacity);
     const createSocket = options.createSocket ?? globalSocketFactory();
     this.#options = { url: options.url, agentId: options.agentId, createSocket, metadata };
-    this.#core = new EndpointCore(this.config, `WebSocket client "${options.agentId}"`, { taken: (received) => this.#onTaken(received) });
-    this.#sender = new ClientSender(options.agentId, options.url, this.tuning, this.#core, this.config.connectionTimeoutMs, this.config.maxMessageSize);
+    this.core = new EndpointCore(this.config, `WebSocket client "${options.agentId}"`, { taken: (received) => this.#onTaken(received) });
+    this.#sender = new ClientSender(options.agentId, options.url, this.tuning, this.core, this.config.connectionTimeoutMs, this.config.maxMessageSize);
     this.#credits = new ReceiveCredits(this.config.queueCapacity);
   }
 
@@ -101,32 +102,16 @@ export class WebSocketClientTransport implements Transport {
   }
 
   send(to: string, message: Message, options?: SendOptions): Promise<void> {
-    if (this.#state !== "open") return this.#core.fail(TransportError.closed(this.#core.what));
+    if (this.#state !== "open") return this.core.fail(TransportError.closed(this.core.what));
     if (message.source !== this.localAddress) {
-      return this.#core.fail(new TransportError("InvalidAddress", `message source "${message.source}" is not this agent ("${this.localAddress}")`, { address: message.source }));
+      return this.core.fail(new TransportError("InvalidAddress", `message source "${message.source}" is not this agent ("${this.localAddress}")`, { address: message.source }));
     }
     return this.#sender.submit(to, message, options);
   }
 
   broadcast(message: Message, options?: SendOptions): Promise<void> {
-    if (this.#state !== "open") return this.#core.fail(TransportError.closed(this.#core.what));
+    if (this.#state !== "open") return this.core.fail(TransportError.closed(this.core.what));
     return this.#sender.submit(undefined, message, options);
-  }
-
-  receive(options?: ReceiveOptions): Promise<ReceivedMessage> {
-    return this.#core.receive(options);
-  }
-
-  tryReceive(): ReceivedMessage | undefined {
-    return this.#core.tryReceive();
-  }
-
-  onPeerGone(listener: (event: PeerGoneEvent) => void): () => void {
-    return this.#core.onPeerGone(listener);
-  }
-
-  stats(): TransportStats {
-    return this.#core.snapshot();
   }
 
   /** Asks the hub to compress frames towards this client (or not) from now on. */
@@ -138,18 +123,14 @@ export class WebSocketClientTransport implements Transport {
   async close(): Promise<void> {
     if (this.#state !== "open") return;
     this.#state = "closing";
-    this.#stop.abort(TransportError.closed(this.#core.what));
+    this.#stop.abort(TransportError.closed(this.core.what));
     if (this.#link?.isOpen) this.#sender.flush();
     const link = this.#link;
     this.#link = undefined;
     this.#sender.link = undefined;
     if (link !== undefined) await closeAndWait(link, "client closed");
-    this.#shutdown(TransportError.closed(this.#core.what));
+    this.#shutdown(TransportError.closed(this.core.what));
     this.#state = "closed";
-  }
-
-  [Symbol.asyncIterator](): AsyncIterator<ReceivedMessage> {
-    return this.#core.iterate();
   }
 
   #dial(): Promise<Dialled> {
@@ -168,7 +149,7 @@ export class WebSocketClientTransport implements Transport {
       maxMessageSize: this.config.maxMessageSize,
       compressionThreshold: this.config.compressionThreshold,
       timeoutMs: this.config.connectionTimeoutMs,
-      stats: this.#core.stats,
+      stats: this.core.stats,
     });
   }
 
@@ -190,9 +171,9 @@ export class WebSocketClientTransport implements Transport {
       }
     }
     if (old !== undefined) {
-      this.#core.stats.messagesDropped += old.unacked;
-      this.#core.stats.errors++;
-      this.#core.peerGone(undefined, `session ${old.id} lost: the hub no longer has it; ${old.unacked} unacknowledged message(s) may not have arrived`);
+      this.core.stats.messagesDropped += old.unacked;
+      this.core.stats.errors++;
+      this.core.peerGone(undefined, `session ${old.id} lost: the hub no longer has it; ${old.unacked} unacknowledged message(s) may not have arrived`);
     }
     const id = metadata[SESSION_KEY];
     this.#session = id !== undefined ? new Session(id, this.tuning.sessionBufferBytes) : undefined;
@@ -239,7 +220,7 @@ export class WebSocketClientTransport implements Transport {
       if (bytes === undefined) throw new TransportError("SerializationError", "hub sent a text message");
       for (const body of link.bodies(bytes)) this.#onEnvelope(link, link.decodeBody(body), body.length);
     } catch (error) {
-      this.#core.stats.errors++;
+      this.core.stats.errors++;
       link.close(CloseCode.SERIALIZATION, `bad frame from hub: ${(error as Error).message}`, "SerializationError");
     }
   }
@@ -248,7 +229,7 @@ export class WebSocketClientTransport implements Transport {
     const payload = envelope.payload;
     if (payload?.$case === "control" && !isEndToEndControl(envelope)) return this.#onControl(link, envelope);
     if (payload?.$case === "heartbeat" || payload === undefined) return;
-    this.#core.deliver(envelope.source, new Message(envelope), bytes, this.#pauseLink, this.#resumeLink);
+    this.core.deliver(envelope.source, new Message(envelope), bytes, this.#pauseLink, this.#resumeLink);
   }
 
   #onControl(link: Link, envelope: Envelope): void {
@@ -256,7 +237,7 @@ export class WebSocketClientTransport implements Transport {
     switch (operation?.$case) {
       case "peerGone":
         this.#sender.windows.forget(operation.value.address);
-        this.#core.peerGone(operation.value.address, operation.value.reason);
+        this.core.peerGone(operation.value.address, operation.value.reason);
         return this.#sender.flush();
       case "lookupResult":
         return this.#sender.onLookupResult(operation.value.address, operation.value.found, operation.value.window);
@@ -267,8 +248,8 @@ export class WebSocketClientTransport implements Transport {
         if (this.#sender.pending > 0) this.#sender.flush(); // the session buffer may have room again
         return;
       case "undeliverable":
-        this.#core.stats.messagesDropped++;
-        this.#core.stats.errors++;
+        this.core.stats.messagesDropped++;
+        this.core.stats.errors++;
         return;
       case "setCompression":
         link.setCompression(operation.value.enabled, operation.value.thresholdBytes);
@@ -289,7 +270,7 @@ export class WebSocketClientTransport implements Transport {
     this.#sender.link = undefined;
     clearInterval(this.#heartbeatTimer);
     if (this.#state !== "open") return;
-    this.#core.peerGone(undefined, `connection lost: ${error.message}`);
+    this.core.peerGone(undefined, `connection lost: ${error.message}`);
     this.#sender.disconnected(error);
     void this.#reconnect(error);
   }
@@ -303,7 +284,7 @@ export class WebSocketClientTransport implements Transport {
           await closeAndWait(dialled.link, "client closed");
           return;
         }
-        this.#core.stats.reconnections++;
+        this.core.stats.reconnections++;
         this.#attach(dialled);
         return;
       } catch (error) {
@@ -331,7 +312,7 @@ export class WebSocketClientTransport implements Transport {
   #shutdown(error: TransportError): void {
     clearInterval(this.#heartbeatTimer);
     this.#sender.shutdown(error);
-    this.#core.close();
+    this.core.close();
   }
 }
 

@@ -98,7 +98,12 @@ describe("ring index arithmetic", () => {
     fc.assert(
       fc.property(capacity, fc.nat(), (cap, p) => {
         const pos = (p % (2 * cap / 8)) * 8;
-        expect(planWrite(pos, pos, cap, recordBytes(maxRecordPayload(cap)))).toBeDefined();
+        const bytes = recordBytes(maxRecordPayload(cap));
+        const contiguous = cap - offsetOf(pos, cap);
+        // in place when it fits before the end; else after padding to the end, at offset 0
+        expect(planWrite(pos, pos, cap, bytes)).toEqual(
+          bytes <= contiguous ? { padBytes: 0, offset: offsetOf(pos, cap), advanceBytes: bytes } : { padBytes: contiguous, offset: 0, advanceBytes: contiguous + bytes },
+        );
       }),
     );
   });

@@ -1,6 +1,7 @@
 import { WebSocket, WebSocketServer } from "ws";
 import type { Envelope } from "../../../generated/swarm/transport/v1/envelope.js";
-import { decodeEnvelope, encodeFrame, Message } from "../../../src/index.js";
+import { decodeEnvelope, encodeFrame } from "../../../src/protocol.js";
+import { Message } from "../../../src/index.js";
 import { frameBodies } from "../../../src/protocol/batch.js";
 
 const CODEC = { maxMessageSize: 10 << 20, enableCompression: false, compressionThreshold: 1024 };
@@ -84,15 +85,4 @@ export function sendFrame(socket: WebSocket, message: Message): void {
   socket.send(encodeFrame(message.envelope, CODEC));
 }
 
-/**
- * Waits until `condition` holds, polling; fails after `ms` with a message (no timing is
- * asserted: the bound only turns a hang into a failure that says what was awaited). Poll only
- * for states that stay once reached, never for a transient one (a poll can miss it).
- */
-export async function until(condition: () => boolean, ms = 10_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!condition()) {
-    if (Date.now() > end) throw new Error(`condition not met within ${ms} ms: ${condition.toString()}`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}
+export { until } from "../../helpers/wait-for.js";

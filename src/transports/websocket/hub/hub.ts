@@ -5,9 +5,9 @@ import { WebSocketServer } from "ws";
 import { Message } from "../../../protocol/message.js";
 import { resolveConfig, type TransportConfig } from "../../../transport/config.js";
 import { TransportError } from "../../../transport/errors.js";
-import type { TransportStats } from "../../../transport/stats.js";
-import type { PeerGoneEvent, ReceivedMessage, ReceiveOptions, SendOptions, Transport, TransportState } from "../../../transport/transport.js";
+import type { SendOptions, TransportState } from "../../../transport/transport.js";
 import type { WebSocketConfig } from "../client.js";
+import { CoreTransport } from "../../../transport/core-transport.js";
 import { EndpointCore } from "../../../transport/endpoint-core.js";
 import { closeAndWait } from "../link.js";
 import { resolveTuning, transportPart, type WebSocketTuning } from "../options.js";
@@ -46,12 +46,12 @@ export interface WebSocketHubOptions {
  * came on (close code and Goodbye name the reason); a slow consumer past
  * `maxConsumerBufferBytes` is disconnected; silent agents past `heartbeatTimeoutMs` are dropped.
  */
-export class WebSocketHub implements Transport {
+export class WebSocketHub extends CoreTransport {
   readonly localAddress: string;
   readonly config: Readonly<TransportConfig>;
   readonly tuning: Readonly<WebSocketTuning>;
   readonly #options: WebSocketHubOptions;
-  readonly #core: EndpointCore;
+  protected readonly core: EndpointCore;
   readonly #counters = new HubCounters();
   readonly #router: HubRouter;
   readonly #admission: HubAdmission;
@@ -63,21 +63,22 @@ export class WebSocketHub implements Transport {
   #port = 0;
 
   private constructor(options: WebSocketHubOptions, config: WebSocketConfig) {
+    super();
     this.localAddress = options.hubId ?? "hub";
     this.#options = options;
     this.config = resolveConfig(transportPart(config));
     this.tuning = resolveTuning(config, this.config.queueCapacity);
-    this.#core = new EndpointCore(this.config, `WebSocket hub "${this.localAddress}"`);
+    this.core = new EndpointCore(this.config, `WebSocket hub "${this.localAddress}"`);
     // in dependency order, so no part is handed a callback into one not yet built
     const settings = { hubId: this.localAddress, config: this.config, tuning: this.tuning, isOpen: () => this.#state === "open" };
-    this.#router = new HubRouter(this.localAddress, this.#core, this.#counters);
+    this.#router = new HubRouter(this.localAddress, this.core, this.#counters);
     const door = { ...settings, metadata: options.metadata ?? {}, authenticate: options.authenticate };
-    this.#admission = new HubAdmission(door, this.#router, this.#counters, this.#core.stats);
-    this.#connections = new HubConnections(settings, this.#router, this.#admission, this.#counters, this.#core.stats);
+    this.#admission = new HubAdmission(door, this.#router, this.#counters, this.core.stats);
+    this.#connections = new HubConnections(settings, this.#router, this.#admission, this.#counters, this.core.stats);
     this.#server = options.tls !== undefined ? createHttpsServer({ cert: options.tls.cert, key: options.tls.key }) : createHttpServer();
     this.#wss = new WebSocketServer({ server: this.#server, maxPayload: this.config.maxMessageSize + 1, perMessageDeflate: false });
     this.#wss.on("connection", (socket, request) => this.#connections.accept(socket, request));
-    this.#wss.on("error", () => this.#core.stats.errors++);
+    this.#wss.on("error", () => this.core.stats.errors++);
   }
 
   /** Starts a hub listening on `bindAddr`. Rejects with `AddressInUse` or `InvalidAddress`. */
@@ -143,7 +144,7 @@ export class WebSocketHub implements Transport {
    * re-opened: call `link` again.
    */
   async link(url: string, options: HubLinkOptions = {}): Promise<void> {
-    const { connection, handoff } = await openHubLink(url, this.localAddress, options, this.config, this.tuning, this.#core.stats);
+    const { connection, handoff } = await openHubLink(url, this.localAddress, options, this.config, this.tuning, this.core.stats);
     if (this.#state !== "open" || this.#router.isTaken(connection.agentId)) {
       await closeAndWait(connection.link, `hub id "${connection.agentId}" is already linked or taken`);
       throw new TransportError("AddressInUse", `hub "${connection.agentId}" at ${url} is already linked, or its id is taken here`, { address: connection.agentId });
@@ -171,48 +172,32 @@ export class WebSocketHub implements Transport {
   }
 
   send(to: string, message: Message, _options?: SendOptions): Promise<void> {
-    if (this.#state !== "open") return this.#core.fail(TransportError.closed(this.#core.what));
+    if (this.#state !== "open") return this.core.fail(TransportError.closed(this.core.what));
     if (to === this.localAddress) {
-      this.#core.deliver(to, message, message.sizeUpperBound());
+      this.core.deliver(to, message, message.sizeUpperBound());
       this.#sent();
       return RESOLVED;
     }
     const target = this.#router.nextHop(to);
-    if (target === undefined) return this.#core.fail(new TransportError("InvalidAddress", `no agent "${to}" on hub "${this.localAddress}"`, { address: to }));
+    if (target === undefined) return this.core.fail(new TransportError("InvalidAddress", `no agent "${to}" on hub "${this.localAddress}"`, { address: to }));
     try {
       this.#connections.write(target, to, message);
     } catch (error) {
-      return this.#core.fail(writeError(error));
+      return this.core.fail(writeError(error));
     }
     this.#sent();
     return RESOLVED;
   }
 
   broadcast(message: Message, _options?: SendOptions): Promise<void> {
-    if (this.#state !== "open") return this.#core.fail(TransportError.closed(this.#core.what));
+    if (this.#state !== "open") return this.core.fail(TransportError.closed(this.core.what));
     try {
       for (const target of this.#router.connections()) this.#connections.write(target, undefined, message);
     } catch (error) {
-      return this.#core.fail(writeError(error));
+      return this.core.fail(writeError(error));
     }
     this.#sent();
     return RESOLVED;
-  }
-
-  receive(options?: ReceiveOptions): Promise<ReceivedMessage> {
-    return this.#core.receive(options);
-  }
-
-  tryReceive(): ReceivedMessage | undefined {
-    return this.#core.tryReceive();
-  }
-
-  onPeerGone(listener: (event: PeerGoneEvent) => void): () => void {
-    return this.#core.onPeerGone(listener);
-  }
-
-  stats(): TransportStats {
-    return this.#core.snapshot();
   }
 
   /** Says Goodbye to every agent, closes their sockets and the listening socket, releases everything. */
@@ -226,17 +211,13 @@ export class WebSocketHub implements Transport {
     await new Promise<void>((resolve) => this.#wss.close(() => resolve()));
     this.#server.closeAllConnections();
     await new Promise<void>((resolve) => this.#server.close(() => resolve()));
-    this.#core.close();
+    this.core.close();
     this.#state = "closed";
   }
 
-  [Symbol.asyncIterator](): AsyncIterator<ReceivedMessage> {
-    return this.#core.iterate();
-  }
-
   #sent(): void {
-    this.#core.stats.messagesSent++;
-    this.#core.stats.lastActivityMs = Date.now();
+    this.core.stats.messagesSent++;
+    this.core.stats.lastActivityMs = Date.now();
   }
 }
 
