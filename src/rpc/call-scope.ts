@@ -27,7 +27,7 @@ export function activeCallContext(): CallContext | undefined {
   return manager?.active();
 }
 
-/** Runs `fn` with `context` active when a manager is installed; else just runs it. @internal */
-export function withCallContext<T>(context: CallContext, fn: () => T): T {
-  return manager === undefined ? fn() : manager.with(context, fn);
+/** Runs `fn(arg)` with `context` active when a manager is installed; else just runs it. @internal */
+export function withCallContext<A, T>(context: CallContext, fn: (arg: A) => T, arg: A): T {
+  return manager === undefined ? fn(arg) : manager.with(context, () => fn(arg));
 }

@@ -45,7 +45,6 @@ export class ServerCall implements CallContext, ServedHandler {
   readonly method: MethodInfo;
   readonly peer: string;
   readonly metadata: Readonly<Record<string, string>>;
-  readonly deadline: number | undefined;
   /** Deadline on the `performance.now()` clock; Infinity for none. */
   readonly deadlineAt: number;
   #header: Record<string, string> | undefined;
@@ -56,6 +55,7 @@ export class ServerCall implements CallContext, ServedHandler {
   readonly #timeoutMs: number;
   readonly #json: boolean;
   #controller: AbortController | undefined;
+  #replySends: ReplySends | undefined;
   #done = false;
   #headerSent = false;
   #inbox: StreamInbox<unknown> | undefined;
@@ -67,10 +67,15 @@ export class ServerCall implements CallContext, ServedHandler {
     this.peer = from;
     this.metadata = message.envelope.headers;
     this.#timeoutMs = request.timeoutMs;
-    this.deadline = request.timeoutMs > 0 ? Date.now() + request.timeoutMs : undefined;
     this.deadlineAt = request.timeoutMs > 0 ? performance.now() + request.timeoutMs : Infinity;
     this.#id = request.correlationId;
-    this.#json = request.params?.kind?.$case === "json" && info.responseType.toJSON !== undefined;
+    // A TypedData came by reference (in-process): never JSON, and reading its `kind` would encode it.
+    const params = request.params;
+    this.#json = params !== undefined && !(params instanceof TypedData) && params.kind?.$case === "json" && info.responseType.toJSON !== undefined;
+  }
+
+  get deadline(): number | undefined {
+    return this.deadlineAt === Infinity ? undefined : Date.now() + (this.deadlineAt - performance.now());
   }
 
   get header(): Record<string, string> {
@@ -176,9 +181,9 @@ export class ServerCall implements CallContext, ServedHandler {
     sendError(this.#host.demux, this.peer, this.#id, rpcError.code, rpcError.rawMessage, trailers, headers, rpcError.details);
   };
 
-  /** Runs the handler with this call as the active one (see CallContextManager). */
-  run<T>(fn: () => T): T {
-    return withCallContext(this, fn);
+  /** Runs `fn(arg)` with this call as the active one (see CallContextManager). */
+  run<A, T>(fn: (arg: A) => T, arg: A): T {
+    return withCallContext(this, fn, arg);
   }
 
   /** Sends each message of a handler's response stream, within the caller's credit, then the outcome. */
@@ -187,10 +192,8 @@ export class ServerCall implements CallContext, ServedHandler {
     let iterator: AsyncIterator<unknown> | undefined;
     try {
       iterator = responses[Symbol.asyncIterator]();
-      const it = iterator;
-      const next = () => it.next();
       for (;;) {
-        const result = await this.run(next);
+        const result = await this.run(nextOf, iterator);
         if (result.done || this.#done) break;
         const wait = credit.acquire();
         if (wait !== undefined) await wait;
@@ -227,7 +230,7 @@ export class ServerCall implements CallContext, ServedHandler {
 
   /** A reply waits (for the connection, credit, queue space) until the call's deadline at most, else the transport's limit. */
   #sendOptions(): SendOptions | undefined {
-    return this.deadlineAt === Infinity ? undefined : { timeoutMs: Math.max(1, this.deadlineAt - performance.now()) };
+    return this.deadlineAt === Infinity ? undefined : (this.#replySends ??= new ReplySends(this.deadlineAt));
   }
 
   /**
@@ -279,6 +282,23 @@ export class ServerCall implements CallContext, ServedHandler {
     this.#credit?.fail(reason);
     this.#controller?.abort(reason);
   }
+}
+
+/** The `SendOptions` of a call's replies: what is left until its deadline, computed only if a send has to wait. */
+class ReplySends implements SendOptions {
+  readonly #deadlineAt: number;
+
+  constructor(deadlineAt: number) {
+    this.#deadlineAt = deadlineAt;
+  }
+
+  get timeoutMs(): number {
+    return Math.max(1, this.#deadlineAt - performance.now());
+  }
+}
+
+function nextOf(iterator: AsyncIterator<unknown>): Promise<IteratorResult<unknown>> {
+  return iterator.next();
 }
 
 /**

@@ -151,7 +151,7 @@ export class RpcServer {
     if (info.kind !== "unary") call.register();
     let outcome: unknown;
     try {
-      outcome = call.run(() => invoke({ method: info, request: input, context: call }));
+      outcome = call.run(invoke, { method: info, request: input, context: call });
     } catch (error) {
       call.fail(error);
       return;
