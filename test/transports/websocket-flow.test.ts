@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { Message, TransportError, type WebSocketClientTransport } from "../../src/index.js";
 import { decodeEnvelope, frameBodies } from "../../src/protocol.js";
+import { isSequenced } from "../../src/transports/websocket/session.js";
 import { WebSocketTransport, type WebSocketHub } from "../../src/node.js";
 import { receiveWithin } from "../transport/conformance.js";
 import { controlCase, fakeHub, rawPeer, sendFrame, until, type RawPeer } from "./websocket/raw-peer.js";
@@ -160,6 +161,32 @@ describe("WebSocket: flow control", () => {
     expect(a.pendingSends).toBeGreaterThan(0);
     for (let i = 0; i < 16; i++) expect((await receiveWithin(b, 10_000)).message.headers["i"]).toBe(String(i));
     await Promise.all(sends);
+  });
+
+  // Before: a reading agent whose Acks lagged (they queue behind its own outgoing data: 1,000
+  // concurrent 314 KB calls kept 16 MiB unacknowledged against a 24 MiB bound) was dropped as a
+  // slow consumer the moment its unacknowledged bytes passed sessionBufferBytes + maxConsumerBufferBytes.
+  it("an agent whose Acks lag but keep coming is no slow consumer; one that stops acknowledging is, past four times the bound", async () => {
+    hub = await WebSocketTransport.server({ bindAddr: "127.0.0.1:0" }, { sessionBufferBytes: 64 * 1024, maxConsumerBufferBytes: 128 * 1024, enableCompression: false });
+    const a = await agent("a", { enableCompression: false });
+    const lagger = await rawPeer(hub.url);
+    peers.push(lagger);
+    lagger.sendEnvelope(Message.hello("lagger", { capabilities: ["resume"] }));
+    await lagger.next((e) => controlCase(e) === "helloAck");
+    const sequenced = () => lagger.received.filter((e) => isSequenced(e) && controlCase(e) !== "helloAck").length;
+    const chunk = new Uint8Array(32 * 1024);
+    // acknowledges only every 8th envelope: up to 256 KiB unacknowledged, past the 192 KiB bound
+    for (let i = 0; i < 64; i++) {
+      await a.send("lagger", Message.event("a", "big", chunk));
+      await lagger.next(() => sequenced() > i);
+      if (i % 8 === 7) lagger.sendEnvelope(Message.control("lagger", { operation: { $case: "ack", value: { received: sequenced() } } }));
+    }
+    expect(hub.hubStats().slowConsumersDropped).toBe(0);
+    expect(hub.agentInfo("lagger")?.state).toBe("open");
+    // now it reads on but never acknowledges: dropped once 4 x 192 KiB are owed
+    for (let i = 0; i < 40; i++) await a.send("lagger", Message.event("a", "big", chunk));
+    await until(() => hub!.hubStats().slowConsumersDropped === 1);
+    expect((await lagger.closed).code).not.toBe(1000);
   });
 
   it("a consumer that never reads is disconnected past maxConsumerBufferBytes; the hub stays bounded", async () => {

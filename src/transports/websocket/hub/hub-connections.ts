@@ -188,8 +188,13 @@ export class HubConnections {
       if (kept > sessionBufferBytes) this.#admission.expire(target, `session expired: more than ${sessionBufferBytes} bytes kept for it`);
       return;
     }
-    // connected: what is kept is what is in flight plus the Ack lag, so allow for both bounds
-    if (kept > sessionBufferBytes + maxConsumerBufferBytes) {
+    // Connected: what is kept is what is in flight plus the Ack lag, so allow for both bounds. A
+    // healthy agent's Acks can lag further: they queue behind its own outgoing data in the same
+    // TCP stream (1,000 concurrent 314 KB calls kept 16 MiB unacknowledged for a reading agent).
+    // So past the bound only an agent whose Acks stopped coming, or one past four times it, goes.
+    const bound = sessionBufferBytes + maxConsumerBufferBytes;
+    const acksStalled = (target.session?.ackOverdueMs(Date.now()) ?? 0) > ACK_STALL_MS;
+    if (kept > 4 * bound || (kept > bound && acksStalled)) {
       this.#counters.slowConsumersDropped++;
       this.#drop(target, CloseCode.POLICY, `slow consumer: ${kept} bytes unacknowledged`, "QueueFull");
       target.socket.terminate();
@@ -226,6 +231,9 @@ export class HubConnections {
     if (wasOpen && hubOpen) this.#router.remove(connection, connection.closeReason ?? reason);
   }
 }
+
+/** A connected agent past its unacknowledged-bytes bound whose Acks have not moved for this long is a slow consumer. */
+const ACK_STALL_MS = 5000;
 
 /**
  * How a connection whose frame could not be read is closed: 1009 for MessageTooLarge, otherwise
