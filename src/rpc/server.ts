@@ -12,6 +12,7 @@ import { RpcError } from "../status/rpc-error.js";
 import { Status } from "../status/status.js";
 import { sendError } from "./send-error.js";
 import { ServerCall, type CallHost, type RpcLogger } from "./server-call.js";
+import { serviceAnnouncement } from "./service-announcement.js";
 import { readTyped } from "./typed-data.js";
 
 /** Runs one request for a registered method. */
@@ -42,6 +43,12 @@ export interface RpcServerOptions {
   interceptors?: ServerInterceptor[];
   /** Told what the server cannot tell a caller (e.g. a reply that could not be encoded or sent). Default `console`. */
   logger?: RpcLogger;
+  /**
+   * A serialized google.protobuf.FileDescriptorSet of the services this server will serve
+   * (e.g. from `buf build -o set.binpb`): announced with them, so a hub answers server
+   * reflection (`grpcurl describe`) for them. The services themselves are announced anyway.
+   */
+  fileDescriptorSet?: Uint8Array;
 }
 
 type Invoke = (call: ServerCallDescriptor) => unknown;
@@ -58,6 +65,9 @@ export class RpcServer {
   readonly #maxConcurrent: number;
   readonly #interceptors: ServerInterceptor[];
   readonly #methods = new Map<string, RequestHandler>();
+  /** What is served, as announced to the transport (services with their call kinds). */
+  readonly #served: MethodInfo[] = [];
+  readonly #fileDescriptorSet: Uint8Array | undefined;
   readonly #host: CallHost;
   readonly #release: () => void;
   #closed = false;
@@ -67,6 +77,7 @@ export class RpcServer {
     this.#demux = demux;
     this.#maxConcurrent = options.maxConcurrentCalls ?? 10_000;
     this.#interceptors = options.interceptors ?? [];
+    this.#fileDescriptorSet = options.fileDescriptorSet;
     this.#host = { demux, active: new Set(), deadlines: new DeadlineScheduler(), logger: options.logger ?? console };
     this.#release = demux.handle("requests", this.#onRequest);
   }
@@ -89,6 +100,7 @@ export class RpcServer {
       const bound = method.bind(implementation) as (request: unknown, context: CallContext) => unknown;
       this.#register(info, (call) => bound(call.request, call.context));
     }
+    this.#announce();
     return this;
   }
 
@@ -108,6 +120,10 @@ export class RpcServer {
     this.#closed = true;
     this.#release();
     this.#methods.clear();
+    if (this.#served.length > 0) {
+      this.#served.length = 0;
+      this.#announce();
+    }
     for (const call of [...this.#host.active]) call.abandon(new RpcError(Status.UNAVAILABLE, "server closed"));
     this.#host.deadlines.clear();
     return Promise.resolve();
@@ -118,6 +134,12 @@ export class RpcServer {
     if (this.#methods.has(info.path)) throw new Error(`method ${info.path} is already served on "${this.#demux.localAddress}"`);
     const invoke = composeInterceptors(this.#interceptors as ((c: ServerCallDescriptor, n: Invoke) => unknown)[], implementation);
     this.#methods.set(info.path, (message, request, from) => this.#serve(info, invoke, message, request, from));
+    this.#served.push(info);
+  }
+
+  /** Tells the transport what is served now (a hub routes calls of these services here). */
+  #announce(): void {
+    this.#demux.transport.announceServices?.(serviceAnnouncement(this.#served, this.#fileDescriptorSet));
   }
 
   readonly #onRequest = (received: ReceivedMessage): void => {
