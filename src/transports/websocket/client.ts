@@ -9,7 +9,7 @@ import { closeError, dial, negotiatedCompression, type Dialled } from "./dial.js
 import { CoreTransport } from "../../transport/core-transport.js";
 import { EndpointCore } from "../../transport/endpoint-core.js";
 import { localCapabilities } from "./handshake.js";
-import { closeAndWait, type Link } from "./link.js";
+import { closeAndWait, HEARTBEAT_TIMEOUT_CODE, type Link } from "./link.js";
 import { isValidId, MAX_ID_BYTES } from "../../protocol/limits.js";
 import { BATCH_CAPABILITY, MAX_MESSAGE_SIZE_KEY, RECEIVE_WINDOW_KEY, resolveTuning, transportPart, type WebSocketTuning } from "./options.js";
 import { RESUME_CAPABILITY, RESUME_RECEIVED_KEY, RESUMED_KEY, Session, SESSION_KEY } from "./session.js";
@@ -91,7 +91,7 @@ export class WebSocketClientTransport extends CoreTransport {
     const createSocket = options.createSocket ?? globalSocketFactory();
     this.#options = { url: options.url, agentId: options.agentId, createSocket, metadata };
     this.core = new EndpointCore(this.config, `WebSocket client "${options.agentId}"`, { taken: (received) => this.#onTaken(received) });
-    this.#sender = new ClientSender(options.agentId, options.url, this.tuning, this.core, this.config.connectionTimeoutMs);
+    this.#sender = new ClientSender(options.agentId, options.url, this.tuning, this.core, this.config.connectionTimeoutMs, this.config.maxMessageSize);
     this.#credits = new ReceiveCredits(this.config.queueCapacity);
   }
 
@@ -126,14 +126,14 @@ export class WebSocketClientTransport extends CoreTransport {
     if (!isValidId(to)) return this.core.fail(new TransportError("InvalidAddress", `address must be a non-empty string of at most ${MAX_ID_BYTES} bytes`, { address: to.slice(0, 64) }));
     const invalid = checkLimits(message);
     if (invalid !== undefined) return this.core.fail(invalid);
-    return this.#sender.submit(to, message, options?.signal);
+    return this.#sender.submit(to, message, options);
   }
 
   broadcast(message: Message, options?: SendOptions): Promise<void> {
     if (this.#state !== "open") return this.core.fail(TransportError.closed(this.core.what));
     const invalid = checkLimits(message);
     if (invalid !== undefined) return this.core.fail(invalid);
-    return this.#sender.submit(undefined, message, options?.signal);
+    return this.#sender.submit(undefined, message, options);
   }
 
   /**
@@ -256,8 +256,9 @@ export class WebSocketClientTransport extends CoreTransport {
     if (interval > 0) {
       this.#heartbeatTimer = setInterval(() => {
         if (!link.tick(Date.now(), interval, this.tuning.heartbeatTimeoutMs)) {
-          link.close(CloseCode.POLICY, "heartbeat timeout");
-          socket.terminate?.();
+          // Goodbye{code "Timeout"} and close 1008, as the hub does; the session lives on (reconnect resumes it)
+          clearInterval(this.#heartbeatTimer);
+          void closeAndWait(link, "heartbeat timeout", CloseCode.POLICY, HEARTBEAT_TIMEOUT_CODE);
         }
       }, Math.max(1, Math.min(interval, this.tuning.heartbeatTimeoutMs / 2)));
     }

@@ -83,6 +83,7 @@ export class AgentConnection {
       subject: this.identity.subject,
       watching,
       paused: this.paused,
+      holding: this.link.paused,
       state: this.state,
     };
   }

@@ -161,6 +161,11 @@ export class HubRouter {
    * Requests and interest make their receiver watch their sender (see Presence).
    */
   route(from: AgentConnection, envelope: Envelope, body: Uint8Array): void {
+    // ttl counts the hub-to-hub hops left (see #hop); at 0 the envelope has expired before any
+    if (envelope.ttl === 0) {
+      this.#parts.counters.droppedByTtl++;
+      return this.undeliverable(from, envelope, "Timeout", "ttl 0: expired on arrival");
+    }
     const destination = envelope.destination;
     if (destination === undefined) {
       if (isSubscribe(envelope)) this.#parts.presence.announcedToAll(envelope.source);
