@@ -112,7 +112,9 @@ export function utf8Length(text: string): number {
 }
 
 function checkData(data: Data | undefined): void {
-  if (data?.kind?.$case === "json") checkNesting(data.kind.value);
+  // typed data that sizes itself (the RPC layer's) is binary, and reading its `kind` would encode it
+  if (data === undefined || typeof (data as { sizeUpperBound?: unknown }).sizeUpperBound === "function") return;
+  if (data.kind?.$case === "json") checkNesting(data.kind.value);
 }
 
 function checkList(list: readonly string[], what: string): void {
