@@ -22,7 +22,10 @@ export const CREDIT_HEADER = "swarm-credit";
 export interface PubSubStats {
   /** Events published here. */
   published: number;
-  /** Event messages sent to other agents (one per interested agent or queue group member). */
+  /**
+   * Event messages sent to other agents: one per interested agent or queue group member, or,
+   * over a network that multicasts, one for all of those it serves.
+   */
   forwarded: number;
   /** Events handed to local subscriptions (including from this agent). */
   delivered: number;
@@ -275,17 +278,31 @@ export class PubSub implements SubscriptionHost {
   #route(message: Message, subject: string, localReply: PendingEvent["reply"], sends?: Promise<void>[], signal?: AbortSignal): number {
     const self = this.transport.localAddress;
     const { agents, groups } = this.#remote.targets(subject);
+    // A network that multicasts (docs/wire-format.md [M3]) takes one copy for every unmetered
+    // subscriber and every queue group without a metered member or a member here; the rest
+    // (credit to take, a local member to weigh in the pick) is sent from here as before.
+    const multicast = localReply === undefined && this.transport.multicast === true;
+    let viaNetwork = 0;
     let deliveries = 0;
     // plain subscribers: one message per interested agent
     for (const [agent, lanes] of agents) {
+      deliveries++;
+      if (multicast && lanes.length === 0) {
+        viaNetwork++;
+        continue;
+      }
       const sent = this.#send(agent, message, lanes, signal);
       sends?.push(sent);
-      deliveries++;
     }
     // queue groups: one member among every agent's (and this agent's) members
     const localGroupMembers = this.#localGroupMembers(subject);
     for (const [group, members] of groups) {
       const localCount = localGroupMembers.get(group) ?? 0;
+      if (multicast && localCount === 0 && members.every((member) => member.lane === undefined)) {
+        deliveries++;
+        viaNetwork++;
+        continue;
+      }
       const pick = this.#remote.pick(group, members.length + (localCount > 0 ? 1 : 0));
       const member = members[pick];
       if (member !== undefined) {
@@ -296,6 +313,10 @@ export class PubSub implements SubscriptionHost {
         deliveries += this.#deliverLocal(message, subject, self, group, localReply, undefined);
       }
       localGroupMembers.delete(group);
+    }
+    if (viaNetwork > 0) {
+      this.#stats.forwarded++;
+      sends?.push(this.transport.broadcast(message).then(undefined, this.#dropped));
     }
     // local queue groups nobody else has
     for (const group of localGroupMembers.keys()) deliveries += this.#deliverLocal(message, subject, self, group, localReply, undefined);
@@ -320,6 +341,10 @@ export class PubSub implements SubscriptionHost {
       return this.transport.send(agent, metered).then(undefined, drop);
     });
   }
+
+  readonly #dropped = (): void => {
+    this.#stats.dropped++;
+  };
 
   #localGroupMembers(subject: string): Map<string, number> {
     const groups = new Map<string, number>();

@@ -7,6 +7,7 @@ import { TransportError } from "../../../transport/errors.js";
 import { acceptHello, helloAck, localCapabilities } from "../handshake.js";
 import {
   BATCH_CAPABILITY,
+  MULTICAST_CAPABILITY,
   COMPRESSION_CAPABILITY,
   HEARTBEAT_INTERVAL_KEY,
   HEARTBEAT_TIMEOUT_KEY,
@@ -83,6 +84,7 @@ export class HubAdmission {
     connection.state = "authenticating";
     const capabilities = localCapabilities(config.enableCompression && tuning.compression !== undefined);
     if (tuning.resumeSessions) capabilities.push(RESUME_CAPABILITY);
+    if (tuning.multicast) capabilities.push(MULTICAST_CAPABILITY);
     let accepted: ReturnType<typeof acceptHello>;
     try {
       accepted = acceptHello(envelope, capabilities);
@@ -96,7 +98,8 @@ export class HubAdmission {
     const isHub = negotiated.metadata[ROLE_KEY] === HUB_ROLE;
     const identity = await this.#authenticate(connection, agentId, isHub, negotiated.metadata, request, refuse);
     if (identity === undefined || !this.#options.isOpen()) return;
-    const agreed = isHub ? negotiated.capabilities.filter((c) => c !== RESUME_CAPABILITY) : negotiated.capabilities;
+    // links carry neither sessions nor multicast: what crosses them is addressed hop by hop
+    const agreed = isHub ? negotiated.capabilities.filter((c) => c !== RESUME_CAPABILITY && c !== MULTICAST_CAPABILITY) : negotiated.capabilities;
     const proof = agreed.includes(RESUME_CAPABILITY) ? negotiated.metadata[SESSION_KEY] : undefined;
     const resumed = this.#claimParked(agentId, isHub, identity, proof, connection, refuse);
     if (resumed === false) return;
@@ -108,6 +111,7 @@ export class HubAdmission {
     connection.identity = identity;
     connection.agentId = agentId;
     connection.metadata = negotiated.metadata;
+    connection.multicast = agreed.includes(MULTICAST_CAPABILITY);
     const window = Number(negotiated.metadata[RECEIVE_WINDOW_KEY]);
     connection.window = Number.isSafeInteger(window) && window > 0 ? window : 0;
     connection.state = "open";

@@ -1,14 +1,15 @@
 import type { Control, Undeliverable } from "../../../../generated/swarm/transport/v1/control.js";
 import type { Envelope } from "../../../../generated/swarm/transport/v1/envelope.js";
 import { encodeEnvelopeBody } from "../../../protocol/batch.js";
-import { withTtl } from "../../../protocol/envelope-bytes.js";
-import { isValidId } from "../../../protocol/limits.js";
+import { withAppended, withTtl } from "../../../protocol/envelope-bytes.js";
+import { isValidId, MAX_HEADER_BYTES, MAX_HEADER_COUNT, utf8Length } from "../../../protocol/limits.js";
 import { Message } from "../../../protocol/message.js";
 import type { EndpointCore } from "../../../transport/endpoint-core.js";
 import { closeReason } from "../socket.js";
 import type { AgentConnection } from "./agent-connection.js";
 import type { HubInbox } from "./hub-inbox.js";
 import type { HubCounters } from "./hub-stats.js";
+import { HubInterest, QUEUE_GROUP_HEADER } from "./hub-interest.js";
 import { allowsId } from "./identity.js";
 import type { Presence } from "./presence.js";
 
@@ -55,6 +56,8 @@ export class HubRouter {
   readonly #hubs = new Map<string, AgentConnection>();
   /** Agents on other hubs, by id. */
   readonly #remote = new Map<string, RemoteAgent>();
+  /** Every agent's subscriptions (here and beyond links), for multicast publishes. */
+  readonly #interest = new HubInterest();
 
   constructor(localAddress: string, parts: HubRouterParts) {
     this.#localAddress = localAddress;
@@ -142,6 +145,7 @@ export class HubRouter {
     }
     if (this.#agents.get(connection.agentId) !== connection) return;
     this.#agents.delete(connection.agentId);
+    this.#interest.removeAgent(connection.agentId);
     this.#announceGone(connection.agentId, reason, undefined);
   }
 
@@ -167,7 +171,10 @@ export class HubRouter {
       return this.undeliverable(from, envelope, "Timeout", "ttl 0: expired on arrival");
     }
     const destination = envelope.destination;
+    const payload = envelope.payload;
+    if (payload?.$case === "control") this.#noteInterest(envelope.source, payload.value);
     if (destination === undefined) {
+      if (payload?.$case === "event" && from.multicast) return this.#multicast(from, envelope, payload.value.name, body);
       if (isSubscribe(envelope)) this.#parts.presence.announcedToAll(envelope.source);
       for (const target of this.#agents.values()) if (target !== from) this.#forward(from, envelope, target, body);
       for (const hub of this.#hubs.values()) if (hub !== from) this.#hop(from, hub, envelope, body);
@@ -241,6 +248,49 @@ export class HubRouter {
     this.#write(target, Message.control(source, { operation: { $case: "undeliverable", value } }).to(address));
   }
 
+  /** Subscribe / Unsubscribe passing through (broadcast, or unicast in answer to InterestSync) keep the interest table. */
+  #noteInterest(source: string, control: Control): void {
+    const operation = control.operation;
+    if (operation?.$case === "subscribe") {
+      const { subscriptionId, pattern, queueGroup, window } = operation.value;
+      this.#interest.add(source, subscriptionId, pattern, queueGroup, window);
+    } else if (operation?.$case === "unsubscribe") {
+      this.#interest.remove(source, operation.value.subscriptionId);
+    }
+  }
+
+  /**
+   * A publish from an agent that negotiated "multicast" ([M2]): one frame in, a copy to each
+   * agent with a matching plain subscription and to one member of each queue group, by the
+   * hub's interest table. Metered subscriptions, and queue groups the publisher belongs to,
+   * stay with the publisher ([M3]). Plain copies are the received bytes, shared; a group
+   * member's copy gets the `swarm-queue` header appended, one beyond a link its destination.
+   */
+  #multicast(from: AgentConnection, envelope: Envelope, subject: string, body: Uint8Array): void {
+    const publisher = envelope.source;
+    const interest = this.#interest;
+    const targets = interest.targets(subject);
+    for (const agent of targets.agents) if (agent !== publisher) this.#deliver(from, envelope, agent, body, undefined);
+    for (const [group, members] of targets.groups) {
+      if (interest.isMember(publisher, group, subject)) continue;
+      if (!hasRoomForHeader(envelope, group)) {
+        this.#parts.counters.undeliverable++;
+        continue;
+      }
+      this.#deliver(from, envelope, members[interest.pick(group, members.length)]!, body, group);
+    }
+    this.#parts.inbox.offerBroadcast(envelope.source, () => new Message(envelope), body.length);
+  }
+
+  /** One multicast copy to `agent` (here, or beyond a link with its destination set); `group` adds the queue header. */
+  #deliver(from: AgentConnection, envelope: Envelope, agent: string, body: Uint8Array, group: string | undefined): void {
+    const header = group === undefined ? undefined : ([QUEUE_GROUP_HEADER, group] as const);
+    const local = this.#agents.get(agent);
+    if (local !== undefined) return this.#forward(from, envelope, local, header === undefined ? body : withAppended(body, header));
+    const remote = this.#remote.get(agent);
+    if (remote !== undefined) this.#hop(from, remote.via, envelope, withAppended(body, header, agent));
+  }
+
   #forward(from: AgentConnection, envelope: Envelope, target: AgentConnection, body: Uint8Array): void {
     try {
       target.sendBody(body);
@@ -266,6 +316,7 @@ export class HubRouter {
 
   #gone(address: string, reason: string, via: AgentConnection): void {
     this.#remote.delete(address);
+    this.#interest.removeAgent(address);
     this.#announceGone(address, reason, via);
   }
 
@@ -322,6 +373,19 @@ export class HubRouter {
 function createsState(envelope: Envelope): boolean {
   const payload = envelope.payload;
   return payload?.$case === "request" || isSubscribe(envelope);
+}
+
+/** Whether a `swarm-queue` header fits the envelope's headers within the [F8] limits (the receiver would refuse it otherwise). */
+function hasRoomForHeader(envelope: Envelope, group: string): boolean {
+  const headers = envelope.headers;
+  let count = 0;
+  let bytes = 0;
+  for (const key in headers) {
+    if (key === QUEUE_GROUP_HEADER) continue;
+    count++;
+    bytes += utf8Length(key) + utf8Length(headers[key]!);
+  }
+  return count < MAX_HEADER_COUNT && bytes + utf8Length(QUEUE_GROUP_HEADER) + utf8Length(group) <= MAX_HEADER_BYTES;
 }
 
 function isSubscribe(envelope: Envelope): boolean {
