@@ -173,7 +173,7 @@ export function describeSettlementSuite(name: string, factory: ConformanceFactor
     it("a deadline already passed (0, negative, a past Date) fails at once with DEADLINE_EXCEEDED and sends nothing", async () => {
       const [client, server] = await open();
       let served = 0;
-      createServer(server).add(ComputeServiceDefinition, { ...computeService, fibonacci: (request) => (served++, computeService.fibonacci(request)) });
+      createServer(server).add(ComputeServiceDefinition, { ...computeService, fibonacci: (request, context) => (served++, computeService.fibonacci(request, context)) });
       const compute = createClient(ComputeServiceDefinition, client, { peer: "server", timeoutMs: 20_000 });
       for (const deadline of [0, -5, new Date(Date.now() - 1000)]) {
         const error = await caught(compute.fibonacci({ n: 10 }, { deadline }));
