@@ -36,6 +36,44 @@ const afterThisTurn: (callback: () => void) => void = (() => {
 })();
 
 /**
+ * The frame last encoded from a list of bodies, with what it was encoded for. A hub fanning a
+ * publish out puts the same bodies on many links in one turn; the links whose batches hold the
+ * same bodies and encode alike share one frame (one copy, one gzip) instead of encoding it
+ * once per socket. Sockets never change what they are given to send (a masking client copies
+ * first). Forgotten after the turn, so at most one frame is held.
+ */
+let lastFrame: { bodies: readonly Uint8Array[]; options: FrameCodecOptions; compress: boolean; threshold: number; max: number; frame: Uint8Array } | undefined;
+let forgetScheduled = false;
+
+function forgetLastFrame(): void {
+  forgetScheduled = false;
+  lastFrame = undefined;
+}
+
+/** `encodeBodiesFrame(bodies, options)`, shared with the previous call of this turn when it had the same bodies and settings. */
+function sharedFrame(bodies: readonly Uint8Array[], options: FrameCodecOptions): Uint8Array {
+  const last = lastFrame;
+  if (
+    last !== undefined &&
+    last.bodies.length === bodies.length &&
+    last.options.compression === options.compression &&
+    last.compress === options.enableCompression &&
+    last.threshold === options.compressionThreshold &&
+    last.max === options.maxMessageSize &&
+    last.bodies.every((body, i) => body === bodies[i])
+  ) {
+    return last.frame;
+  }
+  const frame = encodeBodiesFrame(bodies, options);
+  lastFrame = { bodies, options, compress: options.enableCompression, threshold: options.compressionThreshold, max: options.maxMessageSize, frame };
+  if (!forgetScheduled) {
+    forgetScheduled = true;
+    afterThisTurn(forgetLastFrame);
+  }
+  return frame;
+}
+
+/**
  * One WebSocket from one side (client, or the hub for one agent): frames out and in with the
  * negotiated compression, byte counts, heartbeat bookkeeping, and, when both sides announced
  * "batch", coalescing of the envelopes written in one turn of the event loop into one batch
@@ -147,7 +185,7 @@ export class Link {
 
   /** Writes (or batches) a body without recording it: a resend after a reconnect. */
   resend(body: Uint8Array): void {
-    if (!this.#batching) return this.#write(encodeBodiesFrame([body], this.outgoing));
+    if (!this.#batching) return this.#write(sharedFrame([body], this.outgoing));
     const cost = body.length + BATCH_RECORD_OVERHEAD;
     const limit = Math.min(MAX_BATCH_BYTES, this.outgoing.maxMessageSize);
     if (this.#pending.length > 0 && (this.#pendingBytes + cost > limit || this.#pending.length >= MAX_BATCH_RECORDS)) this.flush();
@@ -162,7 +200,7 @@ export class Link {
     if (pending.length === 0) return;
     this.#pending = [];
     this.#pendingBytes = 0;
-    if (this.isOpen) this.#write(encodeBodiesFrame(pending, this.outgoing));
+    if (this.isOpen) this.#write(sharedFrame(pending, this.outgoing));
   };
 
   /** Encodes and sends a transport-level envelope (control, heartbeat) if the socket is open. */
