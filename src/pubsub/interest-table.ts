@@ -23,13 +23,20 @@ export interface GroupMember {
   readonly lane: MeteredLane | undefined;
 }
 
-/** Who to send an event on a subject to. */
+/** Who to send an event on a subject to (shared between calls until the table changes: read only). */
 export interface Targets {
   /** Agents with at least one plain (non-queue) matching subscription, each with the metered lanes among them. */
-  readonly agents: Map<string, MeteredLane[]>;
+  readonly agents: ReadonlyMap<string, readonly MeteredLane[]>;
+  /** The entries of `agents` with metered lanes. */
+  readonly meteredAgents: readonly (readonly [string, readonly MeteredLane[]])[];
+  /** How many entries of `agents` have no metered lane. */
+  readonly unmeteredAgents: number;
   /** Per queue group, the agents with a matching member (each agent once, in a stable order). */
-  readonly groups: Map<string, GroupMember[]>;
+  readonly groups: ReadonlyMap<string, readonly GroupMember[]>;
 }
+
+/** Subjects whose targets are remembered between changes of the table; past it the memory starts over. */
+const MAX_CACHED_SUBJECTS = 4096;
 
 /** The lane key of subscription `id`. */
 export function subscriptionLane(id: number): string {
@@ -50,6 +57,8 @@ export function groupLane(group: string): string {
 export class InterestTable {
   readonly #byAgent = new Map<string, Map<number, Interest>>();
   readonly #roundRobin = new Map<string, number>();
+  /** Targets per subject, computed once per change of the table (a publish then costs a lookup, whatever the number of subscribers). */
+  readonly #cache = new Map<string, Targets>();
   /** Most subscriptions remembered per agent; more are ignored (a hostile peer cannot grow this without bound). */
   static readonly MAX_PER_AGENT = 10_000;
 
@@ -64,6 +73,7 @@ export class InterestTable {
     if (interests === undefined) this.#byAgent.set(agent, (interests = new Map()));
     if (interests.size >= InterestTable.MAX_PER_AGENT && !interests.has(id)) return;
     interests.set(id, { matcher, queue, window });
+    this.#cache.clear();
   }
 
   /** Forgets subscription `id` of `agent`; returns its lane key when it was metered. */
@@ -71,15 +81,17 @@ export class InterestTable {
     const interests = this.#byAgent.get(agent);
     const interest = interests?.get(id);
     if (interests?.delete(id) && interests.size === 0) this.#byAgent.delete(agent);
+    if (interest !== undefined) this.#cache.clear();
     return interest !== undefined && interest.window > 0 ? (interest.queue === "" ? subscriptionLane(id) : groupLane(interest.queue)) : undefined;
   }
 
   removeAgent(agent: string): void {
-    this.#byAgent.delete(agent);
+    if (this.#byAgent.delete(agent)) this.#cache.clear();
   }
 
   clear(): void {
     this.#byAgent.clear();
+    this.#cache.clear();
   }
 
   /** Whether some agent has a subscription matching `subject`. */
@@ -91,6 +103,16 @@ export class InterestTable {
   }
 
   targets(subject: string): Targets {
+    let targets = this.#cache.get(subject);
+    if (targets === undefined) {
+      if (this.#cache.size >= MAX_CACHED_SUBJECTS) this.#cache.clear();
+      targets = this.#compute(subject);
+      this.#cache.set(subject, targets);
+    }
+    return targets;
+  }
+
+  #compute(subject: string): Targets {
     const agents = new Map<string, MeteredLane[]>();
     const groups = new Map<string, GroupMember[]>();
     for (const [agent, interests] of this.#byAgent) {
@@ -120,7 +142,8 @@ export class InterestTable {
         }
       }
     }
-    return { agents, groups };
+    const meteredAgents = [...agents].filter(([, lanes]) => lanes.length > 0);
+    return { agents, meteredAgents, unmeteredAgents: agents.size - meteredAgents.length, groups };
   }
 
   /** The next member index (0..count-1) of `group`, round robin. */

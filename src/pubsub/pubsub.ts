@@ -281,21 +281,21 @@ export class PubSub implements SubscriptionHost {
   /** Sends to interested agents and delivers to local subscriptions; returns the number of deliveries. */
   #route(message: Message, subject: string, localReply: PendingEvent["reply"], sends?: Promise<void>[], signal?: AbortSignal): number {
     const self = this.transport.localAddress;
-    const { agents, groups } = this.#remote.targets(subject);
+    const { agents, meteredAgents, unmeteredAgents, groups } = this.#remote.targets(subject);
     // A network that multicasts (docs/wire-format.md [M3]) takes one copy for every unmetered
     // subscriber and every queue group without a metered member or a member here; the rest
     // (credit to take, a local member to weigh in the pick) is sent from here as before.
     const multicast = localReply === undefined && this.transport.multicast === true;
     let viaNetwork = 0;
     let deliveries = 0;
-    // plain subscribers: one message per interested agent
-    for (const [agent, lanes] of agents) {
+    // plain subscribers: one message per interested agent (the network's, when it multicasts)
+    if (multicast) {
+      viaNetwork += unmeteredAgents;
+      deliveries += unmeteredAgents;
+    }
+    for (const [agent, lanes] of multicast ? meteredAgents : agents) {
       deliveries++;
-      if (multicast && lanes.length === 0) {
-        viaNetwork++;
-        continue;
-      }
-      const sent = this.#send(agent, message, lanes, signal);
+      const sent = this.#send(agent, message, lanes, signal); // not inside `sends?.push(…)`: a request passes no `sends`
       sends?.push(sent);
     }
     // queue groups: one member among every agent's (and this agent's) members
@@ -320,7 +320,8 @@ export class PubSub implements SubscriptionHost {
     }
     if (viaNetwork > 0) {
       this.#stats.forwarded++;
-      sends?.push(this.transport.broadcast(message).then(undefined, this.#dropped));
+      const sent = this.transport.broadcast(message).then(undefined, this.#dropped);
+      sends?.push(sent);
     }
     // local queue groups nobody else has
     for (const group of localGroupMembers.keys()) deliveries += this.#deliverLocal(message, subject, self, group, localReply, undefined);
