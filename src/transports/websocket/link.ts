@@ -1,4 +1,6 @@
+import type { Control } from "../../../generated/swarm/transport/v1/control.js";
 import type { Envelope } from "../../../generated/swarm/transport/v1/envelope.js";
+import { readEnvelopeRoute, type EnvelopeRoute } from "../../protocol/envelope-route.js";
 import { encodeBodiesFrame, encodeEnvelopeBody, frameBodies } from "../../protocol/batch.js";
 import { decodeEnvelope, type FrameCodecOptions } from "../../protocol/codec.js";
 import type { Compression } from "../../protocol/compression.js";
@@ -6,7 +8,7 @@ import { BATCH_RECORD_OVERHEAD, MAX_BATCH_RECORDS } from "../../protocol/limits.
 import { Message } from "../../protocol/message.js";
 import { ProtocolError } from "../../protocol/protocol-error.js";
 import type { StatsRecorder } from "../../transport/stats.js";
-import { isSequenced, type Session } from "./session.js";
+import { isSequenced, UNSEQUENCED_CONTROL, type Session } from "./session.js";
 import { CloseCode, closeReason, ReadyState, type WebSocketLike } from "./socket.js";
 
 /** A received envelope is acknowledged within this many ms even when fewer than 32 arrived. */
@@ -218,20 +220,37 @@ export class Link {
   /** Decodes one envelope body (throws SerializationError); counts and acknowledges it on a session. */
   decodeBody(body: Uint8Array): Envelope {
     const envelope = decodeEnvelope(body);
-    const session = this.session;
-    if (session !== undefined) {
-      if (isSequenced(envelope)) {
-        if (!session.onReceived(body.length)) this.#ackTimer ??= setTimeout(this.#ackLater, ACK_DELAY_MS);
-        else if (!this.#ackScheduled) {
-          // one Ack for everything that arrived this turn (a batch of 1,000 records: one Ack)
-          this.#ackScheduled = true;
-          afterThisTurn(this.#ackLater);
-        }
-      } else if (envelope.payload?.$case === "control" && envelope.payload.value.operation?.$case === "ack") {
-        session.acknowledge(envelope.payload.value.operation.value.received);
-      }
-    }
+    const payload = envelope.payload;
+    this.#received(isSequenced(envelope), payload?.$case === "control" ? payload.value : undefined, body.length);
     return envelope;
+  }
+
+  /**
+   * Reads one envelope body's route without decoding its payload (a hub forwarding it as it
+   * came; throws SerializationError for what a decoder would refuse); counts and acknowledges
+   * it on a session, as `decodeBody`.
+   */
+  readBody(body: Uint8Array): EnvelopeRoute {
+    const route = readEnvelopeRoute(body);
+    const control = route.control;
+    const sequenced = route.kind === "heartbeat" ? false : control === undefined || !UNSEQUENCED_CONTROL.has(control.operation?.$case ?? "");
+    this.#received(sequenced, control, body.length);
+    return route;
+  }
+
+  #received(sequenced: boolean, control: Control | undefined, bytes: number): void {
+    const session = this.session;
+    if (session === undefined) return;
+    if (sequenced) {
+      if (!session.onReceived(bytes)) this.#ackTimer ??= setTimeout(this.#ackLater, ACK_DELAY_MS);
+      else if (!this.#ackScheduled) {
+        // one Ack for everything that arrived this turn (a batch of 1,000 records: one Ack)
+        this.#ackScheduled = true;
+        afterThisTurn(this.#ackLater);
+      }
+    } else if (control?.operation?.$case === "ack") {
+      session.acknowledge(control.operation.value.received);
+    }
   }
 
   /** A sender waiting on a full session buffer must not wait for the 32nd envelope or a heartbeat. */

@@ -2,6 +2,7 @@ import type { Control, Undeliverable } from "../../../../generated/swarm/transpo
 import type { Envelope } from "../../../../generated/swarm/transport/v1/envelope.js";
 import { encodeEnvelopeBody } from "../../../protocol/batch.js";
 import { withAppended, withTtl } from "../../../protocol/envelope-bytes.js";
+import type { EnvelopeRoute } from "../../../protocol/envelope-route.js";
 import { isValidId, MAX_HEADER_BYTES, MAX_HEADER_COUNT, utf8Length } from "../../../protocol/limits.js";
 import { Message } from "../../../protocol/message.js";
 import type { EndpointCore } from "../../../transport/endpoint-core.js";
@@ -164,25 +165,24 @@ export class HubRouter {
    * Routes a message (not hop-by-hop control) that arrived on `from`, as received (`body`).
    * Requests and interest make their receiver watch their sender (see Presence).
    */
-  route(from: AgentConnection, envelope: Envelope, body: Uint8Array): void {
+  route(from: AgentConnection, envelope: EnvelopeRoute, body: Uint8Array): void {
     // ttl counts the hub-to-hub hops left (see #hop); at 0 the envelope has expired before any
     if (envelope.ttl === 0) {
       this.#parts.counters.droppedByTtl++;
       return this.undeliverable(from, envelope, "Timeout", "ttl 0: expired on arrival");
     }
     const destination = envelope.destination;
-    const payload = envelope.payload;
-    if (payload?.$case === "control") this.#noteInterest(envelope.source, payload.value);
+    if (envelope.control !== undefined) this.#noteInterest(envelope.source, envelope.control);
     if (destination === undefined) {
-      if (payload?.$case === "event" && from.multicast) return this.#multicast(from, envelope, payload.value.name, body);
+      if (envelope.kind === "event" && from.multicast) return this.#multicast(from, envelope, envelope.eventName, body);
       if (isSubscribe(envelope)) this.#parts.presence.announcedToAll(envelope.source);
       for (const target of this.#agents.values()) if (target !== from) this.#forward(from, envelope, target, body);
       for (const hub of this.#hubs.values()) if (hub !== from) this.#hop(from, hub, envelope, body);
-      this.#parts.inbox.offerBroadcast(envelope.source, () => new Message(envelope), body.length);
+      this.#parts.inbox.offerBroadcast(envelope.source, () => new Message(envelope.envelope()), body.length);
       return;
     }
     if (destination === this.#localAddress) {
-      const refused = this.#parts.inbox.offer(envelope.source, new Message(envelope), body.length);
+      const refused = this.#parts.inbox.offer(envelope.source, new Message(envelope.envelope()), body.length);
       if (refused !== undefined) this.undeliverable(from, envelope, refused.code, refused.reason);
       return;
     }
@@ -233,7 +233,7 @@ export class HubRouter {
   }
 
   /** Drops an envelope and tells its sender why (through the links, when it came from another hub). */
-  undeliverable(from: AgentConnection, envelope: Envelope, code: string, reason: string): void {
+  undeliverable(from: AgentConnection, envelope: Addressed, code: string, reason: string): void {
     this.#parts.counters.undeliverable++;
     this.#parts.endpoint.stats.messagesDropped++;
     const value = { messageId: envelope.id, destination: envelope.destination ?? "", code, reason };
@@ -266,7 +266,7 @@ export class HubRouter {
    * stay with the publisher ([M3]). Plain copies are the received bytes, shared; a group
    * member's copy gets the `swarm-queue` header appended, one beyond a link its destination.
    */
-  #multicast(from: AgentConnection, envelope: Envelope, subject: string, body: Uint8Array): void {
+  #multicast(from: AgentConnection, envelope: EnvelopeRoute, subject: string, body: Uint8Array): void {
     const publisher = envelope.source;
     const interest = this.#interest;
     const targets = interest.targets(subject);
@@ -279,11 +279,11 @@ export class HubRouter {
       }
       this.#deliver(from, envelope, members[interest.pick(group, members.length)]!, body, group);
     }
-    this.#parts.inbox.offerBroadcast(envelope.source, () => new Message(envelope), body.length);
+    this.#parts.inbox.offerBroadcast(envelope.source, () => new Message(envelope.envelope()), body.length);
   }
 
   /** One multicast copy to `agent` (here, or beyond a link with its destination set); `group` adds the queue header. */
-  #deliver(from: AgentConnection, envelope: Envelope, agent: string, body: Uint8Array, group: string | undefined): void {
+  #deliver(from: AgentConnection, envelope: EnvelopeRoute, agent: string, body: Uint8Array, group: string | undefined): void {
     const header = group === undefined ? undefined : ([QUEUE_GROUP_HEADER, group] as const);
     const local = this.#agents.get(agent);
     if (local !== undefined) return this.#forward(from, envelope, local, header === undefined ? body : withAppended(body, header));
@@ -291,7 +291,7 @@ export class HubRouter {
     if (remote !== undefined) this.#hop(from, remote.via, envelope, withAppended(body, header, agent));
   }
 
-  #forward(from: AgentConnection, envelope: Envelope, target: AgentConnection, body: Uint8Array): void {
+  #forward(from: AgentConnection, envelope: Addressed, target: AgentConnection, body: Uint8Array): void {
     try {
       target.sendBody(body);
     } catch (error) {
@@ -305,7 +305,7 @@ export class HubRouter {
   }
 
   /** One hop to another hub: the ttl (if set) loses one; at 0 the message is dropped. */
-  #hop(from: AgentConnection, hub: AgentConnection, envelope: Envelope, body: Uint8Array): void {
+  #hop(from: AgentConnection, hub: AgentConnection, envelope: Addressed, body: Uint8Array): void {
     if (envelope.ttl === undefined) return this.#forward(from, envelope, hub, body);
     if (envelope.ttl <= 1) {
       this.#parts.counters.droppedByTtl++;
@@ -369,14 +369,16 @@ export class HubRouter {
   }
 }
 
+/** What the router reads of an envelope it drops or forwards: a decoded one, or a route read from its bytes. */
+type Addressed = Pick<Envelope, "id" | "source" | "destination" | "ttl">;
+
 /** A request or interest: its receiver keeps state about the sender, so it watches it. */
-function createsState(envelope: Envelope): boolean {
-  const payload = envelope.payload;
-  return payload?.$case === "request" || isSubscribe(envelope);
+function createsState(envelope: EnvelopeRoute): boolean {
+  return envelope.kind === "request" || isSubscribe(envelope);
 }
 
 /** Whether a `swarm-queue` header fits the envelope's headers within the [F8] limits (the receiver would refuse it otherwise). */
-function hasRoomForHeader(envelope: Envelope, group: string): boolean {
+function hasRoomForHeader(envelope: EnvelopeRoute, group: string): boolean {
   const headers = envelope.headers;
   let count = 0;
   let bytes = 0;
@@ -388,7 +390,6 @@ function hasRoomForHeader(envelope: Envelope, group: string): boolean {
   return count < MAX_HEADER_COUNT && bytes + utf8Length(QUEUE_GROUP_HEADER) + utf8Length(group) <= MAX_HEADER_BYTES;
 }
 
-function isSubscribe(envelope: Envelope): boolean {
-  const payload = envelope.payload;
-  return payload?.$case === "control" && payload.value.operation?.$case === "subscribe";
+function isSubscribe(envelope: EnvelopeRoute): boolean {
+  return envelope.control?.operation?.$case === "subscribe";
 }
