@@ -19,6 +19,8 @@ export interface BenchRecord {
   peerOpsPerSec: number | null;
   /** opsPerSec ÷ peerOpsPerSec, or null without a peer. */
   ratio: number | null;
+  /** The peer's p50 in the same run, where the benchmark reports it (latency targets compare p50s). */
+  peerP50Us?: number | null;
 }
 
 export interface BenchContext {
