@@ -78,6 +78,25 @@ describe("websocket hub multicast", () => {
     expect(new Set(subjects).size).toBe(30);
   });
 
+  it("the hub's own endpoint is a subscriber too: a queue group member there is picked like the agents' [M2] [M4]", async () => {
+    await start();
+    const hubBus = createPubSub(createDemux(hub!));
+    buses.push(hubBus);
+    const atHub: string[] = [];
+    const atAgent: string[] = [];
+    hubBus.subscribe("work.>", (event) => void (event.subject !== "work.probe" && atHub.push(String(event.message.headers["swarm-queue"]))), { queue: "crew" });
+    const { bus: worker } = await join("worker");
+    worker.subscribe("work.>", (event) => void (event.subject !== "work.probe" && atAgent.push(event.subject)), { queue: "crew" });
+    const { bus: publisher } = await join("pub");
+    await knows(publisher, "work.probe", 1);
+    await waitFor(() => publisher.hasRemoteInterest("work.x"), { what: "interest known" });
+    for (let i = 0; i < 20; i++) await publisher.publish(Message.event("pub", `work.${i}`, i));
+    await waitFor(() => atHub.length + atAgent.length, { what: "20 jobs, once each", until: (n) => n === 20 });
+    expect(atHub.length).toBeGreaterThan(0);
+    expect(atAgent.length).toBeGreaterThan(0);
+    expect(atHub.every((group) => group === "crew")).toBe(true);
+  });
+
   it("a group the publisher belongs to, and metered ('block') subscribers, stay with the publisher [M3] [P5]", async () => {
     await start();
     const { bus: publisher } = await join("pub");

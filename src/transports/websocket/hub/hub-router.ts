@@ -1,6 +1,7 @@
 import type { Control, Undeliverable } from "../../../../generated/swarm/transport/v1/control.js";
 import type { Envelope } from "../../../../generated/swarm/transport/v1/envelope.js";
 import { encodeEnvelopeBody } from "../../../protocol/batch.js";
+import { decodeEnvelope } from "../../../protocol/codec.js";
 import { withAppended, withTtl } from "../../../protocol/envelope-bytes.js";
 import type { EnvelopeRoute } from "../../../protocol/envelope-route.js";
 import { isValidId, MAX_HEADER_BYTES, MAX_HEADER_COUNT, utf8Length } from "../../../protocol/limits.js";
@@ -248,6 +249,12 @@ export class HubRouter {
     this.#write(target, Message.control(source, { operation: { $case: "undeliverable", value } }).to(address));
   }
 
+  /** The hub's own endpoint announces interest (a PubSub on the hub): it is a subscriber like the agents. */
+  noteOwnInterest(envelope: Envelope): void {
+    const payload = envelope.payload;
+    if (payload?.$case === "control") this.#noteInterest(this.#localAddress, payload.value);
+  }
+
   /** Subscribe / Unsubscribe passing through (broadcast, or unicast in answer to InterestSync) keep the interest table. */
   #noteInterest(source: string, control: Control): void {
     const operation = control.operation;
@@ -270,7 +277,8 @@ export class HubRouter {
     const publisher = envelope.source;
     const interest = this.#interest;
     const targets = interest.targets(subject);
-    for (const agent of targets.agents) if (agent !== publisher) this.#deliver(from, envelope, agent, body, undefined);
+    // the hub's own endpoint takes a publish as a broadcast (below), its queue group members when picked
+    for (const agent of targets.agents) if (agent !== publisher && agent !== this.#localAddress) this.#deliver(from, envelope, agent, body, undefined);
     for (const [group, members] of targets.groups) {
       if (interest.isMember(publisher, group, subject)) continue;
       if (!hasRoomForHeader(envelope, group)) {
@@ -285,6 +293,10 @@ export class HubRouter {
   /** One multicast copy to `agent` (here, or beyond a link with its destination set); `group` adds the queue header. */
   #deliver(from: AgentConnection, envelope: EnvelopeRoute, agent: string, body: Uint8Array, group: string | undefined): void {
     const header = group === undefined ? undefined : ([QUEUE_GROUP_HEADER, group] as const);
+    if (agent === this.#localAddress) {
+      if (group !== undefined) this.#parts.inbox.offerBroadcast(envelope.source, () => new Message(decodeEnvelope(withAppended(body, header))), body.length);
+      return;
+    }
     const local = this.#agents.get(agent);
     if (local !== undefined) return this.#forward(from, envelope, local, header === undefined ? body : withAppended(body, header));
     const remote = this.#remote.get(agent);

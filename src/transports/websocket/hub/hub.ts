@@ -213,6 +213,7 @@ export class WebSocketHub extends CoreTransport {
       this.#sent();
       return RESOLVED;
     }
+    this.#router.noteOwnInterest(message.envelope);
     const target = this.#router.nextHop(to);
     if (target === undefined) return this.core.fail(new TransportError("InvalidAddress", `no agent "${to}" on hub "${this.localAddress}"`, { address: to }));
     try {
@@ -226,6 +227,7 @@ export class WebSocketHub extends CoreTransport {
 
   broadcast(message: Message, _options?: SendOptions): Promise<void> {
     if (this.#state !== "open") return this.core.fail(TransportError.closed(this.core.what));
+    this.#router.noteOwnInterest(message.envelope);
     try {
       for (const target of this.#router.connections()) this.#connections.write(target, undefined, message);
     } catch (error) {
