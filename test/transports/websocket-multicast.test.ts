@@ -140,6 +140,31 @@ describe("websocket hub multicast", () => {
     expect(atNew.sort()).toEqual(["new:x.from-new", "old:x.from-old"]);
   });
 
+  it("a subscriber that stops reading is a slow consumer, as for any traffic: dropped past the bound, the others served [M4] [C5]", async () => {
+    hub = await WebSocketTransport.server({ bindAddr: "127.0.0.1:0" }, { heartbeatIntervalMs: 0, maxConsumerBufferBytes: 256 * 1024, enableCompression: false });
+    const config = { heartbeatIntervalMs: 0, enableCompression: false, retryAttempts: 0, resumeSessions: false };
+    const { bus: publisher } = await join("pub");
+    const { bus: healthy } = await join("healthy");
+    let got = 0;
+    healthy.subscribe("flood.>", () => void got++, { maxPending: 100_000 });
+    const sleeper = await WebSocketTransport.client({ url: hub.url, agentId: "sleeper" }, { ...config, queueCapacity: 8 });
+    clients.push(sleeper);
+    // subscribes (by hand: no PubSub reads it) and never reads
+    await sleeper.broadcast(Message.control("sleeper", { operation: { $case: "subscribe", value: { subscriptionId: 1, pattern: "flood.>", queueGroup: "", window: 0 } } }));
+    await knows(publisher, "flood.probe", 2);
+    const gone: string[] = [];
+    hub.onPeerGone((event) => gone.push(`${event.address}`));
+    const chunk = new Uint8Array(16 * 1024);
+    let sent = 0;
+    for (; sent < 2000 && !gone.includes("sleeper"); sent++) {
+      await publisher.publish(Message.event("pub", "flood.x", chunk));
+      if (sent % 8 === 7) await new Promise((resolve) => setTimeout(resolve, 1));
+    }
+    await waitFor(() => gone, { what: "the sleeper dropped", until: (list) => list.includes("sleeper") });
+    expect(hub.hubStats().slowConsumersDropped).toBe(1);
+    await waitFor(() => got, { what: "the healthy subscriber to get every publish", until: (n) => n >= sent });
+  });
+
   it("nobody multicasts as another agent: a spoofed source is refused and reaches no subscriber [W2]", async () => {
     await start();
     const { client: mallory } = await join("mallory");
