@@ -37,6 +37,8 @@ export function watchHubLink(transport: Transport, io: CommandIo, options: HubLi
     if (json) io.out(JSON.stringify({ event: event.state, hub: url, ...(reason === "" ? {} : { reason }), attempts: event.attempts }));
     if (event.state === "lost") {
       if (!json) io.out(`${who}: lost the hub at ${url} (${reason}); reconnecting, up to ${retryAttempts} attempt(s)`);
+    } else if (event.state === "retrying") {
+      if (!json) io.out(`${who}: reconnect attempt ${event.attempts} failed (${reason}); trying again`);
     } else if (event.state === "regained") {
       if (!json) io.out(`${who}: reconnected to the hub at ${url} (attempt ${event.attempts})`);
     } else {
