@@ -330,8 +330,9 @@ export class WebSocketClientTransport extends CoreTransport {
     this.#sender.link = undefined;
     clearInterval(this.#heartbeatTimer);
     if (this.#state !== "open") return;
-    this.core.peerGone(undefined, `connection lost: ${error.message}`);
+    // "lost" first: what the loss fails next (calls in flight) can still tell it happened
     this.#linkChanged({ state: "lost", reason: error.message, error, attempts: 0 });
+    this.core.peerGone(undefined, `connection lost: ${error.message}`);
     this.#sender.disconnected(error);
     void this.#reconnect(error);
   }
