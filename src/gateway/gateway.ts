@@ -118,6 +118,11 @@ export class Gateway {
     return this.#calls.size;
   }
 
+  /** Calls in flight to `agent`. */
+  inFlightTo(agent: string): number {
+    return this.#calls.inFlight(agent);
+  }
+
   /** Response bytes the edge holds for HTTP clients that have not taken them yet (over every call). */
   get bufferedBytes(): number {
     return this.#calls.bufferedBytes();

@@ -18,7 +18,7 @@ import type { HubHttpExtension } from "../transports/websocket/hub/hub-http.js";
 import { createHubListener, listenOn, type Http1ConnectionHandler, type Http2ConnectionHandler } from "../transports/websocket/hub/hub-listener.js";
 import { H1Connection, type H1Limits } from "./h1/h1-connection.js";
 import { DescriptorPool } from "./descriptor-pool.js";
-import { Gateway, type GatewayOptions } from "./gateway.js";
+import { Gateway, type GatewayCallObserver, type GatewayOptions } from "./gateway.js";
 import { loadGatewaySchemas } from "./gateway-schema.js";
 import { addHealth } from "./grpc-health.js";
 import { serveHealth, type HealthOptions } from "./health.js";
@@ -57,6 +57,8 @@ export interface HubHttpOptions {
   demux?: Demux;
   /** The RpcServer on that demux, if the application has one: health and reflection are added to it. */
   rpcServer?: RpcServer;
+  /** Told about every gateway call when it ends (logs, say): its method, status, seconds and bytes. */
+  onCall?: GatewayCallObserver;
 }
 
 type State = "new" | "open" | "closed";
@@ -89,6 +91,11 @@ export class HubHttp implements HubHttpExtension {
   /** The gateway, once started with `gateway` on. */
   get gateway(): Gateway | undefined {
     return this.#gateway;
+  }
+
+  /** The RpcServer on the hub's own endpoint (health, reflection), once started with the gateway on: the application's, or the one the gateway made. */
+  get rpcServer(): RpcServer | undefined {
+    return this.#options.rpcServer ?? this.#rpcServer;
   }
 
   /** The metrics registry, once started with `metrics` on (to merge into another registry, say). */
@@ -174,7 +181,15 @@ export class HubHttp implements HubHttpExtension {
     const schemas = await loadGatewaySchemas(options.protoFiles ?? [], options.importPaths ?? [], options.services ?? []);
     this.#ownDemux = this.#options.demux === undefined;
     const demux = (this.#demux = this.#options.demux ?? createDemux(hub));
-    const observe = this.#options.metrics === true ? (...args: Parameters<HubMetrics["observeCall"]>) => this.#metrics?.observeCall(...args) : undefined;
+    const onCall = this.#options.onCall;
+    const metrics = this.#options.metrics === true;
+    const observe: GatewayCallObserver | undefined =
+      !metrics && onCall === undefined
+        ? undefined
+        : (...args) => {
+            this.#metrics?.observeCall(...args);
+            onCall?.(...args);
+          };
     this.#gateway = new Gateway({ demux, services: hub.services, methods: schemas.methods, maxMessageSize: hub.config.maxMessageSize, observe }, options);
     if (this.#options.http2 !== false) this.#http2 = new Http2Edge((exchange) => this.#onExchange(exchange), this.#options.http2);
     // health and reflection are RPC services of the hub's own endpoint: the edge routes to them as to any agent

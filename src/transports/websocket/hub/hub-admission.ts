@@ -20,6 +20,7 @@ import {
 import { newSessionId, RESUME_CAPABILITY, RESUME_RECEIVED_KEY, RESUMED_KEY, Session, SESSION_KEY } from "../session.js";
 import { CloseCode } from "../socket.js";
 import type { AgentConnection } from "./agent-connection.js";
+import type { HubEvents } from "./hub-events.js";
 import type { HubAuthRequest } from "./hub-auth-request.js";
 import type { HubRouter } from "./hub-router.js";
 import type { HubCounters } from "./hub-stats.js";
@@ -39,6 +40,8 @@ export interface HubAdmissionOptions {
   authenticate: ((request: HubAuthRequest) => boolean | Promise<boolean>) | undefined;
   /** Whether the hub still admits anyone (not closing). */
   isOpen(): boolean;
+  /** Told of agents joining and sessions expiring. */
+  events: HubEvents;
 }
 
 /**
@@ -82,7 +85,8 @@ export class HubAdmission {
     if (!(await this.#authenticated(connection, agentId, negotiated.metadata, request, refuse))) return;
     if (!this.#options.isOpen()) return;
     const agreed = negotiated.capabilities;
-    const resumed = this.#takeOver(agentId, agreed.includes(RESUME_CAPABILITY) ? negotiated.metadata[SESSION_KEY] : undefined);
+    const previous = this.#takeOver(agentId, agreed.includes(RESUME_CAPABILITY) ? negotiated.metadata[SESSION_KEY] : undefined);
+    const resumed = previous?.session;
     if (this.#router.isTaken(agentId)) {
       return refuse(connection, CloseCode.ADDRESS_IN_USE, `agent id "${agentId}" is already connected to this hub`, "AddressInUse");
     }
@@ -113,8 +117,10 @@ export class HubAdmission {
     link.negotiated(tuning.compression, agreed.includes(COMPRESSION_CAPABILITY), agreed.includes(BATCH_CAPABILITY));
     link.session = session;
     this.#router.add(connection);
+    this.#options.events.emit({ type: "joined", agentId, remoteAddress: connection.remoteAddress, isHub: connection.isHub, resumed: resumed !== undefined });
     if (resumed === undefined) return;
     this.#counters.sessionsResumed++;
+    connection.resumeFrom(previous!);
     resumed.resetAckState();
     try {
       for (const body of resumed.resendAfter(Number(negotiated.metadata[RESUME_RECEIVED_KEY] ?? 0))) link.resend(body);
@@ -140,6 +146,7 @@ export class HubAdmission {
     this.#counters.sessionsExpired++;
     this.#stats.messagesDropped += connection.session?.unacked ?? 0;
     this.#router.remove(connection, reason);
+    this.#options.events.emit({ type: "left", agentId: connection.agentId, reason });
   }
 
   /** Stops every grace timer (the hub is closing). */
@@ -167,13 +174,14 @@ export class HubAdmission {
 
   /**
    * An agent id coming back while parked takes its place: its session resumes when the Hello
-   * names it (`sessionId`), otherwise it is discarded (what it held counts as dropped).
+   * names it (`sessionId`): the parked connection is returned, its session to resume. Otherwise
+   * it is discarded (what it held counts as dropped).
    */
-  #takeOver(agentId: string, sessionId: string | undefined): Session | undefined {
+  #takeOver(agentId: string, sessionId: string | undefined): AgentConnection | undefined {
     const parked = this.#router.unpark(agentId);
     if (parked === undefined) return undefined;
     this.#unpark(parked);
-    if (sessionId !== undefined && parked.session?.id === sessionId) return parked.session;
+    if (sessionId !== undefined && parked.session?.id === sessionId) return parked;
     this.#stats.messagesDropped += parked.session?.unacked ?? 0;
     return undefined;
   }

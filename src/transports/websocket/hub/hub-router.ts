@@ -3,6 +3,7 @@ import type { Envelope } from "../../../../generated/swarm/transport/v1/envelope
 import { Message } from "../../../protocol/message.js";
 import type { EndpointCore } from "../../../transport/endpoint-core.js";
 import type { AgentConnection } from "./agent-connection.js";
+import type { CallTracker } from "./call-tracker.js";
 import type { HubCounters } from "./hub-stats.js";
 
 /** Called after a routed frame was written to `target`, e.g. to hold it to the slow-consumer bound. @internal */
@@ -34,6 +35,8 @@ export class HubRouter {
   readonly #hubs = new Map<string, AgentConnection>();
   /** Agents on other hubs, by id. */
   readonly #remote = new Map<string, RemoteAgent>();
+  /** Watches the RPC calls routed, once the hub was asked to (`WebSocketHub.callStats`). */
+  calls: CallTracker | undefined;
 
   /** `endpoint` is the hub's own: messages for `localAddress` and PeerGone go there. */
   constructor(localAddress: string, endpoint: EndpointCore, counters: HubCounters) {
@@ -142,6 +145,8 @@ export class HubRouter {
       this.#counters.droppedByTtl++;
       return this.undeliverable(from, envelope, "Timeout", "ttl 0: expired on arrival");
     }
+    const calls = this.calls;
+    if (calls !== undefined) calls.observe(envelope, this.#localAddress);
     const destination = envelope.destination;
     if (destination === undefined) {
       for (const target of this.#agents.values()) if (target !== from) this.#forward(target, body, afterWrite);
@@ -151,7 +156,10 @@ export class HubRouter {
     }
     if (destination === this.#localAddress) return this.#endpoint.deliver(envelope.source, new Message(envelope), body.length, from.pause, from.resume);
     const local = this.#agents.get(destination);
-    if (local !== undefined) return this.#forward(local, body, afterWrite);
+    if (local !== undefined) {
+      local.meteredIn++;
+      return this.#forward(local, body, afterWrite);
+    }
     const remote = this.#remote.get(destination);
     if (remote !== undefined) return this.#hop(from, remote.via, envelope, body, afterWrite);
     this.undeliverable(from, envelope, "InvalidAddress", `no agent "${destination}"`);
@@ -174,6 +182,7 @@ export class HubRouter {
       case "credit": {
         // the receiver (an agent here, or the envelope's source when relayed by a hub) grants the sender more
         const receiver = from.isHub ? envelope.source : from.agentId;
+        if (!from.isHub) from.creditGranted += operation.value.count;
         const sender = operation.value.address;
         const local = this.#agents.get(sender);
         if (local !== undefined) this.#control(local, this.#localAddress, { $case: "credit", value: { address: receiver, count: operation.value.count } });
@@ -229,6 +238,7 @@ export class HubRouter {
 
   /** PeerGone to this hub's agents, its endpoint's listeners and the other linked hubs. */
   #announceGone(address: string, reason: string, via: AgentConnection | undefined): void {
+    this.calls?.forget(address);
     const operation = { $case: "peerGone" as const, value: { address, reason } };
     for (const agent of this.#agents.values()) this.#control(agent, this.#localAddress, operation);
     for (const hub of this.#hubs.values()) if (hub !== via) this.#control(hub, this.#localAddress, operation);

@@ -11,9 +11,11 @@ import { EndpointCore } from "../../../transport/endpoint-core.js";
 import { closeAndWait } from "../link.js";
 import { resolveTuning, transportPart, type WebSocketTuning } from "../options.js";
 import type { AgentInfo } from "./agent-info.js";
+import { CallTracker, type CallTrackingOptions, type MethodCallStats } from "./call-tracker.js";
 import { HubAdmission } from "./hub-admission.js";
 import type { HubAuthRequest } from "./hub-auth-request.js";
 import { HubConnections } from "./hub-connections.js";
+import { HubEvents, type HubAgentEvent } from "./hub-events.js";
 import type { HubHttpExtension } from "./hub-http.js";
 import { openHubLink } from "./hub-link.js";
 import type { HubLinkOptions } from "./hub-link-options.js";
@@ -58,6 +60,7 @@ export class WebSocketHub extends CoreTransport {
   readonly #options: WebSocketHubOptions;
   protected readonly core: EndpointCore;
   readonly #counters = new HubCounters();
+  readonly #events = new HubEvents();
   readonly #router: HubRouter;
   readonly #admission: HubAdmission;
   readonly #connections: HubConnections;
@@ -78,7 +81,7 @@ export class WebSocketHub extends CoreTransport {
     this.tuning = resolveTuning(config, this.config.queueCapacity);
     this.core = new EndpointCore(this.config, `WebSocket hub "${this.localAddress}"`);
     // in dependency order, so no part is handed a callback into one not yet built
-    const settings = { hubId: this.localAddress, config: this.config, tuning: this.tuning, isOpen: () => this.#state === "open", services: this.services };
+    const settings = { hubId: this.localAddress, config: this.config, tuning: this.tuning, isOpen: () => this.#state === "open", services: this.services, events: this.#events };
     this.#router = new HubRouter(this.localAddress, this.core, this.#counters);
     const door = { ...settings, metadata: options.metadata ?? {}, authenticate: options.authenticate };
     this.#admission = new HubAdmission(door, this.#router, this.#counters, this.core.stats);
@@ -170,9 +173,36 @@ export class WebSocketHub extends CoreTransport {
     if (connection?.state === "open") connection.socket.terminate();
   }
 
-  /** Per-agent statistics. */
+  /** Tells `listener` when an agent joins, is parked, leaves, or has its connection dropped by the hub (for logs). Returns a function that removes it. */
+  onAgentEvent(listener: (event: HubAgentEvent) => void): () => void {
+    return this.#events.listen(listener);
+  }
+
+  /** Per-agent statistics (and per linked hub, by its id). */
   agentInfo(agentId: string): AgentInfo | undefined {
-    return this.#router.agent(agentId)?.info();
+    const calls = this.#router.calls;
+    return this.#router.agent(agentId)?.info({ serving: calls?.serving(agentId) ?? 0, making: calls?.making(agentId) ?? 0 });
+  }
+
+  /** Statistics of every agent and hub link, in one pass. */
+  agentInfos(): AgentInfo[] {
+    const calls = this.#router.calls;
+    return this.#router.connections().map((connection) => connection.info({ serving: calls?.serving(connection.agentId) ?? 0, making: calls?.making(connection.agentId) ?? 0 }));
+  }
+
+  /**
+   * The RPC calls this hub routes between agents: per agent in flight (`AgentInfo.callsServing`,
+   * `callsMaking`), per method by status and latency. Tracking starts with the first call of
+   * this method (calls already in flight then are not counted) and costs a few map operations
+   * per call routed; `options` apply to that first call.
+   */
+  callStats(options?: CallTrackingOptions): HubCallStats {
+    return (this.#router.calls ??= new CallTracker(options));
+  }
+
+  /** Sends each agent a WebSocket ping (one at a time per agent); its round trip becomes `AgentInfo.rttMs`. */
+  pingAgents(): void {
+    for (const connection of this.#router.connections()) connection.ping();
   }
 
   /** Hub-wide counters: connected agents, routed, dropped by ttl, undeliverable, ... */
@@ -237,6 +267,18 @@ export class WebSocketHub extends CoreTransport {
 }
 
 const RESOLVED = Promise.resolve();
+
+/** What a hub knows of the RPC calls it routes (see `WebSocketHub.callStats`). */
+export interface HubCallStats {
+  /** Per method: calls in flight, ended by status, latency. */
+  methods(): MethodCallStats[];
+  /** Calls routed to `agent` that it has not answered. */
+  serving(agent: string): number;
+  /** Calls `agent` made that are not answered yet. */
+  making(agent: string): number;
+  /** Calls routed but not tracked, past the bound of calls tracked at once. */
+  readonly untracked: number;
+}
 
 /** What `send` and `broadcast` reject with when a write throws (a compression plug-in may throw anything). */
 function writeError(error: unknown): TransportError {
