@@ -22,4 +22,4 @@ export type { Http2EdgeOptions } from "./gateway/http2-server.js";
 export { ServiceTable, type AnnouncedMethod, type ServiceState } from "./transports/websocket/hub/service-table.js";
 export { connectCodeName, connectHttpStatus } from "./gateway/connect-error.js";
 export { healthReport, type HealthOptions, type HealthReport } from "./gateway/health.js";
-export { HubMetrics } from "./gateway/metrics.js";
+export { HubMetrics, type MetricsOptions } from "./gateway/metrics.js";

@@ -24,7 +24,7 @@ import { addHealth } from "./grpc-health.js";
 import { serveHealth, type HealthOptions } from "./health.js";
 import { Http1Exchange, type HttpExchange } from "./http-exchange.js";
 import { Http2Edge, type Http2EdgeOptions } from "./http2-server.js";
-import { HubMetrics } from "./metrics.js";
+import { HubMetrics, type MetricsOptions } from "./metrics.js";
 import { addReflection } from "./reflection.js";
 
 /** What a hub serves over HTTP. Everything is off unless set. */
@@ -36,8 +36,11 @@ export interface HubHttpOptions {
   gateway?: GatewayOptions | boolean;
   /** `/healthz`, `/healthz/live`, `/healthz/ready`. */
   health?: HealthOptions | boolean;
-  /** `/metrics` in the Prometheus text format. */
-  metrics?: boolean;
+  /**
+   * `/metrics` in the Prometheus text format, with series per agent and per method (their label
+   * values capped: `MetricsOptions`).
+   */
+  metrics?: boolean | MetricsOptions;
   /** "host:port" to serve on instead of the hub's own port (port 0 picks one: read `port`). */
   bindAddr?: string;
   /** TLS (ALPN h2 and http/1.1) on the port of its own (`bindAddr`); the hub's port uses the hub's `tls`. */
@@ -142,7 +145,9 @@ export class HubHttp implements HubHttpExtension {
     const options = this.#options;
     try {
       if (options.gateway !== undefined && options.gateway !== false) await this.#startGateway(hub, options.gateway === true ? {} : options.gateway);
-      if (options.metrics === true) this.#metrics = new HubMetrics(hub, () => this.#gateway?.inFlight ?? 0);
+      if (options.metrics !== undefined && options.metrics !== false) {
+        this.#metrics = new HubMetrics(hub, () => this.#gateway?.inFlight ?? 0, options.metrics === true ? {} : options.metrics, (agent) => this.#gateway?.inFlightTo(agent) ?? 0);
+      }
       if (options.bindAddr === undefined) {
         this.#http1 = hubServer;
       } else {
@@ -182,7 +187,7 @@ export class HubHttp implements HubHttpExtension {
     this.#ownDemux = this.#options.demux === undefined;
     const demux = (this.#demux = this.#options.demux ?? createDemux(hub));
     const onCall = this.#options.onCall;
-    const metrics = this.#options.metrics === true;
+    const metrics = this.#options.metrics !== undefined && this.#options.metrics !== false;
     const observe: GatewayCallObserver | undefined =
       !metrics && onCall === undefined
         ? undefined
