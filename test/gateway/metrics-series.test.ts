@@ -2,7 +2,7 @@
 // cap), counters that never go back, and figures that agree with the agents' own.
 import { describe, expect, it } from "vitest";
 import { computeService, ComputeServiceDefinition } from "../../src/cli/example-service.js";
-import { createClient, createDemux, createServer, RpcError, Status, type WebSocketClientTransport } from "../../src/index.js";
+import { callMethod, createClient, createDemux, createServer, RpcError, Status, type WebSocketClientTransport } from "../../src/index.js";
 import { CappedSeries } from "../../src/gateway/capped-series.js";
 import { createHubHttp, WebSocketTransport } from "../../src/node.js";
 import { waitFor } from "../helpers/wait-for.js";
@@ -95,6 +95,26 @@ describe("a hub's /metrics: per agent and per method", () => {
       expect(labelValues(await scrape(), "swarm_hub_agent_messages_received_total", "agent")).toEqual(["b_caller", "other"]);
     } finally {
       await Promise.all(agents.map((agent) => agent.close()));
+      await hub.close();
+    }
+  });
+
+  it("gives a method name longer than a label may be no label of its own", async () => {
+    const hub = await WebSocketTransport.server({ bindAddr: "127.0.0.1:0" }, { heartbeatIntervalMs: 0 });
+    const calls = hub.callStats({ maxMethods: 10 });
+    const [server, caller] = [await WebSocketTransport.client({ url: hub.url, agentId: "server" }), await WebSocketTransport.client({ url: hub.url, agentId: "caller" })];
+    try {
+      const long = "m".repeat(257);
+      createServer(createDemux(server)).addMethod(long, () => "ok").addMethod("short", () => "ok");
+      const demux = createDemux(caller);
+      expect(await callMethod(demux, "server", long, {})).toBe("ok");
+      expect(await callMethod(demux, "server", "short", {})).toBe("ok");
+      expect(calls.methods().map((method) => [method.method, method.codes[0]])).toEqual([
+        ["other", 1],
+        ["short", 1],
+      ]);
+    } finally {
+      await Promise.all([server.close(), caller.close()]);
       await hub.close();
     }
   });

@@ -3,8 +3,11 @@ import type { Envelope } from "../../../../generated/swarm/transport/v1/envelope
 /** Upper bounds of the call latency buckets, in seconds (0.25 ms … 10 s); the last bucket is +Inf. */
 export const CALL_LATENCY_BUCKETS_S: readonly number[] = [0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
-/** The label of the methods past `maxMethods`. */
+/** The label of the methods past `maxMethods` (and of names too long to be a label). */
 export const OTHER_METHODS = "other";
+
+/** Longest method name with a label of its own, in UTF-16 code units (at most 768 UTF-8 bytes): a name is the caller's to choose. */
+export const MAX_METHOD_LABEL_LENGTH = 256;
 
 /** The calls of one method that passed through a hub, as it saw them. */
 export interface MethodCallStats {
@@ -58,7 +61,8 @@ interface TrackedCall {
  * The RPC calls a hub routes between agents, seen from the envelopes it forwards (it decodes
  * each to route it anyway): a Request opens a call, the callee's Response or the caller's Cancel
  * closes it. Gives calls in flight per agent (serving and making) and, per method, calls by
- * status and latency. Bounded: at most `maxMethods` method labels and `maxTracked` open calls;
+ * status and latency. Bounded: at most `maxMethods` method labels of at most
+ * MAX_METHOD_LABEL_LENGTH characters, and `maxTracked` open calls;
  * an agent that leaves takes its calls along. Off unless asked for (`WebSocketHub.callStats`).
  * @internal
  */
@@ -172,7 +176,7 @@ export class CallTracker {
   #counts(method: string): MethodCounts {
     let counts = this.#methods.get(method);
     if (counts !== undefined) return counts;
-    const label = this.#methods.size < this.#maxMethods ? method : OTHER_METHODS;
+    const label = this.#methods.size < this.#maxMethods && method.length <= MAX_METHOD_LABEL_LENGTH ? method : OTHER_METHODS;
     counts = this.#methods.get(label);
     if (counts === undefined) this.#methods.set(label, (counts = new MethodCounts(label)));
     return counts;
