@@ -33,25 +33,55 @@ const UNTRACED: TraceSpan = Object.freeze({
  * call being served (application code under a span of its own).
  */
 export class OpenTelemetryTracing implements Tracing {
+  readonly #name: string;
+  /** Where spans come from; until an SDK registers with the global provider, its no-op tracer. */
   readonly #tracer: Tracer;
+  /** The global provider, asked whether an SDK registered until one has (then `#sdk` is its tracer). */
+  readonly #global: GlobalProvider | undefined;
+  #sdk: Tracer | undefined;
   readonly #links = new LinkEvents();
 
   constructor(options: OpenTelemetryOptions = {}) {
     const provider = options.tracerProvider ?? trace.getTracerProvider();
-    this.#tracer = provider.getTracer(options.tracerName ?? "swarm-transport");
+    this.#name = options.tracerName ?? "swarm-transport";
+    this.#tracer = provider.getTracer(this.#name);
+    if (isGlobalProvider(provider)) this.#global = provider;
+    else this.#sdk = this.#tracer;
   }
 
   start(start: SpanStart, parent: TraceSpan | undefined, headers: Readonly<Record<string, string>> | undefined): TraceSpan {
     const remote = start.kind === "server" || start.kind === "consumer";
+    // No SDK registered: nothing records, so a span only carries on a trace received (or an
+    // active span's): without one, this is the whole cost of a call.
+    if (this.#sdk === undefined && !this.#sdkRegistered() && (remote ? headers?.[TRACEPARENT_HEADER] === undefined : parent?.traceparent === undefined && trace.getSpan(context.active()) === undefined)) {
+      return UNTRACED;
+    }
     const parentContext = remote ? remoteContext(headers) : localContext(parent);
     const rpc = start.service !== "" || start.kind === "client" || start.kind === "server";
-    const span = this.#tracer.startSpan(spanName(start, rpc), { kind: otelKind(start.kind), attributes: attributes(start, rpc) }, parentContext);
-    // Nothing records (no SDK) and there is no trace to carry on: send nothing, cost nothing more.
+    const span = (this.#sdk ?? this.#tracer).startSpan(spanName(start, rpc), { kind: otelKind(start.kind), attributes: attributes(start, rpc) }, parentContext);
+    // Nothing records (no SDK, or not sampled) and there is no trace to carry on: send nothing, cost nothing more.
     if (!span.isRecording() && !isSpanContextValid(span.spanContext())) return UNTRACED;
     const traced = new OtelSpan(span, start.kind, rpc);
     if (span.isRecording()) this.#links.watch(start.transport, traced);
     return traced;
   }
+
+  /** Whether an SDK registered with the global provider since (remembered once it has). */
+  #sdkRegistered(): boolean {
+    const sdk = this.#global?.getDelegateTracer(this.#name);
+    if (sdk === undefined) return false;
+    this.#sdk = sdk;
+    return true;
+  }
+}
+
+/** OpenTelemetry's global provider (ProxyTracerProvider): a tracer of the SDK registered with it, or undefined before one is. */
+interface GlobalProvider extends TracerProvider {
+  getDelegateTracer(name: string): Tracer | undefined;
+}
+
+function isGlobalProvider(provider: TracerProvider): provider is GlobalProvider {
+  return typeof (provider as Partial<GlobalProvider>).getDelegateTracer === "function";
 }
 
 function spanName(start: SpanStart, rpc: boolean): string {

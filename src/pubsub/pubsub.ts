@@ -159,7 +159,7 @@ export class PubSub implements SubscriptionHost {
    */
   async #traced<T>(tracing: Tracing, message: Message, subject: string, parent: Traced | null | undefined, publish: (message: Message) => Promise<T>): Promise<T> {
     const span = tracing.start({ kind: "producer", system: "swarm", service: "", method: subject, peer: "", transport: this.transport }, parentSpan(parent), undefined);
-    const traced = new Message({ ...message.envelope, headers: withTraceHeaders(message.envelope.headers, span)! });
+    const traced = span.traceparent === undefined ? message : new Message({ ...message.envelope, headers: withTraceHeaders(message.envelope.headers, span)! });
     try {
       const result = await publish(traced);
       span.end(0);

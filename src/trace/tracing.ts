@@ -90,10 +90,13 @@ export function parentSpan(parent: Traced | null | undefined): TraceSpan | undef
   return parent === undefined ? activeSpanSource?.() : parent.span;
 }
 
-/** `headers` plus the span's trace headers: a new object, `headers` is left as it is. @internal */
+/**
+ * `headers` plus the span's trace headers (a new object; `headers` is left as it is), or
+ * `headers` itself when the span names none (a trace header in them passes on unchanged). @internal
+ */
 export function withTraceHeaders(headers: Readonly<Record<string, string>> | undefined, span: TraceSpan): Record<string, string> | undefined {
   const traceparent = span.traceparent;
-  if (traceparent === undefined) return headers === undefined ? undefined : { ...headers };
+  if (traceparent === undefined) return headers as Record<string, string> | undefined;
   const out: Record<string, string> = { ...headers, [TRACEPARENT_HEADER]: traceparent };
   const tracestate = span.tracestate;
   if (tracestate !== undefined && tracestate !== "") out[TRACESTATE_HEADER] = tracestate;

@@ -5,6 +5,7 @@ import { describe, expect, it } from "vitest";
 import { computeService, ComputeServiceDefinition } from "../../src/cli/example-service.js";
 import { createClient, createDemux, createServer, InProcessNetwork, type CallContext } from "../../src/index.js";
 import { enableOpenTelemetry, formatTraceParent, parseTraceParent } from "../../src/otel.js";
+import { registerTestSdk } from "./sdk.js";
 
 const TRACE = "4bf92f3577b34da6a3ce929d0e0e4736";
 const SPAN = "00f067aa0ba902b7";
@@ -69,6 +70,21 @@ describe("without an OpenTelemetry SDK", () => {
       expect(atB!.metadata["tracestate"]).toBe("congo=t61rcWkgMzE");
     } finally {
       disable();
+    }
+  });
+
+  it("an SDK registered after enableOpenTelemetry() records from then on", async () => {
+    const disable = enableOpenTelemetry();
+    const sdk = registerTestSdk();
+    try {
+      const [atA, atB] = await chain();
+      expect(atA!.metadata["traceparent"]).toMatch(/^00-[0-9a-f]{32}-[0-9a-f]{16}-01$/);
+      const traceId = atA!.metadata["traceparent"]!.split("-")[1];
+      expect(atB!.metadata["traceparent"]?.split("-")[1]).toBe(traceId);
+      expect(sdk.spans().filter((span) => span.traceId === traceId).map((span) => span.kind).sort()).toEqual(["client", "client", "server", "server"]);
+    } finally {
+      disable();
+      await sdk.shutdown();
     }
   });
 });
