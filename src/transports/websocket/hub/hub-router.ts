@@ -9,6 +9,7 @@ import { Message } from "../../../protocol/message.js";
 import type { EndpointCore } from "../../../transport/endpoint-core.js";
 import { closeReason } from "../socket.js";
 import type { AgentConnection } from "./agent-connection.js";
+import type { CallTracker } from "./call-tracker.js";
 import type { HubInbox } from "./hub-inbox.js";
 import type { HubCounters } from "./hub-stats.js";
 import { HubInterest, QUEUE_GROUP_HEADER } from "./hub-interest.js";
@@ -60,6 +61,8 @@ export class HubRouter {
   readonly #remote = new Map<string, RemoteAgent>();
   /** Every agent's subscriptions (here and beyond links), for multicast publishes. */
   readonly #interest = new HubInterest();
+  /** Watches the RPC calls routed, once the hub was asked to (`WebSocketHub.callStats`). */
+  calls: CallTracker | undefined;
 
   constructor(localAddress: string, parts: HubRouterParts) {
     this.#localAddress = localAddress;
@@ -172,6 +175,9 @@ export class HubRouter {
       this.#parts.counters.droppedByTtl++;
       return this.undeliverable(from, envelope, "Timeout", "ttl 0: expired on arrival");
     }
+    const calls = this.calls;
+    // the tracker reads requests, responses and cancels: only those are decoded for it
+    if (calls !== undefined && (envelope.kind === "request" || envelope.kind === "response" || envelope.kind === "control")) calls.observe(envelope.envelope(), this.#localAddress);
     const destination = envelope.destination;
     if (envelope.control !== undefined) this.#noteInterest(envelope.source, envelope.control);
     if (destination === undefined) {
@@ -189,6 +195,7 @@ export class HubRouter {
     }
     const local = this.#agents.get(destination);
     if (local !== undefined) {
+      local.meteredIn++;
       if (createsState(envelope)) this.#parts.presence.watch(destination, envelope.source);
       return this.#forward(from, envelope, local, body);
     }
@@ -218,6 +225,7 @@ export class HubRouter {
       case "credit": {
         // the receiver (an agent here, or the envelope's source when relayed by a hub) grants the sender more
         const receiver = from.isHub ? envelope.source : from.agentId;
+        if (!from.isHub) from.creditGranted += operation.value.count;
         const sender = operation.value.address;
         const local = this.#agents.get(sender);
         if (local !== undefined) this.#control(local, this.#localAddress, { $case: "credit", value: { address: receiver, count: operation.value.count } });
@@ -337,6 +345,7 @@ export class HubRouter {
    * (their directories), and the hub endpoint's listeners.
    */
   #announceGone(address: string, reason: string, via: AgentConnection | undefined): void {
+    this.calls?.forget(address);
     const { everyone, watchers } = this.#parts.presence.departed(address);
     const notice = Message.control(this.#localAddress, { operation: { $case: "peerGone", value: { address, reason: closeReason(reason) } } });
     let body: Uint8Array | undefined;
