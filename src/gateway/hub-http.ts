@@ -116,6 +116,11 @@ export class HubHttp implements HubHttpExtension {
     return this.#gateway !== undefined && this.#options.http1 !== "node" && this.#state === "open" ? this.#acceptHttp1 : undefined;
   }
 
+  /** Bytes the edge's own HTTP/2 holds for its clients now (socket buffers, responses waiting for windows, open streams' headers). */
+  get bufferedBytes(): number {
+    return this.#http2?.bufferedBytes ?? 0;
+  }
+
   readonly #acceptHttp1 = (socket: Socket): void => {
     const connection: H1Connection = new H1Connection(socket, (exchange) => this.#onExchange(exchange), this.#handOver, H1_LIMITS, () => this.#h1Connections.delete(connection));
     this.#h1Connections.add(connection);
