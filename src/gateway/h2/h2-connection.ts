@@ -3,27 +3,27 @@
  * streams out as `H2Stream` exchanges, frames written once per turn (`H2Output`). No server push,
  * no priorities (PRIORITY frames are checked and ignored), no dynamic table in what we send.
  *
- *   socket ──▶ FrameInput ──HEADERS(+CONTINUATION: HeaderBlock)──▶ new H2Stream ──▶ onStream(exchange)
- *                         ──DATA──▶ stream body (WINDOW_UPDATE only as the body's consumer takes it)
- *                         ──SETTINGS/PING/WINDOW_UPDATE/RST_STREAM/GOAWAY/PRIORITY: handled here
+ *   socket ──▶ FrameInput ──▶ H2FrameReader (RFC 9113's rules) ──▶ open(): new H2Stream ──▶ onStream(exchange)
+ *                                                             ──▶ DATA into a stream's body (WINDOW_UPDATE
+ *                                                                 only as the body's consumer takes it)
  *   H2Stream writes ──▶ DATA within the peer's windows, the rest waits for WINDOW_UPDATE
  *
  * A frame a client may not send is a stream error (RST_STREAM, that stream only) or a connection
- * error (GOAWAY, then the connection closes) as RFC 9113 says. Everything a client can make the
- * edge hold or do is bounded (`H2Limits`): streams, header blocks, resets and wasted frames
- * (`ResetBudget`), ACKs owed and bytes held (`H2Output`), and time — no SETTINGS ACK, idleness,
- * a client that neither reads nor sends — checked by the shared `ConnectionSweeper`.
+ * error (GOAWAY, then the connection closes). Everything a client can make the edge hold or do
+ * is bounded (`H2Limits`): streams, header blocks, resets and wasted frames (`ResetBudget`),
+ * ACKs owed and bytes held (`H2Output`), and time — no SETTINGS ACK, idleness, a client that
+ * neither reads nor sends — checked by the shared `ConnectionSweeper`.
  */
+import type { IncomingHttpHeaders } from "node:http";
 import type { Socket } from "node:net";
 import type { ConnectionSweeper, Sweepable } from "../connection-sweeper.js";
-import { HpackDecoder, HpackError } from "./hpack.js";
-import { ConnectionError, END_HEADERS, END_STREAM, FrameType, H2Code, MAX_FRAME, StreamError, unpad } from "./h2-frames.js";
-import { HeaderBlock, readHeadersPayload } from "./h2-header-block.js";
+import { HpackError } from "./hpack.js";
+import { H2FrameReader, type FrameReaderHost } from "./h2-frame-reader.js";
+import { ConnectionError, END_HEADERS, END_STREAM, FrameType, H2Code, MAX_FRAME, StreamError } from "./h2-frames.js";
 import { FrameInput } from "./h2-input.js";
 import type { H2Limits } from "./h2-limits.js";
 import { H2Output } from "./h2-output.js";
-import { requestHeaders, trailersProblem } from "./h2-request-fields.js";
-import { ourSettings, readSettings } from "./h2-settings.js";
+import { ourSettings, type PeerSettings } from "./h2-settings.js";
 import { H2Stream } from "./h2-stream.js";
 import { ResetBudget } from "./reset-budget.js";
 
@@ -33,34 +33,28 @@ const MAX_WINDOW = 0x7fff_ffff;
 const CLOSE_GRACE_MS = 2000;
 
 /** One HTTP/2 connection, server side. */
-export class H2Connection implements Sweepable {
+export class H2Connection implements Sweepable, FrameReaderHost {
   readonly #socket: Socket;
   readonly #onStream: (stream: H2Stream) => void;
   readonly #limits: H2Limits;
   readonly #sweeper: ConnectionSweeper;
   readonly #onClose: () => void;
-  readonly #decoder = new HpackDecoder();
   readonly #input: FrameInput;
+  readonly #reader: H2FrameReader;
   readonly #output: H2Output;
   readonly #resets: ResetBudget;
   readonly #streams = new Map<number, H2Stream>();
   /** Streams with DATA waiting for connection-level window (or the socket). */
   readonly #waiting = new Set<H2Stream>();
-  #lastStreamId = 0;
-  /** A header block in progress (HEADERS without END_HEADERS, then CONTINUATIONs). */
-  #block: HeaderBlock | undefined;
   #closed = false;
   #closedAt = 0;
   #goingAway = false;
-  /** The client's first SETTINGS has come; it has acknowledged ours. */
-  #settingsSeen = false;
-  #settingsAcked = false;
   readonly #openedAt: number;
-  /** Bytes came from the client since the last sweep; when it last did. */
+  /** Bytes came from the client since the last sweep; when bytes last came or left; bytes the socket has sent on. */
   #active = true;
   #activeAt: number;
-  /** What the peer may still send on the connection; consumed bytes not yet given back. */
-  #recvWindow: number;
+  #flushed = 0;
+  /** Consumed bytes not yet given back to the client's connection window. */
   #recvConsumed = 0;
   /** What we may still send on the connection, and each new stream's initial window (the peer's settings). */
   sendWindow = DEFAULT_WINDOW;
@@ -73,8 +67,8 @@ export class H2Connection implements Sweepable {
     this.#limits = limits;
     this.#sweeper = sweeper;
     this.#onClose = onClose;
-    this.#recvWindow = limits.connectionWindowBytes;
     this.#input = new FrameInput(MAX_FRAME, this.#onFrame);
+    this.#reader = new H2FrameReader(this, limits.maxHeaderListBytes, limits.connectionWindowBytes);
     this.#output = new H2Output(socket, limits.maxSocketBufferBytes, limits.maxConnectionBufferBytes, (message) => this.#fail(H2Code.ENHANCE_YOUR_CALM, message));
     this.#resets = new ResetBudget(limits.maxResetBurst, limits.maxResetsPerSecond);
     this.#openedAt = this.#activeAt = sweeper.now;
@@ -89,11 +83,6 @@ export class H2Connection implements Sweepable {
     if (limits.connectionWindowBytes > DEFAULT_WINDOW) this.windowUpdate(0, limits.connectionWindowBytes - DEFAULT_WINDOW);
     // the socket may hold bytes already read by the protocol sniffer and put back
     socket.resume();
-  }
-
-  /** Streams open now. */
-  get streams(): number {
-    return this.#streams.size;
   }
 
   /** Whether the socket holds more than the edge lets a slow client cost. */
@@ -115,7 +104,7 @@ export class H2Connection implements Sweepable {
   close(code: H2Code = H2Code.NO_ERROR, message = ""): void {
     if (this.#closed) return;
     const payload = Buffer.alloc(8 + Buffer.byteLength(message));
-    payload.writeUInt32BE(this.#lastStreamId, 0);
+    payload.writeUInt32BE(this.#reader.lastStreamId, 0);
     payload.writeUInt32BE(code, 4);
     payload.write(message, 8);
     this.frame(FrameType.GOAWAY, 0, 0, payload);
@@ -156,7 +145,7 @@ export class H2Connection implements Sweepable {
     this.#recvConsumed += bytes;
     if (this.#recvConsumed * 2 >= this.#limits.connectionWindowBytes) {
       this.windowUpdate(0, this.#recvConsumed);
-      this.#recvWindow += this.#recvConsumed;
+      this.#reader.granted(this.#recvConsumed);
       this.#recvConsumed = 0;
     }
   }
@@ -178,15 +167,77 @@ export class H2Connection implements Sweepable {
     if (this.#goingAway && this.#streams.size === 0) this.close();
   }
 
+  /** @internal */
+  stream(id: number): H2Stream | undefined {
+    return this.#streams.get(id);
+  }
+
+  /** A request's stream, unless the connection is at its bounds (REFUSED_STREAM: the client may retry it). @internal */
+  open(id: number, headers: IncomingHttpHeaders, headerBytes: number, endStream: boolean): void {
+    if (this.#streams.size >= this.#limits.maxConcurrentStreams) throw new StreamError(id, H2Code.REFUSED_STREAM, "too many streams");
+    if (this.#output.heldBytes + headerBytes > this.#limits.maxConnectionBufferBytes) throw new StreamError(id, H2Code.REFUSED_STREAM, "the connection holds too much");
+    const stream = new H2Stream(this, id, headers, headerBytes, this.#limits.streamWindowBytes);
+    this.#streams.set(id, stream);
+    this.#output.headerBytes += headerBytes;
+    this.#onStream(stream);
+    if (endStream) stream.remoteEnd();
+  }
+
+  /** A request whose header list is past SETTINGS_MAX_HEADER_LIST_SIZE: 431 (RFC 9113 §10.5.1), not handed on. @internal */
+  tooLarge(id: number, endStream: boolean): void {
+    this.spend();
+    const stream = new H2Stream(this, id, {}, 0, this.#limits.streamWindowBytes);
+    this.#streams.set(id, stream);
+    if (endStream) stream.remoteEnd();
+    stream.reply(431, { "content-type": "text/plain" }, `header list over ${this.#limits.maxHeaderListBytes} bytes\n`);
+  }
+
+  /** Takes a reset token; throws ConnectionError ENHANCE_YOUR_CALM past the bound. @internal */
+  spend(): void {
+    if (!this.#resets.take()) throw new ConnectionError(H2Code.ENHANCE_YOUR_CALM, "too many streams reset or refused, or empty frames");
+  }
+
+  /** @internal */
+  ack(type: FrameType, payload: Uint8Array | undefined): void {
+    this.#output.ack(type, payload);
+  }
+
+  /** The client's SETTINGS: its initial window applies to every open stream. @internal */
+  settings(settings: PeerSettings): void {
+    if (settings.maxFrame !== undefined) this.peerMaxFrame = settings.maxFrame;
+    if (settings.initialWindow === undefined) return;
+    const delta = settings.initialWindow - this.peerInitialWindow;
+    this.peerInitialWindow = settings.initialWindow;
+    for (const stream of this.#streams.values()) {
+      if (!stream.windowDelta(delta)) throw new ConnectionError(H2Code.FLOW_CONTROL_ERROR, "INITIAL_WINDOW_SIZE takes a stream window past 2^31-1");
+    }
+  }
+
+  /** WINDOW_UPDATE for the connection. @internal */
+  windowUpdateIn(increment: number): void {
+    this.sendWindow += increment;
+    if (this.sendWindow > MAX_WINDOW) throw new ConnectionError(H2Code.FLOW_CONTROL_ERROR, "connection window past 2^31-1");
+    this.#pumpWaiting();
+  }
+
+  /** The client sent GOAWAY: no new streams; the connection closes when the last one ends. @internal */
+  goingAway(): void {
+    this.#goingAway = true;
+    if (this.#streams.size === 0) this.close();
+  }
+
   /** Timeouts: the client's SETTINGS ACK, idleness, a client that neither reads nor sends. @internal */
   sweep(now: number): void {
     if (this.#closed) {
       if (now - this.#closedAt >= Math.min(CLOSE_GRACE_MS, this.#limits.idleTimeoutMs)) this.#socket.destroy();
       return;
     }
-    if (!this.#settingsAcked && now - this.#openedAt >= this.#limits.settingsTimeoutMs) return this.#fail(H2Code.SETTINGS_TIMEOUT, "no SETTINGS ACK");
-    if (this.#active) {
+    if (!this.#reader.settingsAcked && now - this.#openedAt >= this.#limits.settingsTimeoutMs) return this.#fail(H2Code.SETTINGS_TIMEOUT, "no SETTINGS ACK");
+    const socket = this.#socket;
+    const flushed = socket.bytesWritten - socket.writableLength;
+    if (this.#active || flushed !== this.#flushed) {
       this.#active = false;
+      this.#flushed = flushed;
       this.#activeAt = now;
       return;
     }
@@ -194,9 +245,9 @@ export class H2Connection implements Sweepable {
     if (this.#streams.size === 0) return this.close(H2Code.NO_ERROR, "idle");
     // streams open and the client silent: fine while the edge has nothing for it (a call in
     // progress); not while what the edge holds for it goes nowhere (it does not read either)
-    if (this.#socket.writableLength > 0 || this.#output.waitingBytes > 0) {
+    if (socket.writableLength > 0 || this.#output.waitingBytes > 0) {
       this.#fail(H2Code.ENHANCE_YOUR_CALM, "neither reading nor sending");
-      this.#socket.destroy();
+      socket.destroy();
     }
   }
 
@@ -213,7 +264,7 @@ export class H2Connection implements Sweepable {
 
   readonly #onFrame = (type: number, flags: number, streamId: number, payload: Buffer): boolean => {
     try {
-      this.#frameIn(type, flags, streamId, payload);
+      this.#reader.frame(type, flags, streamId, payload);
     } catch (error) {
       if (!(error instanceof StreamError)) throw error;
       this.#streamError(error);
@@ -221,198 +272,16 @@ export class H2Connection implements Sweepable {
     return !this.#closed;
   };
 
-  #frameIn(type: number, flags: number, streamId: number, payload: Buffer): void {
-    if (this.#block !== undefined && type !== FrameType.CONTINUATION) throw new ConnectionError(H2Code.PROTOCOL_ERROR, "a header block was interrupted");
-    if (!this.#settingsSeen) {
-      if (type !== FrameType.SETTINGS || (flags & 0x1) !== 0) throw new ConnectionError(H2Code.PROTOCOL_ERROR, "the first frame must be SETTINGS");
-      this.#settingsSeen = true;
-    }
-    switch (type) {
-      case FrameType.DATA:
-        return this.#dataIn(flags, streamId, payload);
-      case FrameType.HEADERS:
-        return this.#headersIn(flags, streamId, payload);
-      case FrameType.CONTINUATION: {
-        const block = this.#block;
-        if (block === undefined) throw new ConnectionError(H2Code.PROTOCOL_ERROR, "CONTINUATION out of place");
-        const whole = block.continuation(flags, streamId, payload);
-        if (whole === undefined) return;
-        this.#block = undefined;
-        return this.#headerBlock(block.streamId, whole, block.endStream, block.dependsOn);
-      }
-      case FrameType.SETTINGS:
-        return this.#settingsIn(flags, streamId, payload);
-      case FrameType.WINDOW_UPDATE:
-        return this.#windowUpdateIn(streamId, payload);
-      case FrameType.PING:
-        if (streamId !== 0) throw new ConnectionError(H2Code.PROTOCOL_ERROR, "PING on a stream");
-        if (payload.length !== 8) throw new ConnectionError(H2Code.FRAME_SIZE_ERROR, "PING of the wrong size");
-        if ((flags & 0x1) === 0) this.#output.ack(FrameType.PING, Buffer.from(payload));
-        return;
-      case FrameType.RST_STREAM:
-        return this.#resetIn(streamId, payload);
-      case FrameType.GOAWAY:
-        if (streamId !== 0) throw new ConnectionError(H2Code.PROTOCOL_ERROR, "GOAWAY on a stream");
-        if (payload.length < 8) throw new ConnectionError(H2Code.FRAME_SIZE_ERROR, "GOAWAY too short");
-        this.#goingAway = true;
-        if (this.#streams.size === 0) this.close();
-        return;
-      case FrameType.PRIORITY:
-        // deprecated (RFC 9113 §5.3.2): checked, never kept, so a flood of them costs nothing
-        if (streamId === 0) throw new ConnectionError(H2Code.PROTOCOL_ERROR, "PRIORITY on stream 0");
-        if (payload.length !== 5) throw new StreamError(streamId, H2Code.FRAME_SIZE_ERROR, "PRIORITY of the wrong size");
-        if ((payload.readUInt32BE(0) & MAX_WINDOW) === streamId) throw new StreamError(streamId, H2Code.PROTOCOL_ERROR, "a stream depending on itself");
-        return;
-      case FrameType.PUSH_PROMISE:
-        throw new ConnectionError(H2Code.PROTOCOL_ERROR, "a client may not push");
-      default:
-      // unknown frame types are ignored (RFC 9113 §5.5)
-    }
-  }
-
-  /** Whether `streamId` is idle: never opened by the client (even ids are the server's, and the edge pushes nothing). */
-  #idle(streamId: number): boolean {
-    return (streamId & 1) === 0 || streamId > this.#lastStreamId;
-  }
-
-  #headersIn(flags: number, streamId: number, payload: Buffer): void {
-    if (streamId === 0 || (streamId & 1) === 0) throw new ConnectionError(H2Code.PROTOCOL_ERROR, "HEADERS on an even or zero stream");
-    const read = readHeadersPayload(flags, payload);
-    if ((flags & END_HEADERS) === 0) {
-      this.#block = new HeaderBlock(streamId, flags, read, this.#limits.maxHeaderListBytes);
-      return;
-    }
-    if (read.fragment.length > this.#limits.maxHeaderListBytes) throw new ConnectionError(H2Code.ENHANCE_YOUR_CALM, `header block over ${this.#limits.maxHeaderListBytes} bytes`);
-    this.#headerBlock(streamId, read.fragment, (flags & END_STREAM) !== 0, read.dependsOn);
-  }
-
-  #headerBlock(streamId: number, block: Buffer, endStream: boolean, dependsOn: number): void {
-    // decoded whatever happens to the stream: the dynamic table must stay in step with the peer's
-    const decoder = this.#decoder;
-    const maxList = this.#limits.maxHeaderListBytes;
-    const fields = decoder.decode(block, maxList);
-    const existing = this.#streams.get(streamId);
-    if (existing !== undefined) {
-      if (existing.remoteEnded) throw new StreamError(streamId, H2Code.STREAM_CLOSED, "HEADERS after END_STREAM");
-      if (!endStream) throw new StreamError(streamId, H2Code.PROTOCOL_ERROR, "trailers without END_STREAM");
-      const problem = decoder.malformed ?? trailersProblem(fields);
-      if (problem !== undefined) throw new StreamError(streamId, H2Code.PROTOCOL_ERROR, problem);
-      existing.remoteEnd();
-      return;
-    }
-    if (streamId <= this.#lastStreamId) {
-      // trailers of a stream already closed (the edge may have answered and reset it first) are
-      // discarded; opening a stream again, or one below the last, is a connection error
-      if (endStream) return;
-      throw new ConnectionError(H2Code.PROTOCOL_ERROR, `stream ${streamId} reused`);
-    }
-    this.#lastStreamId = streamId;
-    if (this.#goingAway) return;
-    if (dependsOn === streamId) throw new StreamError(streamId, H2Code.PROTOCOL_ERROR, "a stream depending on itself");
-    if (decoder.listBytes > maxList) return this.#tooLarge(streamId, endStream);
-    const headers = decoder.malformed ?? requestHeaders(fields);
-    if (typeof headers === "string") throw new StreamError(streamId, H2Code.PROTOCOL_ERROR, headers);
-    if (this.#streams.size >= this.#limits.maxConcurrentStreams) throw new StreamError(streamId, H2Code.REFUSED_STREAM, "too many streams");
-    if (this.#output.heldBytes + decoder.listBytes > this.#limits.maxConnectionBufferBytes) throw new StreamError(streamId, H2Code.REFUSED_STREAM, "the connection holds too much");
-    const stream = new H2Stream(this, streamId, headers, decoder.listBytes, this.#limits.streamWindowBytes);
-    this.#streams.set(streamId, stream);
-    this.#output.headerBytes += decoder.listBytes;
-    this.#onStream(stream);
-    if (endStream) stream.remoteEnd();
-  }
-
-  /** A request whose header list is past SETTINGS_MAX_HEADER_LIST_SIZE: 431 (RFC 9113 §10.5.1), not handed on. */
-  #tooLarge(streamId: number, endStream: boolean): void {
-    this.#spend();
-    const stream = new H2Stream(this, streamId, {}, 0, this.#limits.streamWindowBytes);
-    this.#streams.set(streamId, stream);
-    if (endStream) stream.remoteEnd();
-    stream.reply(431, { "content-type": "text/plain" }, `header list over ${this.#limits.maxHeaderListBytes} bytes\n`);
-  }
-
-  #dataIn(flags: number, streamId: number, payload: Buffer): void {
-    if (streamId === 0) throw new ConnectionError(H2Code.PROTOCOL_ERROR, "DATA on stream 0");
-    this.#recvWindow -= payload.length;
-    if (this.#recvWindow < 0) throw new ConnectionError(H2Code.FLOW_CONTROL_ERROR, "the client sent past the connection window");
-    const data = unpad(flags, payload);
-    const stream = this.#streams.get(streamId);
-    if (stream === undefined) {
-      if (this.#idle(streamId)) throw new ConnectionError(H2Code.PROTOCOL_ERROR, `DATA on idle stream ${streamId}`);
-      // a stream we have finished with: its bytes go back to the connection window at once
-      this.consumed(payload.length);
-      return;
-    }
-    const endStream = (flags & END_STREAM) !== 0;
-    if (payload.length === 0 && !endStream) this.#spend(); // an empty frame does nothing but cost (CVE-2019-9518)
-    // padding counts against the windows but is never read: consumed at once
-    if (payload.length > data.length) {
-      this.consumed(payload.length - data.length);
-      stream.padding(payload.length - data.length);
-    }
-    stream.dataIn(data, endStream);
-  }
-
-  #settingsIn(flags: number, streamId: number, payload: Buffer): void {
-    if (streamId !== 0) throw new ConnectionError(H2Code.PROTOCOL_ERROR, "SETTINGS on a stream");
-    if (flags & 0x1) {
-      if (payload.length !== 0) throw new ConnectionError(H2Code.FRAME_SIZE_ERROR, "SETTINGS ACK with a payload");
-      this.#settingsAcked = true;
-      return;
-    }
-    const settings = readSettings(payload);
-    if (settings.maxFrame !== undefined) this.peerMaxFrame = settings.maxFrame;
-    if (settings.initialWindow !== undefined) {
-      const delta = settings.initialWindow - this.peerInitialWindow;
-      this.peerInitialWindow = settings.initialWindow;
-      for (const stream of this.#streams.values()) {
-        if (!stream.windowDelta(delta)) throw new ConnectionError(H2Code.FLOW_CONTROL_ERROR, "INITIAL_WINDOW_SIZE takes a stream window past 2^31-1");
-      }
-    }
-    this.#output.ack(FrameType.SETTINGS, undefined);
-  }
-
-  #windowUpdateIn(streamId: number, payload: Buffer): void {
-    if (payload.length !== 4) throw new ConnectionError(H2Code.FRAME_SIZE_ERROR, "WINDOW_UPDATE of the wrong size");
-    const increment = payload.readUInt32BE(0) & MAX_WINDOW;
-    if (streamId !== 0) {
-      const stream = this.#streams.get(streamId);
-      if (stream !== undefined) stream.windowUpdate(increment);
-      else if (this.#idle(streamId)) throw new ConnectionError(H2Code.PROTOCOL_ERROR, `WINDOW_UPDATE on idle stream ${streamId}`);
-      return;
-    }
-    if (increment === 0) throw new ConnectionError(H2Code.PROTOCOL_ERROR, "WINDOW_UPDATE of 0");
-    this.sendWindow += increment;
-    if (this.sendWindow > MAX_WINDOW) throw new ConnectionError(H2Code.FLOW_CONTROL_ERROR, "connection window past 2^31-1");
-    this.#pumpWaiting();
-  }
-
-  #resetIn(streamId: number, payload: Buffer): void {
-    if (payload.length !== 4) throw new ConnectionError(H2Code.FRAME_SIZE_ERROR, "RST_STREAM of the wrong size");
-    if (streamId === 0) throw new ConnectionError(H2Code.PROTOCOL_ERROR, "RST_STREAM on stream 0");
-    const stream = this.#streams.get(streamId);
-    if (stream === undefined) {
-      if (this.#idle(streamId)) throw new ConnectionError(H2Code.PROTOCOL_ERROR, `RST_STREAM on idle stream ${streamId}`);
-      return;
-    }
-    stream.resetByPeer(payload.readUInt32BE(0));
-    this.#spend();
-  }
-
   /** A stream error: RST_STREAM, the stream closed; it costs the client a reset token. */
   #streamError(error: StreamError): void {
     const stream = this.#streams.get(error.streamId);
     if (stream !== undefined) stream.fail(error.code);
     else this.resetStream(error.streamId, error.code);
     try {
-      this.#spend();
+      this.spend();
     } catch (calm) {
       this.#fail(H2Code.ENHANCE_YOUR_CALM, (calm as Error).message);
     }
-  }
-
-  /** Takes a reset token; throws ConnectionError ENHANCE_YOUR_CALM past the bound. */
-  #spend(): void {
-    if (!this.#resets.take()) throw new ConnectionError(H2Code.ENHANCE_YOUR_CALM, "too many streams reset or refused, or empty frames");
   }
 
   #pumpWaiting(): void {
