@@ -110,6 +110,10 @@ describe("the edge's HTTP/1.1 against hostile clients", () => {
       ["a coding the edge cannot read", `POST ${FIBONACCI} HTTP/1.1\r\nhost: edge\r\ntransfer-encoding: gzip, chunked\r\n\r\n`, 501],
       ["an invalid chunk size", `POST ${FIBONACCI} HTTP/1.1\r\nhost: edge\r\ncontent-type: application/json\r\ntransfer-encoding: chunked\r\n\r\nzz\r\n{}\r\n0\r\n\r\n`, 400],
       ["a chunk size past 2^64", `POST ${FIBONACCI} HTTP/1.1\r\nhost: edge\r\ncontent-type: application/json\r\ntransfer-encoding: chunked\r\n\r\nfffffffffffffffff\r\n`, 400],
+      ["a control character in the target", `GET /healthz\x01 HTTP/1.1\r\nhost: edge\r\n\r\n`, 400],
+      ["a target that is not ASCII", `GET /healthz\xe9 HTTP/1.1\r\nhost: edge\r\n\r\n`, 400],
+      ["a host with userinfo", `GET /healthz HTTP/1.1\r\nhost: user@edge\r\n\r\n`, 400],
+      ["a host with a space", `GET /healthz HTTP/1.1\r\nhost: ed ge\r\n\r\n`, 400],
     ];
     for (const [what, attack, status] of cases) {
       const raw = await RawH1.open(f.port);
@@ -147,6 +151,19 @@ describe("the edge's HTTP/1.1 against hostile clients", () => {
     const raw = await RawH1.open(f.port);
     raw.send(`POST ${FIBONACCI} HTTP/1.1\r\nhost: edge\r\ncontent-type: application/json\r\ncontent-length: ${100 * 1024 * 1024}\r\n\r\n`);
     expect(await raw.closedWith()).toEqual([413]);
+  });
+
+  it("an upgrade to h2c is ignored: the request is answered in HTTP/1.1 and the connection stays", async () => {
+    const raw = await RawH1.open(f.port);
+    const upgrade = "connection: Upgrade, HTTP2-Settings\r\nupgrade: h2c\r\nhttp2-settings: AAMAAABkAARAAAAAAAIAAAAA\r\n";
+    raw.send(request(FIBONACCI, `{"n":5}`, upgrade));
+    await waitFor(() => raw.statuses.length === 1, { what: "an answer to the first request" });
+    raw.send(request(FIBONACCI, `{"n":6}`, upgrade));
+    await waitFor(() => raw.statuses.length === 2, { what: "an answer to the second" });
+    expect(raw.statuses).toEqual([200, 200]);
+    expect(raw.text).not.toContain("101 Switching");
+    expect(raw.closed).toBe(false);
+    raw.socket.destroy();
   });
 
   it("a well-behaved keep-alive client is served request after request", async () => {

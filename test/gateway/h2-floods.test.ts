@@ -104,6 +104,19 @@ describe("the edge's HTTP/2 under floods", () => {
     expect(await echo(good)).toBeGreaterThan(0);
   });
 
+  it("INITIAL_WINDOW_SIZE churn while streams are open (each change walks every stream) counts as churn, even from a client that reads its ACKs", async () => {
+    const raw = await RawH2.open(f.port);
+    const request = block(grpcRequest("/swarm.examples.v1.ComputeService/Fibonacci", [["x-hang", "1"]]));
+    for (let id = 1; id <= 99; id += 2) raw.send(frame(T.HEADERS, F.END_HEADERS, id, request));
+    const churn = Buffer.concat(Array.from({ length: 500 }, (_, i) => settings([[0x4, 65_535 + (i % 2)]])));
+    // in batches the edge acknowledges before the next, so the ACKs owed never reach their own bound
+    for (let sent = 500; sent <= RESET_BURST + 1000 && !raw.closed; sent += 500) {
+      raw.send(churn);
+      await raw.until(() => raw.closed || raw.frames.filter((x) => x.type === T.SETTINGS && (x.flags & F.ACK) !== 0).length >= sent, "the ACKs of what was sent");
+    }
+    expect((await raw.goawayAndClose()).code).toBe(E.ENHANCE_YOUR_CALM);
+  });
+
   it("a client that PINGs and reads the answers is served (keepalive, BDP probes)", async () => {
     const raw = await RawH2.open(f.port);
     for (let i = 0; i < 50; i++) await raw.roundTrip();
@@ -117,5 +130,21 @@ describe("the edge's HTTP/2 under floods", () => {
     const empty = frame(T.DATA, 0, 1);
     raw.send(Buffer.concat(Array.from({ length: 5000 }, () => empty)));
     expect((await raw.goawayAndClose()).code).toBe(E.ENHANCE_YOUR_CALM);
+  });
+
+  it("empty DATA frames dressed as padding, or sent on a finished stream, count as churn too", async () => {
+    const raw = await RawH2.open(f.port);
+    raw.request(1, grpcRequest("/swarm.examples.v1.ComputeService/Fibonacci", [["x-hang", "1"]]));
+    const paddedOnly = frame(T.DATA, F.PADDED, 1, Buffer.from([0]));
+    raw.send(Buffer.concat(Array.from({ length: 5000 }, () => paddedOnly)));
+    expect((await raw.goawayAndClose()).code).toBe(E.ENHANCE_YOUR_CALM);
+
+    const late = await RawH2.open(f.port);
+    late.request(1, grpcRequest("/swarm.examples.v1.ComputeService/Echo"));
+    late.send(frame(T.DATA, F.END_STREAM, 1, echoMessage()));
+    await late.until(() => late.grpcStatus(1) !== undefined, "the Echo call's answer");
+    const empty = frame(T.DATA, 0, 1);
+    late.send(Buffer.concat(Array.from({ length: 5000 }, () => empty)));
+    expect((await late.goawayAndClose()).code).toBe(E.ENHANCE_YOUR_CALM);
   });
 });

@@ -183,6 +183,14 @@ describe("the edge's HTTP/2 answers bad frames with RFC 9113's errors", () => {
       ["a value with CR LF", [...base, ["x-split", "a\r\nx-injected: 1"]]],
       ["a value with a leading space", [...base, ["x-space", " a"]]],
       ["an empty name", [...base, ["", "a"]]],
+      ["a :method that is not a token", [[":method", "GET /admin"], ...base.slice(1)]],
+      ["a :path with a space", base.map(([n, v]): [string, string] => (n === ":path" ? [n, `${v} HTTP/1.1`] : [n, v]))],
+      ["a :path with a control character", base.map(([n, v]): [string, string] => (n === ":path" ? [n, `${v}\x01`] : [n, v]))],
+      ["a :path with non-ASCII", base.map(([n, v]): [string, string] => (n === ":path" ? [n, `${v}\xe9`] : [n, v]))],
+      ["a :scheme that is not one", base.map(([n, v]): [string, string] => (n === ":scheme" ? [n, "ht tp"] : [n, v]))],
+      ["an :authority with userinfo", base.map(([n, v]): [string, string] => (n === ":authority" ? [n, "user@127.0.0.1"] : [n, v]))],
+      ["an :authority with a path", base.map(([n, v]): [string, string] => (n === ":authority" ? [n, "127.0.0.1/x"] : [n, v]))],
+      ["a host that is not the :authority", [...base, ["host", "elsewhere.example"]]],
     ];
     for (const [what, fields] of cases) {
       await expectReset(f, 1, E.PROTOCOL_ERROR, (raw) => raw.request(1, fields)).catch((error: Error) => {

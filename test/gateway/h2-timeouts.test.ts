@@ -65,6 +65,39 @@ describe("the edge's HTTP/2 against slow and silent clients", () => {
     waiting.close();
   });
 
+  it("slowloris: PINGs, or a frame trickled a byte at a time, do not keep a connection without streams past idleTimeoutMs", async () => {
+    const pinging = await RawH2.open(f.port);
+    const trickling = await RawH2.open(f.port);
+    const headers = frame(T.HEADERS, F.END_HEADERS, 1, block(grpcRequest()));
+    let sent = 0;
+    const timer = setInterval(() => {
+      pinging.send(ping());
+      if (sent < headers.length - 1) trickling.send(headers.subarray(sent, ++sent));
+    }, TIMEOUT_MS / 10);
+    try {
+      expect((await pinging.goawayAndClose(10 * TIMEOUT_MS)).code).toBe(E.NO_ERROR);
+      expect((await trickling.goawayAndClose(10 * TIMEOUT_MS)).code).toBe(E.NO_ERROR);
+    } finally {
+      clearInterval(timer);
+    }
+  });
+
+  it("a preface trickled a byte at a time: closed when the protocol is still unknown at the first-bytes deadline", async () => {
+    const socket = connect(f.port, "127.0.0.1");
+    socket.on("error", () => undefined);
+    let closed = false;
+    socket.on("close", () => (closed = true));
+    let sent = 0;
+    // slower than the deadline in all, each byte well within the socket's inactivity timeout
+    const timer = setInterval(() => socket.write(PREFACE.subarray(sent, Math.min(++sent, PREFACE.length - 1))), TIMEOUT_MS / 6);
+    try {
+      await waitFor(() => closed, { what: "the edge to close a connection trickling its preface", timeoutMs: 3 * TIMEOUT_MS });
+    } finally {
+      clearInterval(timer);
+      socket.destroy();
+    }
+  });
+
   it("a client that never reads: the edge stops reading it once its socket holds the cap, holds no more, and closes it", async () => {
     const raw = await RawH2.open(f.port);
     raw.socket.pause();
@@ -75,14 +108,16 @@ describe("the edge's HTTP/2 against slow and silent clients", () => {
     const deadline = performance.now() + 10_000;
     while (!raw.closed && raw.socket.writableLength < 1024 * 1024 && performance.now() < deadline) {
       const frames: Buffer[] = [];
-      for (let i = 0; i < 100; i++, id += 2) frames.push(frame(T.HEADERS, F.END_HEADERS | F.END_STREAM, id, unknown));
+      // in large batches (below maxConcurrentStreams): the edge closes the connection an idle timeout after it stops reading, so the client's buffer must fill fast
+      for (let i = 0; i < 400; i++, id += 2) frames.push(frame(T.HEADERS, F.END_HEADERS | F.END_STREAM, id, unknown));
       raw.send(...frames);
       held = Math.max(held, f.http.bufferedBytes);
       await new Promise((resolve) => setImmediate(resolve));
     }
     // the edge stopped reading: what the client writes stays in its own socket, and the edge holds about its cap
     expect(raw.socket.writableLength, `${id >> 1} requests sent`).toBeGreaterThanOrEqual(1024 * 1024);
-    expect(held).toBeLessThan(256 * 1024 + 64 * 1024);
+    // the cap, and the answers to the last read (up to 64 KiB of requests, answered in one turn)
+    expect(held).toBeLessThan(256 * 1024 + 128 * 1024);
     await raw.until(() => raw.closed, "the edge to close a client that neither reads nor sends", 10 * TIMEOUT_MS);
   });
 

@@ -2,11 +2,13 @@
  * An HTTP/1.1 request head (request line and fields, RFC 9112) as the edge reads it: strictly,
  * so that nothing it lets through can be read another way by node's parser (the rest of a
  * connection may go there) or by anything behind. Refused: obs-fold and whitespace before a
- * colon, control characters in values, a missing or repeated Host, Content-Length that is not
- * one run of digits or comes twice, Transfer-Encoding beside Content-Length (request smuggling),
- * Transfer-Encoding other than a final "chunked", and more fields than `maxHeaderCount`.
+ * colon, control characters in values, a target that is not visible ASCII, a missing, repeated
+ * or malformed Host (userinfo, spaces), Content-Length that is not one run of digits or comes
+ * twice, Transfer-Encoding beside Content-Length (request smuggling), Transfer-Encoding other
+ * than a final "chunked", and more fields than `maxHeaderCount`.
  */
 import type { IncomingHttpHeaders } from "node:http";
+import { AUTHORITY } from "../request-target.js";
 
 /** A request head the edge accepts. */
 export interface ParsedHead {
@@ -26,7 +28,7 @@ export interface RefusedHead {
   reason: string;
 }
 
-const REQUEST_LINE = /^([!#$%&'*+\-.^_`|~0-9A-Za-z]+) (\S+) HTTP\/1\.([01])$/;
+const REQUEST_LINE = /^([!#$%&'*+\-.^_`|~0-9A-Za-z]+) ([\x21-\x7e]+) HTTP\/1\.([01])$/;
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 /** Control characters other than HTAB (RFC 9110 §5.5: a field value is VCHAR, SP, HTAB, obs-text). */
 const CONTROL = /[\x00-\x08\x0a-\x1f\x7f]/;
@@ -58,6 +60,8 @@ export function parseHead(text: string, maxHeaderCount: number): ParsedHead | Re
   const lengthText = headers["content-length"] as string | undefined;
   if (lengths > 1 || (lengthText !== undefined && !/^\d{1,15}$/.test(lengthText))) return bad("content-length");
   if (minor === "1" && hosts !== 1) return bad(hosts === 0 ? "no host" : "host twice");
+  const host = headers["host"] as string | undefined;
+  if (host !== undefined && host !== "" && !AUTHORITY.test(host)) return bad("a host that is not an authority");
   const coding = headers["transfer-encoding"] as string | undefined;
   if (coding !== undefined) {
     // RFC 9112 §6.1, §6.3: with content-length, or in HTTP/1.0, the framing cannot be trusted
@@ -68,7 +72,10 @@ export function parseHead(text: string, maxHeaderCount: number): ParsedHead | Re
   }
   const connection = String(headers["connection"] ?? "").toLowerCase();
   const keepAlive = minor === "1" ? !connection.includes("close") : connection.includes("keep-alive");
-  const plain = target.startsWith("/") && method !== "HEAD" && minor === "1" && coding === undefined && headers["upgrade"] === undefined && headers["expect"] === undefined;
+  // an upgrade to h2c (RFC 7540 §3.2, removed by RFC 9113) is ignored, as RFC 9110 §7.8 allows:
+  // the request is answered in HTTP/1.1 (prior knowledge is how to reach the edge's HTTP/2)
+  const upgrade = headers["upgrade"] as string | undefined;
+  const plain = target.startsWith("/") && method !== "HEAD" && minor === "1" && coding === undefined && (upgrade === undefined || upgrade.toLowerCase() === "h2c") && headers["expect"] === undefined;
   return { method, target, headers, contentLength: lengthText === undefined ? 0 : Number(lengthText), keepAlive, plain };
 }
 

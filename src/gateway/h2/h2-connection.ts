@@ -50,6 +50,8 @@ export class H2Connection implements Sweepable, FrameReaderHost {
   #closedAt = 0;
   #goingAway = false;
   readonly #openedAt: number;
+  /** Since when the connection has had no stream open (sweeper time): PINGs and trickled frames do not make it busy. */
+  #streamlessSince: number;
   /** Bytes came from the client since the last sweep; when bytes last came or left; bytes the socket has sent on. */
   #active = true;
   #activeAt: number;
@@ -71,7 +73,7 @@ export class H2Connection implements Sweepable, FrameReaderHost {
     this.#reader = new H2FrameReader(this, limits.maxHeaderListBytes, limits.connectionWindowBytes);
     this.#output = new H2Output(socket, limits.maxSocketBufferBytes, limits.maxConnectionBufferBytes, (message) => this.#fail(H2Code.ENHANCE_YOUR_CALM, message));
     this.#resets = new ResetBudget(limits.maxResetBurst, limits.maxResetsPerSecond);
-    this.#openedAt = this.#activeAt = sweeper.now;
+    this.#openedAt = this.#activeAt = this.#streamlessSince = sweeper.now;
     sweeper.add(this);
     socket.setNoDelay?.(true);
     socket.on("data", this.#onData);
@@ -162,7 +164,10 @@ export class H2Connection implements Sweepable, FrameReaderHost {
 
   /** A stream is over (ended both ways, or reset). */
   forget(stream: H2Stream): void {
-    if (this.#streams.delete(stream.id)) this.#output.headerBytes -= stream.headerBytes;
+    if (this.#streams.delete(stream.id)) {
+      this.#output.headerBytes -= stream.headerBytes;
+      if (this.#streams.size === 0) this.#streamlessSince = this.#sweeper.now;
+    }
     this.#waiting.delete(stream);
     if (this.#goingAway && this.#streams.size === 0) this.close();
   }
@@ -202,11 +207,16 @@ export class H2Connection implements Sweepable, FrameReaderHost {
     this.#output.ack(type, payload);
   }
 
-  /** The client's SETTINGS: its initial window applies to every open stream. @internal */
+  /**
+   * The client's SETTINGS: its initial window applies to every open stream. A change while
+   * streams are open costs a reset token: each one walks every stream (a flood of them costs the
+   * edge O(streams) per 15-byte frame). @internal
+   */
   settings(settings: PeerSettings): void {
     if (settings.maxFrame !== undefined) this.peerMaxFrame = settings.maxFrame;
     if (settings.initialWindow === undefined) return;
     const delta = settings.initialWindow - this.peerInitialWindow;
+    if (delta !== 0 && this.#streams.size > 0) this.spend();
     this.peerInitialWindow = settings.initialWindow;
     for (const stream of this.#streams.values()) {
       if (!stream.windowDelta(delta)) throw new ConnectionError(H2Code.FLOW_CONTROL_ERROR, "INITIAL_WINDOW_SIZE takes a stream window past 2^31-1");
@@ -226,13 +236,18 @@ export class H2Connection implements Sweepable, FrameReaderHost {
     if (this.#streams.size === 0) this.close();
   }
 
-  /** Timeouts: the client's SETTINGS ACK, idleness, a client that neither reads nor sends. @internal */
+  /**
+   * Timeouts: the client's SETTINGS ACK; idleness, counted from the last stream's end, whatever
+   * the client sends meanwhile (PINGs, a header block trickled a byte at a time: slowloris); a
+   * client that neither reads nor sends while streams are open. @internal
+   */
   sweep(now: number): void {
     if (this.#closed) {
       if (now - this.#closedAt >= Math.min(CLOSE_GRACE_MS, this.#limits.idleTimeoutMs)) this.#socket.destroy();
       return;
     }
     if (!this.#reader.settingsAcked && now - this.#openedAt >= this.#limits.settingsTimeoutMs) return this.#fail(H2Code.SETTINGS_TIMEOUT, "no SETTINGS ACK");
+    if (this.#streams.size === 0 && now - this.#streamlessSince >= this.#limits.idleTimeoutMs) return this.close(H2Code.NO_ERROR, "idle");
     const socket = this.#socket;
     const flushed = socket.bytesWritten - socket.writableLength;
     if (this.#active || flushed !== this.#flushed) {
@@ -241,8 +256,7 @@ export class H2Connection implements Sweepable, FrameReaderHost {
       this.#activeAt = now;
       return;
     }
-    if (now - this.#activeAt < this.#limits.idleTimeoutMs) return;
-    if (this.#streams.size === 0) return this.close(H2Code.NO_ERROR, "idle");
+    if (now - this.#activeAt < this.#limits.idleTimeoutMs || this.#streams.size === 0) return;
     // streams open and the client silent: fine while the edge has nothing for it (a call in
     // progress); not while what the edge holds for it goes nowhere (it does not read either)
     if (socket.writableLength > 0 || this.#output.waitingBytes > 0) {

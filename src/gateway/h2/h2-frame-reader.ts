@@ -171,12 +171,14 @@ export class H2FrameReader {
     const stream = host.stream(streamId);
     if (stream === undefined) {
       if (this.#idle(streamId)) throw new ConnectionError(H2Code.PROTOCOL_ERROR, `DATA on idle stream ${streamId}`);
+      if (data.length === 0 && (flags & END_STREAM) === 0) host.spend();
       // a stream the edge has finished with: its bytes go back to the connection window at once
       host.consumed(payload.length);
       return;
     }
     const endStream = (flags & END_STREAM) !== 0;
-    if (payload.length === 0 && !endStream) host.spend(); // an empty frame does nothing but cost (CVE-2019-9518)
+    // a frame without data (padding only, too) does nothing but cost (CVE-2019-9518)
+    if (data.length === 0 && !endStream) host.spend();
     // padding counts against the windows but is never read: consumed at once
     if (payload.length > data.length) {
       host.consumed(payload.length - data.length);

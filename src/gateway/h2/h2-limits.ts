@@ -27,7 +27,11 @@ export interface H2Limits {
   maxResetBurst: number;
   /** The bucket's refill rate, per second. */
   maxResetsPerSecond: number;
-  /** A connection with no streams that sends nothing for this long gets GOAWAY NO_ERROR and closes; so does one that neither reads nor sends. */
+  /**
+   * A connection without a stream open for this long gets GOAWAY NO_ERROR and closes, whatever
+   * the client sends meanwhile (PINGs, a frame trickled byte by byte); one with streams open whose
+   * client neither reads nor sends while the edge holds bytes for it gets ENHANCE_YOUR_CALM.
+   */
   idleTimeoutMs: number;
   /** A client that has not acknowledged the edge's SETTINGS this long after the connection opened gets GOAWAY SETTINGS_TIMEOUT. */
   settingsTimeoutMs: number;
@@ -72,5 +76,10 @@ export function resolveH2Limits(options: Partial<H2Limits>): H2Limits {
   }
   if (limits.maxConcurrentStreams > 0x7fff_ffff) throw new RangeError(`http2.maxConcurrentStreams must be at most 2^31-1, got ${limits.maxConcurrentStreams}`);
   if (limits.streamWindowBytes > 0x7fff_ffff || limits.connectionWindowBytes > 0x7fff_ffff) throw new RangeError("http2 windows must be at most 2^31-1 bytes");
+  // a connection's window starts at 65,535 whatever SETTINGS say (RFC 9113 §6.9.2): a smaller bound would refuse what a client may send
+  if (limits.connectionWindowBytes < 65_535) throw new RangeError(`http2.connectionWindowBytes must be at least 65535, got ${limits.connectionWindowBytes}`);
+  for (const key of ["idleTimeoutMs", "settingsTimeoutMs"] as const) {
+    if (limits[key] === 0) throw new RangeError(`http2.${key} must be > 0, got 0`);
+  }
   return limits;
 }

@@ -2,11 +2,14 @@
  * A request's header fields as RFC 9113 §8.2–8.3 allows them, turned into node's header object:
  * pseudo-header fields first, each once, only the four a request has; `:method` always, `:scheme`
  * and `:path` unless CONNECT; no connection-specific fields; `te` only as "trailers"; names
- * without upper case. Anything else makes the request malformed: a stream error PROTOCOL_ERROR.
+ * without upper case; a :method that is a token, a :path of visible ASCII, an :authority without
+ * userinfo, and a host that says the same (RFC 9113 §8.3.1). Anything else makes the request
+ * malformed: a stream error PROTOCOL_ERROR.
  * The characters of names and values are checked as HPACK decodes them (`validName`,
  * `validValue`), so fields the dynamic table hands out again are not checked again.
  */
 import type { IncomingHttpHeaders } from "node:http";
+import { AUTHORITY, TARGET } from "../request-target.js";
 
 /** The request's headers, or why it is malformed. */
 export function requestHeaders(fields: readonly [string, string][]): IncomingHttpHeaders | string {
@@ -29,14 +32,28 @@ export function requestHeaders(fields: readonly [string, string][]): IncomingHtt
     headers[name] = before === undefined ? value : `${String(before)}${name === "cookie" ? "; " : ", "}${value}`;
   }
   const method = headers[":method"] as string | undefined;
-  if (method === undefined || method === "") return "no :method";
+  if (method === undefined || !TOKEN.test(method)) return `:method ${JSON.stringify(method ?? "")}`;
   if (method !== "CONNECT") {
     const path = headers[":path"] as string | undefined;
-    if (path === undefined || path === "" || headers[":scheme"] === undefined) return "no :path or :scheme";
+    const scheme = headers[":scheme"] as string | undefined;
+    if (path === undefined || path === "" || scheme === undefined) return "no :path or :scheme";
     if (path.charCodeAt(0) !== 0x2f && !(path === "*" && method === "OPTIONS")) return "a :path that is neither absolute nor *";
+    if (!TARGET.test(path)) return "a :path with characters a URI may not have";
+    if (!SCHEME.test(scheme)) return `:scheme ${JSON.stringify(scheme)}`;
+  }
+  const authority = headers[":authority"] as string | undefined;
+  const host = headers["host"] as string | undefined;
+  if (authority !== undefined && !AUTHORITY.test(authority)) return `:authority ${JSON.stringify(authority)}`;
+  if (host !== undefined) {
+    if (authority === undefined ? host !== "" && !AUTHORITY.test(host) : host.toLowerCase() !== authority.toLowerCase()) return `host ${JSON.stringify(host)} (with :authority ${JSON.stringify(authority ?? "")})`;
   }
   return headers;
 }
+
+/** A method is a token (RFC 9110 §9.1). */
+const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+/** A scheme (RFC 3986 §3.1). */
+const SCHEME = /^[A-Za-z][A-Za-z0-9+\-.]*$/;
 
 /** Whether a trailer section may end the request: no pseudo-header fields, nothing connection-specific. */
 export function trailersProblem(fields: readonly [string, string][]): string | undefined {

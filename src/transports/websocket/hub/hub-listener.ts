@@ -81,15 +81,26 @@ export function createHubListener(options: HubListenerOptions): Server {
   });
 }
 
-/** Reads a cleartext connection's first bytes to tell HTTP/2 from HTTP/1.x; a connection silent for `timeoutMs` is closed. */
+/**
+ * Reads a cleartext connection's first bytes to tell HTTP/2 from HTTP/1.x; a connection that has
+ * not shown its protocol `timeoutMs` after it opened is closed (a preface trickled a byte at a
+ * time does not restart the clock).
+ */
 function sniff(socket: Socket, http2: Http2ConnectionHandler | undefined, http1: Http1ConnectionHandler, timeoutMs: number): void {
   let seen: Buffer | undefined;
+  const deadline = performance.now() + timeoutMs;
   const onReadable = (): void => {
     for (let chunk: Buffer | null; (chunk = socket.read() as Buffer | null) !== null; ) seen = seen === undefined ? chunk : Buffer.concat([seen, chunk]);
     if (seen === undefined) return;
     const length = Math.min(seen.length, PREFACE.length);
     const h2 = http2 !== undefined && seen.subarray(0, length).equals(PREFACE.subarray(0, length));
-    if (h2 && length < PREFACE.length) return; // the preface so far: wait for the rest of it
+    if (h2 && length < PREFACE.length) {
+      // the preface so far: wait for the rest of it, until the deadline (socket timeouts restart with every byte)
+      const left = deadline - performance.now();
+      if (left <= 0) return onSilent();
+      socket.setTimeout(Math.ceil(left));
+      return;
+    }
     done();
     socket.unshift(seen);
     if (h2) http2!(socket);
