@@ -99,7 +99,7 @@ export class HubHttp implements HubHttpExtension {
     const http1 = typeof options.http1 === "object" ? options.http1 : { engine: options.http1 };
     this.#h1Engine = http1.engine ?? "swarm";
     const limits = (this.#h1Limits = resolveH1Limits(http1));
-    this.#h1Sweeper = new ConnectionSweeper(ConnectionSweeper.intervalFor(limits.headersTimeoutMs, limits.requestTimeoutMs, limits.idleTimeoutMs));
+    this.#h1Sweeper = new ConnectionSweeper(ConnectionSweeper.intervalFor(limits.headersTimeoutMs, limits.requestTimeoutMs, limits.idleTimeoutMs, limits.stallTimeoutMs));
     this.#acceptHttp1 = Object.assign(this.#takeHttp1, { firstBytesTimeoutMs: limits.headersTimeoutMs });
     const health = options.health;
     if (typeof health === "object" && health.minAgents !== undefined) {

@@ -55,7 +55,7 @@ describe("the edge's HTTP/1.1 against hostile clients", () => {
   beforeAll(async () => {
     f = await startEdge({
       gateway: { protoFiles: [COMPUTE_PROTO] },
-      http1: { maxHeadBytes: 8 * 1024, maxHeaderCount: 20, headersTimeoutMs: TIMEOUT_MS, requestTimeoutMs: 2 * TIMEOUT_MS, idleTimeoutMs: TIMEOUT_MS, maxPipelinedRequests: 4, maxBodyBytes: 1024 * 1024 },
+      http1: { maxHeadBytes: 8 * 1024, maxHeaderCount: 20, headersTimeoutMs: TIMEOUT_MS, requestTimeoutMs: 2 * TIMEOUT_MS, idleTimeoutMs: TIMEOUT_MS, stallTimeoutMs: TIMEOUT_MS, maxPipelinedRequests: 4, maxBodyBytes: 1024 * 1024 },
     });
     await f.agent("worker");
   });
@@ -139,6 +139,20 @@ describe("the edge's HTTP/1.1 against hostile clients", () => {
     expect(maxInFlight).toBeLessThanOrEqual(4);
     expect(raw.statuses).toEqual(new Array<number>(count).fill(504));
     raw.socket.destroy();
+  });
+
+  it("a client that never reads its answers: the edge stops reading it, and cuts it after stallTimeoutMs", async () => {
+    const raw = await RawH1.open(f.port);
+    raw.socket.pause();
+    const echo = request("/swarm.examples.v1.ComputeService/Echo", JSON.stringify({ payload: Buffer.alloc(48 * 1024, 1).toString("base64") }));
+    // pipelined requests until the edge stops reading them (they pile up in the client's own socket)
+    const deadline = performance.now() + 10_000;
+    while (!raw.closed && raw.socket.writableLength < 1024 * 1024 && performance.now() < deadline) {
+      raw.send(echo.repeat(8));
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    expect(raw.socket.writableLength).toBeGreaterThanOrEqual(1024 * 1024);
+    await raw.closedWith(10 * TIMEOUT_MS);
   });
 
   it("an idle keep-alive connection is closed after idleTimeoutMs", async () => {

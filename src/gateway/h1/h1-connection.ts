@@ -15,7 +15,8 @@
  * answers (pipelining: reading pauses at `maxPipelinedRequests`, or while the socket holds an
  * answer the client has not taken); and time, checked by the shared `ConnectionSweeper` — a head
  * slower than `headersTimeoutMs` or a request slower than `requestTimeoutMs` is answered 408,
- * an idle keep-alive connection closes after `idleTimeoutMs`.
+ * an idle keep-alive connection closes after `idleTimeoutMs`, and one whose client takes none of
+ * its answers and sends nothing for `stallTimeoutMs` is cut.
  */
 import type { Socket } from "node:net";
 import type { ConnectionSweeper, Sweepable } from "../connection-sweeper.js";
@@ -63,6 +64,9 @@ export class H1Connection implements Sweepable {
   /** Bytes came since the last sweep; since when nothing has been in progress. */
   #active = false;
   #idleSince: number;
+  /** Bytes the socket had sent on at the last sweep, and when that last changed or the client last sent. */
+  #flushed = 0;
+  #movedAt: number;
   readonly #onGone: () => void;
 
   /** `onGone`: the connection closed, or went to node's server. */
@@ -74,7 +78,7 @@ export class H1Connection implements Sweepable {
     this.#sweeper = sweeper;
     this.#onGone = onGone;
     // its first request is counted from the connection's start: a client that says nothing is a slow head
-    this.#requestSince = this.#idleSince = sweeper.now;
+    this.#requestSince = this.#idleSince = this.#movedAt = sweeper.now;
     sweeper.add(this);
     socket.setNoDelay?.(true);
     socket.on("data", this.#onData);
@@ -116,9 +120,15 @@ export class H1Connection implements Sweepable {
     this.#pause(PAUSED_BY_BODY, paused);
   }
 
-  /** Timeouts: a slow head or request (408), an idle keep-alive connection. @internal */
+  /** Timeouts: a slow head or request (408), an idle keep-alive connection, a client that takes no answer. @internal */
   sweep(now: number): void {
     if (this.#closed) return;
+    if (this.#stalled(now)) {
+      // nothing can be said to a client that reads nothing
+      this.#closed = true;
+      this.#socket.destroy();
+      return;
+    }
     const since = this.#requestSince;
     if (since !== undefined) {
       if (!this.#headDone && now - since >= this.#limits.headersTimeoutMs) return this.#timedOut();
@@ -131,6 +141,18 @@ export class H1Connection implements Sweepable {
     } else if (now - this.#idleSince >= this.#limits.idleTimeoutMs) {
       this.#end();
     }
+  }
+
+  /** Whether answers have waited in the socket `stallTimeoutMs` with none taken, and nothing came from the client. */
+  #stalled(now: number): boolean {
+    const socket = this.#socket;
+    const flushed = socket.bytesWritten - socket.writableLength;
+    if (socket.writableLength === 0 || this.#active || flushed !== this.#flushed) {
+      this.#flushed = flushed;
+      this.#movedAt = now;
+      return false;
+    }
+    return now - this.#movedAt >= this.#limits.stallTimeoutMs;
   }
 
   readonly #onData = (chunk: Buffer): void => {

@@ -19,6 +19,11 @@ export interface H1Limits {
   requestTimeoutMs: number;
   /** A keep-alive connection with nothing in progress closes after this long. */
   idleTimeoutMs: number;
+  /**
+   * A client that takes none of the answers waiting for it, and sends nothing, for this long
+   * has its connection closed (a client that never reads holds it for ever otherwise).
+   */
+  stallTimeoutMs: number;
   /** Requests read ahead of their answers (pipelining); past it the edge reads no more until one is answered. */
   maxPipelinedRequests: number;
   /** A request whose content-length is larger is answered 413 before any of its body is read, and the connection closed. */
@@ -32,6 +37,8 @@ export const H1_DEFAULTS: Readonly<H1Limits> = Object.freeze({
   headersTimeoutMs: 60_000,
   requestTimeoutMs: 300_000,
   idleTimeoutMs: 5000,
+  // as HTTP/2's idleTimeoutMs for a client that neither reads nor sends
+  stallTimeoutMs: 120_000,
   maxPipelinedRequests: 32,
   maxBodyBytes: 64 * 1024 * 1024,
 });
