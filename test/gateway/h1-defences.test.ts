@@ -144,15 +144,17 @@ describe("the edge's HTTP/1.1 against hostile clients", () => {
   it("a client that never reads its answers: the edge stops reading it, and cuts it after stallTimeoutMs", async () => {
     const raw = await RawH1.open(f.port);
     raw.socket.pause();
-    const echo = request("/swarm.examples.v1.ComputeService/Echo", JSON.stringify({ payload: Buffer.alloc(48 * 1024, 1).toString("base64") }));
+    // large answers, so that few calls fill the socket buffers on both sides
+    const echo = request("/swarm.examples.v1.ComputeService/Echo", JSON.stringify({ payload: Buffer.alloc(384 * 1024, 1).toString("base64") }));
     // pipelined requests until the edge stops reading them (they pile up in the client's own socket)
     const deadline = performance.now() + 10_000;
     while (!raw.closed && raw.socket.writableLength < 1024 * 1024 && performance.now() < deadline) {
-      raw.send(echo.repeat(8));
+      raw.send(echo);
       await new Promise((resolve) => setImmediate(resolve));
     }
     expect(raw.socket.writableLength).toBeGreaterThanOrEqual(1024 * 1024);
-    await raw.closedWith(10 * TIMEOUT_MS);
+    // the answers fill the buffers (at the pace of the agent's calls), then nothing moves for stallTimeoutMs
+    await raw.closedWith(30 * TIMEOUT_MS);
   });
 
   it("an idle keep-alive connection is closed after idleTimeoutMs", async () => {
