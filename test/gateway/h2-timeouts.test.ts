@@ -108,14 +108,16 @@ describe("the edge's HTTP/2 against slow and silent clients", () => {
     const deadline = performance.now() + 10_000;
     while (!raw.closed && raw.socket.writableLength < 1024 * 1024 && performance.now() < deadline) {
       const frames: Buffer[] = [];
-      // in large batches (below maxConcurrentStreams): the edge closes the connection an idle timeout after it stops reading, so the client's buffer must fill fast
+      // in large batches (below maxConcurrentStreams), so the client's buffer fills fast
       for (let i = 0; i < 400; i++, id += 2) frames.push(frame(T.HEADERS, F.END_HEADERS | F.END_STREAM, id, unknown));
       raw.send(...frames);
       held = Math.max(held, f.http.bufferedBytes);
       await new Promise((resolve) => setImmediate(resolve));
     }
-    // the edge stopped reading: what the client writes stays in its own socket, and the edge holds about its cap
-    expect(raw.socket.writableLength, `${id >> 1} requests sent`).toBeGreaterThanOrEqual(1024 * 1024);
+    // the edge stopped reading: what the client writes stays in its own socket; or, on a loaded
+    // machine, the edge closed it (idleTimeoutMs after it stopped reading) before the kernel's
+    // buffers (megabytes on loopback) had filled. Either way it held about its cap.
+    expect(raw.closed || raw.socket.writableLength >= 1024 * 1024, `${id >> 1} requests sent`).toBe(true);
     // the cap, and the answers to the last read (up to 64 KiB of requests, answered in one turn)
     expect(held).toBeLessThan(256 * 1024 + 128 * 1024);
     await raw.until(() => raw.closed, "the edge to close a client that neither reads nor sends", 10 * TIMEOUT_MS);
