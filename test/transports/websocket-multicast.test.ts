@@ -165,6 +165,35 @@ describe("websocket hub multicast", () => {
     await waitFor(() => got, { what: "the healthy subscriber to get every publish", until: (n) => n >= sent });
   });
 
+  it("across linked hubs: subscribers beyond a link get one addressed copy each, groups are picked once [M4]", async () => {
+    const links = { token: "link-secret" };
+    const far = await WebSocketTransport.server({ bindAddr: "127.0.0.1:0", hubId: "far_hub", links }, { heartbeatIntervalMs: 0 });
+    try {
+      hub = await WebSocketTransport.server({ bindAddr: "127.0.0.1:0", hubId: "near_hub", links }, { heartbeatIntervalMs: 0 });
+      await hub.link(far.url, links);
+      const { bus: publisher } = await join("pub");
+      const farClient = await WebSocketTransport.client({ url: far.url, agentId: "far_sub" }, { heartbeatIntervalMs: 0 });
+      clients.push(farClient);
+      const farBus = createPubSub(createDemux(farClient));
+      buses.push(farBus);
+      const plain: string[] = [];
+      const grouped: string[] = [];
+      farBus.subscribe("x.>", (event) => void (event.subject !== "x.probe" && plain.push(event.subject)));
+      farBus.subscribe("x.>", (event) => void (event.subject !== "x.probe" && grouped.push(event.subject)), { queue: "g" });
+      const { bus: near } = await join("near_sub");
+      near.subscribe("x.>", (event) => void (event.subject !== "x.probe" && grouped.push(event.subject)), { queue: "g" });
+      await knows(publisher, "x.probe", 2);
+      await waitFor(() => hub!.remoteAgents(), { what: "the far agent known here", until: (ids) => ids.includes("far_sub") });
+      for (let i = 0; i < 10; i++) await publisher.publish(Message.event("pub", `x.${i}`, i));
+      await waitFor(() => [plain.length, grouped.length], { what: "every publish once per plain subscriber and per group", until: ([p, g]) => p === 10 && g === 10 });
+      expect(new Set(grouped).size).toBe(10);
+    } finally {
+      await Promise.all(buses.splice(0).map((bus) => bus.close()));
+      await Promise.all(clients.splice(0).map((client) => client.close()));
+      await far.close();
+    }
+  });
+
   it("nobody multicasts as another agent: a spoofed source is refused and reaches no subscriber [W2]", async () => {
     await start();
     const { client: mallory } = await join("mallory");
