@@ -95,9 +95,11 @@ export class InProcessTransport extends CoreTransport {
     const received: ReceivedMessage = { from: this.localAddress, message };
     const stats = this.core.stats;
     const core = peer.core;
-    if (core.offer(received, bytes)) {
+    // One clock read per message: the receiver's activity time is when it reached its queue.
+    const now = Date.now();
+    if (core.offer(received, bytes, now)) {
       stats.messagesSent++;
-      stats.lastActivityMs = Date.now();
+      stats.lastActivityMs = now;
       return RESOLVED;
     }
     if (core.isClosed) return this.core.fail(TransportError.closed(core.what));
