@@ -3,6 +3,7 @@ import type { StreamFrame } from "../../generated/swarm/transport/v1/envelope.js
 import { Message, type Payload } from "../protocol/message.js";
 import { BoundedQueue } from "../transport/bounded-queue.js";
 import { TransportError } from "../transport/errors.js";
+import { CallTable } from "./call-table.js";
 import type { PeerGoneEvent, ReceivedMessage, ReceiveOptions, Transport } from "../transport/transport.js";
 
 /** Replies to an exchange this endpoint started: Responses and the callee's stream frames for one correlation id. */
@@ -70,7 +71,7 @@ export interface DemuxStats {
  */
 export class Demux implements AsyncIterable<ReceivedMessage> {
   readonly transport: Transport;
-  readonly #calls = new Map<number, ReplyHandler>();
+  readonly #calls = new CallTable<ReplyHandler>();
   readonly #served = new Map<string, Map<number, ServedHandler>>();
   readonly #lanes: { requests?: LaneHandler; events?: LaneHandler } = {};
   readonly #listeners = new Set<MessageListener>();
@@ -307,7 +308,7 @@ export class Demux implements AsyncIterable<ReceivedMessage> {
 
   readonly #peerGone = (event: PeerGoneEvent): void => {
     const reason = event.address === undefined ? event.reason : `peer "${event.address}" is gone (${event.reason})`;
-    for (const call of [...this.#calls.values()]) {
+    for (const call of this.#calls.values()) {
       if (event.address === undefined || call.peer === event.address) call.onPeerGone(reason, event.address);
     }
     for (const [from, calls] of [...this.#served]) {

@@ -126,6 +126,7 @@ class ClientCall implements ReplyHandler {
   readonly peer: string;
   readonly id: number;
   deadlineAt = Infinity;
+  deadlineSlot = -1;
   readonly #caller: Caller;
   readonly #info: MethodInfo;
   readonly #options: CallOptions;
