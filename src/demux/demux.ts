@@ -3,6 +3,7 @@ import type { StreamFrame } from "../../generated/swarm/transport/v1/envelope.js
 import { Message, type Payload } from "../protocol/message.js";
 import { BoundedQueue } from "../transport/bounded-queue.js";
 import { TransportError } from "../transport/errors.js";
+import { SENT } from "../transport/sent.js";
 import { CallTable } from "./call-table.js";
 import type { PeerGoneEvent, ReceivedMessage, ReceiveOptions, Transport } from "../transport/transport.js";
 
@@ -21,6 +22,12 @@ export interface ServedHandler {
   onFrame(frame: StreamFrame, message: Message): void;
   onCancel(reason: string): void;
 }
+
+/**
+ * Hears that a posted message could not be sent: a function, or an object whose method is
+ * called (an exchange that posts many messages need not make a closure per message).
+ */
+export type SendErrorHandler = ((error: unknown) => void) | { onSendError(error: unknown): void };
 
 /** Takes the messages of one lane; must not block (queue, or refuse, what it cannot take now). */
 export type LaneHandler = (received: ReceivedMessage) => void;
@@ -171,10 +178,14 @@ export class Demux implements AsyncIterable<ReceivedMessage> {
    * Sends `payload` to `to` in a new envelope from this endpoint. Never throws or rejects: a
    * failed send goes to `onError` (default: ignored, as for a Cancel to a vanished peer).
    */
-  post(to: string, payload: Payload, headers?: Record<string, string>, onError?: (error: unknown) => void): void {
+  post(to: string, payload: Payload, headers?: Record<string, string>, onError?: SendErrorHandler): void {
     const message = Message.create(this.localAddress, payload);
     if (headers !== undefined) message.envelope.headers = headers;
-    this.transport.send(to, message).then(undefined, onError ?? ignore);
+    const sent = this.transport.send(to, message);
+    if (sent === SENT) return;
+    if (onError === undefined) sent.then(undefined, ignore);
+    else if (typeof onError === "function") sent.then(undefined, onError);
+    else sent.then(undefined, (error: unknown) => onError.onSendError(error));
   }
 
   stats(): DemuxStats {

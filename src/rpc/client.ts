@@ -77,7 +77,8 @@ class Caller {
   readonly maxInFlight: number;
   readonly metadata: Record<string, string> | undefined;
   inFlight = 0;
-  readonly #invoke: (call: ClientCallDescriptor) => CallOutcome;
+  /** The interceptor chain; undefined without interceptors (no descriptor object per call then). */
+  readonly #invoke: ((call: ClientCallDescriptor) => CallOutcome) | undefined;
 
   constructor(demux: Demux, options: RpcClientOptions) {
     this.demux = demux;
@@ -87,11 +88,13 @@ class Caller {
     this.metadata = options.metadata;
     const interceptors = options.interceptors ?? [];
     const start = (call: ClientCallDescriptor) => this.#start(call.method, call.peer, call.request, call.options);
-    this.#invoke = interceptors.length === 0 ? start : composeInterceptors(interceptors, start);
+    this.#invoke = interceptors.length === 0 ? undefined : composeInterceptors(interceptors, start);
   }
 
   call(info: MethodInfo, request: unknown, options: CallOptions): CallOutcome {
-    return this.#invoke({ method: info, peer: this.peer, request, options });
+    const invoke = this.#invoke;
+    if (invoke === undefined) return this.#start(info, this.peer, request, options);
+    return invoke({ method: info, peer: this.peer, request, options });
   }
 
   #start(info: MethodInfo, peer: string, request: unknown, options: CallOptions): CallOutcome {
@@ -137,6 +140,8 @@ class ClientCall implements ReplyHandler {
   #done = false;
   #headerSeen = false;
   #trailers: Record<string, string> | undefined;
+  /** Listens to the caller's signal; made only for calls that have one. */
+  #onAbort: (() => void) | undefined;
 
   constructor(
     caller: Caller,
@@ -197,7 +202,10 @@ class ClientCall implements ReplyHandler {
       this.deadlineAt = performance.now() + timeoutMs;
       caller.deadlines.add(this);
     }
-    signal?.addEventListener("abort", this.#onAbort, { once: true });
+    if (signal !== undefined) {
+      this.#onAbort = () => this.#fail(new RpcError(Status.CANCELLED, `call to ${this.#info.path} cancelled`, { cause: signal.reason }), true);
+      signal.addEventListener("abort", this.#onAbort, { once: true });
+    }
     const streamingRequest = this.#info.kind === "client-streaming" || this.#info.kind === "bidi-streaming";
     const metadata = caller.metadata === undefined ? options.metadata : { ...caller.metadata, ...options.metadata };
     const params = streamingRequest ? undefined : this.#info.requestType === UNTYPED ? toData(request as Body) : new TypedData(request, this.#info.requestType);
@@ -205,7 +213,7 @@ class ClientCall implements ReplyHandler {
       this.peer,
       { $case: "request", value: { correlationId: this.id, method: this.#info.path, params, timeoutMs: Math.min(timeoutMs, 0xffff_ffff) } },
       metadata,
-      this.#onSendError,
+      this,
     );
     if (streamingRequest) {
       this.#credit = new StreamCredit(STREAM_WINDOW);
@@ -269,13 +277,10 @@ class ClientCall implements ReplyHandler {
     this.#fail(new RpcError(Status.DEADLINE_EXCEEDED, `deadline exceeded calling ${this.#info.path} on "${this.peer}"`), true);
   }
 
-  readonly #onAbort = (): void => {
-    this.#fail(new RpcError(Status.CANCELLED, `call to ${this.#info.path} cancelled`, { cause: this.#options.signal?.reason }), true);
-  };
-
-  readonly #onSendError = (error: unknown): void => {
+  /** A message of this call could not be sent (see Demux.post). */
+  onSendError(error: unknown): void {
     this.#fail(RpcError.from(error), false);
-  };
+  }
 
   async #pump(requests: AsyncIterable<unknown> | Iterable<unknown>): Promise<void> {
     const credit = this.#credit!;
@@ -300,7 +305,7 @@ class ClientCall implements ReplyHandler {
   }
 
   #sendFrame(frame: StreamFrame["frame"]): void {
-    this.#caller.demux.post(this.peer, { $case: "stream", value: { correlationId: this.id, frame, fromCallee: false } }, undefined, this.#onSendError);
+    this.#caller.demux.post(this.peer, { $case: "stream", value: { correlationId: this.id, frame, fromCallee: false } }, undefined, this);
   }
 
   #seeHeader(message: Message): void {
@@ -333,14 +338,14 @@ class ClientCall implements ReplyHandler {
     caller.inFlight--;
     caller.demux.removeCall(this.id);
     if (this.deadlineAt !== Infinity) caller.deadlines.delete(this);
-    this.#options.signal?.removeEventListener("abort", this.#onAbort);
+    if (this.#onAbort !== undefined) this.#options.signal?.removeEventListener("abort", this.#onAbort);
   }
 }
 
 function readResponse(data: Data | undefined, type: MethodInfo["responseType"], path: string): unknown {
   if (type === UNTYPED) return dataJson(data) ?? dataBytes(data);
   try {
-    return readTyped(data, type, `response of ${path}`);
+    return readTyped(data, type, "response", path);
   } catch (error) {
     throw new RpcError(Status.INTERNAL, (error as RpcError).rawMessage ?? String(error), { cause: error });
   }

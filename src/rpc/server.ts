@@ -135,7 +135,7 @@ export class RpcServer {
     const call = new ServerCall(demux, info, from, message, request, this.#calls);
     if (info.kind === "unary" || info.kind === "server-streaming") {
       try {
-        input = info.requestType === UNTYPED ? untypedParams(request.params) : readTyped(request.params, info.requestType, `request of ${info.path}`);
+        input = info.requestType === UNTYPED ? untypedParams(request.params) : readTyped(request.params, info.requestType, "request", info.path);
       } catch (error) {
         call.fail(error);
         return;
@@ -155,7 +155,10 @@ export class RpcServer {
       void call.streamResponses(outcome as AsyncIterable<unknown>);
     } else if (outcome instanceof Promise) {
       call.register();
-      outcome.then(call.succeed, call.fail);
+      outcome.then(
+        (value) => call.succeed(value),
+        (error: unknown) => call.fail(error),
+      );
     } else {
       call.succeed(outcome);
     }
@@ -172,7 +175,8 @@ class ServerCall implements CallContext, ServedHandler {
   readonly method: MethodInfo;
   readonly peer: string;
   readonly metadata: Readonly<Record<string, string>>;
-  readonly deadline: number | undefined;
+  readonly #message: Message;
+  readonly #timeoutMs: number;
   #header: Record<string, string> | undefined;
   #trailer: Record<string, string> | undefined;
   #registered = false;
@@ -190,9 +194,15 @@ class ServerCall implements CallContext, ServedHandler {
     this.method = info;
     this.peer = from;
     this.metadata = message.envelope.headers;
-    this.deadline = request.timeoutMs > 0 ? message.envelope.timestampMs + request.timeoutMs : undefined;
+    this.#message = message;
+    this.#timeoutMs = request.timeoutMs;
     this.#id = request.correlationId;
     this.#active = active;
+  }
+
+  // A getter: an epoch-ms number in a field of its own would be one more heap number per call.
+  get deadline(): number | undefined {
+    return this.#timeoutMs > 0 ? this.#message.envelope.timestampMs + this.#timeoutMs : undefined;
   }
 
   get header(): Record<string, string> {
@@ -265,20 +275,20 @@ class ServerCall implements CallContext, ServedHandler {
     if (error.code === Status.UNAVAILABLE) sendError(this.#demux, this.peer, this.#id, error.code, error.rawMessage, this.#trailer);
   }
 
-  readonly succeed = (value: unknown): void => {
+  succeed(value: unknown): void {
     if (this.#done) return;
     const type = this.method.responseType;
     this.#respond(type === UNTYPED ? toData(value as Body) : new TypedData(value, type));
-  };
+  }
 
-  readonly fail = (error: unknown): void => {
+  fail(error: unknown): void {
     if (this.#done) return;
     const rpcError = RpcError.from(error);
     const headers = this.#takeHeader();
     this.#finish(rpcError);
     const trailers = { ...rpcError.metadata, ...this.#trailer };
     sendError(this.#demux, this.peer, this.#id, rpcError.code, rpcError.rawMessage, trailers, headers, rpcError.details);
-  };
+  }
 
   /** Sends each message of a handler's response stream, within the caller's credit, then the outcome. */
   async streamResponses(responses: AsyncIterable<unknown>): Promise<void> {
@@ -339,7 +349,7 @@ class ServerCall implements CallContext, ServedHandler {
 }
 
 function readTypedOrFail(data: Data, type: MethodInfo["requestType"], path: string): unknown {
-  return readTyped(data, type, `request message of ${path}`);
+  return readTyped(data, type, "request message", path);
 }
 
 function untypedParams(params: Data | undefined): JsonValue | Uint8Array | undefined {

@@ -3,6 +3,7 @@ import { resolveConfig, type TransportConfig } from "../../transport/config.js";
 import { CoreTransport } from "../../transport/core-transport.js";
 import { EndpointCore } from "../../transport/endpoint-core.js";
 import { TransportError } from "../../transport/errors.js";
+import { SENT } from "../../transport/sent.js";
 import type { ReceivedMessage, SendOptions, TransportState } from "../../transport/transport.js";
 import { Envelope } from "../../../generated/swarm/transport/v1/envelope.js";
 import { InProcessNetwork } from "./in-process-network.js";
@@ -100,7 +101,7 @@ export class InProcessTransport extends CoreTransport {
     if (core.offer(received, bytes, now)) {
       stats.messagesSent++;
       stats.lastActivityMs = now;
-      return RESOLVED;
+      return SENT;
     }
     if (core.isClosed) return this.core.fail(TransportError.closed(core.what));
     return core.offerWait(received, bytes, this.config.connectionTimeoutMs, this.config.queueCapacity, options?.signal).then(

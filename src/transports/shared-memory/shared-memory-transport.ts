@@ -4,6 +4,7 @@ import { resolveConfig, type TransportConfig } from "../../transport/config.js";
 import { CoreTransport } from "../../transport/core-transport.js";
 import { EndpointCore } from "../../transport/endpoint-core.js";
 import { TransportError } from "../../transport/errors.js";
+import { SENT } from "../../transport/sent.js";
 import type { ReceivedMessage, SendOptions, TransportState } from "../../transport/transport.js";
 import { FrameEncoder } from "./frame-encoder.js";
 import { BrokenLinkError, InLink } from "./in-link.js";
@@ -227,7 +228,7 @@ export class SharedMemoryTransport extends CoreTransport {
     stats.messagesSent++;
     stats.bytesSent += bytes;
     stats.lastActivityMs = Date.now();
-    return RESOLVED;
+    return SENT;
   }
 
   #openLink(slot: number): OutLink {

@@ -1,12 +1,12 @@
 import { Message } from "../../protocol/message.js";
 import { TransportError } from "../../transport/errors.js";
+import { SENT } from "../../transport/sent.js";
 import { SendWindows } from "./credits.js";
 import type { EndpointCore } from "../../transport/endpoint-core.js";
 import type { Link } from "./link.js";
 import type { WebSocketTuning } from "./options.js";
 import { Outbox, type PendingSend } from "./outbox.js";
 
-const RESOLVED = Promise.resolve();
 
 /**
  * A client's send side: writes a message at once when it may, otherwise queues it (bounded,
@@ -53,7 +53,7 @@ export class ClientSender {
         return this.#core.fail(error as TransportError);
       }
       this.#sent();
-      return RESOLVED;
+      return SENT;
     }
     if (this.link === undefined && !this.#tuning.bufferWhileDisconnected) {
       return this.#core.fail(new TransportError("ConnectionError", `not connected to ${this.#url} (reconnecting)`));

@@ -5,6 +5,7 @@ import { WebSocketServer } from "ws";
 import { Message } from "../../../protocol/message.js";
 import { resolveConfig, type TransportConfig } from "../../../transport/config.js";
 import { TransportError } from "../../../transport/errors.js";
+import { SENT } from "../../../transport/sent.js";
 import type { SendOptions, TransportState } from "../../../transport/transport.js";
 import type { WebSocketConfig } from "../client.js";
 import { CoreTransport } from "../../../transport/core-transport.js";
@@ -176,7 +177,7 @@ export class WebSocketHub extends CoreTransport {
     if (to === this.localAddress) {
       this.core.deliver(to, message, message.sizeUpperBound());
       this.#sent();
-      return RESOLVED;
+      return SENT;
     }
     const target = this.#router.nextHop(to);
     if (target === undefined) return this.core.fail(new TransportError("InvalidAddress", `no agent "${to}" on hub "${this.localAddress}"`, { address: to }));
@@ -186,7 +187,7 @@ export class WebSocketHub extends CoreTransport {
       return this.core.fail(writeError(error));
     }
     this.#sent();
-    return RESOLVED;
+    return SENT;
   }
 
   broadcast(message: Message, _options?: SendOptions): Promise<void> {
@@ -197,7 +198,7 @@ export class WebSocketHub extends CoreTransport {
       return this.core.fail(writeError(error));
     }
     this.#sent();
-    return RESOLVED;
+    return SENT;
   }
 
   /** Says Goodbye to every agent, closes their sockets and the listening socket, releases everything. */
@@ -221,7 +222,6 @@ export class WebSocketHub extends CoreTransport {
   }
 }
 
-const RESOLVED = Promise.resolve();
 
 /** What `send` and `broadcast` reject with when a write throws (a compression plug-in may throw anything). */
 function writeError(error: unknown): TransportError {
