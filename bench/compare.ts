@@ -1,5 +1,5 @@
 /**
- * `npm run bench:compare -- <revA> <revB> [filter ...] [--rounds N] [--quick] [--harness <rev>] [--out file.json]`
+ * `npm run bench:compare -- <revA> <revB> [filter ...] [--rounds N] [--quick[=a|b]] [--harness <rev>] [--out file.json]`
  *
  * Measures a performance change: builds revisions A and B in temporary git worktrees (the
  * working tree is never touched; `WORKTREE` names its uncommitted tracked changes), then runs
@@ -11,6 +11,8 @@
  *
  * `--harness <rev>` measures both with that revision's bench/harness.ts (by default each uses
  * its own; the report says when they differ, as a harness change alone moves figures).
+ * `--quick=a` (or `=b`) runs only that side with `--quick`: with the same revision on both
+ * sides, `npm run bench:compare -- HEAD HEAD --quick=a` calibrates --quick against full runs.
  */
 import { execFile } from "node:child_process";
 import { writeFile } from "node:fs/promises";
@@ -28,17 +30,19 @@ interface CompareArgs {
   revB: string;
   filters: string[];
   rounds: number;
-  quick: boolean;
+  quickA: boolean;
+  quickB: boolean;
   harness: string | undefined;
   out: string | undefined;
 }
 
-const USAGE = "usage: npm run bench:compare -- <revA> <revB> [filter ...] [--rounds N] [--quick] [--harness <rev>] [--out file.json]";
+const USAGE = "usage: npm run bench:compare -- <revA> <revB> [filter ...] [--rounds N] [--quick[=a|b]] [--harness <rev>] [--out file.json]";
 
 function parseArgs(argv: string[]): CompareArgs {
   const positional: string[] = [];
   let rounds = 3;
-  let quick = false;
+  let quickA = false;
+  let quickB = false;
   let harness: string | undefined;
   let out: string | undefined;
   for (let i = 0; i < argv.length; i++) {
@@ -46,7 +50,11 @@ function parseArgs(argv: string[]): CompareArgs {
     const [flag, inline] = arg.startsWith("--") ? (arg.split("=", 2) as [string, string | undefined]) : [arg, undefined];
     const value = () => inline ?? argv[++i] ?? usage(`${flag} needs a value`);
     if (flag === "--rounds") rounds = Number(value());
-    else if (flag === "--quick") quick = true;
+    else if (flag === "--quick") {
+      if (inline !== undefined && inline !== "a" && inline !== "b") usage("--quick takes no value, a or b");
+      quickA = inline !== "b";
+      quickB = inline !== "a";
+    }
     else if (flag === "--harness") harness = value();
     else if (flag === "--out") out = value();
     else if (flag.startsWith("--")) usage(`unknown option ${flag}`);
@@ -54,7 +62,7 @@ function parseArgs(argv: string[]): CompareArgs {
   }
   if (positional.length < 2) usage("two revisions are needed");
   if (!Number.isInteger(rounds) || rounds < 1) usage("--rounds must be a positive integer");
-  return { revA: positional[0]!, revB: positional[1]!, filters: positional.slice(2), rounds, quick, harness, out };
+  return { revA: positional[0]!, revB: positional[1]!, filters: positional.slice(2), rounds, quickA, quickB, harness, out };
 }
 
 function usage(problem: string): never {
@@ -78,11 +86,14 @@ async function main(): Promise<void> {
   const cleanUp = () => Promise.all(builds.map((b) => b.remove()));
   process.once("SIGINT", () => void cleanUp().then(() => process.exit(130)));
   try {
-    for (const [label, commit] of [[args.revA, commitA], [args.revB, commitB]] as const) {
-      process.stderr.write(`building ${label} (${commit.slice(0, 10)})…\n`);
-      builds.push(await buildRevision(repo, label, commit, harness));
+    process.stderr.write(`building ${args.revA} (${commitA.slice(0, 10)})…\n`);
+    builds.push(await buildRevision(repo, args.revA, commitA, harness));
+    if (commitB !== commitA) {
+      process.stderr.write(`building ${args.revB} (${commitB.slice(0, 10)})…\n`);
+      builds.push(await buildRevision(repo, args.revB, commitB, harness));
     }
-    const [a, b] = builds as [RevisionBuild, RevisionBuild];
+    const a = builds[0]!;
+    const b = { ...(builds[1] ?? a), label: args.revB };
     const matches = (name: string) => args.filters.length === 0 || args.filters.some((f) => name.includes(f));
     const names = a.benchmarks.filter((n) => b.benchmarks.includes(n) && matches(n));
     const onlyOne = [...a.benchmarks.filter((n) => !b.benchmarks.includes(n)), ...b.benchmarks.filter((n) => !a.benchmarks.includes(n))].filter(matches);
@@ -100,7 +111,7 @@ async function main(): Promise<void> {
         for (const side of order) {
           const build = side === "a" ? a : b;
           process.stderr.write(`\r[${++done}/${total}] round ${round + 1}: ${record.name} on ${build.label}\x1b[K`);
-          record[side][round] = await build.runOne(record.name, args.quick).then(
+          record[side][round] = await build.runOne(record.name, side === "a" ? args.quickA : args.quickB).then(
             (r) => r as unknown as ComparedRun,
             (error: unknown) => {
               process.stderr.write(`\n${record.name} failed on ${build.label}: ${String(error).split("\n")[0]}\n`);
@@ -116,13 +127,15 @@ async function main(): Promise<void> {
     const labelA = `A`;
     const labelB = `B`;
     console.log(`A = ${args.revA} (${commitA.slice(0, 10)}), B = ${args.revB} (${commitB.slice(0, 10)})`);
-    console.log(`${args.rounds} interleaved round(s)${args.quick ? " of --quick runs" : " of full runs"}; machine: ${startedOn} (at start), ${machine().replace(/^.*load average/, "load average")} (at end)`);
+    const mode = (quick: boolean) => (quick ? "--quick" : "full");
+    console.log(`${args.rounds} interleaved round(s), A ${mode(args.quickA)}, B ${mode(args.quickB)}; machine: ${startedOn} (at start), ${machine().replace(/^.*load average/, "load average")} (at end)`);
     if (!sameHarness) console.log("note: bench/harness.ts differs between A and B; pass --harness <rev> to measure both with the same one");
     console.log(`change = B ÷ A − 1 of the ratio to the peer (of ops/s without a peer), median of per-round pairs; verdict needs every round to agree and |change| > ${THRESHOLD * 100}%\n`);
     console.log(formatComparison(rows, labelA, labelB));
     if (onlyOne.length > 0) console.log(`\nin one revision only (not compared): ${onlyOne.join(", ")}`);
     if (args.out !== undefined) {
-      await writeFile(args.out, `${JSON.stringify({ a: { rev: args.revA, commit: commitA }, b: { rev: args.revB, commit: commitB }, machine: startedOn, rounds: args.rounds, quick: args.quick, runs, rows }, null, 2)}\n`);
+      const sides = { a: { rev: args.revA, commit: commitA, quick: args.quickA }, b: { rev: args.revB, commit: commitB, quick: args.quickB } };
+      await writeFile(args.out, `${JSON.stringify({ ...sides, machine: startedOn, rounds: args.rounds, runs, rows }, null, 2)}\n`);
     }
   } finally {
     await cleanUp();

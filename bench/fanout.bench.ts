@@ -13,7 +13,7 @@ import { Worker } from "node:worker_threads";
 import { WebSocket } from "ws";
 import { createDemux, createPubSub, InProcessNetwork, Message, type PubSub, type Transport } from "../src/index.js";
 import { WebSocketTransport } from "../src/node.js";
-import { alternate, measureOnce, type Measurement } from "./harness.js";
+import { alternate, measureOnce, ROUNDS, type Measurement } from "./harness.js";
 import type { Benchmark, BenchRecord, BenchTransport } from "./types.js";
 
 const BURST = 16;
@@ -128,7 +128,7 @@ async function fanOut(transport: BenchTransport, subscribers: number, quick: boo
     closers.unshift(peer.close);
     const options = { quick, latencyCount: quick ? 200 : 1000 };
     const [m, p] = await alternate(
-      quick ? 1 : 3,
+      ROUNDS,
       () => measureOnce(ours.op, options, 20),
       () => measureOnce(peer.op, options, 20),
     );

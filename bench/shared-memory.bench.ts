@@ -9,7 +9,7 @@ import * as Comlink from "comlink";
 import { ComputeServiceDefinition } from "../src/cli/example-service.js";
 import { type Client, createClient, createDemux, Message, SharedMemorySegment, SharedMemoryTransport } from "../src/index.js";
 import { spawnSharedMemoryWorker } from "../src/node.js";
-import { measurePair, type Measurement } from "./harness.js";
+import { measurePair, warmUp, type Measurement } from "./harness.js";
 import type { BenchWorkerData } from "./shared-memory-worker.js";
 import { benchName, type Benchmark, type BenchPattern, type BenchRecord } from "./types.js";
 
@@ -56,15 +56,9 @@ async function startRig(): Promise<Rig> {
   };
 }
 
-/**
- * Extra warm-up before the harness's own: the worker's decode path and the structured-clone
- * path need a few hundred ms of traffic before they are optimised, longer than --quick allows.
- */
-async function warmUp(ops: (() => unknown)[], ms: number): Promise<void> {
-  for (const op of ops) {
-    const end = performance.now() + ms;
-    while (performance.now() < end) await op();
-  }
+/** Warms both sides up before the first round (the worker's decode path and structured clone need a few hundred ms of traffic). */
+async function warmUpBoth(ops: (() => unknown)[]): Promise<void> {
+  for (const op of ops) await warmUp(op);
 }
 
 function payload(bytes: number): Uint8Array {
@@ -97,7 +91,7 @@ async function oneWay(payloadBytes: number, quick: boolean): Promise<BenchRecord
         port.once("message", () => resolve());
         port.postMessage({ ack: true });
       });
-    await warmUp([ours, peer], quick ? 400 : 1000);
+    await warmUpBoth([ours, peer]);
     const [m, p] = await measurePair(ours, peer, { quick, batch: Math.max(1, Math.ceil(100 / burst)), latencyCount: latencyBursts(payloadBytes, burst, quick) });
     return record("one-way", payloadBytes, perMessage(m, burst), perMessage(p!, burst), "postMessage");
   } finally {
@@ -132,7 +126,7 @@ async function unarySeq(payloadBytes: number, quick: boolean, peerName: "postMes
       });
     const viaComlink = () => remote.echo(request.envelope);
     const peer = peerName === "comlink" ? viaComlink : viaPort;
-    await warmUp([ours, peer], quick ? 400 : 1000);
+    await warmUpBoth([ours, peer]);
     const [m, p] = await measurePair(ours, peer, { quick });
     const result = record("unary-seq", payloadBytes, m, p!, peerName);
     return peerName === "comlink" ? { ...result, name: `${result.name}/vs-comlink` } : result;
@@ -148,7 +142,7 @@ async function typedRpcSeq(payloadBytes: number, quick: boolean): Promise<BenchR
     const request = { payload: payload(payloadBytes) };
     const ours = () => rig.compute.echo(request);
     const peer = () => rig.remote.echo(request);
-    await warmUp([ours, peer], quick ? 400 : 1000);
+    await warmUpBoth([ours, peer]);
     const [m, p] = await measurePair(ours, peer, { quick });
     const result = record("unary-seq", payloadBytes, m, p!, "comlink");
     return { ...result, name: `${result.name}/typed-rpc-vs-comlink` };
@@ -182,7 +176,7 @@ async function unaryC64(payloadBytes: number, quick: boolean, peerName: "postMes
       });
     const viaComlink = () => Promise.all(Array.from({ length: concurrency }, () => remote.echo(request.envelope)));
     const peer = peerName === "comlink" ? viaComlink : viaPort;
-    await warmUp([ours, peer], quick ? 400 : 1000);
+    await warmUpBoth([ours, peer]);
     const [m, p] = await measurePair(ours, peer, { quick, batch: 20, latencyCount: quick ? 1000 : 5000 });
     // ops/s counts calls; p50/p99 are of a whole batch, i.e. a call's latency with 64 in flight.
     const scale = (x: Measurement): Measurement => ({ ...x, opsPerSec: x.opsPerSec * concurrency });
