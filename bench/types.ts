@@ -38,10 +38,6 @@ export interface BenchRecord {
   warmUp?: { count: number; maxMs: number; unsettled: number };
 }
 
-/** The machine a record ran on, as the runner stamps it. */
-export function machineOf(record: Pick<BenchRecord, "cpu" | "cores">): string {
-  return record.cpu === undefined ? "machine not recorded" : `${record.cpu}, ${record.cores} cores`;
-}
 
 export interface BenchContext {
   quick: boolean;
