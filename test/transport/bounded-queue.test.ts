@@ -1,3 +1,4 @@
+import { getEventListeners } from "node:events";
 import { describe, expect, it } from "vitest";
 import { BoundedQueue } from "../../src/transport/bounded-queue.js";
 import { TransportError } from "../../src/transport/errors.js";
@@ -52,7 +53,6 @@ describe("BoundedQueue", () => {
 
 describe("BoundedQueue waits with a signal", () => {
   it("one abort listener serves every wait on the same signal, and at most one stays registered while idle", async () => {
-    const { getEventListeners } = await import("node:events");
     const queue = new BoundedQueue<number>(10);
     const reader = new AbortController();
     for (let i = 0; i < 100; i++) {
