@@ -12,6 +12,7 @@ import { RpcError } from "../status/rpc-error.js";
 import { Status } from "../status/status.js";
 import { STREAM_WINDOW, StreamCredit, StreamInbox } from "./stream-inbox.js";
 import { readTyped, TypedData } from "./typed-data.js";
+import { monotonicNow } from "../transport/monotonic-clock.js";
 
 /** The client function of one method, from its definition. */
 export type ClientMethod<M> =
@@ -199,7 +200,7 @@ class ClientCall implements ReplyHandler {
     demux.addCall(this.id, this);
     const timeoutMs = deadlineMs(options.deadline, caller.timeoutMs);
     if (timeoutMs > 0) {
-      this.deadlineAt = performance.now() + timeoutMs;
+      this.deadlineAt = monotonicNow() + timeoutMs;
       caller.deadlines.add(this);
     }
     if (signal !== undefined) {

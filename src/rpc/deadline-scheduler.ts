@@ -1,3 +1,5 @@
+import { monotonicNow } from "../transport/monotonic-clock.js";
+
 /** Something that can expire. */
 export interface Expirable {
   /** Absolute deadline, ms on the `performance.now()` clock. */
@@ -62,7 +64,7 @@ export class DeadlineScheduler<T extends Expirable> {
   #arm(at: number): void {
     if (this.#timer !== undefined) clearTimeout(this.#timer);
     this.#armedFor = at;
-    this.#timer = setTimeout(this.#fire, Math.max(0, Math.ceil(at - performance.now())));
+    this.#timer = setTimeout(this.#fire, Math.max(0, Math.ceil(at - monotonicNow())));
   }
 
   #disarm(): void {
@@ -75,7 +77,7 @@ export class DeadlineScheduler<T extends Expirable> {
     this.#timer = undefined;
     this.#armedFor = Infinity;
     if (this.#entries.length === 0) return;
-    const now = performance.now();
+    const now = monotonicNow();
     let next = Infinity;
     const due: T[] = [];
     for (const entry of this.#entries) {
