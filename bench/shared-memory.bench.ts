@@ -9,6 +9,7 @@ import * as Comlink from "comlink";
 import { ComputeServiceDefinition } from "../src/cli/example-service.js";
 import { type Client, createClient, createDemux, Message, SharedMemorySegment, SharedMemoryTransport } from "../src/index.js";
 import { spawnSharedMemoryWorker } from "../src/node.js";
+import { startBareRing } from "./bare-ring.js";
 import { measurePair, warmUp, type Measurement } from "./harness.js";
 import type { BenchWorkerData } from "./shared-memory-worker.js";
 import { benchName, type Benchmark, type BenchPattern, type BenchRecord } from "./types.js";
@@ -135,6 +136,31 @@ async function unarySeq(payloadBytes: number, quick: boolean, peerName: "postMes
   }
 }
 
+/**
+ * Raw request/response through the transport against the anchor (bench/bare-ring.ts): the same
+ * 32-byte round trip on two bare rings, both sides spinning. The ratio says how close the
+ * transport's round trip is to what shared memory allows on this machine.
+ */
+async function unarySeqVsBareRing(payloadBytes: number, quick: boolean): Promise<BenchRecord> {
+  const rig = await startRig();
+  const anchor = await startBareRing(payload(payloadBytes));
+  try {
+    const { transport } = rig;
+    const request = Message.request("main", "echo", payload(payloadBytes));
+    const ours = async () => {
+      await transport.send("worker", request);
+      await transport.receive();
+    };
+    await warmUpBoth([ours, anchor.roundTrip]);
+    const [m, p] = await measurePair(ours, anchor.roundTrip, { quick });
+    const result = record("unary-seq", payloadBytes, m, p!, "bare-ring");
+    return { ...result, name: `${result.name}/vs-bare-ring` };
+  } finally {
+    await anchor.close();
+    await rig.close();
+  }
+}
+
 /** Typed unary RPC (ComputeService.echo) over the shared-memory transport vs a comlink call. */
 async function typedRpcSeq(payloadBytes: number, quick: boolean): Promise<BenchRecord> {
   const rig = await startRig();
@@ -207,6 +233,7 @@ export const benchmarks: Benchmark[] = [
   { name: benchName("shared-memory", "unary-seq", 32), run: (c) => unarySeq(32, c.quick, "postMessage") },
   { name: `${benchName("shared-memory", "unary-seq", 32)}/vs-comlink`, run: (c) => unarySeq(32, c.quick, "comlink") },
   { name: `${benchName("shared-memory", "unary-seq", 32)}/typed-rpc-vs-comlink`, run: (c) => typedRpcSeq(32, c.quick) },
+  { name: `${benchName("shared-memory", "unary-seq", 32)}/vs-bare-ring`, run: (c) => unarySeqVsBareRing(32, c.quick) },
   { name: benchName("shared-memory", "unary-c64", 32), run: (c) => unaryC64(32, c.quick, "postMessage") },
   { name: `${benchName("shared-memory", "unary-c64", 32)}/vs-comlink`, run: (c) => unaryC64(32, c.quick, "comlink") },
 ];
