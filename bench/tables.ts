@@ -38,7 +38,10 @@ export function formatProvenance(records: readonly BenchRecord[]): string {
   for (const r of records) byMachine.set(machineOf(r), [...(byMachine.get(machineOf(r)) ?? []), r.name]);
   const nodes = [...new Set(records.flatMap((r) => (r.node === undefined ? [] : [r.node])))];
   const quick = records.filter((r) => r.quick === true).length;
-  const how = `${quick === 0 ? "full runs" : `${quick} of ${records.length} records from --quick runs`}${nodes.length > 0 ? `, Node ${nodes.join(", ")}` : ""}`;
+  const unknown = records.filter((r) => r.quick === undefined).length;
+  const runs = unknown === records.length ? "run mode not recorded" : quick === 0 && unknown === 0 ? "full runs" : `${quick} of ${records.length} records from --quick runs`;
+  const how = `${runs}${nodes.length > 0 ? `, Node ${nodes.join(", ")}` : ""}`;
+  if (records.every((r) => r.cpu === undefined)) return "Machine and run mode not recorded: these records predate records that carry them.";
   if (byMachine.size === 1) return `Measured on ${[...byMachine.keys()][0]} (${how}).`;
   return `Measured on ${byMachine.size} machines (${how}): ${[...byMachine].map(([machine, names]) => `${machine}: ${names.join(", ")}`).join("; ")}.`;
 }
