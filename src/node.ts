@@ -1,7 +1,11 @@
 // Node-only entry: everything here may import node:* modules.
 export { createGzip, gzip, type GzipOptions } from "./node/gzip.js";
+export { enableAsyncCallContext } from "./node/async-call-context.js";
 export { createNodeTransportRegistry } from "./node/transport-registry.js";
 export { WebSocketHub, type WebSocketHubOptions } from "./transports/websocket/hub/hub.js";
+export { signedTokenAuth, staticTokenAuth, type HubAuthenticate, type HubLinkAccess, type SignedTokenAuthOptions } from "./transports/websocket/hub/auth.js";
+export { allowsId, type AuthResult, type HubIdentity } from "./transports/websocket/hub/identity.js";
+export { issueToken, TokenError, verifyToken, type IssueTokenOptions, type TokenClaims, type TokenKey } from "./transports/websocket/hub/signed-token.js";
 export type { HubAuthRequest } from "./transports/websocket/hub/hub-auth-request.js";
 export type { HubLinkOptions } from "./transports/websocket/hub/hub-link-options.js";
 export type { AgentInfo } from "./transports/websocket/hub/agent-info.js";
@@ -10,7 +14,10 @@ export { WebSocketTransport, type NodeWebSocketClientOptions } from "./transport
 export { spawnSharedMemoryWorker, superviseWorker, type SharedMemoryWorkerData } from "./node/shared-memory-worker.js";
 export type { HubHttpExtension } from "./transports/websocket/hub/hub-http.js";
 export { createHubHttp, HubHttp, type HubHttpOptions } from "./gateway/hub-http.js";
-export { ConnectGateway, TARGET_HEADER, type GatewayCallObserver, type GatewayOptions } from "./gateway/connect-gateway.js";
+export { Gateway, type GatewayCallObserver, type GatewayOptions } from "./gateway/gateway.js";
+export { TARGET_HEADER } from "./gateway/metadata.js";
+export type { Http2EdgeOptions } from "./gateway/http2-server.js";
+export { ServiceTable, type AnnouncedMethod, type ServiceState } from "./transports/websocket/hub/service-table.js";
 export { connectCodeName, connectHttpStatus } from "./gateway/connect-error.js";
 export { healthReport, type HealthOptions, type HealthReport } from "./gateway/health.js";
 export { HubMetrics } from "./gateway/metrics.js";

@@ -5,7 +5,7 @@ import { BoundedQueue } from "../transport/bounded-queue.js";
 import { TransportError } from "../transport/errors.js";
 import { SENT } from "../transport/sent.js";
 import { CallTable } from "./call-table.js";
-import type { PeerGoneEvent, ReceivedMessage, ReceiveOptions, Transport } from "../transport/transport.js";
+import type { PeerGoneEvent, ReceivedMessage, ReceiveOptions, SendOptions, Transport } from "../transport/transport.js";
 
 /** Replies to an exchange this endpoint started: Responses and the callee's stream frames for one correlation id. */
 export interface ReplyHandler {
@@ -177,11 +177,12 @@ export class Demux implements AsyncIterable<ReceivedMessage> {
   /**
    * Sends `payload` to `to` in a new envelope from this endpoint. Never throws or rejects: a
    * failed send goes to `onError` (default: ignored, as for a Cancel to a vanished peer).
+   * `options` bound how long the send may wait (see `SendOptions`).
    */
-  post(to: string, payload: Payload, headers?: Record<string, string>, onError?: SendErrorHandler): void {
+  post(to: string, payload: Payload, headers?: Record<string, string>, onError?: SendErrorHandler, options?: SendOptions): void {
     const message = Message.create(this.localAddress, payload);
     if (headers !== undefined) message.envelope.headers = headers;
-    const sent = this.transport.send(to, message);
+    const sent = this.transport.send(to, message, options);
     if (sent === SENT) return;
     if (onError === undefined) sent.then(undefined, ignore);
     else if (typeof onError === "function") sent.then(undefined, onError);

@@ -98,7 +98,7 @@ export class BoundedQueue<T> {
   }
 
   /**
-   * Waits until `item` is in the queue. Rejects with `Timeout` after `timeoutMs`, `Aborted` on
+   * Waits until `item` is in the queue. Rejects with `Timeout` after `timeoutMs` (Infinity: never), `Aborted` on
    * `signal`, the close error on close, and `QueueFull` at once when `maxWaiters` already wait.
    */
   offerWait(item: T, bytes: number, timeoutMs: number, maxWaiters: number, signal: AbortSignal | undefined, what: string): Promise<void> {
@@ -226,7 +226,7 @@ export class BoundedQueue<T> {
       waiter.what = what;
       waiter.timer = undefined;
       if (signal !== undefined) this.#aborts.watch(signal);
-      if (timeoutMs !== undefined) {
+      if (timeoutMs !== undefined && Number.isFinite(timeoutMs)) {
         waiter.timer = setTimeout(() => this.#leave(list, waiter, new TransportError("Timeout", `${what} stayed full for ${timeoutMs} ms`)), timeoutMs);
       }
       list.push(waiter);

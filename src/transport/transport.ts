@@ -1,3 +1,4 @@
+import type { Services } from "../../generated/swarm/transport/v1/control.js";
 import type { Message } from "../protocol/message.js";
 import type { TransportStats } from "./stats.js";
 
@@ -10,8 +11,14 @@ export interface ReceivedMessage {
 
 /** Options for one `send` or `broadcast`. */
 export interface SendOptions {
-  /** Abandons a send that is waiting for queue space; it rejects with an `Aborted` TransportError. */
-  signal?: AbortSignal;
+  /** Abandons a send that is waiting (for queue space, credit, the socket, a connection); it rejects with an `Aborted` TransportError. */
+  signal?: AbortSignal | undefined;
+  /**
+   * How long this send may wait, in ms, before it rejects with `Timeout`; replaces the
+   * transport's `connectionTimeoutMs` for this send. `Infinity`: no limit, so only `signal`
+   * ends the wait (an RPC call with a deadline sends this way: its deadline bounds the wait).
+   */
+  timeoutMs?: number | undefined;
 }
 
 /** Options for one `receive`. */
@@ -46,8 +53,9 @@ export interface Transport extends AsyncIterable<ReceivedMessage> {
   /**
    * Delivers `message` to the endpoint at address `to`. Resolves once the transport has taken
    * the message (queued or written), not when the peer has processed it. Rejects with a
-   * TransportError: `InvalidAddress` (no such endpoint), `MessageTooLarge`, `QueueFull`,
-   * `Timeout` (backpressure lasted longer than `connectionTimeoutMs`), `Aborted` or `Closed`.
+   * TransportError: `InvalidAddress` (no such endpoint), `MessageTooLarge`, `SerializationError`
+   * (the message cannot be encoded), `QueueFull`, `Timeout` (backpressure lasted longer than
+   * `options.timeoutMs`, default `connectionTimeoutMs`), `Aborted` or `Closed`.
    */
   send(to: string, message: Message, options?: SendOptions): Promise<void>;
   /** Delivers `message` to every other endpoint this one reaches, never back to itself. */
@@ -77,4 +85,14 @@ export interface Transport extends AsyncIterable<ReceivedMessage> {
   close(): Promise<void>;
   /** A snapshot of the counters. */
   stats(): TransportStats;
+  /**
+   * Tells the network which RPC services this endpoint serves, replacing what it said before
+   * (an RpcServer calls it as services are added). Only transports whose network routes by
+   * service implement it: a WebSocket client tells its hub (Control `Services`, again after
+   * every reconnect), and the hub's HTTP edge then routes gRPC/Connect calls to it.
+   */
+  announceServices?(services: ServiceAnnouncement): void;
 }
+
+/** The RPC services an endpoint serves (the wire's `Services` control). */
+export type ServiceAnnouncement = Services;

@@ -26,6 +26,20 @@ afterEach(async () => {
 });
 
 describe("WebSocket hub: routing", () => {
+  it("HelloAck tells a peer its id, limits, heartbeat timing and session terms", async () => {
+    hub = await WebSocketTransport.server({ bindAddr: "127.0.0.1:0", hubId: "central" }, { heartbeatIntervalMs: 7000, heartbeatTimeoutMs: 21_000, sessionGraceMs: 4000 });
+    const a = await agent("a");
+    expect(a.hubId).toBe("central"); // HelloAck's envelope source
+    expect(a.hubMetadata).toMatchObject({
+      max_message_size: String(10 * 1024 * 1024),
+      heartbeat_interval_ms: "7000",
+      heartbeat_timeout_ms: "21000",
+      session_grace_ms: "4000",
+      session_buffer_bytes: String(8 << 20),
+      resumed: "false",
+    });
+  });
+
   it("reports its bound port and url, and routes send(to) between agents by id", async () => {
     await start();
     expect(hub!.port).toBeGreaterThan(0);
@@ -45,6 +59,7 @@ describe("WebSocket hub: routing", () => {
 
   it("is an endpoint itself: agents send to the hub id, the hub sends and broadcasts to agents", async () => {
     await start();
+    expect(hub!.tryReceive()).toBeUndefined(); // the application reads the hub: it queues for it from now on
     const a = await agent("a");
     const b = await agent("b");
     await a.send("hub", Message.event("a", "to-hub"));
@@ -57,8 +72,9 @@ describe("WebSocket hub: routing", () => {
     await expect(hub!.send("nobody", Message.event("hub", "x"))).rejects.toMatchObject({ code: "InvalidAddress", address: "nobody" });
   });
 
-  it("an agent's broadcast reaches the other agents and the hub endpoint", async () => {
+  it("an agent's broadcast reaches the other agents and the hub endpoint (once it is read)", async () => {
     await start();
+    hub!.tryReceive();
     const [a, b, c] = [await agent("a"), await agent("b"), await agent("c")];
     await a.broadcast(Message.broadcast("a", "news", { v: 1 }));
     expect((await receiveWithin(b)).message.json()).toEqual({ v: 1 });

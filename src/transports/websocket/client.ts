@@ -3,14 +3,15 @@ import type { Envelope } from "../../../generated/swarm/transport/v1/envelope.js
 import { Message } from "../../protocol/message.js";
 import { DEFAULT_TRANSPORT_CONFIG, resolveConfig, type TransportConfig } from "../../transport/config.js";
 import { TransportError } from "../../transport/errors.js";
-import type { ReceivedMessage, SendOptions, TransportState } from "../../transport/transport.js";
+import type { ReceivedMessage, SendOptions, ServiceAnnouncement, TransportState } from "../../transport/transport.js";
 import { backoffDelayMs, sleep } from "./backoff.js";
 import { closeError, dial, negotiatedCompression, type Dialled } from "./dial.js";
 import { CoreTransport } from "../../transport/core-transport.js";
 import { EndpointCore } from "../../transport/endpoint-core.js";
 import { localCapabilities } from "./handshake.js";
-import { closeAndWait, type Link } from "./link.js";
-import { BATCH_CAPABILITY, RECEIVE_WINDOW_KEY, resolveTuning, transportPart, type WebSocketTuning } from "./options.js";
+import { closeAndWait, HEARTBEAT_TIMEOUT_CODE, type Link } from "./link.js";
+import { isValidId, MAX_ID_BYTES } from "../../protocol/limits.js";
+import { BATCH_CAPABILITY, MAX_MESSAGE_SIZE_KEY, RECEIVE_WINDOW_KEY, resolveTuning, transportPart, type WebSocketTuning } from "./options.js";
 import { RESUME_CAPABILITY, RESUME_RECEIVED_KEY, RESUMED_KEY, Session, SESSION_KEY } from "./session.js";
 import { CloseCode, eventBytes, globalSocketFactory, ReadyState, type SocketFactory } from "./socket.js";
 import { ClientSender } from "./client-sender.js";
@@ -71,6 +72,8 @@ export class WebSocketClientTransport extends CoreTransport {
   #link: Link | undefined;
   #state: TransportState = "open";
   #heartbeatTimer: ReturnType<typeof setInterval> | undefined;
+  /** What this agent serves, told to the hub after every HelloAck (see `announceServices`). */
+  #services: ServiceAnnouncement | undefined;
   readonly #linkListeners = new Set<(event: LinkChangeEvent) => void>();
   /** Stop / restart reading the current socket (ws only) while the receive queue is full. */
   readonly #pauseLink = (): void => this.#link?.socket.pause?.();
@@ -84,17 +87,18 @@ export class WebSocketClientTransport extends CoreTransport {
     const metadata = { ...options.metadata };
     if (options.token !== undefined) metadata["authorization"] = `Bearer ${options.token}`;
     metadata[RECEIVE_WINDOW_KEY] = String(config.queueCapacity ?? DEFAULT_TRANSPORT_CONFIG.queueCapacity);
+    metadata[MAX_MESSAGE_SIZE_KEY] = String(this.config.maxMessageSize);
     const createSocket = options.createSocket ?? globalSocketFactory();
     this.#options = { url: options.url, agentId: options.agentId, createSocket, metadata };
     this.core = new EndpointCore(this.config, `WebSocket client "${options.agentId}"`, { taken: (received) => this.#onTaken(received) });
-    this.#sender = new ClientSender(options.agentId, options.url, this.tuning, this.core, this.config.connectionTimeoutMs);
+    this.#sender = new ClientSender(options.agentId, options.url, this.tuning, this.core, this.config.connectionTimeoutMs, this.config.maxMessageSize);
     this.#credits = new ReceiveCredits(this.config.queueCapacity);
   }
 
   /** Connects and handshakes within `connectionTimeoutMs`; rejects with the hub's reason (VersionMismatch, AddressInUse, ...). */
   static async connect(options: WebSocketClientOptions, config: WebSocketConfig = {}): Promise<WebSocketClientTransport> {
-    if (typeof options.agentId !== "string" || options.agentId.length === 0) {
-      throw new TransportError("InvalidAddress", "agentId must be a non-empty string", { address: String(options.agentId) });
+    if (typeof options.agentId !== "string" || !isValidId(options.agentId)) {
+      throw new TransportError("InvalidAddress", `agentId must be a non-empty string of at most ${MAX_ID_BYTES} bytes`, { address: String(options.agentId).slice(0, 64) });
     }
     const client = new WebSocketClientTransport(options, config);
     client.#attach(await client.#dial());
@@ -119,12 +123,17 @@ export class WebSocketClientTransport extends CoreTransport {
     if (message.source !== this.localAddress) {
       return this.core.fail(new TransportError("InvalidAddress", `message source "${message.source}" is not this agent ("${this.localAddress}")`, { address: message.source }));
     }
-    return this.#sender.submit(to, message, options?.signal);
+    if (!isValidId(to)) return this.core.fail(new TransportError("InvalidAddress", `address must be a non-empty string of at most ${MAX_ID_BYTES} bytes`, { address: to.slice(0, 64) }));
+    const invalid = checkLimits(message);
+    if (invalid !== undefined) return this.core.fail(invalid);
+    return this.#sender.submit(to, message, options);
   }
 
   broadcast(message: Message, options?: SendOptions): Promise<void> {
     if (this.#state !== "open") return this.core.fail(TransportError.closed(this.core.what));
-    return this.#sender.submit(undefined, message, options?.signal);
+    const invalid = checkLimits(message);
+    if (invalid !== undefined) return this.core.fail(invalid);
+    return this.#sender.submit(undefined, message, options);
   }
 
   /**
@@ -150,6 +159,17 @@ export class WebSocketClientTransport extends CoreTransport {
   /** Asks the hub to compress frames towards this client (or not) from now on. */
   setCompression(enabled: boolean, thresholdBytes = this.config.compressionThreshold): void {
     this.#link?.writeControl(Message.control(this.localAddress, { operation: { $case: "setCompression", value: { enabled, thresholdBytes } } }));
+  }
+
+  /** Tells the hub which services this agent serves (now, and again after every reconnect). */
+  announceServices(services: ServiceAnnouncement): void {
+    this.#services = services;
+    this.#writeServices();
+  }
+
+  #writeServices(): void {
+    if (this.#services === undefined || this.#link?.isOpen !== true) return;
+    this.#link.writeControl(Message.control(this.localAddress, { operation: { $case: "services", value: this.#services } }));
   }
 
   /** Sends Goodbye after the queued sends, closes the socket, stops reconnecting and releases everything. */
@@ -236,14 +256,19 @@ export class WebSocketClientTransport extends CoreTransport {
     if (interval > 0) {
       this.#heartbeatTimer = setInterval(() => {
         if (!link.tick(Date.now(), interval, this.tuning.heartbeatTimeoutMs)) {
-          link.close(CloseCode.POLICY, "heartbeat timeout");
-          socket.terminate?.();
+          // Goodbye{code "Timeout"} and close 1008, as the hub does; the session lives on (reconnect resumes it)
+          clearInterval(this.#heartbeatTimer);
+          void closeAndWait(link, "heartbeat timeout", CloseCode.POLICY, HEARTBEAT_TIMEOUT_CODE);
         }
       }, Math.max(1, Math.min(interval, this.tuning.heartbeatTimeoutMs / 2)));
     }
     handoff(onMessage);
     if (socket.readyState === ReadyState.CLOSED) return onClose({ code: 1006, reason: "closed during the handshake" });
+    if (this.tuning.presence === "all") {
+      link.writeControl(Message.control(this.localAddress, { operation: { $case: "watch", value: { address: "", all: true, stop: false } } }));
+    }
     this.#sender.link = link;
+    this.#writeServices();
     this.#sender.flush();
   }
 
@@ -354,6 +379,20 @@ export class WebSocketClientTransport extends CoreTransport {
     clearInterval(this.#heartbeatTimer);
     this.#sender.shutdown(error);
     this.core.close();
+  }
+}
+
+/**
+ * The wire limits (ids, headers, JSON nesting), checked before a send is queued or starts a
+ * Lookup, so a message no receiver would accept fails at once and nothing goes out. The check
+ * is cached with the message's size bound.
+ */
+function checkLimits(message: Message): TransportError | undefined {
+  try {
+    message.sizeUpperBound();
+    return undefined;
+  } catch (error) {
+    return TransportError.from(error);
   }
 }
 

@@ -2,7 +2,9 @@ import type { Envelope } from "../../../generated/swarm/transport/v1/envelope.js
 import { encodeBodiesFrame, encodeEnvelopeBody, frameBodies } from "../../protocol/batch.js";
 import { decodeEnvelope, type FrameCodecOptions } from "../../protocol/codec.js";
 import type { Compression } from "../../protocol/compression.js";
+import { BATCH_RECORD_OVERHEAD, MAX_BATCH_RECORDS } from "../../protocol/limits.js";
 import { Message } from "../../protocol/message.js";
+import { ProtocolError } from "../../protocol/protocol-error.js";
 import type { StatsRecorder } from "../../transport/stats.js";
 import { isSequenced, type Session } from "./session.js";
 import { CloseCode, closeReason, ReadyState, type WebSocketLike } from "./socket.js";
@@ -10,7 +12,10 @@ import { CloseCode, closeReason, ReadyState, type WebSocketLike } from "./socket
 /** A received envelope is acknowledged within this many ms even when fewer than 32 arrived. */
 const ACK_DELAY_MS = 10;
 
-/** Largest batch, in bytes of envelope records, before it is written without waiting for the turn to end. */
+/**
+ * Largest batch, in bytes of envelope records (each charged BATCH_RECORD_OVERHEAD more, as the
+ * receiver counts it), before it is written without waiting for the turn to end.
+ */
 const MAX_BATCH_BYTES = 64 * 1024;
 
 /**
@@ -34,8 +39,10 @@ const afterThisTurn: (callback: () => void) => void = (() => {
  * One WebSocket from one side (client, or the hub for one agent): frames out and in with the
  * negotiated compression, byte counts, heartbeat bookkeeping, and, when both sides announced
  * "batch", coalescing of the envelopes written in one turn of the event loop into one batch
- * frame (flushed when the turn ends, or at MAX_BATCH_BYTES). Every write goes through the same
- * path, so envelopes leave in the order they were written.
+ * frame (flushed when the turn ends, or at MAX_BATCH_BYTES or MAX_BATCH_RECORDS). Every write
+ * goes through the same path, so envelopes leave in the order they were written. Until the
+ * handshake says otherwise it accepts neither compressed nor batch frames; Acks are coalesced
+ * (one per turn at most, never one per record of a batch).
  * @internal
  */
 export class Link {
@@ -50,8 +57,12 @@ export class Link {
   #batching = false;
   #pending: Uint8Array[] = [];
   #pendingBytes = 0;
+  /** Sequenced bodies held while the peer asked for a pause (FlowControl); undefined when not paused. */
+  #held: Uint8Array[] | undefined;
+  #heldBytes = 0;
   #heartbeatSeq = 0;
   #ackTimer: ReturnType<typeof setTimeout> | undefined;
+  #ackScheduled = false;
   #lastSentMs = Date.now();
   readonly #stats: StatsRecorder;
   readonly #source: string;
@@ -61,14 +72,18 @@ export class Link {
     this.#source = source;
     this.#stats = stats;
     this.outgoing = { maxMessageSize, enableCompression: false, compressionThreshold, compression: undefined };
-    this.incoming = { maxMessageSize, enableCompression: false, compressionThreshold, compression: undefined };
+    this.incoming = { maxMessageSize, enableCompression: false, compressionThreshold, compression: undefined, acceptBatch: false };
   }
 
-  /** After the handshake: what both sides announced. */
+  /**
+   * After the handshake: what both sides announced. Compressed frames are read only when
+   * compression was agreed (`compress`), batch frames only when "batch" was.
+   */
   negotiated(compression: Compression | undefined, compress: boolean, batch: boolean): void {
     this.outgoing.compression = compression;
     this.outgoing.enableCompression = compress && compression !== undefined;
-    this.incoming.compression = compression;
+    this.incoming.compression = compress ? compression : undefined;
+    this.incoming.acceptBatch = batch;
     this.#batching = batch;
   }
 
@@ -82,9 +97,30 @@ export class Link {
     return this.socket.readyState === ReadyState.OPEN;
   }
 
-  /** Bytes written but not yet handed to the socket (a batch waiting for its microtask). */
+  /** Bytes written but not yet handed to the socket: a batch waiting for the turn to end, and what a pause holds. */
   get pendingBytes(): number {
-    return this.#pendingBytes;
+    return this.#pendingBytes + this.#heldBytes;
+  }
+
+  /** Whether the peer asked this side to pause (FlowControl{pause: true}). */
+  get paused(): boolean {
+    return this.#held !== undefined;
+  }
+
+  /**
+   * The peer's FlowControl: while paused, sequenced envelopes (everything but Hello, HelloAck,
+   * Goodbye, Ack and Heartbeat, which keep the link alive) are held, in order, and written when
+   * it resumes. What is held counts in `pendingBytes`, so the slow-consumer bound covers it.
+   */
+  setPaused(pause: boolean): void {
+    if (pause) {
+      this.#held ??= [];
+      return;
+    }
+    const held = this.#held;
+    this.#held = undefined;
+    this.#heldBytes = 0;
+    if (held !== undefined && this.isOpen) for (const body of held) this.resend(body);
   }
 
   /** Encodes and writes (or batches) an envelope. Throws MessageTooLarge / SerializationError, sending nothing. */
@@ -98,18 +134,26 @@ export class Link {
    * resent after a reconnect even when this socket is already gone.
    */
   sendBody(body: Uint8Array, sequenced = true): void {
+    if (body.length > this.outgoing.maxMessageSize) throw ProtocolError.sizeExceeded(body.length, this.outgoing.maxMessageSize);
     if (sequenced && this.session !== undefined) this.session.record(body);
     if (!this.isOpen) return;
+    if (sequenced && this.#held !== undefined) {
+      this.#held.push(body);
+      this.#heldBytes += body.length;
+      return;
+    }
     this.resend(body);
   }
 
   /** Writes (or batches) a body without recording it: a resend after a reconnect. */
   resend(body: Uint8Array): void {
     if (!this.#batching) return this.#write(encodeBodiesFrame([body], this.outgoing));
-    if (this.#pendingBytes + body.length + 5 > MAX_BATCH_BYTES) this.flush();
+    const cost = body.length + BATCH_RECORD_OVERHEAD;
+    const limit = Math.min(MAX_BATCH_BYTES, this.outgoing.maxMessageSize);
+    if (this.#pending.length > 0 && (this.#pendingBytes + cost > limit || this.#pending.length >= MAX_BATCH_RECORDS)) this.flush();
     if (this.#pending.length === 0) afterThisTurn(this.flush);
     this.#pending.push(body);
-    this.#pendingBytes += body.length + 5;
+    this.#pendingBytes += cost;
   }
 
   /** Writes the pending batch now. */
@@ -139,9 +183,12 @@ export class Link {
     const session = this.session;
     if (session !== undefined) {
       if (isSequenced(envelope)) {
-        const ack = session.onReceived(body.length);
-        if (ack !== undefined) this.#sendAck(ack);
-        else this.#ackTimer ??= setTimeout(this.#ackLater, ACK_DELAY_MS);
+        if (!session.onReceived(body.length)) this.#ackTimer ??= setTimeout(this.#ackLater, ACK_DELAY_MS);
+        else if (!this.#ackScheduled) {
+          // one Ack for everything that arrived this turn (a batch of 1,000 records: one Ack)
+          this.#ackScheduled = true;
+          afterThisTurn(this.#ackLater);
+        }
       } else if (envelope.payload?.$case === "control" && envelope.payload.value.operation?.$case === "ack") {
         session.acknowledge(envelope.payload.value.operation.value.received);
       }
@@ -151,6 +198,8 @@ export class Link {
 
   /** A sender waiting on a full session buffer must not wait for the 32nd envelope or a heartbeat. */
   readonly #ackLater = (): void => {
+    this.#ackScheduled = false;
+    clearTimeout(this.#ackTimer);
     this.#ackTimer = undefined;
     const ack = this.session?.ackNow();
     if (ack !== undefined && this.isOpen) this.#sendAck(ack);
@@ -203,8 +252,12 @@ export class Link {
   }
 }
 
-/** Closes a link (Goodbye + close frame) and waits for the socket's close event, at most 1 s. */
-export function closeAndWait(link: Link, reason: string): Promise<void> {
+/**
+ * Closes a link (Goodbye{reason, goodbyeCode} + close frame with `code`) and waits for the
+ * socket's close event, at most 1 s: a peer that does not complete the closing handshake (dead,
+ * or just silent) is then cut off (`terminate`, where the socket has it).
+ */
+export function closeAndWait(link: Link, reason: string, code: number = CloseCode.NORMAL, goodbyeCode = ""): Promise<void> {
   const socket = link.socket;
   if (socket.readyState === ReadyState.CLOSED) return Promise.resolve();
   return new Promise((resolve) => {
@@ -216,6 +269,9 @@ export function closeAndWait(link: Link, reason: string): Promise<void> {
       resolve();
     }
     socket.addEventListener("close", done);
-    link.close(CloseCode.NORMAL, reason);
+    link.close(code, reason, goodbyeCode);
   });
 }
+
+/** Goodbye.code of a link closed for a heartbeat timeout: the link failed, the session lives on (it may resume). */
+export const HEARTBEAT_TIMEOUT_CODE = "Timeout";

@@ -41,6 +41,8 @@ export class Session {
   sent = 0;
   /** Sequenced envelopes received on the session so far. */
   received = 0;
+  /** Since when the peer has owed an Ack: the last time its Acks moved forward, or something was sent with nothing owed. */
+  #owedSinceMs = Date.now();
   #acked = 0;
   #ackSent = 0;
   #bytesSinceAck = 0;
@@ -64,6 +66,11 @@ export class Session {
     return this.#bytes > this.#maxBytes;
   }
 
+  /** How long, in ms up to `now`, the peer has owed an Ack without acknowledging anything (0: it owes none). */
+  ackOverdueMs(now: number): number {
+    return this.sent === this.#acked ? 0 : now - this.#owedSinceMs;
+  }
+
   /** Envelopes sent and not yet acknowledged. */
   get unacked(): number {
     return this.sent - this.#acked;
@@ -71,6 +78,7 @@ export class Session {
 
   /** A sequenced envelope was sent (or queued to be): keep it until acknowledged. */
   record(body: Uint8Array): void {
+    if (this.sent === this.#acked) this.#owedSinceMs = Date.now();
     this.sent++;
     this.#replay.push(body);
     this.#bytes += body.length;
@@ -79,6 +87,7 @@ export class Session {
   /** The peer has received `received` envelopes in all: forget those. */
   acknowledge(received: number): void {
     if (received > this.sent) throw new TransportError("SerializationError", `peer acknowledged ${received} envelopes, only ${this.sent} were sent`);
+    if (received > this.#acked) this.#owedSinceMs = Date.now();
     while (this.#acked < received) {
       this.#bytes -= this.#replay[this.#head]!.length;
       this.#replay[this.#head++] = EMPTY;
@@ -90,6 +99,11 @@ export class Session {
     }
   }
 
+  /** The envelopes sent and not yet acknowledged (lost if the session ends now). */
+  unacknowledged(): Uint8Array[] {
+    return this.#replay.slice(this.#head);
+  }
+
   /** After a reconnect: what the peer has not received, given its count. Throws when that is no longer kept. */
   resendAfter(peerReceived: number): Uint8Array[] {
     if (peerReceived < this.#acked || peerReceived > this.sent) {
@@ -99,11 +113,14 @@ export class Session {
     return this.#replay.slice(this.#head);
   }
 
-  /** Counts one received sequenced envelope of `bytes`; returns the count to acknowledge now, or undefined. */
-  onReceived(bytes: number): number | undefined {
+  /**
+   * Counts one received sequenced envelope of `bytes`; true when an Ack is due (the caller
+   * sends one `ackNow()` for everything received so far, once per frame at most).
+   */
+  onReceived(bytes: number): boolean {
     this.received++;
     this.#bytesSinceAck += bytes;
-    return this.received - this.#ackSent >= ACK_EVERY || this.#bytesSinceAck >= ACK_EVERY_BYTES ? this.ackNow() : undefined;
+    return this.received - this.#ackSent >= ACK_EVERY || this.#bytesSinceAck >= ACK_EVERY_BYTES;
   }
 
   /** The count to acknowledge (marks it sent), or undefined when nothing is new. */
@@ -117,14 +134,19 @@ export class Session {
   /** A new link resumes the session: the peer's Ack state starts over from what it said it has. */
   resetAckState(): void {
     this.#ackSent = this.received;
+    this.#owedSinceMs = Date.now();
   }
 }
 
 const EMPTY = new Uint8Array(0);
 
-/** A random session id (not a secret: resumption also requires the same agent id and auth). */
+/**
+ * A random session id, 128 bits: the session's proof. Only the agent it was issued to learns it
+ * (in HelloAck); a parked session resumes only for a Hello that names it (and passes
+ * authentication for the same agent id).
+ */
 export function newSessionId(): string {
-  const bytes = new Uint8Array(12);
+  const bytes = new Uint8Array(16);
   globalThis.crypto.getRandomValues(bytes);
   return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
 }

@@ -1,27 +1,31 @@
 import { createServer as createHttpServer, type Server } from "node:http";
-import { createServer as createHttpsServer } from "node:https";
-import type { AddressInfo } from "node:net";
+import type { AddressInfo, Server as NetServer } from "node:net";
 import { WebSocketServer } from "ws";
 import { Message } from "../../../protocol/message.js";
 import { resolveConfig, type TransportConfig } from "../../../transport/config.js";
 import { TransportError } from "../../../transport/errors.js";
 import { SENT } from "../../../transport/sent.js";
-import { socketErrorText } from "../../../transport/socket-error-text.js";
-import type { SendOptions, TransportState } from "../../../transport/transport.js";
+import type { ReceivedMessage, ReceiveOptions, SendOptions, ServiceAnnouncement, TransportState } from "../../../transport/transport.js";
 import type { WebSocketConfig } from "../client.js";
 import { CoreTransport } from "../../../transport/core-transport.js";
 import { EndpointCore } from "../../../transport/endpoint-core.js";
 import { closeAndWait } from "../link.js";
 import { resolveTuning, transportPart, type WebSocketTuning } from "../options.js";
+import type { AgentConnection } from "./agent-connection.js";
 import type { AgentInfo } from "./agent-info.js";
+import type { HubAuthenticate, HubLinkAccess } from "./auth.js";
 import { HubAdmission } from "./hub-admission.js";
-import type { HubAuthRequest } from "./hub-auth-request.js";
 import { HubConnections } from "./hub-connections.js";
 import type { HubHttpExtension } from "./hub-http.js";
+import { HubInbox } from "./hub-inbox.js";
 import { openHubLink } from "./hub-link.js";
 import type { HubLinkOptions } from "./hub-link-options.js";
+import { createHubListener, listenOn, type ListenerTls } from "./hub-listener.js";
 import { HubRouter } from "./hub-router.js";
 import { HubCounters, type HubStats } from "./hub-stats.js";
+import { Presence } from "./presence.js";
+import { ServiceTable } from "./service-table.js";
+import { SessionEnds } from "./session-ends.js";
 
 /** Where and how a hub listens. */
 export interface WebSocketHubOptions {
@@ -31,10 +35,22 @@ export interface WebSocketHubOptions {
   hubId?: string;
   /** Sent to every agent in HelloAck. */
   metadata?: Record<string, string>;
-  /** Serve wss:// with this certificate and key (PEM). */
-  tls?: { cert: string | Buffer; key: string | Buffer };
-  /** Accepts (true) or refuses (false, or throws) an agent before it is registered. */
-  authenticate?: (request: HubAuthRequest) => boolean | Promise<boolean>;
+  /**
+   * Serve wss:// with this certificate and key (PEM). With `ca`, clients may present
+   * certificates signed by it (checked for hub links when `links.mutualTls` is set).
+   */
+  tls?: { cert: string | Buffer; key: string | Buffer; ca?: string | Buffer };
+  /**
+   * Authenticates an agent before it is registered: false (or a throw) refuses, true vouches for
+   * the id in its Hello, a `HubIdentity` names the ids it may use. Built in: `signedTokenAuth`
+   * (signed tokens naming the agent id and an expiry) and `staticTokenAuth` (one shared token,
+   * for development). Without it anyone may connect as any free id.
+   */
+  authenticate?: HubAuthenticate;
+  /** Who may link to this hub as another hub (their own credential, or mutual TLS). Default: nobody. */
+  links?: HubLinkAccess;
+  /** Most agents one agent may watch for departures (see README, "Presence"). Default 4,096. */
+  maxWatchesPerAgent?: number;
   /**
    * Serves plain HTTP requests too (same port unless it says otherwise), e.g.
    * `createHubHttp({ gateway, health: true, metrics: true })` from "swarm-transport/node".
@@ -49,18 +65,28 @@ export interface WebSocketHubOptions {
  * unless the receiver did not negotiate compression. Bad input closes only the connection it
  * came on (close code and Goodbye name the reason); a slow consumer past
  * `maxConsumerBufferBytes` is disconnected; silent agents past `heartbeatTimeoutMs` are dropped.
+ * Messages to the hub itself are queued only once the application reads the hub, within its
+ * `queueCapacity` and `queueCapacityBytes`; otherwise their senders get Undeliverable.
+ * docs/security.md describes who may claim which id and what a hub link may do.
  */
 export class WebSocketHub extends CoreTransport {
   readonly localAddress: string;
   readonly config: Readonly<TransportConfig>;
   readonly tuning: Readonly<WebSocketTuning>;
+  /** Which agents serve which RPC services (their `Services` announcements); the HTTP edge routes by it. */
+  readonly services = new ServiceTable();
   readonly #options: WebSocketHubOptions;
   protected readonly core: EndpointCore;
   readonly #counters = new HubCounters();
   readonly #router: HubRouter;
+  readonly #inbox: HubInbox;
+  readonly #presence: Presence;
   readonly #admission: HubAdmission;
   readonly #connections: HubConnections;
+  /** HTTP/1.x on the hub's port: WebSocket upgrades and the HTTP extension's requests (it never listens itself). */
   readonly #server: Server;
+  /** The listening socket: hands each connection to #server, or to the extension's HTTP/2 side. */
+  readonly #listener: NetServer;
   readonly #wss: WebSocketServer;
   #state: TransportState = "open";
   #heartbeatTimer: ReturnType<typeof setInterval> | undefined;
@@ -74,15 +100,24 @@ export class WebSocketHub extends CoreTransport {
     this.tuning = resolveTuning(config, this.config.queueCapacity);
     this.core = new EndpointCore(this.config, `WebSocket hub "${this.localAddress}"`);
     // in dependency order, so no part is handed a callback into one not yet built
-    const settings = { hubId: this.localAddress, config: this.config, tuning: this.tuning, isOpen: () => this.#state === "open" };
-    this.#router = new HubRouter(this.localAddress, this.core, this.#counters);
-    const door = { ...settings, metadata: options.metadata ?? {}, authenticate: options.authenticate };
-    this.#admission = new HubAdmission(door, this.#router, this.#counters, this.core.stats);
-    this.#connections = new HubConnections(settings, this.#router, this.#admission, this.#counters, this.core.stats);
-    this.#server = options.tls !== undefined ? createHttpsServer({ cert: options.tls.cert, key: options.tls.key }) : createHttpServer();
+    const settings = { hubId: this.localAddress, config: this.config, tuning: this.tuning, isOpen: () => this.#state === "open", services: this.services };
+    this.#inbox = new HubInbox(this.core, this.localAddress);
+    this.#presence = new Presence(options.maxWatchesPerAgent ?? 4096);
+    const afterWrite = (target: AgentConnection) => this.#connections.checkConsumer(target);
+    const parts = { endpoint: this.core, inbox: this.#inbox, counters: this.#counters, presence: this.#presence, afterWrite, maxMessageSize: this.config.maxMessageSize };
+    this.#router = new HubRouter(this.localAddress, parts);
+    const ends = new SessionEnds(this.#router, this.localAddress, this.core.stats, this.tuning.sessionGraceMs);
+    const door = { ...settings, metadata: options.metadata ?? {}, authenticate: options.authenticate, links: options.links };
+    this.#admission = new HubAdmission(door, this.#router, this.#counters, ends);
+    this.#connections = new HubConnections(settings, this.#router, this.#admission, this.#counters, this.core.stats, this.#presence);
+    this.#server = createHttpServer();
+    this.#listener = createHubListener({ tls: listenerTls(options), http1: this.#server, http2: () => options.http?.acceptHttp2, http1Engine: () => options.http?.acceptHttp1 });
     this.#wss = new WebSocketServer({ server: this.#server, maxPayload: this.config.maxMessageSize + 1, perMessageDeflate: false });
     this.#wss.on("connection", (socket, request) => this.#connections.accept(socket, request));
     this.#wss.on("error", () => this.core.stats.errors++);
+    this.core.onPeerGone((event) => {
+      if (event.address !== undefined) this.services.forget(event.address);
+    });
   }
 
   /** Starts a hub listening on `bindAddr`. Rejects with `AddressInUse` or `InvalidAddress`. */
@@ -91,17 +126,14 @@ export class WebSocketHub extends CoreTransport {
     if (match === null || Number(match[2]) > 65535) throw new TransportError("InvalidAddress", `bindAddr must be "host:port" with a port 0-65535, got "${options.bindAddr}"`, { address: options.bindAddr });
     const hub = new WebSocketHub(options, config);
     await options.http?.start(hub, hub.#server);
-    await new Promise<void>((resolve, reject) => {
-      hub.#server.once("error", (error: NodeJS.ErrnoException) => {
-        const code = error.code === "EADDRINUSE" ? "AddressInUse" : "InvalidAddress";
-        reject(new TransportError(code, `cannot listen on ${options.bindAddr}: ${socketErrorText(error)}`, { address: options.bindAddr }, { cause: error }));
-      });
-      hub.#server.listen(Number(match[2]), match[1]!.replace(/^\[|\]$/g, ""), () => resolve());
-    }).catch(async (error: unknown) => {
+    await listenOn(hub.#listener, options.bindAddr).catch(async (error: unknown) => {
       await options.http?.close();
       throw error;
     });
-    hub.#port = (hub.#server.address() as AddressInfo).port;
+    hub.#listener.on("error", () => hub.core.stats.errors++);
+    // the HTTP/1 server never listens itself: this starts its connection tracking (request timeouts, closeAllConnections)
+    hub.#server.emit("listening");
+    hub.#port = (hub.#listener.address() as AddressInfo).port;
     const interval = hub.tuning.heartbeatIntervalMs;
     if (interval > 0) hub.#heartbeatTimer = setInterval(() => hub.#connections.sweep(), Math.max(1, Math.min(interval, hub.tuning.heartbeatTimeoutMs / 2)));
     return hub;
@@ -114,7 +146,7 @@ export class WebSocketHub extends CoreTransport {
 
   /** `ws://host:port` (or `wss://`) for clients. */
   get url(): string {
-    const host = (this.#server.address() as AddressInfo | null)?.address ?? "127.0.0.1";
+    const host = (this.#listener.address() as AddressInfo | null)?.address ?? "127.0.0.1";
     const shown = host.includes(":") ? `[${host}]` : host;
     return `${this.#options.tls !== undefined ? "wss" : "ws"}://${shown}:${this.#port}`;
   }
@@ -167,7 +199,7 @@ export class WebSocketHub extends CoreTransport {
 
   /** Per-agent statistics. */
   agentInfo(agentId: string): AgentInfo | undefined {
-    return this.#router.agent(agentId)?.info();
+    return this.#router.agent(agentId)?.info(this.#presence.watchCount(agentId));
   }
 
   /** Hub-wide counters: connected agents, routed, dropped by ttl, undeliverable, ... */
@@ -204,6 +236,22 @@ export class WebSocketHub extends CoreTransport {
     return SENT;
   }
 
+  /** The next message to the hub. From the first call on, the hub queues messages for its application (see the class). */
+  override receive(options?: ReceiveOptions): Promise<ReceivedMessage> {
+    this.#inbox.markReading();
+    return super.receive(options);
+  }
+
+  override tryReceive(): ReceivedMessage | undefined {
+    this.#inbox.markReading();
+    return super.tryReceive();
+  }
+
+  /** Serves `services` from the hub's own endpoint (e.g. an RpcServer on the hub's demux): the HTTP edge routes them here. */
+  announceServices(services: ServiceAnnouncement): void {
+    this.services.announce(this.localAddress, services);
+  }
+
   /** Says Goodbye to every agent, closes their sockets and the listening socket, releases everything. */
   async close(): Promise<void> {
     if (this.#state !== "open") return;
@@ -214,9 +262,15 @@ export class WebSocketHub extends CoreTransport {
     await this.#connections.closeAll();
     await new Promise<void>((resolve) => this.#wss.close(() => resolve()));
     this.#server.closeAllConnections();
-    await new Promise<void>((resolve) => this.#server.close(() => resolve()));
+    this.#server.close(); // stops its connection tracking; it has no port of its own
+    await new Promise<void>((resolve) => this.#listener.close(() => resolve()));
     this.core.close();
     this.#state = "closed";
+  }
+
+  override [Symbol.asyncIterator](): AsyncIterator<ReceivedMessage> {
+    this.#inbox.markReading();
+    return super[Symbol.asyncIterator]();
   }
 
   #sent(): void {
@@ -225,6 +279,16 @@ export class WebSocketHub extends CoreTransport {
   }
 }
 
+
+/**
+ * The listener's TLS settings: with `tls.ca`, clients may present certificates signed by it (a
+ * hub link's is checked at its Hello when `links.mutualTls` is set; agents may come without).
+ */
+function listenerTls(options: WebSocketHubOptions): ListenerTls | undefined {
+  const tls = options.tls;
+  if (options.links?.mutualTls === true && tls?.ca === undefined) throw new RangeError("links.mutualTls needs tls.ca (the CA that signs the linking hubs' certificates)");
+  return tls;
+}
 
 /** What `send` and `broadcast` reject with when a write throws (a compression plug-in may throw anything). */
 function writeError(error: unknown): TransportError {
