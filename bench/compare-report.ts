@@ -81,6 +81,39 @@ export function compareRuns(records: RecordRuns[], threshold: number): Compariso
   });
 }
 
+/** How far `--quick` may move a record's ratio from a full run's (docs/benchmarks.md). */
+export const QUICK_TOLERANCE = 0.15;
+
+/** A calibration (`bench:compare -- HEAD HEAD --quick=a`): which records' quick ratios agree with full runs. */
+export interface QuickAgreement {
+  /** Records whose median per-round change is within `tolerance`. */
+  within: string[];
+  /** The others, with their median change (B ÷ A − 1, sign as run: A quick vs B full or the reverse). */
+  outside: { name: string; change: number }[];
+  /** Records with no pair of runs. */
+  failed: string[];
+}
+
+/** Sorts a calibration's rows by whether quick and full agree within `tolerance` (e.g. 0.15). */
+export function quickAgreement(rows: ComparisonRow[], tolerance: number): QuickAgreement {
+  const result: QuickAgreement = { within: [], outside: [], failed: [] };
+  for (const row of rows) {
+    if (row.change === null) result.failed.push(row.name);
+    else if (Math.abs(row.change) <= tolerance) result.within.push(row.name);
+    else result.outside.push({ name: row.name, change: row.change });
+  }
+  return result;
+}
+
+/** The calibration's verdict in a few lines. */
+export function formatQuickAgreement(agreement: QuickAgreement, tolerance: number): string {
+  const total = agreement.within.length + agreement.outside.length + agreement.failed.length;
+  const lines = [`--quick vs full: ${agreement.within.length} of ${total} record(s) within ±${tolerance * 100}% of the full run's ratio`];
+  for (const { name, change } of agreement.outside) lines.push(`  outside: ${name} ${percent(change)}`);
+  if (agreement.failed.length > 0) lines.push(`  failed (no pair of runs): ${agreement.failed.join(", ")}`);
+  return lines.join("\n");
+}
+
 /** The comparison as a Markdown table. */
 export function formatComparison(rows: ComparisonRow[], labelA: string, labelB: string): string {
   const header = [

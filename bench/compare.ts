@@ -18,7 +18,7 @@ import { execFile } from "node:child_process";
 import { writeFile } from "node:fs/promises";
 import { cpus, loadavg } from "node:os";
 import { promisify } from "node:util";
-import { compareRuns, formatComparison, type ComparedRun, type RecordRuns } from "./compare-report.js";
+import { compareRuns, formatComparison, formatQuickAgreement, QUICK_TOLERANCE, quickAgreement, type ComparedRun, type RecordRuns } from "./compare-report.js";
 import { buildRevision, pruneWorktrees, resolveRevision, type RevisionBuild } from "./revision-build.js";
 
 const run = promisify(execFile);
@@ -133,6 +133,8 @@ async function main(): Promise<void> {
     console.log(`change = B ÷ A − 1 of the ratio to the peer (of ops/s without a peer), median of per-round pairs; verdict needs every round to agree and |change| > ${THRESHOLD * 100}%\n`);
     console.log(formatComparison(rows, labelA, labelB));
     if (onlyOne.length > 0) console.log(`\nin one revision only (not compared): ${onlyOne.join(", ")}`);
+    // Same commit on both sides, one of them quick: a calibration of --quick against full runs.
+    if (commitA === commitB && args.quickA !== args.quickB) console.log(`\n${formatQuickAgreement(quickAgreement(rows, QUICK_TOLERANCE), QUICK_TOLERANCE)}`);
     if (args.out !== undefined) {
       const sides = { a: { rev: args.revA, commit: commitA, quick: args.quickA }, b: { rev: args.revB, commit: commitB, quick: args.quickB } };
       await writeFile(args.out, `${JSON.stringify({ ...sides, machine: startedOn, rounds: args.rounds, runs, rows }, null, 2)}\n`);
