@@ -19,6 +19,8 @@ import type { Benchmark, BenchRecord, BenchTransport } from "./types.js";
 const BURST = 16;
 const PAYLOAD = new Uint8Array(64).fill(0x2a);
 const SUBJECT = "bench.fanout";
+/** How long a burst may take before the run fails instead of waiting forever. */
+const STALL_MS = 30_000;
 
 /** Counts deliveries and resolves waiters when a total is reached. */
 class Deliveries {
@@ -34,10 +36,23 @@ class Deliveries {
     }
   }
 
-  until(target: number): Promise<void> {
+  /**
+   * Resolves once `target` deliveries have arrived; rejects after `timeoutMs` without them (a
+   * lost event or a subscriber the hub dropped would otherwise hang the run).
+   */
+  until(target: number, timeoutMs = STALL_MS): Promise<void> {
     if (this.count >= target) return Promise.resolve();
     this.#target = target;
-    return new Promise((resolve) => (this.#resolve = resolve));
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.#resolve = undefined;
+        reject(new Error(`fan-out stalled: ${this.count} of ${target} deliveries after ${timeoutMs} ms`));
+      }, timeoutMs);
+      this.#resolve = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
   }
 }
 
