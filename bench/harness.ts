@@ -5,10 +5,11 @@
  *
  * `--quick` changes only how long each round samples, never the warm-up: a fixed short warm-up
  * measured code the JIT had not finished with (quick gave websocket unary-seq 0.15× where a
- * full run gave 0.64×). Warm-up runs the operation in windows of ~25 ms and stops once the
- * median rate of the last four windows is within 3% of the four before (medians, so one window
- * the machine took away does not count), after at least 300 ms (100 ms for later rounds of an
- * operation already warmed), or gives up after 10 s; every warm-up is logged in `warmUpLog`.
+ * full run gave 0.64×). Warm-up runs the operation in windows of ~25 ms (16 operations at
+ * least) and stops once the median rate of the last four windows is within 3% of the four
+ * before (medians, so one window the machine took away does not count), after at least 300 ms
+ * (100 ms for later rounds of an operation already warmed), or gives up after 10 s; every
+ * warm-up is logged in `warmUpLog`.
  */
 
 /** One benchmark operation; may be sync or async. */
@@ -43,6 +44,7 @@ export interface WarmUpReport {
 export const warmUpLog: WarmUpReport[] = [];
 
 const WINDOW_MS = 25;
+const WINDOW_MIN_OPS = 16;
 const GROUP = 4;
 const SETTLED_WITHIN = 0.03;
 const WARMUP_MIN_MS = 300;
@@ -93,7 +95,12 @@ export function warmUp(op: Operation): Promise<WarmUpReport> {
   return settle((ms) => rateFor(op, ms), op);
 }
 
-/** Runs `op` back to back for about `ms` and returns ops/s; checks the clock every chunk of ops, sized to the op. */
+/**
+ * Runs `op` back to back for about `ms`, and at least WINDOW_MIN_OPS times, and returns ops/s;
+ * checks the clock every chunk of ops, sized to the op. The minimum count keeps slow operations
+ * (a fan-out burst to 100 sockets takes ~10 ms) from giving rates of 2 or 3 ops a window, whose
+ * ±1 op never settled within 3%: each such warm-up ran into its 10 s limit.
+ */
 async function rateFor(op: Operation, ms: number): Promise<number> {
   const start = performance.now();
   const end = start + ms;
@@ -104,7 +111,7 @@ async function rateFor(op: Operation, ms: number): Promise<number> {
     for (let i = 0; i < chunk; i++) await op();
     ops += chunk;
     const t = performance.now();
-    if (t >= end) return (ops * 1000) / (t - start);
+    if (t >= end && ops >= WINDOW_MIN_OPS) return (ops * 1000) / (t - start);
     if (t - chunkStart < 1 && chunk < 256) chunk *= 2;
   }
 }
