@@ -10,6 +10,11 @@ export type { HubAuthRequest } from "./transports/websocket/hub/hub-auth-request
 export type { HubLinkOptions } from "./transports/websocket/hub/hub-link-options.js";
 export type { AgentInfo } from "./transports/websocket/hub/agent-info.js";
 export type { HubStats } from "./transports/websocket/hub/hub-stats.js";
+export type { HubCallStats } from "./transports/websocket/hub/hub.js";
+export type { HubAgentEvent } from "./transports/websocket/hub/hub-events.js";
+export { CALL_LATENCY_BUCKETS_S, type CallTrackingOptions, type MethodCallStats } from "./transports/websocket/hub/call-tracker.js";
+export { serveHubStats, type HubStatsOptions, type HubStatsService, type StatsWatcher } from "./stats/stats-service.js";
+export type { EdgeInFlight } from "./stats/stats-sampler.js";
 export { WebSocketTransport, type NodeWebSocketClientOptions } from "./transports/websocket/hub/websocket-transport.js";
 export { spawnSharedMemoryWorker, superviseWorker, type SharedMemoryWorkerData } from "./node/shared-memory-worker.js";
 export type { HubHttpExtension } from "./transports/websocket/hub/hub-http.js";
@@ -20,4 +25,4 @@ export type { Http2EdgeOptions } from "./gateway/http2-server.js";
 export { ServiceTable, type AnnouncedMethod, type ServiceState } from "./transports/websocket/hub/service-table.js";
 export { connectCodeName, connectHttpStatus } from "./gateway/connect-error.js";
 export { healthReport, type HealthOptions, type HealthReport } from "./gateway/health.js";
-export { HubMetrics } from "./gateway/metrics.js";
+export { HubMetrics, type MetricsOptions } from "./gateway/metrics.js";
