@@ -4,6 +4,7 @@ import { WebSocketServer } from "ws";
 import { Message } from "../../../protocol/message.js";
 import { resolveConfig, type TransportConfig } from "../../../transport/config.js";
 import { TransportError } from "../../../transport/errors.js";
+import { SENT } from "../../../transport/sent.js";
 import type { ReceivedMessage, ReceiveOptions, SendOptions, ServiceAnnouncement, TransportState } from "../../../transport/transport.js";
 import type { WebSocketConfig } from "../client.js";
 import { CoreTransport } from "../../../transport/core-transport.js";
@@ -241,7 +242,7 @@ export class WebSocketHub extends CoreTransport {
     if (to === this.localAddress) {
       this.core.deliver(to, message, message.sizeUpperBound());
       this.#sent();
-      return RESOLVED;
+      return SENT;
     }
     const target = this.#router.nextHop(to);
     if (target === undefined) return this.core.fail(new TransportError("InvalidAddress", `no agent "${to}" on hub "${this.localAddress}"`, { address: to }));
@@ -251,7 +252,7 @@ export class WebSocketHub extends CoreTransport {
       return this.core.fail(writeError(error));
     }
     this.#sent();
-    return RESOLVED;
+    return SENT;
   }
 
   broadcast(message: Message, _options?: SendOptions): Promise<void> {
@@ -262,7 +263,7 @@ export class WebSocketHub extends CoreTransport {
       return this.core.fail(writeError(error));
     }
     this.#sent();
-    return RESOLVED;
+    return SENT;
   }
 
   /** The next message to the hub. From the first call on, the hub queues messages for its application (see the class). */
@@ -308,7 +309,6 @@ export class WebSocketHub extends CoreTransport {
   }
 }
 
-const RESOLVED = Promise.resolve();
 
 /** What a hub knows of the RPC calls it routes (see `WebSocketHub.callStats`). */
 export interface HubCallStats {
