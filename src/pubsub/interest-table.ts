@@ -35,8 +35,6 @@ export interface Targets {
   readonly groups: ReadonlyMap<string, readonly GroupMember[]>;
 }
 
-/** Subjects whose targets are remembered between changes of the table; past it the memory starts over. */
-const MAX_CACHED_SUBJECTS = 4096;
 
 /** The lane key of subscription `id`. */
 export function subscriptionLane(id: number): string {
@@ -57,10 +55,13 @@ export function groupLane(group: string): string {
 export class InterestTable {
   readonly #byAgent = new Map<string, Map<number, Interest>>();
   readonly #roundRobin = new Map<string, number>();
-  /** Targets per subject, computed once per change of the table (a publish then costs a lookup, whatever the number of subscribers). */
-  readonly #cache = new Map<string, Targets>();
+  // Targets per subject, until the table changes: subscriptions change rarely, publishes are
+  // many, and working targets out matched every pattern and built two maps per publish.
+  readonly #targets = new Map<string, Targets>();
   /** Most subscriptions remembered per agent; more are ignored (a hostile peer cannot grow this without bound). */
   static readonly MAX_PER_AGENT = 10_000;
+  /** Subjects whose targets are remembered; past it the memory starts over. */
+  static readonly MAX_CACHED_SUBJECTS = 1024;
 
   add(agent: string, id: number, pattern: string, queue: string, window = 0): void {
     let matcher: SubjectPattern;
@@ -73,7 +74,7 @@ export class InterestTable {
     if (interests === undefined) this.#byAgent.set(agent, (interests = new Map()));
     if (interests.size >= InterestTable.MAX_PER_AGENT && !interests.has(id)) return;
     interests.set(id, { matcher, queue, window });
-    this.#cache.clear();
+    this.#targets.clear();
   }
 
   /** Forgets subscription `id` of `agent`; returns its lane key when it was metered. */
@@ -81,17 +82,17 @@ export class InterestTable {
     const interests = this.#byAgent.get(agent);
     const interest = interests?.get(id);
     if (interests?.delete(id) && interests.size === 0) this.#byAgent.delete(agent);
-    if (interest !== undefined) this.#cache.clear();
+    this.#targets.clear();
     return interest !== undefined && interest.window > 0 ? (interest.queue === "" ? subscriptionLane(id) : groupLane(interest.queue)) : undefined;
   }
 
   removeAgent(agent: string): void {
-    if (this.#byAgent.delete(agent)) this.#cache.clear();
+    if (this.#byAgent.delete(agent)) this.#targets.clear();
   }
 
   clear(): void {
     this.#byAgent.clear();
-    this.#cache.clear();
+    this.#targets.clear();
   }
 
   /** Whether some agent has a subscription matching `subject`. */
@@ -102,12 +103,12 @@ export class InterestTable {
     return false;
   }
 
+  /** Who gets an event on `subject`. The result is shared until the table changes: read it, do not change it. */
   targets(subject: string): Targets {
-    let targets = this.#cache.get(subject);
+    let targets = this.#targets.get(subject);
     if (targets === undefined) {
-      if (this.#cache.size >= MAX_CACHED_SUBJECTS) this.#cache.clear();
-      targets = this.#compute(subject);
-      this.#cache.set(subject, targets);
+      if (this.#targets.size >= InterestTable.MAX_CACHED_SUBJECTS) this.#targets.clear();
+      this.#targets.set(subject, (targets = this.#compute(subject)));
     }
     return targets;
   }

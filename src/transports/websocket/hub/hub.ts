@@ -4,6 +4,7 @@ import { WebSocketServer } from "ws";
 import { Message } from "../../../protocol/message.js";
 import { resolveConfig, type TransportConfig } from "../../../transport/config.js";
 import { TransportError } from "../../../transport/errors.js";
+import { SENT } from "../../../transport/sent.js";
 import type { ReceivedMessage, ReceiveOptions, SendOptions, ServiceAnnouncement, TransportState } from "../../../transport/transport.js";
 import type { WebSocketConfig } from "../client.js";
 import { CoreTransport } from "../../../transport/core-transport.js";
@@ -241,7 +242,7 @@ export class WebSocketHub extends CoreTransport {
     if (to === this.localAddress) {
       this.core.deliver(to, message, message.sizeUpperBound());
       this.#sent();
-      return RESOLVED;
+      return SENT;
     }
     this.#router.noteOwnInterest(message.envelope);
     const target = this.#router.nextHop(to);
@@ -252,7 +253,7 @@ export class WebSocketHub extends CoreTransport {
       return this.core.fail(writeError(error));
     }
     this.#sent();
-    return RESOLVED;
+    return SENT;
   }
 
   broadcast(message: Message, _options?: SendOptions): Promise<void> {
@@ -264,7 +265,7 @@ export class WebSocketHub extends CoreTransport {
       return this.core.fail(writeError(error));
     }
     this.#sent();
-    return RESOLVED;
+    return SENT;
   }
 
   /** The next message to the hub. From the first call on, the hub queues messages for its application (see the class). */
@@ -310,7 +311,6 @@ export class WebSocketHub extends CoreTransport {
   }
 }
 
-const RESOLVED = Promise.resolve();
 
 /** What a hub knows of the RPC calls it routes (see `WebSocketHub.callStats`). */
 export interface HubCallStats {
