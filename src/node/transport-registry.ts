@@ -1,10 +1,13 @@
 import type { TransportRegistry } from "../transport/transport-registry.js";
 import { createTransportRegistry, type TransportRegistryOptions } from "../transports/default-registry.js";
 import { WebSocketTransport, type NodeWebSocketClientOptions } from "../transports/websocket/hub/websocket-transport.js";
+import { NatsTransport } from "../transports/nats/nats-transport.js";
 
 /**
  * `createTransportRegistry` for Node: `ws://` and `wss://` connect through the `ws` package
- * with gzip compression (Node 20 has no global WebSocket); everything else as in browsers.
+ * with gzip compression (Node 20 has no global WebSocket); `nats://host:port[,host:port...]`
+ * is a `NatsTransport` on that cluster (NATS settings such as `subjectPrefix` ride in the
+ * config; `token` is a NATS auth token); everything else as in browsers.
  */
 export function createNodeTransportRegistry(options: Omit<TransportRegistryOptions, "createSocket"> = {}): TransportRegistry {
   const webSocket: Parameters<TransportRegistry["register"]>[1] = (url, { id, config = {}, token }) => {
@@ -12,5 +15,7 @@ export function createNodeTransportRegistry(options: Omit<TransportRegistryOptio
     const { tls, ...rest } = config as typeof config & { tls?: NodeWebSocketClientOptions["tls"] };
     return WebSocketTransport.client({ url: url.href, agentId: id, ...(token === undefined ? {} : { token }), ...(tls === undefined ? {} : { tls }) }, rest);
   };
-  return createTransportRegistry(options).register("ws", webSocket).register("wss", webSocket);
+  const nats: Parameters<TransportRegistry["register"]>[1] = (url, { id, config = {}, token, urls = [url] }) =>
+    NatsTransport.connect({ servers: urls.map((u) => `nats://${u.host}`), agentId: id, ...(token === undefined ? {} : { token }) }, config);
+  return createTransportRegistry(options).register("ws", webSocket).register("wss", webSocket).register("nats", nats);
 }

@@ -1,0 +1,7 @@
+import { describeNats, natsFactory, useNatsCluster } from "../helpers/nats.js";
+import { describeTransportConformance } from "../transport/conformance.js";
+
+describeNats("NATS transport on a 3-node cluster", () => {
+  const cluster = useNatsCluster();
+  describeTransportConformance("nats", natsFactory(cluster));
+});
