@@ -123,6 +123,23 @@ export class InterestTable {
     return { agents, groups };
   }
 
+  /**
+   * What a broker with native pub/sub delivers on `subject` (see NativePubSub): the matching
+   * subscriptions that do not meter their publishers (plain ones each count; a queue group once).
+   */
+  nativeTargets(subject: string): { plain: number; groups: Set<string> } {
+    let plain = 0;
+    const groups = new Set<string>();
+    for (const interests of this.#byAgent.values()) {
+      for (const interest of interests.values()) {
+        if (interest.window > 0 || !interest.matcher.matches(subject)) continue;
+        if (interest.queue === "") plain++;
+        else groups.add(interest.queue);
+      }
+    }
+    return { plain, groups };
+  }
+
   /** The next member index (0..count-1) of `group`, round robin. */
   pick(group: string, count: number): number {
     const next = this.#roundRobin.get(group) ?? 0;

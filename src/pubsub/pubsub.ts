@@ -6,7 +6,9 @@ import { RpcError } from "../status/rpc-error.js";
 import { Status } from "../status/status.js";
 import { TransportError } from "../transport/errors.js";
 import type { PeerGoneEvent, ReceivedMessage, Transport } from "../transport/transport.js";
+import { nativePubSubOf, type NativeEvent } from "../transport/native-pubsub.js";
 import { CreditLedger } from "./credit-ledger.js";
+import { NativeRoute, pendingOf } from "./native-route.js";
 import { groupLane, InterestTable, subscriptionLane, type MeteredLane } from "./interest-table.js";
 import { validateSubject } from "./subject.js";
 import { Subscription, type EventHandler, type PendingEvent, type ReceivedEvent, type SubscribeOptions, type SubscriptionHost } from "./subscription.js";
@@ -63,6 +65,12 @@ export interface RequestOptions {
  * subscription. Topic requests collect subscribers' replies. A subscription with overflow
  * "block" meters its publishers end to end (EventCredit), so it holds back only what is
  * published to it.
+ *
+ * On a transport with native pub/sub (NATS, see NativePubSub and NativeRoute) the broker does
+ * the fan-out: a publish is one message whatever the number of subscribers, queue groups are
+ * the broker's, and topic requests use its request/reply and "no responders". Subscriptions
+ * are still announced, so `hasRemoteInterest` and the delivery counts hold, events nobody wants
+ * are not published, and "block" subscriptions keep their end-to-end credit.
  */
 export class PubSub implements SubscriptionHost {
   readonly demux: Demux;
@@ -77,6 +85,8 @@ export class PubSub implements SubscriptionHost {
   readonly #stats: PubSubStats = { published: 0, forwarded: 0, delivered: 0, unmatched: 0, dropped: 0, handlerErrors: 0 };
   readonly #release: () => void;
   readonly #unwatch: () => void;
+  /** The transport's broker pub/sub, when it has one. */
+  readonly #native: NativeRoute | undefined;
   #nextId = 1;
   #closed = false;
 
@@ -84,6 +94,8 @@ export class PubSub implements SubscriptionHost {
   constructor(demux: Demux) {
     this.demux = demux;
     this.transport = demux.transport;
+    const port = nativePubSubOf(this.transport);
+    this.#native = port === undefined ? undefined : new NativeRoute(port, this.transport.localAddress);
     this.#release = demux.handle("events", this.#onMessage);
     this.#unwatch = this.transport.onPeerGone(this.#peerGone);
     this.#broadcastControl({ $case: "interestSync", value: {} });
@@ -98,6 +110,7 @@ export class PubSub implements SubscriptionHost {
     if (this.#closed) throw TransportError.closed("pub/sub");
     const subscription = new Subscription(this, this.#nextId++, pattern, handler, options);
     this.#local.set(subscription.id, subscription);
+    if (this.#native !== undefined && NativeRoute.serves(subscription)) this.#native.add(subscription, this.#onNative);
     this.#broadcastControl({ $case: "subscribe", value: announce(subscription) });
     return subscription;
   }
@@ -122,7 +135,7 @@ export class PubSub implements SubscriptionHost {
   async broadcast(message: Message): Promise<void> {
     const subject = subjectOf(message, "broadcast");
     this.#stats.published++;
-    this.#deliverLocal(message, subject, this.transport.localAddress, undefined, undefined, undefined);
+    this.#deliverLocal(message, subject, this.transport.localAddress, undefined, undefined, undefined, true);
     await this.transport.broadcast(message);
   }
 
@@ -187,6 +200,7 @@ export class PubSub implements SubscriptionHost {
   /** @internal */
   remove(subscription: Subscription): void {
     if (!this.#local.delete(subscription.id)) return;
+    this.#native?.remove(subscription);
     this.#stats.dropped += subscription.dropped;
     if (!this.#closed) this.#broadcastControl({ $case: "unsubscribe", value: { subscriptionId: subscription.id } });
   }
@@ -216,9 +230,13 @@ export class PubSub implements SubscriptionHost {
       let firstError: RpcError | undefined;
       let timer: ReturnType<typeof setTimeout> | undefined;
       let done = false;
+      // native pub/sub: the broker's replies, and how many deliveries its "no responders" fails
+      let brokerExpected = 0;
+      let stopBroker: (() => void) | undefined;
       const finish = (error?: RpcError) => {
         if (done) return;
         done = true;
+        stopBroker?.();
         if (timer !== undefined) clearTimeout(timer);
         options.signal?.removeEventListener("abort", onAbort);
         this.demux.removeCall(id);
@@ -254,11 +272,31 @@ export class PubSub implements SubscriptionHost {
       };
       this.demux.addCall(id, handle);
       this.#stats.published++;
-      expected = this.#route(message, subject, (outcome) => {
+      const onBrokerReply = (reply: Message | undefined): void => {
+        if (reply === undefined) {
+          failures += brokerExpected;
+          brokerExpected = 0;
+          if (replies.length + failures >= expected) finish(replies.length > 0 ? undefined : firstError ?? new RpcError(Status.UNAVAILABLE, `no responders on ${JSON.stringify(subject)}`));
+          return;
+        }
+        handle.onReply({ from: reply.source, message: reply });
+      };
+      const routed = this.#route(message, subject, (outcome) => {
         // a local subscriber's reply
         if ("error" in outcome) refuse(RpcError.from(outcome.error));
         else accept(Message.response(this.transport.localAddress, id, outcome.value as Body));
+      }, undefined, undefined, (count) => {
+        // the broker always carries a request: its "no responders" is the authority on interest
+        brokerExpected = Math.max(count, 1);
+        try {
+          stopBroker = this.#native!.port.request(subject, message, onBrokerReply);
+        } catch (error) {
+          failures += brokerExpected;
+          firstError ??= RpcError.from(error);
+        }
+        return brokerExpected;
       });
+      expected = routed;
       if (expected === 0) return finish(new RpcError(Status.UNAVAILABLE, `no responders on ${JSON.stringify(subject)}`));
       if (done) return;
       check();
@@ -271,20 +309,29 @@ export class PubSub implements SubscriptionHost {
     });
   }
 
-  /** Sends to interested agents and delivers to local subscriptions; returns the number of deliveries. */
-  #route(message: Message, subject: string, localReply: PendingEvent["reply"], sends?: Promise<void>[], signal?: AbortSignal): number {
+  /**
+   * Sends to interested agents and delivers to local subscriptions; returns the number of
+   * deliveries. With native pub/sub, subscriptions the broker serves are reached by one broker
+   * publish (pushed on `sends`, or made by `broker` for a request, which returns the deliveries
+   * it stands for), and only "block" subscribers get copies of their own.
+   */
+  #route(message: Message, subject: string, localReply: PendingEvent["reply"], sends?: Promise<void>[], signal?: AbortSignal, broker?: (count: number) => number): number {
     const self = this.transport.localAddress;
+    const native = this.#native;
     const { agents, groups } = this.#remote.targets(subject);
     let deliveries = 0;
-    // plain subscribers: one message per interested agent
+    // plain subscribers: one message per interested agent (natively: per "block" subscriber only)
     for (const [agent, lanes] of agents) {
+      if (native !== undefined && lanes.length === 0) continue;
       const sent = this.#send(agent, message, lanes, signal);
       sends?.push(sent);
       deliveries++;
     }
     // queue groups: one member among every agent's (and this agent's) members
     const localGroupMembers = this.#localGroupMembers(subject);
-    for (const [group, members] of groups) {
+    for (const [group, all] of groups) {
+      const members = native === undefined ? all : all.filter((member) => member.lane !== undefined);
+      if (members.length === 0) continue; // the broker picks a member
       const localCount = localGroupMembers.get(group) ?? 0;
       const pick = this.#remote.pick(group, members.length + (localCount > 0 ? 1 : 0));
       const member = members[pick];
@@ -299,7 +346,19 @@ export class PubSub implements SubscriptionHost {
     }
     // local queue groups nobody else has
     for (const group of localGroupMembers.keys()) deliveries += this.#deliverLocal(message, subject, self, group, localReply, undefined);
-    deliveries += this.#deliverLocal(message, subject, self, undefined, localReply, undefined);
+    deliveries += this.#deliverLocal(message, subject, self, undefined, localReply, undefined, true);
+    if (native !== undefined) {
+      const count = native.deliveries(subject, this.#remote, this.#local.values());
+      if (broker !== undefined) {
+        // a request always reaches the broker unless this agent answers it alone: its "no responders" then decides
+        const local = deliveries > 0 && count === 0;
+        deliveries += local ? 0 : broker(count);
+      } else if (count > 0) {
+        this.#stats.forwarded++;
+        sends?.push(native.port.publish(subject, message, signal === undefined ? undefined : { signal }).then(undefined, () => void this.#stats.dropped++));
+        deliveries += count;
+      }
+    }
     return deliveries;
   }
 
@@ -321,10 +380,11 @@ export class PubSub implements SubscriptionHost {
     });
   }
 
+  /** This agent's members of the queue groups matching `subject` that this PubSub routes itself (natively: "block" ones). */
   #localGroupMembers(subject: string): Map<string, number> {
     const groups = new Map<string, number>();
     for (const subscription of this.#local.values()) {
-      if (subscription.queue !== "" && subscription.matcher.matches(subject)) groups.set(subscription.queue, (groups.get(subscription.queue) ?? 0) + 1);
+      if (subscription.queue !== "" && this.#routesItself(subscription) && subscription.matcher.matches(subject)) groups.set(subscription.queue, (groups.get(subscription.queue) ?? 0) + 1);
     }
     return groups;
   }
@@ -333,7 +393,8 @@ export class PubSub implements SubscriptionHost {
    * Delivers to local subscriptions: every plain match when `group` is undefined, else one
    * member of `group` (round robin). `credit` is the metered event's sender and lanes: a
    * subscription on one of them returns its credit when it takes the event. Returns how many
-   * subscriptions it reached.
+   * subscriptions it reached. With native pub/sub, queue groups the broker serves are left to
+   * it, and so are plain subscriptions unless `allPlain` (a local publish, or a broadcast).
    */
   #deliverLocal(
     message: Message,
@@ -342,10 +403,11 @@ export class PubSub implements SubscriptionHost {
     group: string | undefined,
     reply: PendingEvent["reply"],
     credit: Set<string> | undefined,
+    allPlain = false,
   ): number {
     const event: ReceivedEvent = { subject, message, from };
     if (group !== undefined) {
-      const members = [...this.#local.values()].filter((s) => s.queue === group && s.matcher.matches(subject));
+      const members = [...this.#local.values()].filter((s) => s.queue === group && this.#routesItself(s) && s.matcher.matches(subject));
       if (members.length === 0) return 0;
       const next = this.#localGroups.get(group) ?? 0;
       this.#localGroups.set(group, next + 1);
@@ -356,7 +418,7 @@ export class PubSub implements SubscriptionHost {
     }
     let count = 0;
     for (const subscription of this.#local.values()) {
-      if (subscription.queue === "" && subscription.matcher.matches(subject)) {
+      if (subscription.queue === "" && (allPlain || this.#routesItself(subscription)) && subscription.matcher.matches(subject)) {
         const lane = subscriptionLane(subscription.id);
         subscription.deliver({ event, reply, done: credit?.delete(lane) ? this.#returner(from, lane) : undefined });
         count++;
@@ -365,6 +427,24 @@ export class PubSub implements SubscriptionHost {
     this.#stats.delivered += count;
     return count;
   }
+
+  /** Whether this PubSub routes events to `subscription` itself: always, unless the broker serves it. */
+  #routesItself(subscription: Subscription): boolean {
+    return this.#native === undefined || !NativeRoute.serves(subscription);
+  }
+
+  /** An event the broker delivered to `subscription` (see NativeRoute). */
+  readonly #onNative = (subscription: Subscription, event: NativeEvent): void => {
+    if (this.#closed) return;
+    const self = this.transport.localAddress;
+    subscription.deliver(
+      pendingOf(event, (outcome) => {
+        const id = Number(event.message.headers[REPLY_HEADER] ?? event.message.envelope.id);
+        return "error" in outcome ? errorReply(self, id, RpcError.from(outcome.error)) : Message.response(self, id, outcome.value as Body);
+      }),
+    );
+    this.#stats.delivered++;
+  };
 
   /** Returns one credit on `lane` to `publisher` when called (once). */
   #returner(publisher: string, lane: string): () => void {
@@ -409,7 +489,7 @@ export class PubSub implements SubscriptionHost {
         const group = payload.$case === "event" ? message.headers[QUEUE_HEADER] : undefined;
         const lanes = message.headers[CREDIT_HEADER];
         const credit = lanes === undefined ? undefined : new Set(lanes.split(","));
-        const count = this.#deliverLocal(message, subject, from, group, reply, credit);
+        const count = this.#deliverLocal(message, subject, from, group, reply, credit, payload.$case === "broadcast");
         // lanes no local subscription took (it went meanwhile) give their credit back at once
         for (const lane of credit ?? []) this.#returnCredit(from, lane, 1, true);
         if (count === 0) {
