@@ -33,6 +33,6 @@ export type { CallOptions } from "./rpc/call-options.js";
 export type { ClientInterceptor, ServerInterceptor } from "./rpc/interceptors.js";
 
 // Publish/subscribe
-export { createPubSub, type PubSub, type PublishOptions, type RequestOptions } from "./pubsub/pubsub.js";
+export { createPubSub, type DurableSubscribeOptions, type PubSub, type PublishOptions, type RequestOptions } from "./pubsub/pubsub.js";
 export type { OverflowPolicy } from "./pubsub/pending-events.js";
 export type { EventHandler, ReceivedEvent, SubscribeOptions, Subscription } from "./pubsub/subscription.js";

@@ -6,7 +6,7 @@ import { RpcError } from "../status/rpc-error.js";
 import { Status } from "../status/status.js";
 import { TransportError } from "../transport/errors.js";
 import type { PeerGoneEvent, ReceivedMessage, Transport } from "../transport/transport.js";
-import { nativePubSubOf, type NativeEvent } from "../transport/native-pubsub.js";
+import { nativePubSubOf, type DurableConsumer, type DurableEvents, type NativeEvent } from "../transport/native-pubsub.js";
 import { CreditLedger } from "./credit-ledger.js";
 import { NativeRoute, pendingOf } from "./native-route.js";
 import { groupLane, InterestTable, subscriptionLane, type MeteredLane } from "./interest-table.js";
@@ -47,6 +47,18 @@ export interface HandlerFailure {
 export interface PublishOptions {
   /** Abandons a publish that waits for a "block" subscriber's credit (it rejects with the reason). */
   signal?: AbortSignal;
+  /**
+   * Also store the event for durable subscriptions (`subscribeDurable`), which receive it even
+   * if they are away now. Needs a transport whose broker stores events (NATS with JetStream);
+   * elsewhere the publish rejects with `NotAvailable`. The publish resolves once it is stored.
+   */
+  durable?: boolean;
+}
+
+/** Options of `subscribeDurable`. */
+export interface DurableSubscribeOptions {
+  /** Events fetched ahead and held for the handler. Default 1,000. */
+  maxPending?: number;
 }
 
 export interface RequestOptions {
@@ -87,6 +99,8 @@ export class PubSub implements SubscriptionHost {
   readonly #unwatch: () => void;
   /** The transport's broker pub/sub, when it has one. */
   readonly #native: NativeRoute | undefined;
+  /** Durable subscriptions and their broker consumers (undefined while attaching). */
+  readonly #durables = new Map<number, { subscription: Subscription; consumer: DurableConsumer | undefined }>();
   #nextId = 1;
   #closed = false;
 
@@ -122,6 +136,7 @@ export class PubSub implements SubscriptionHost {
    */
   async publish(message: Message, options: PublishOptions = {}): Promise<number> {
     const subject = subjectOf(message, "event");
+    if (options.durable === true) await this.#durableEvents().publish(subject, message);
     this.#stats.published++;
     await this.#localSpace(subject, options.signal);
     const sends: Promise<void>[] = [];
@@ -129,6 +144,42 @@ export class PubSub implements SubscriptionHost {
     if (sends.length === 1) await sends[0];
     else if (sends.length > 1) await Promise.all(sends);
     return count;
+  }
+
+  /**
+   * A durable subscription `name` to `pattern`: the broker keeps its position while it is away
+   * (unsubscribed, or its process gone), and when a subscription of that name comes back it
+   * receives the durable publishes (`publish(m, { durable: true })`) it missed, in order, each
+   * once: an event is acknowledged after the handler returns (or a `for await` loop took it),
+   * and one not acknowledged is delivered again. It receives durable publishes only, never
+   * drops (the broker holds what the subscription cannot take yet), and is not announced to
+   * other agents. Resolves once attached; rejects with `NotAvailable` on a transport without
+   * durable events (NATS JetStream), or the broker's refusal.
+   */
+  async subscribeDurable(pattern: string, name: string, handler?: EventHandler, options: DurableSubscribeOptions = {}): Promise<Subscription> {
+    if (this.#closed) throw TransportError.closed("pub/sub");
+    const durable = this.#durableEvents();
+    const subscription = new Subscription(this, this.#nextId++, pattern, handler, { maxPending: options.maxPending ?? 1000, overflow: "block" });
+    const entry: { subscription: Subscription; consumer: DurableConsumer | undefined } = { subscription, consumer: undefined };
+    this.#durables.set(subscription.id, entry);
+    try {
+      entry.consumer = await durable.consume(name, pattern, async (event) => {
+        const space = subscription.space();
+        if (space !== undefined) await space;
+        subscription.deliver({
+          event: { subject: event.subject, message: event.message, from: event.message.source },
+          reply: undefined,
+          settled: (handled) => (handled ? event.ack() : event.nak()),
+        });
+        this.#stats.delivered++;
+      });
+    } catch (error) {
+      this.#durables.delete(subscription.id);
+      subscription.close(TransportError.from(error, "ConnectionError"));
+      throw error;
+    }
+    if (!this.#durables.has(subscription.id)) await entry.consumer.stop(); // unsubscribed while attaching
+    return subscription;
   }
 
   /** Sends a broadcast (`Message.broadcast`) to every agent; subscriptions matching its topic receive it. */
@@ -179,6 +230,11 @@ export class PubSub implements SubscriptionHost {
   async close(): Promise<void> {
     if (this.#closed) return;
     for (const subscription of [...this.#local.values()]) await subscription.unsubscribe();
+    const consumers = [...this.#durables.values()].map(({ subscription, consumer }) => {
+      void subscription.unsubscribe();
+      return consumer?.stop();
+    });
+    await Promise.all(consumers);
     this.#closed = true;
     this.#release();
     this.#unwatch();
@@ -199,6 +255,12 @@ export class PubSub implements SubscriptionHost {
 
   /** @internal */
   remove(subscription: Subscription): void {
+    const durable = this.#durables.get(subscription.id);
+    if (durable !== undefined) {
+      this.#durables.delete(subscription.id);
+      void durable.consumer?.stop();
+      return;
+    }
     if (!this.#local.delete(subscription.id)) return;
     this.#native?.remove(subscription);
     this.#stats.dropped += subscription.dropped;
@@ -426,6 +488,12 @@ export class PubSub implements SubscriptionHost {
     }
     this.#stats.delivered += count;
     return count;
+  }
+
+  #durableEvents(): DurableEvents {
+    const durable = this.#native?.port.durable;
+    if (durable === undefined) throw new TransportError("NotAvailable", `durable events need a transport whose broker stores them (NATS with JetStream); "${this.transport.localAddress}" has none`);
+    return durable;
   }
 
   /** Whether this PubSub routes events to `subscription` itself: always, unless the broker serves it. */

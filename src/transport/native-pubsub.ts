@@ -23,6 +23,40 @@ export interface NativePubSub {
    * that stops listening for replies.
    */
   request(subject: string, message: Message, onReply: (reply: Message | undefined) => void): () => void;
+  /** Durable events (a broker that stores them, e.g. NATS JetStream); undefined when the broker has none. */
+  readonly durable: DurableEvents | undefined;
+}
+
+/**
+ * Events the broker stores (bounded by its limits) and delivers to named durable consumers
+ * with acknowledgement: a consumer that was away receives what it missed, in order, when it
+ * comes back.
+ */
+export interface DurableEvents {
+  /** Stores `message` under `subject`; resolves once the broker has persisted it. */
+  publish(subject: string, message: Message): Promise<void>;
+  /**
+   * Attaches the durable consumer `name` (created on first use, filtered by `pattern`) and
+   * hands its events to `onEvent` one at a time: the next comes once the promise `onEvent`
+   * returns has resolved. Each event must be settled: `ack` once handled, `nak` to have it
+   * delivered again. Rejects with a TransportError when the broker refuses.
+   */
+  consume(name: string, pattern: string, onEvent: (event: DurableEvent) => Promise<void> | void): Promise<DurableConsumer>;
+}
+
+/** A stored event delivered to a durable consumer. */
+export interface DurableEvent {
+  readonly subject: string;
+  readonly message: Message;
+  /** Handled: never delivered to this consumer again. */
+  ack(): void;
+  /** Not handled: delivered again (first, before anything newer). */
+  nak(): void;
+}
+
+/** A running durable consumer; `stop` detaches it (the broker keeps its position). */
+export interface DurableConsumer {
+  stop(): Promise<void>;
 }
 
 /** An event delivered by the broker. */

@@ -74,3 +74,16 @@ export function natsFactory(cluster: () => NatsCluster, base: NatsConfig = {}) {
     return { transports: transports as Transport[], cleanup: async () => undefined, join };
   }) satisfies ConformanceFactory;
 }
+
+/** Waits until the cluster's JetStream answers (its meta leader is elected), each probe bounded. */
+export async function untilJetStream(cluster: NatsCluster): Promise<void> {
+  const { connect } = await import("@nats-io/transport-node");
+  const { jetstreamManager } = await import("@nats-io/jetstream");
+  const nc = await connect({ servers: cluster.nodes.map((node) => node.url) });
+  try {
+    const jsm = await jetstreamManager(nc, { checkAPI: false, timeout: 1000 });
+    await waitFor(() => jsm.getAccountInfo().then(() => true, () => false), { what: "JetStream to elect its meta leader", timeoutMs: 15_000 });
+  } finally {
+    await nc.close();
+  }
+}

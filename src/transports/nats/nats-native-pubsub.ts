@@ -3,7 +3,7 @@ import { decodeFrame, encodeFrame, type FrameCodecOptions } from "../../protocol
 import { Message } from "../../protocol/message.js";
 import { TransportError } from "../../transport/errors.js";
 import { plainBytes } from "./nats-errors.js";
-import type { NativeEvent, NativePubSub, NativeSubscription } from "../../transport/native-pubsub.js";
+import type { DurableEvents, NativeEvent, NativePubSub, NativeSubscription } from "../../transport/native-pubsub.js";
 import type { StatsRecorder } from "../../transport/stats.js";
 import type { SendOptions } from "../../transport/transport.js";
 import type { NatsSubjects } from "./nats-subjects.js";
@@ -19,6 +19,8 @@ export type NativePublish = (natsSubject: string, message: Message, options: Sen
  * @internal
  */
 export class NatsNativePubSub implements NativePubSub {
+  /** JetStream durable events (see NatsDurableEvents). */
+  readonly durable: DurableEvents;
   readonly #nc: NatsConnection;
   readonly #subjects: NatsSubjects;
   readonly #codec: FrameCodecOptions;
@@ -30,7 +32,8 @@ export class NatsNativePubSub implements NativePubSub {
   #inbox: Subscription | undefined;
   #nextRequest = 0;
 
-  constructor(nc: NatsConnection, subjects: NatsSubjects, codec: FrameCodecOptions, stats: StatsRecorder, publish: NativePublish) {
+  constructor(nc: NatsConnection, subjects: NatsSubjects, codec: FrameCodecOptions, stats: StatsRecorder, publish: NativePublish, durable: DurableEvents) {
+    this.durable = durable;
     this.#nc = nc;
     this.#subjects = subjects;
     this.#codec = codec;

@@ -31,6 +31,24 @@ export interface NatsTuning {
   connectionName: string | undefined;
   /** Try the servers in the order given instead of a random one (NATS's default, spreading clients). Default false. */
   noRandomize: boolean;
+  /** Durable events (JetStream stream `SWARM_<prefix>`): oldest events go past this age, in ms. Default 24 h. */
+  durableMaxAgeMs: number;
+  /** ... or past this many bytes stored. Default 256 MiB. */
+  durableMaxBytes: number;
+  /** ... or past this many events stored. Default 1,000,000. */
+  durableMaxMessages: number;
+  /** Copies of the stream in the cluster (1..5; at most the number of JetStream servers). Default 1. */
+  durableReplicas: number;
+  /** A delivered event not acknowledged within this many ms is delivered again. Default 5,000. */
+  durableAckWaitMs: number;
+  /**
+   * Events a durable consumer may have unacknowledged. 1 (the default) keeps the order exact
+   * even across a crash mid-handler; more is faster, and then an event whose handler never
+   * finished (crash) comes back after `durableAckWaitMs`, possibly after newer ones.
+   */
+  durableMaxAckPending: number;
+  /** A durable consumer nobody attached for this long, in ms, is deleted by the server. Default 7 days. */
+  durableInactiveMs: number;
 }
 
 export const DEFAULT_NATS_TUNING: Readonly<NatsTuning> = Object.freeze({
@@ -45,9 +63,31 @@ export const DEFAULT_NATS_TUNING: Readonly<NatsTuning> = Object.freeze({
   reconnectTimeWaitMs: 250,
   connectionName: undefined,
   noRandomize: false,
+  durableMaxAgeMs: 24 * 3600 * 1000,
+  durableMaxBytes: 256 << 20,
+  durableMaxMessages: 1_000_000,
+  durableReplicas: 1,
+  durableAckWaitMs: 5000,
+  durableMaxAckPending: 1,
+  durableInactiveMs: 7 * 24 * 3600 * 1000,
 });
 
-const INTEGER_FIELDS = ["heartbeatIntervalMs", "heartbeatTimeoutMs", "maxPeers", "maxPendingBytes", "flushEveryBytes", "maxBufferedMessages", "reconnectTimeWaitMs"] as const;
+const INTEGER_FIELDS = [
+  "heartbeatIntervalMs",
+  "heartbeatTimeoutMs",
+  "maxPeers",
+  "maxPendingBytes",
+  "flushEveryBytes",
+  "maxBufferedMessages",
+  "reconnectTimeWaitMs",
+  "durableMaxAgeMs",
+  "durableMaxBytes",
+  "durableMaxMessages",
+  "durableReplicas",
+  "durableAckWaitMs",
+  "durableMaxAckPending",
+  "durableInactiveMs",
+] as const;
 
 /** Fills defaults (`heartbeatTimeoutMs` 3 × interval, `maxBufferedMessages` = `queueCapacity`) and validates; a bad value is a `RangeError` naming it. */
 export function resolveNatsTuning(tuning: Partial<NatsTuning>, config: Readonly<TransportConfig>): Readonly<NatsTuning> {
@@ -60,6 +100,9 @@ export function resolveNatsTuning(tuning: Partial<NatsTuning>, config: Readonly<
   }
   if (merged.flushEveryBytes < 1 || merged.maxPendingBytes < merged.flushEveryBytes) {
     throw new RangeError(`NATS options need 1 <= flushEveryBytes <= maxPendingBytes, got ${merged.flushEveryBytes} and ${merged.maxPendingBytes}`);
+  }
+  if (merged.durableReplicas < 1 || merged.durableReplicas > 5 || merged.durableMaxAckPending < 1) {
+    throw new RangeError(`NATS options need durableReplicas in 1..5 and durableMaxAckPending >= 1, got ${merged.durableReplicas} and ${merged.durableMaxAckPending}`);
   }
   if (!/^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/.test(merged.subjectPrefix)) {
     throw new RangeError(`NATS option subjectPrefix must be dot-separated tokens of letters, digits, "_" and "-", got ${JSON.stringify(merged.subjectPrefix)}`);

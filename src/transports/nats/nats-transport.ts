@@ -12,6 +12,7 @@ import { NATIVE_PUBSUB, type NativePubSub } from "../../transport/native-pubsub.
 import type { ReceivedMessage, SendOptions, TransportState } from "../../transport/transport.js";
 import { ReceiveCredits } from "../websocket/credits.js";
 import { isNoResponders, natsError, plainBytes } from "./nats-errors.js";
+import { NatsDurableEvents } from "./nats-durable.js";
 import { NatsNativePubSub } from "./nats-native-pubsub.js";
 import { natsPart, resolveNatsTuning, type NatsTuning } from "./nats-options.js";
 import { NatsSender } from "./nats-sender.js";
@@ -105,7 +106,8 @@ export class NatsTransport extends CoreTransport {
       tuning.maxPeers,
       tuning.heartbeatTimeoutMs,
     );
-    this.#native = new NatsNativePubSub(nc, this.subjects, this.#codec, this.core.stats, (subject, message, options) => this.#publishNative(subject, message, options));
+    const durable = new NatsDurableEvents(nc, this.subjects, this.#codec, tuning, config.connectionTimeoutMs);
+    this.#native = new NatsNativePubSub(nc, this.subjects, this.#codec, this.core.stats, (subject, message, options) => this.#publishNative(subject, message, options), durable);
   }
 
   /**
