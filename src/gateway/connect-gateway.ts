@@ -21,11 +21,15 @@ import { readBody } from "./read-body.js";
 
 /** Settings of the HTTP gateway. */
 export interface GatewayOptions {
-  /** `.proto` files whose services the gateway converts JSON for (loaded with protobufjs at start). */
+  /** `.proto` files whose services the gateway converts JSON for, with the exact proto3 JSON mapping (loaded with protobufjs at start). */
   protoFiles?: string[];
   /** Folders searched for the imports of `protoFiles`. */
   importPaths?: string[];
-  /** ts-proto generic definitions (e.g. `ComputeServiceDefinition`), the other source of schemas. */
+  /**
+   * ts-proto generic definitions (e.g. `ComputeServiceDefinition`), the other source of schemas:
+   * their JSON is what their generated `fromJSON`/`toJSON` make of it. A method a `.proto` in
+   * `protoFiles` describes too takes its JSON from the `.proto`.
+   */
   services?: ServiceDefinition[];
   /** Agent serving each service (full name → agent id), used when a request has no `swarm-to` header. */
   routes?: Record<string, string>;

@@ -1,14 +1,17 @@
 /**
  * What the gateway knows of a method: its wire path, whether it is unary, and how to turn
  * proto3 JSON into request bytes and response bytes into proto3 JSON. Built from `.proto`
- * files (protobufjs, loaded at start) or from ts-proto generic definitions; binary
- * (`application/proto`) calls need no schema at all.
+ * files (src/schema: the exact proto3 JSON mapping, the same the CLI uses) or, for methods no
+ * `.proto` describes, from ts-proto generic definitions, which carry no descriptor: their JSON
+ * is what their generated `fromJSON`/`toJSON` make of it. Binary (`application/proto`) calls
+ * need no schema at all.
  */
-import protobuf from "protobufjs";
-import { loadSchema } from "../cli/schema.js";
+import type protobuf from "protobufjs";
 import { callKind, methodInfos, type ServiceDefinition } from "../rpc/definitions.js";
 import { RpcError } from "../status/rpc-error.js";
 import { Status } from "../status/status.js";
+import { createJsonCodec, listMethods, SchemaError, type SchemaMethod } from "../schema/index.js";
+import { loadProtoFiles } from "../schema/load-proto-files.js";
 
 /** One method as the gateway sees it. */
 export interface GatewayMethod {
@@ -21,72 +24,53 @@ export interface GatewayMethod {
   responseToJson(bytes: Uint8Array): unknown;
 }
 
-/** Methods by wire path, from every source given. */
+/**
+ * Methods by wire path, from every source given. A method both a `.proto` and a definition
+ * describe takes its JSON mapping from the `.proto`, the exact one.
+ */
 export async function loadGatewayMethods(protoFiles: readonly string[], importPaths: readonly string[], services: readonly ServiceDefinition[]): Promise<Map<string, GatewayMethod>> {
   const methods = new Map<string, GatewayMethod>();
-  if (protoFiles.length > 0) for (const method of protobufMethods(await loadSchema(protoFiles, importPaths))) methods.set(method.path, method);
   for (const service of services) for (const method of definitionMethods(service)) methods.set(method.path, method);
+  if (protoFiles.length > 0) for (const method of protobufMethods(await loadProtoFiles(protoFiles, importPaths))) methods.set(method.path, method);
   return methods;
 }
 
-/** Every method of every service in a protobufjs root. */
+/** Every method of every service in a resolved protobufjs root. */
 export function protobufMethods(root: protobuf.Root): GatewayMethod[] {
-  const methods: GatewayMethod[] = [];
-  const visit = (namespace: protobuf.NamespaceBase): void => {
-    for (const nested of namespace.nestedArray) {
-      if (nested instanceof protobuf.Service) {
-        for (const method of nested.methodsArray) {
-          method.resolve();
-          methods.push(protobufMethod(`/${nested.fullName.slice(1)}/${method.name}`, method));
-        }
-      } else if (nested instanceof protobuf.Namespace) {
-        visit(nested);
-      }
-    }
-  };
-  visit(root);
-  return methods;
+  return listMethods(root).map(schemaMethod);
 }
 
-function protobufMethod(path: string, method: protobuf.Method): GatewayMethod {
-  const requestType = method.resolvedRequestType!;
-  const responseType = method.resolvedResponseType!;
+function schemaMethod(method: SchemaMethod): GatewayMethod {
+  const request = createJsonCodec(method.requestType);
+  const response = createJsonCodec(method.responseType);
   return {
-    path,
-    unary: method.requestStream !== true && method.responseStream !== true,
+    path: method.path,
+    unary: !method.requestStream && !method.responseStream,
     requestFromJson(json) {
-      return decoding(requestType.name, () => {
-        return requestType.encode(requestType.fromObject(normalize(requestType, json))).finish();
-      });
+      try {
+        return request.fromJson(json);
+      } catch (error) {
+        if (error instanceof SchemaError) throw new RpcError(Status.INVALID_ARGUMENT, error.message, { cause: error });
+        throw error;
+      }
     },
     responseToJson(bytes) {
-      return encoding(responseType.name, () => responseType.toObject(responseType.decode(bytes), protobuf.util.toJSONOptions));
+      try {
+        return response.toJson(bytes);
+      } catch (error) {
+        throw new RpcError(Status.INTERNAL, `the agent's response cannot be written as proto3 JSON: ${(error as Error).message}`, { cause: error });
+      }
     },
   };
 }
 
 /**
- * The JSON object with each key as protobufjs names the field (lowerCamelCase; proto3 JSON
- * also allows the proto name, e.g. "delay_ms"), nested messages too. protobufjs'
- * `fromObject` ignores unknown keys; a proto3 JSON parser rejects them, and so does this.
+ * Every method of a ts-proto generic definition. Its JSON goes through the generated
+ * `fromJSON`/`toJSON` (ts-proto `outputJsonMethods`), checked only as far as that code and its
+ * binary writer check: a request must be a JSON object, and values the writer refuses
+ * (a uint32 of -1 or "abc") are INVALID_ARGUMENT, but unknown keys are ignored. For the exact
+ * proto3 JSON mapping, give the gateway the `.proto` as well.
  */
-function normalize(type: protobuf.Type, json: unknown): Record<string, unknown> {
-  if (typeof json !== "object" || json === null || Array.isArray(json)) throw new TypeError(`${type.name} must be a JSON object, got ${JSON.stringify(json)}`);
-  const out: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(json)) {
-    const field = type.fields[key] ?? type.fields[protobuf.util.camelCase(key)];
-    if (field === undefined) throw new TypeError(`${type.name} has no field "${key}"`);
-    const nested = field.resolve().resolvedType;
-    if (nested instanceof protobuf.Type && value !== null && !field.map && !nested.fullName.startsWith(".google.protobuf.")) {
-      out[field.name] = field.repeated && Array.isArray(value) ? value.map((item) => normalize(nested, item)) : field.repeated ? value : normalize(nested, value);
-    } else {
-      out[field.name] = value;
-    }
-  }
-  return out;
-}
-
-/** Every method of a ts-proto generic definition (its generated `fromJSON`/`toJSON` needed for JSON). */
 export function definitionMethods(service: ServiceDefinition): GatewayMethod[] {
   return [...methodInfos(service).values()].map((info) => {
     const { requestType, responseType } = info;
@@ -95,29 +79,23 @@ export function definitionMethods(service: ServiceDefinition): GatewayMethod[] {
       unary: callKind(service.methods[info.localName]!) === "unary",
       requestFromJson(json) {
         if (requestType.fromJSON === undefined) throw new RpcError(Status.UNIMPLEMENTED, `${info.path}: its request type has no JSON mapping (ts-proto outputJsonMethods)`);
-        return decoding(info.name, () => requestType.encode(requestType.fromJSON!(json)).finish());
+        if (typeof json !== "object" || json === null || Array.isArray(json)) {
+          throw new RpcError(Status.INVALID_ARGUMENT, `invalid JSON request for ${info.name}: expected a JSON object, got ${JSON.stringify(json)}`);
+        }
+        try {
+          return requestType.encode(requestType.fromJSON(json)).finish();
+        } catch (error) {
+          throw new RpcError(Status.INVALID_ARGUMENT, `invalid JSON request for ${info.name}: ${(error as Error).message}`, { cause: error });
+        }
       },
       responseToJson(bytes) {
         if (responseType.toJSON === undefined) throw new RpcError(Status.UNIMPLEMENTED, `${info.path}: its response type has no JSON mapping (ts-proto outputJsonMethods)`);
-        return encoding(info.name, () => responseType.toJSON!(responseType.decode(bytes)));
+        try {
+          return responseType.toJSON(responseType.decode(bytes));
+        } catch (error) {
+          throw new RpcError(Status.INTERNAL, `the agent's response is not a valid ${info.name}: ${(error as Error).message}`, { cause: error });
+        }
       },
     };
   });
-}
-
-function decoding(what: string, run: () => Uint8Array): Uint8Array {
-  try {
-    return run();
-  } catch (error) {
-    if (error instanceof RpcError) throw error;
-    throw new RpcError(Status.INVALID_ARGUMENT, `invalid JSON request for ${what}: ${(error as Error).message}`, { cause: error });
-  }
-}
-
-function encoding(what: string, run: () => unknown): unknown {
-  try {
-    return run();
-  } catch (error) {
-    throw new RpcError(Status.INTERNAL, `the agent's response is not a valid ${what}: ${(error as Error).message}`, { cause: error });
-  }
 }

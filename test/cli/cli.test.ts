@@ -72,7 +72,8 @@ describe("the swarm-transport command", () => {
     expect(JSON.parse(call.stdout)).toEqual({ value: "267914296" });
     expect(call.code).toBe(0);
 
-    const stream = await run(["call", "--hub", url!, "--to", "agent_2", "--proto", PROTO, "swarm.examples.v1.ComputeService/CountTo", '{"n": 3}']);
+    // proto3 JSON: a uint32 as a string, a field by its proto name
+    const stream = await run(["call", "--hub", url!, "--to", "agent_2", "--proto", PROTO, "swarm.examples.v1.ComputeService/CountTo", '{"n": "3", "delay_ms": 1}']);
     expect(stream.code).toBe(0);
     expect(stream.stdout.trim().split("\n").map((line) => JSON.parse(line))).toEqual([{ value: 1 }, { value: 2 }, { value: 3 }]);
 
@@ -119,6 +120,15 @@ describe("the swarm-transport command", () => {
     const badJson = await run(["call", "--to", "x", "--proto", PROTO, "swarm.examples.v1.ComputeService/Fibonacci", "{n:"]);
     expect(badJson.code).toBe(2);
     expect(badJson.stderr).toContain("the request is not valid JSON");
+
+    // request JSON that does not fit the schema: the gateway's invalid_argument message, exit 2, before connecting
+    const outOfRange = await run(["call", "--to", "x", "--proto", PROTO, "swarm.examples.v1.ComputeService/Fibonacci", '{"n": 4294967296}']);
+    expect(outOfRange.code).toBe(2);
+    expect(outOfRange.stderr).toBe('call: invalid value for field "n" (uint32): 4294967296 is out of range\n');
+
+    const badProto = await run(["hub", "--bind", "127.0.0.1:0", "--gateway-proto", "no/such.proto"]);
+    expect(badProto.code).toBe(2);
+    expect(badProto.stderr).toMatch(/^hub: --gateway-proto: cannot load no\/such.proto: /);
 
     const help = await run(["--help"]);
     expect(help.code).toBe(0);

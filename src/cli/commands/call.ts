@@ -5,7 +5,9 @@ import { integer, json, parseCommand, required } from "../args.js";
 import { CliError, ExitCode } from "../cli-error.js";
 import type { Command } from "../command.js";
 import { cliAgentId, connectAgent, hubFlags } from "../connect.js";
-import { definitionOf, findMethod, fromJson, loadSchema, messageToJson, SchemaError } from "../schema.js";
+import { createJsonCodec, findMethod, SchemaError, type JsonCodec } from "../../schema/index.js";
+import { loadProtoFiles } from "../../schema/load-proto-files.js";
+import { byteDefinition } from "../byte-definition.js";
 
 export const callCommand: Command = {
   name: "call",
@@ -14,14 +16,16 @@ export const callCommand: Command = {
 
 Calls METHOD ("package.Service/Method") on agent AGENT through the hub. The request JSON
 (proto3 JSON mapping, default {}) is encoded with the schema from the .proto files given,
-and the response is printed as JSON; a server-streaming method prints one JSON line per
-message. Exit codes: 0 ok, 1 the call failed (the status and message are printed), 2 bad
-arguments or unknown method, 3 hub unreachable.
+and the response is printed as proto3 JSON (fields holding their zero value left out); a
+server-streaming method prints one JSON line per message. Exit codes: 0 ok, 1 the call
+failed (the status and message are printed), 2 bad arguments, request JSON that does not
+fit the schema, or unknown method, 3 hub unreachable.
 
   --to AGENT             the agent serving the method (required)
   --proto FILE           .proto file with the service (repeatable, required)
   --import-path DIR      where imports of the .proto files are found (repeatable)
   --timeout MS           deadline of the call (default 10000)
+  --emit-defaults        print fields that hold their zero value too
   --hub URL              the hub (default ws://127.0.0.1:8080)
   --id ID                this caller's agent id (default cli-call-<pid>)
   --token TOKEN          bearer token for a hub started with --auth-token
@@ -36,6 +40,7 @@ Example:
       proto: { type: "string", multiple: true },
       "import-path": { type: "string", multiple: true },
       timeout: { type: "string" },
+      "emit-defaults": { type: "boolean" },
     });
     if (values.help) return io.out(callCommand.usage);
     const to = required(values.to, "to", "call");
@@ -43,13 +48,16 @@ Example:
     if (methodName === undefined) throw new CliError("call: METHOD is required (package.Service/Method)", ExitCode.USAGE);
     if (extra.length > 0) throw new CliError(`call: unexpected argument ${JSON.stringify(extra[0])}`, ExitCode.USAGE);
     const timeoutMs = integer(values.timeout, "timeout", 10_000);
+    if (values.proto === undefined || values.proto.length === 0) throw new CliError("call: no .proto file given (--proto FILE)", ExitCode.USAGE);
     let method;
-    let request: unknown;
+    let request: Uint8Array;
+    let response: JsonCodec;
     try {
-      const root = await loadSchema(values.proto ?? [], values["import-path"] ?? []);
+      const root = await loadProtoFiles(values.proto, values["import-path"] ?? []);
       method = findMethod(root, methodName);
       if (method.requestStream) throw new SchemaError(`${method.path} takes a request stream; call supports unary and server-streaming methods`);
-      request = fromJson(method.requestType, json(body, "the request") ?? {});
+      request = createJsonCodec(method.requestType).fromJson(json(body, "the request") ?? {});
+      response = createJsonCodec(method.responseType, { emitDefaultValues: values["emit-defaults"] === true });
     } catch (error) {
       if (error instanceof SchemaError) throw new CliError(`call: ${error.message}`, ExitCode.USAGE);
       throw error;
@@ -58,18 +66,19 @@ Example:
       token: values.token,
       timeoutMs: integer(values["connect-timeout"], "connect-timeout", 5000),
     });
-    const client = createClient(definitionOf(method), createDemux(transport), { peer: to, timeoutMs }) as unknown as {
-      call(request: unknown): Promise<unknown> | AsyncIterable<unknown>;
+    const client = createClient(byteDefinition(method), createDemux(transport), { peer: to, timeoutMs }) as unknown as {
+      call(request: Uint8Array): Promise<Uint8Array> | AsyncIterable<Uint8Array>;
     };
     try {
       const outcome = client.call(request);
       if (method.responseStream) {
-        for await (const message of outcome as AsyncIterable<unknown>) io.out(JSON.stringify(messageToJson(method.responseType, message)));
+        for await (const message of outcome as AsyncIterable<Uint8Array>) io.out(JSON.stringify(response.toJson(message)));
       } else {
-        io.out(JSON.stringify(messageToJson(method.responseType, await outcome), null, 2));
+        io.out(JSON.stringify(response.toJson(await (outcome as Promise<Uint8Array>)), null, 2));
       }
     } catch (error) {
       if (error instanceof RpcError) throw new CliError(error.message, ExitCode.FAILED);
+      if (error instanceof SchemaError) throw new CliError(`call: the response cannot be written as JSON: ${error.message}`, ExitCode.FAILED);
       throw error;
     } finally {
       await transport.close();

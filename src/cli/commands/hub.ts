@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
 import { createHubHttp } from "../../gateway/hub-http.js";
+import { SchemaError } from "../../schema/index.js";
 import { WebSocketTransport } from "../../transports/websocket/hub/websocket-transport.js";
 import { integer, parseCommand } from "../args.js";
 import { CliError, ExitCode } from "../cli-error.js";
@@ -68,6 +69,7 @@ RPC calls, events and broadcasts between them. Stops cleanly on SIGTERM or SIGIN
       },
       { maxMessageSize: integer(values["max-message-size"], "max-message-size", 10 * 1024 * 1024) },
     ).catch((error: unknown) => {
+      if (error instanceof SchemaError) throw new CliError(`hub: --gateway-proto: ${error.message}`, ExitCode.USAGE);
       throw new CliError(`hub: cannot listen on ${values.bind}: ${(error as Error).message}`, ExitCode.UNAVAILABLE);
     });
     for (const url of values.link ?? []) {
