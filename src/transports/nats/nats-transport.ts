@@ -269,6 +269,8 @@ export class NatsTransport extends CoreTransport {
           this.core.stats.reconnections++;
           this.#presence.refresh();
           this.#credits.reset();
+          // what was in flight may be lost, and its credit with it: every window starts full again
+          for (const peer of this.#presence.peers()) this.#sender.windows.found(peer, this.#presence.window(peer) ?? 0);
           this.#presenceSend(this.#hello());
           this.#sender.connected = true;
           this.#sender.flush();
