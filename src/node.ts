@@ -14,3 +14,6 @@ export { ConnectGateway, TARGET_HEADER, type GatewayCallObserver, type GatewayOp
 export { connectCodeName, connectHttpStatus } from "./gateway/connect-error.js";
 export { healthReport, type HealthOptions, type HealthReport } from "./gateway/health.js";
 export { HubMetrics } from "./gateway/metrics.js";
+export { NatsTransport, type NatsConfig, type NatsTransportOptions } from "./transports/nats/nats-transport.js";
+export type { NatsTuning } from "./transports/nats/nats-options.js";
+export { findNatsServer, startNatsCluster, type NatsCluster, type NatsClusterOptions, type NatsNode } from "./node/nats-server.js";

@@ -61,18 +61,17 @@ export class NativeRoute {
 }
 
 /** A broker-delivered event as a subscription's pending event; `reply` answers a topic request through the broker. */
-export function pendingOf(event: NativeEvent, toReply: (outcome: Parameters<NonNullable<PendingEvent["reply"]>>[0]) => Message): PendingEvent {
+export function pendingOf(event: NativeEvent, toReply: (outcome: Parameters<NonNullable<PendingEvent["reply"]>>[0], request: Message) => Message): PendingEvent {
+  const received = { subject: event.subject, message: event.message, from: event.message.source };
   const respond = event.respond;
+  if (respond === undefined) return { event: received, reply: undefined };
   let replied = false;
   return {
-    event: { subject: event.subject, message: event.message, from: event.message.source },
-    reply:
-      respond === undefined
-        ? undefined
-        : (outcome) => {
-            if (replied) return;
-            replied = true;
-            respond(toReply(outcome));
-          },
+    event: received,
+    reply: (outcome) => {
+      if (replied) return;
+      replied = true;
+      respond(toReply(outcome, event.message));
+    },
   };
 }

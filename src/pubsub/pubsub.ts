@@ -501,16 +501,17 @@ export class PubSub implements SubscriptionHost {
     return this.#native === undefined || !NativeRoute.serves(subscription);
   }
 
+  /** A local subscriber's outcome as the reply to a broker-delivered topic request. */
+  readonly #nativeReply = (outcome: { value: unknown } | { error: unknown }, request: Message): Message => {
+    const self = this.transport.localAddress;
+    const id = Number(request.headers[REPLY_HEADER] ?? request.id);
+    return "error" in outcome ? errorReply(self, id, RpcError.from(outcome.error)) : Message.response(self, id, outcome.value as Body);
+  };
+
   /** An event the broker delivered to `subscription` (see NativeRoute). */
   readonly #onNative = (subscription: Subscription, event: NativeEvent): void => {
     if (this.#closed) return;
-    const self = this.transport.localAddress;
-    subscription.deliver(
-      pendingOf(event, (outcome) => {
-        const id = Number(event.message.headers[REPLY_HEADER] ?? event.message.envelope.id);
-        return "error" in outcome ? errorReply(self, id, RpcError.from(outcome.error)) : Message.response(self, id, outcome.value as Body);
-      }),
-    );
+    subscription.deliver(pendingOf(event, this.#nativeReply));
     this.#stats.delivered++;
   };
 

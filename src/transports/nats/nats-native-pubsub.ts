@@ -8,8 +8,13 @@ import type { StatsRecorder } from "../../transport/stats.js";
 import type { SendOptions } from "../../transport/transport.js";
 import type { NatsSubjects } from "./nats-subjects.js";
 
-/** Publishes through the transport's sender (its bounds and reconnect hold). */
-export type NativePublish = (natsSubject: string, message: Message, options: SendOptions | undefined) => Promise<void>;
+/** How native pub/sub publishes through its transport. */
+export interface NativeOutlet {
+  /** Through the transport's sender: its bounds and reconnect hold. */
+  publish(natsSubject: string, message: Message, options: SendOptions | undefined): Promise<void>;
+  /** Straight to the transport's batch (replies, requests), in order with everything else. */
+  out(natsSubject: string, frame: Uint8Array, reply?: string): void;
+}
 
 /**
  * Pub/sub on NATS subjects for `PubSub` (see NativePubSub): our subject `a.b` is the NATS
@@ -25,24 +30,24 @@ export class NatsNativePubSub implements NativePubSub {
   readonly #subjects: NatsSubjects;
   readonly #codec: FrameCodecOptions;
   readonly #stats: StatsRecorder;
-  readonly #publish: NativePublish;
+  readonly #outlet: NativeOutlet;
   readonly #subscriptions = new Set<Subscription>();
   readonly #requests = new Map<string, (reply: Message | undefined) => void>();
   readonly #inboxPrefix = createInbox();
   #inbox: Subscription | undefined;
   #nextRequest = 0;
 
-  constructor(nc: NatsConnection, subjects: NatsSubjects, codec: FrameCodecOptions, stats: StatsRecorder, publish: NativePublish, durable: DurableEvents) {
+  constructor(nc: NatsConnection, subjects: NatsSubjects, codec: FrameCodecOptions, stats: StatsRecorder, outlet: NativeOutlet, durable: DurableEvents) {
     this.durable = durable;
     this.#nc = nc;
     this.#subjects = subjects;
     this.#codec = codec;
     this.#stats = stats;
-    this.#publish = publish;
+    this.#outlet = outlet;
   }
 
   publish(subject: string, message: Message, options?: SendOptions): Promise<void> {
-    return this.#publish(this.#subjects.event(subject), message, options);
+    return this.#outlet.publish(this.#subjects.event(subject), message, options);
   }
 
   subscribe(pattern: string, queue: string, onEvent: (event: NativeEvent) => void): NativeSubscription {
@@ -56,7 +61,7 @@ export class NatsNativePubSub implements NativePubSub {
         const message = this.#decode(msg);
         if (message === undefined) return;
         const reply = msg.reply;
-        onEvent({ subject: this.#subjects.eventSubject(msg.subject), message, respond: reply === undefined ? undefined : (answer) => this.#respond(reply, answer) });
+        onEvent({ subject: this.#subjects.eventSubject(msg.subject), message, respond: reply === undefined || reply === "" ? undefined : (answer) => this.#respond(reply, answer) });
       },
     });
     this.#subscriptions.add(subscription);
@@ -80,8 +85,7 @@ export class NatsNativePubSub implements NativePubSub {
       stop();
       throw TransportError.from(error);
     }
-    this.#nc.publish(this.#subjects.event(subject), frame, { reply: `${this.#inboxPrefix}.${token}` });
-    this.#stats.bytesSent += frame.length;
+    this.#outlet.out(this.#subjects.event(subject), frame, `${this.#inboxPrefix}.${token}`);
     return stop;
   }
 
@@ -95,9 +99,7 @@ export class NatsNativePubSub implements NativePubSub {
 
   #respond(reply: string, answer: Message): void {
     try {
-      const frame = encodeFrame(answer.envelope, this.#codec);
-      this.#nc.publish(reply, frame);
-      this.#stats.bytesSent += frame.length;
+      this.#outlet.out(reply, encodeFrame(answer.envelope, this.#codec));
     } catch {
       this.#stats.errors++;
     }

@@ -18,6 +18,7 @@ import { natsPart, resolveNatsTuning, type NatsTuning } from "./nats-options.js"
 import { NatsSender } from "./nats-sender.js";
 import { NatsSubjects } from "./nats-subjects.js";
 import { EPOCH_HEADER, Presence, WINDOW_HEADER } from "./presence.js";
+import { PublishBatch } from "./publish-batch.js";
 import { PublishGate } from "./publish-gate.js";
 
 /** Where and as whom a NATS transport connects. */
@@ -62,6 +63,7 @@ export class NatsTransport extends CoreTransport {
   protected readonly core: EndpointCore;
   readonly #codec: FrameCodecOptions;
   readonly #gate: PublishGate;
+  readonly #batch: PublishBatch;
   readonly #sender: NatsSender;
   readonly #credits: ReceiveCredits;
   readonly #presence: Presence;
@@ -87,7 +89,12 @@ export class NatsTransport extends CoreTransport {
     const maxMessageSize = Math.min(config.maxMessageSize, (nc.info?.max_payload ?? Infinity) - 1);
     this.#codec = { maxMessageSize, enableCompression: config.enableCompression, compressionThreshold: config.compressionThreshold, compression: createGzip() };
     this.core = new EndpointCore(config, `NATS transport "${options.agentId}"`, { taken: (received) => this.#onTaken(received) });
-    this.#gate = new PublishGate(tuning.maxPendingBytes, tuning.flushEveryBytes, () => nc.flush(), () => this.#sender.flush());
+    this.#batch = new PublishBatch(nc, () => {
+      this.core.stats.errors++;
+      this.core.stats.messagesDropped++;
+    });
+    // a confirmation covers what was handed to the client before it: the batch goes first
+    this.#gate = new PublishGate(tuning.maxPendingBytes, tuning.flushEveryBytes, () => (this.#batch.flush(), nc.flush()), () => this.#sender.flush());
     const servers = serverList(options.servers).join(",");
     this.#sender = new NatsSender(this.core, this.#gate, { publish: (to, message) => this.#publish(to, message), lookup: (to) => this.#lookup(to) }, tuning, config.connectionTimeoutMs, servers);
     this.#credits = new ReceiveCredits(config.queueCapacity);
@@ -107,7 +114,14 @@ export class NatsTransport extends CoreTransport {
       tuning.heartbeatTimeoutMs,
     );
     const durable = new NatsDurableEvents(nc, this.subjects, this.#codec, tuning, config.connectionTimeoutMs);
-    this.#native = new NatsNativePubSub(nc, this.subjects, this.#codec, this.core.stats, (subject, message, options) => this.#publishNative(subject, message, options), durable);
+    this.#native = new NatsNativePubSub(
+      nc,
+      this.subjects,
+      this.#codec,
+      this.core.stats,
+      { publish: (subject, message, options) => this.#publishNative(subject, message, options), out: (subject, frame, reply) => this.#out(subject, frame, reply) },
+      durable,
+    );
   }
 
   /**
@@ -205,6 +219,7 @@ export class NatsTransport extends CoreTransport {
     this.#native.close();
     const nc = this.connection;
     for (const subscription of this.#subscriptions) subscription.unsubscribe();
+    this.#batch.flush();
     if (!nc.isClosed()) {
       const bound = Math.max(1, Math.min(1000, this.config.connectionTimeoutMs));
       let timer: ReturnType<typeof setTimeout> | undefined;
@@ -216,6 +231,7 @@ export class NatsTransport extends CoreTransport {
     this.#state = "closed";
     if (!nc.isClosed()) {
       this.#presenceSend(Message.goodbye(this.localAddress, "closed"));
+      this.#batch.flush();
       this.#connectionClosed = nc.close().catch(() => undefined);
     }
   }
@@ -242,6 +258,7 @@ export class NatsTransport extends CoreTransport {
       nc.subscribe(this.subjects.presence, { callback: (error, msg) => this.#onPresence(error, msg) }),
     );
     this.#presenceSend(this.#hello());
+    this.#batch.flush();
     await nc.flush();
     const interval = this.tuning.heartbeatIntervalMs;
     if (interval > 0) {
@@ -304,7 +321,7 @@ export class NatsTransport extends CoreTransport {
       const operation = payload.value.operation;
       switch (operation?.$case) {
         case "lookup":
-          if (msg.reply !== undefined) msg.respond(this.#frame(Message.control(this.localAddress, { operation: { $case: "lookupResult", value: { address: this.localAddress, found: true, window: this.config.queueCapacity } } })));
+          if (msg.reply) this.#out(msg.reply, this.#frame(Message.control(this.localAddress, { operation: { $case: "lookupResult", value: { address: this.localAddress, found: true, window: this.config.queueCapacity } } })));
           return;
         case "credit":
           this.#sender.windows.grant(envelope.source, operation.value.count);
@@ -384,13 +401,13 @@ export class NatsTransport extends CoreTransport {
     return this.#sender.submit(undefined, carrier, options?.signal);
   }
 
-  #rawPublish(subject: string, message: Message, reply?: string): void {
-    const frame = this.#frame(message);
-    try {
-      this.connection.publish(subject, frame, reply === undefined ? undefined : { reply });
-    } catch (error) {
-      throw natsError(error, "ConnectionError", `cannot publish to ${subject}`);
-    }
+  #rawPublish(subject: string, message: Message): void {
+    this.#out(subject, this.#frame(message));
+  }
+
+  /** Every publish of this transport: batched per turn, counted, held to the gate's bound. */
+  #out(subject: string, frame: Uint8Array, reply?: string): void {
+    this.#batch.add(subject, frame, reply);
     this.core.stats.bytesSent += frame.length;
     this.#gate.published(frame.length);
   }
