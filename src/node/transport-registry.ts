@@ -10,10 +10,15 @@ import { NatsTransport } from "../transports/nats/nats-transport.js";
  * config; `token` is a NATS auth token); everything else as in browsers.
  */
 export function createNodeTransportRegistry(options: Omit<TransportRegistryOptions, "createSocket"> = {}): TransportRegistry {
-  const webSocket: Parameters<TransportRegistry["register"]>[1] = (url, { id, config = {}, token }) => {
+  const webSocket: Parameters<TransportRegistry["register"]>[1] = (url, { id, config = {}, token, urls = [url] }) => {
     // wss:// trust settings (a hub's CA or self-signed certificate) may ride in the config as `tls`
     const { tls, ...rest } = config as typeof config & { tls?: NodeWebSocketClientOptions["tls"] };
-    return WebSocketTransport.client({ url: url.href, agentId: id, ...(token === undefined ? {} : { token }), ...(tls === undefined ? {} : { tls }) }, rest);
+    // ws://a:8080,b:8080: hubs of one swarm (on a NATS backplane) to fail over between
+    const fallbackUrls = urls.slice(1).map((u) => u.href);
+    return WebSocketTransport.client(
+      { url: url.href, agentId: id, ...(fallbackUrls.length === 0 ? {} : { fallbackUrls }), ...(token === undefined ? {} : { token }), ...(tls === undefined ? {} : { tls }) },
+      rest,
+    );
   };
   const nats: Parameters<TransportRegistry["register"]>[1] = (url, { id, config = {}, token, urls = [url] }) =>
     NatsTransport.connect({ servers: urls.map((u) => `nats://${u.host}`), agentId: id, ...(token === undefined ? {} : { token }) }, config);
