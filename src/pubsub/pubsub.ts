@@ -19,6 +19,8 @@ export const QUEUE_HEADER = "swarm-queue";
 export const REPLY_HEADER = "swarm-reply";
 /** Header naming the metered lanes an event was sent on (comma-separated `s:<id>` / `g:<group>`). */
 export const CREDIT_HEADER = "swarm-credit";
+/** Header of Subscribe announcements from an agent whose broker delivers its events natively ("1"). */
+export const NATIVE_HEADER = "swarm-native";
 
 /** Counters of one PubSub. */
 export interface PubSubStats {
@@ -380,11 +382,13 @@ export class PubSub implements SubscriptionHost {
   #route(message: Message, subject: string, localReply: PendingEvent["reply"], sends?: Promise<void>[], signal?: AbortSignal, broker?: (count: number) => number): number {
     const self = this.transport.localAddress;
     const native = this.#native;
-    const { agents, groups } = this.#remote.targets(subject);
+    const targets = this.#remote.targets(subject);
+    const { agents, groups } = targets;
     let deliveries = 0;
-    // plain subscribers: one message per interested agent (natively: per "block" subscriber only)
+    // plain subscribers: one message per interested agent (natively: per "block" or unbrokered subscriber only)
     for (const [agent, lanes] of agents) {
-      if (native !== undefined && lanes.length === 0) continue;
+      // natively, the broker reaches the rest; an agent without native pub/sub (behind a hub) gets a copy
+      if (native !== undefined && lanes.length === 0 && !targets.unbrokered.has(agent)) continue;
       const sent = this.#send(agent, message, lanes, signal);
       sends?.push(sent);
       deliveries++;
@@ -392,7 +396,7 @@ export class PubSub implements SubscriptionHost {
     // queue groups: one member among every agent's (and this agent's) members
     const localGroupMembers = this.#localGroupMembers(subject);
     for (const [group, all] of groups) {
-      const members = native === undefined ? all : all.filter((member) => member.lane !== undefined);
+      const members = native === undefined ? all : all.filter((member) => member.lane !== undefined || !member.native);
       if (members.length === 0) continue; // the broker picks a member
       const localCount = localGroupMembers.get(group) ?? 0;
       const pick = this.#remote.pick(group, members.length + (localCount > 0 ? 1 : 0));
@@ -455,8 +459,9 @@ export class PubSub implements SubscriptionHost {
    * Delivers to local subscriptions: every plain match when `group` is undefined, else one
    * member of `group` (round robin). `credit` is the metered event's sender and lanes: a
    * subscription on one of them returns its credit when it takes the event. Returns how many
-   * subscriptions it reached. With native pub/sub, queue groups the broker serves are left to
-   * it, and so are plain subscriptions unless `allPlain` (a local publish, or a broadcast).
+   * subscriptions it reached. With native pub/sub, subscriptions the broker serves are left to
+   * it unless `all` (a local publish to plain subscriptions, a broadcast, or a copy from an
+   * agent without native pub/sub).
    */
   #deliverLocal(
     message: Message,
@@ -465,11 +470,11 @@ export class PubSub implements SubscriptionHost {
     group: string | undefined,
     reply: PendingEvent["reply"],
     credit: Set<string> | undefined,
-    allPlain = false,
+    all = false,
   ): number {
     const event: ReceivedEvent = { subject, message, from };
     if (group !== undefined) {
-      const members = [...this.#local.values()].filter((s) => s.queue === group && this.#routesItself(s) && s.matcher.matches(subject));
+      const members = [...this.#local.values()].filter((s) => s.queue === group && (all || this.#routesItself(s)) && s.matcher.matches(subject));
       if (members.length === 0) return 0;
       const next = this.#localGroups.get(group) ?? 0;
       this.#localGroups.set(group, next + 1);
@@ -480,7 +485,7 @@ export class PubSub implements SubscriptionHost {
     }
     let count = 0;
     for (const subscription of this.#local.values()) {
-      if (subscription.queue === "" && (allPlain || this.#routesItself(subscription)) && subscription.matcher.matches(subject)) {
+      if (subscription.queue === "" && (all || this.#routesItself(subscription)) && subscription.matcher.matches(subject)) {
         const lane = subscriptionLane(subscription.id);
         subscription.deliver({ event, reply, done: credit?.delete(lane) ? this.#returner(from, lane) : undefined });
         count++;
@@ -558,7 +563,8 @@ export class PubSub implements SubscriptionHost {
         const group = payload.$case === "event" ? message.headers[QUEUE_HEADER] : undefined;
         const lanes = message.headers[CREDIT_HEADER];
         const credit = lanes === undefined ? undefined : new Set(lanes.split(","));
-        const count = this.#deliverLocal(message, subject, from, group, reply, credit, payload.$case === "broadcast");
+        // natively, a metered copy is for its "block" lanes; a broadcast, or a copy from an agent without native pub/sub, for everyone
+        const count = this.#deliverLocal(message, subject, from, group, reply, credit, payload.$case === "broadcast" || credit === undefined);
         // lanes no local subscription took (it went meanwhile) give their credit back at once
         for (const lane of credit ?? []) this.#returnCredit(from, lane, 1, true);
         if (count === 0) {
@@ -568,16 +574,16 @@ export class PubSub implements SubscriptionHost {
         return;
       }
       case "control":
-        return this.#onControl(from, payload.value);
+        return this.#onControl(from, payload.value, message.headers[NATIVE_HEADER] === "1");
     }
   };
 
-  #onControl(from: string, control: Control): void {
+  #onControl(from: string, control: Control, native: boolean): void {
     const operation = control.operation;
     switch (operation?.$case) {
       case "subscribe": {
         const { subscriptionId, pattern, queueGroup, window } = operation.value;
-        this.#remote.add(from, subscriptionId, pattern, queueGroup, window);
+        this.#remote.add(from, subscriptionId, pattern, queueGroup, window, native);
         return;
       }
       case "unsubscribe": {
@@ -587,7 +593,7 @@ export class PubSub implements SubscriptionHost {
       }
       case "interestSync":
         for (const subscription of this.#local.values()) {
-          this.transport.send(from, Message.control(this.transport.localAddress, { operation: { $case: "subscribe", value: announce(subscription) } })).catch(() => undefined);
+          this.transport.send(from, this.#controlMessage({ $case: "subscribe", value: announce(subscription) })).catch(() => undefined);
         }
         return;
       case "eventCredit": {
@@ -635,7 +641,13 @@ export class PubSub implements SubscriptionHost {
   }
 
   #broadcastControl(operation: NonNullable<Control["operation"]>): void {
-    this.transport.broadcast(Message.control(this.transport.localAddress, { operation })).catch(() => undefined);
+    this.transport.broadcast(this.#controlMessage(operation)).catch(() => undefined);
+  }
+
+  /** An interest control from this agent, marked when its broker delivers natively. */
+  #controlMessage(operation: NonNullable<Control["operation"]>): Message {
+    const message = Message.control(this.transport.localAddress, { operation });
+    return this.#native === undefined ? message : message.withHeader(NATIVE_HEADER, "1");
   }
 }
 
