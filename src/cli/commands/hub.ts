@@ -20,7 +20,12 @@ RPC calls, events and broadcasts between them. Stops cleanly on SIGTERM or SIGIN
   --tls-key FILE            ... and this PEM key
   --auth-token TOKEN        refuse agents that do not present "Bearer TOKEN"
   --max-message-size BYTES  largest message accepted (default 10485760)
-  --link URL                link to another hub (repeatable)
+  --link URL                link to another hub (repeatable; the small option: a tree of
+                            hubs, links not re-dialled; not with --nats)
+  --nats URL[,URL...]       join a NATS cluster as backplane: agents of every hub on it (and
+                            agents on nats:// directly) reach each other; hubs come and go
+                            without restarting the others
+  --nats-prefix PREFIX      subjects prefix of the swarm on NATS (default "swarm")
   --http-bind HOST:PORT     serve the HTTP endpoints below on a port of their own
                             (default: the hub's port, beside the WebSocket upgrade)
   --no-health               do not serve /healthz (liveness and readiness)
@@ -38,6 +43,8 @@ RPC calls, events and broadcasts between them. Stops cleanly on SIGTERM or SIGIN
       "auth-token": { type: "string" },
       "max-message-size": { type: "string" },
       link: { type: "string", multiple: true },
+      nats: { type: "string" },
+      "nats-prefix": { type: "string" },
       "http-bind": { type: "string" },
       "no-health": { type: "boolean" },
       "no-metrics": { type: "boolean" },
@@ -49,6 +56,10 @@ RPC calls, events and broadcasts between them. Stops cleanly on SIGTERM or SIGIN
     if ((values["tls-cert"] === undefined) !== (values["tls-key"] === undefined)) {
       throw new CliError("hub: --tls-cert and --tls-key go together", ExitCode.USAGE);
     }
+    if (values.nats !== undefined && (values.link ?? []).length > 0) {
+      throw new CliError("hub: --link and --nats do not go together (hubs on a NATS backplane need no links)", ExitCode.USAGE);
+    }
+    const nats = values.nats === undefined ? undefined : { servers: values.nats, ...(values["nats-prefix"] === undefined ? {} : { subjectPrefix: values["nats-prefix"] }) };
     const tls = values["tls-cert"] === undefined ? undefined : { cert: readPem(values["tls-cert"]), key: readPem(values["tls-key"]!) };
     const token = values["auth-token"];
     const protoFiles = values["gateway-proto"] ?? [];
@@ -65,6 +76,7 @@ RPC calls, events and broadcasts between them. Stops cleanly on SIGTERM or SIGIN
         http,
         ...(values["hub-id"] === undefined ? {} : { hubId: values["hub-id"] }),
         ...(tls === undefined ? {} : { tls }),
+        ...(nats === undefined ? {} : { nats }),
         ...(token === undefined ? {} : { authenticate: (request) => request.token === token }),
       },
       { maxMessageSize: integer(values["max-message-size"], "max-message-size", 10 * 1024 * 1024) },
@@ -78,7 +90,7 @@ RPC calls, events and broadcasts between them. Stops cleanly on SIGTERM or SIGIN
         throw new CliError(`hub: cannot link to ${url}: ${(error as Error).message}`, ExitCode.UNAVAILABLE);
       });
     }
-    io.out(`hub "${hub.localAddress}" listening on ${hub.url}`);
+    io.out(`hub "${hub.localAddress}" listening on ${hub.url}${nats === undefined ? "" : ` on the NATS backplane ${nats.servers}`}`);
     const scheme = hub.url.startsWith("wss:") ? "https" : "http";
     const httpBase = `${scheme}://${values["http-bind"] === undefined ? hub.url.replace(/^wss?:\/\//, "") : `${values["http-bind"].replace(/:\d+$/, "")}:${http.port}`}`;
     const served = [values["no-health"] ? "" : "/healthz", values["no-metrics"] ? "" : "/metrics", gateway === false ? "" : "/<package.Service>/<Method>"].filter(Boolean);

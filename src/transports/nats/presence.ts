@@ -77,6 +77,11 @@ export class Presence {
     if (rejoined) this.#events.joined(peer, window, true);
   }
 
+  /** Stops tracking `peer` without reporting it gone; true when it was tracked. */
+  forget(peer: string): boolean {
+    return this.#peers.delete(peer);
+  }
+
   /** `peer` said Goodbye. */
   left(peer: string, reason: string): void {
     if (this.#peers.delete(peer)) this.#events.gone(peer, reason);

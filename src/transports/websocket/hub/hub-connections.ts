@@ -89,6 +89,12 @@ export class HubConnections {
     this.#checkConsumer(target);
   }
 
+  /** Writes an envelope body as received to `target`, held to the slow-consumer bound. */
+  writeBody(target: AgentConnection, body: Uint8Array): void {
+    target.sendBody(body);
+    this.#checkConsumer(target);
+  }
+
   /** Heartbeat duty for every open connection (one timer for the hub). */
   sweep(): void {
     const now = Date.now();
@@ -156,8 +162,13 @@ export class HubConnections {
     switch (operation?.$case) {
       case "lookup": {
         const address = operation.value.address;
-        const value = { address, ...this.#router.lookup(address) };
-        from.link.writeControl(Message.control(this.#options.hubId, { operation: { $case: "lookupResult", value } }));
+        const here = this.#router.lookup(address);
+        const answer = (result: { found: boolean; window: number }) => {
+          if (from.state === "open") from.link.writeControl(Message.control(this.#options.hubId, { operation: { $case: "lookupResult", value: { address, ...result } } }));
+        };
+        // not here: a hub on a NATS backplane asks the swarm
+        if (here.found || this.#router.backplane === undefined) answer(here);
+        else void this.#router.resolve(address).then(answer);
         return;
       }
       case "setCompression":

@@ -8,6 +8,24 @@ import type { HubCounters } from "./hub-stats.js";
 /** Called after a routed frame was written to `target`, e.g. to hold it to the slow-consumer bound. @internal */
 export type AfterWrite = (target: AgentConnection) => void;
 
+/**
+ * Where a hub sends what none of its own agents or links takes: a NATS backplane shared by
+ * many hubs (see NatsBackplane). The router tells it who joins and leaves here.
+ * @internal
+ */
+export interface RouterBackplane {
+  joined(agentId: string, window: number): void;
+  left(agentId: string, reason: string): void;
+  /** Publishes a message for `destination` (an agent elsewhere) as received; false when it is not known there. */
+  forward(destination: string, body: Uint8Array): boolean;
+  /** A broadcast from an agent here, for every agent elsewhere. */
+  broadcast(body: Uint8Array): void;
+  /** Credit from `receiver` (here) for `sender` (elsewhere). */
+  credit(receiver: string, sender: string, count: number): void;
+  /** Whether `address` answers elsewhere, and its window. */
+  lookup(address: string): Promise<{ found: boolean; window: number }>;
+}
+
 /** An agent on another hub, and the link it is reached through. */
 interface RemoteAgent {
   via: AgentConnection;
@@ -34,6 +52,8 @@ export class HubRouter {
   readonly #hubs = new Map<string, AgentConnection>();
   /** Agents on other hubs, by id. */
   readonly #remote = new Map<string, RemoteAgent>();
+  /** The NATS backplane, when the hub has one. */
+  backplane: RouterBackplane | undefined;
 
   /** `endpoint` is the hub's own: messages for `localAddress` and PeerGone go there. */
   constructor(localAddress: string, endpoint: EndpointCore, counters: HubCounters) {
@@ -91,6 +111,12 @@ export class HubRouter {
     return remote !== undefined ? { found: true, window: remote.window } : { found: false, window: 0 };
   }
 
+  /** `lookup`, and when nothing here knows `address`, the backplane's answer. */
+  async resolve(address: string): Promise<{ found: boolean; window: number }> {
+    const here = this.lookup(address);
+    return here.found || this.backplane === undefined ? here : this.backplane.lookup(address);
+  }
+
   /** Registers an agent or a hub link, and tells linked hubs (or the new hub) what it needs to know. */
   add(connection: AgentConnection): void {
     if (connection.isHub) {
@@ -102,6 +128,7 @@ export class HubRouter {
       return;
     }
     this.#agents.set(connection.agentId, connection);
+    this.backplane?.joined(connection.agentId, connection.window);
     const joined = { address: connection.agentId, window: connection.window };
     for (const hub of this.#hubs.values()) this.#control(hub, this.#localAddress, { $case: "peerJoined", value: joined });
   }
@@ -118,6 +145,7 @@ export class HubRouter {
     }
     if (this.#agents.get(connection.agentId) !== connection) return;
     this.#agents.delete(connection.agentId);
+    this.backplane?.left(connection.agentId, reason);
     this.#announceGone(connection.agentId, reason, undefined);
   }
 
@@ -141,6 +169,7 @@ export class HubRouter {
     if (destination === undefined) {
       for (const target of this.#agents.values()) if (target !== from) this.#forward(target, body, afterWrite);
       for (const hub of this.#hubs.values()) if (hub !== from) this.#hop(from, hub, envelope, body, afterWrite);
+      if (!from.isHub) this.backplane?.broadcast(body);
       if (!this.#endpoint.offer({ from: envelope.source, message: new Message(envelope) }, body.length)) this.#endpoint.stats.messagesDropped++;
       return;
     }
@@ -149,6 +178,10 @@ export class HubRouter {
     if (local !== undefined) return this.#forward(local, body, afterWrite);
     const remote = this.#remote.get(destination);
     if (remote !== undefined) return this.#hop(from, remote.via, envelope, body, afterWrite);
+    if (this.backplane?.forward(destination, body)) {
+      this.#counters.messagesRouted++;
+      return;
+    }
     this.undeliverable(from, envelope, "InvalidAddress", `no agent "${destination}"`);
   }
 
@@ -172,12 +205,18 @@ export class HubRouter {
         const sender = operation.value.address;
         const local = this.#agents.get(sender);
         if (local !== undefined) this.#control(local, this.#localAddress, { $case: "credit", value: { address: receiver, count: operation.value.count } });
-        else this.#control(this.#remote.get(sender)?.via, receiver, operation);
+        else if (this.#remote.has(sender) || this.backplane === undefined) this.#control(this.#remote.get(sender)?.via, receiver, operation);
+        else this.backplane.credit(receiver, sender, operation.value.count);
         return true;
       }
       default:
         return false;
     }
+  }
+
+  /** An agent elsewhere on the backplane left or came back after a gap: this hub's agents and endpoint are told. */
+  backplaneGone(address: string, reason: string, moved = false): void {
+    if (moved || !this.#agents.has(address)) this.#announceGone(address, reason, undefined);
   }
 
   /** Drops an envelope and tells its sender why. */

@@ -2,6 +2,7 @@ import { createServer as createHttpServer, type Server } from "node:http";
 import { createServer as createHttpsServer } from "node:https";
 import type { AddressInfo } from "node:net";
 import { WebSocketServer } from "ws";
+import { decodeEnvelope } from "../../../protocol/codec.js";
 import { Message } from "../../../protocol/message.js";
 import { resolveConfig, type TransportConfig } from "../../../transport/config.js";
 import { TransportError } from "../../../transport/errors.js";
@@ -17,6 +18,7 @@ import { HubConnections } from "./hub-connections.js";
 import type { HubHttpExtension } from "./hub-http.js";
 import { openHubLink, type HubLinkOptions } from "./hub-link.js";
 import { HubRouter } from "./hub-router.js";
+import { NatsBackplane, type BackplaneHost, type NatsBackplaneOptions } from "./nats-backplane.js";
 import { HubCounters, type HubStats } from "./hub-stats.js";
 
 /** Where and how a hub listens. */
@@ -36,6 +38,11 @@ export interface WebSocketHubOptions {
    * `createHubHttp({ gateway, health: true, metrics: true })` from "swarm-transport/node".
    */
   http?: HubHttpExtension;
+  /**
+   * Joins a NATS cluster as this hub's backplane (see NatsBackplane): agents of every hub on
+   * it, and agents on NATS directly, reach each other. Replaces hub-to-hub `link`s.
+   */
+  nats?: NatsBackplaneOptions;
 }
 
 /**
@@ -59,6 +66,7 @@ export class WebSocketHub extends CoreTransport {
   readonly #server: Server;
   readonly #wss: WebSocketServer;
   #state: TransportState = "open";
+  #backplane: NatsBackplane | undefined;
   #heartbeatTimer: ReturnType<typeof setInterval> | undefined;
   #port = 0;
 
@@ -98,6 +106,15 @@ export class WebSocketHub extends CoreTransport {
       throw error;
     });
     hub.#port = (hub.#server.address() as AddressInfo).port;
+    if (options.nats !== undefined) {
+      try {
+        hub.#backplane = await NatsBackplane.join(hub.#backplaneHost(), options.nats, hub.config.maxMessageSize, hub.config.connectionTimeoutMs);
+      } catch (error) {
+        await hub.close();
+        throw error;
+      }
+      hub.#router.backplane = hub.#backplane;
+    }
     const interval = hub.tuning.heartbeatIntervalMs;
     if (interval > 0) hub.#heartbeatTimer = setInterval(() => hub.#connections.sweep(), Math.max(1, Math.min(interval, hub.tuning.heartbeatTimeoutMs / 2)));
     return hub;
@@ -128,9 +145,9 @@ export class WebSocketHub extends CoreTransport {
     return this.#router.listAgents();
   }
 
-  /** Ids of agents on linked hubs that this hub can route to. */
+  /** Ids of agents on linked hubs (or elsewhere on the NATS backplane) that this hub can route to. */
   remoteAgents(): string[] {
-    return this.#router.remoteAgents();
+    return [...this.#router.remoteAgents(), ...(this.#backplane?.remoteAgents() ?? [])];
   }
 
   /** Ids of the hubs linked to this one (either side may have opened the link). */
@@ -144,6 +161,7 @@ export class WebSocketHub extends CoreTransport {
    * re-opened: call `link` again.
    */
   async link(url: string, options: HubLinkOptions = {}): Promise<void> {
+    if (this.#backplane !== undefined) throw new TransportError("NotAvailable", `hub "${this.localAddress}" is on a NATS backplane: hubs there reach each other without links`);
     const { connection, handoff } = await openHubLink(url, this.localAddress, options, this.config, this.tuning, this.core.stats);
     if (this.#state !== "open" || this.#router.isTaken(connection.agentId)) {
       await closeAndWait(connection.link, `hub id "${connection.agentId}" is already linked or taken`);
@@ -205,6 +223,7 @@ export class WebSocketHub extends CoreTransport {
     if (this.#state !== "open") return;
     this.#state = "closing";
     await this.#options.http?.close();
+    await this.#backplane?.close();
     clearInterval(this.#heartbeatTimer);
     this.#admission.close();
     await this.#connections.closeAll();
@@ -213,6 +232,32 @@ export class WebSocketHub extends CoreTransport {
     await new Promise<void>((resolve) => this.#server.close(() => resolve()));
     this.core.close();
     this.#state = "closed";
+  }
+
+  /** What the NATS backplane asks of this hub: deliveries to its agents, credit, PeerGone. */
+  #backplaneHost(): BackplaneHost {
+    const router = this.#router;
+    const connections = this.#connections;
+    return {
+      hubId: this.localAddress,
+      stats: this.core.stats,
+      deliver: (agentId, body) => {
+        const target = router.agent(agentId);
+        if (target === undefined || target.isHub) return false;
+        connections.writeBody(target, body);
+        return true;
+      },
+      deliverAll: (body, except) => {
+        for (const target of router.connections()) if (!target.isHub && target.agentId !== except && target.state !== "closed") connections.writeBody(target, body);
+        if (!this.core.offer({ from: except, message: new Message(decodeEnvelope(body)) }, body.length)) this.core.stats.messagesDropped++;
+      },
+      credit: (agentId, receiver, count) => {
+        const target = router.agent(agentId);
+        target?.link.writeControl(Message.control(this.localAddress, { operation: { $case: "credit", value: { address: receiver, count } } }));
+      },
+      peerGone: (address, reason) => router.backplaneGone(address, reason),
+      moved: (address, reason) => router.backplaneGone(address, reason, true),
+    };
   }
 
   #sent(): void {

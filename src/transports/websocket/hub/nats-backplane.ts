@@ -10,6 +10,7 @@ import { serverList } from "../../nats/nats-transport.js";
 import { NatsSubjects } from "../../nats/nats-subjects.js";
 import { EPOCH_HEADER, Presence, WINDOW_HEADER } from "../../nats/presence.js";
 import { PublishBatch } from "../../nats/publish-batch.js";
+import type { RouterBackplane } from "./hub-router.js";
 
 /** Where and how a hub joins a NATS backplane. */
 export interface NatsBackplaneOptions {
@@ -34,6 +35,8 @@ export interface BackplaneHost {
   credit(agentId: string, receiver: string, count: number): void;
   /** An agent elsewhere left, or came back after a gap: this hub's agents are told (PeerGone). */
   peerGone(address: string, reason: string): void;
+  /** An agent known elsewhere reconnected to this hub (its hub died): what was in flight to it is lost. */
+  moved(address: string, reason: string): void;
   readonly stats: StatsRecorder;
 }
 
@@ -57,7 +60,7 @@ interface LocalAgent {
  * joins or leaves without the others restarting: nothing is configured between hubs.
  * @internal
  */
-export class NatsBackplane {
+export class NatsBackplane implements RouterBackplane {
   readonly subjects: NatsSubjects;
   readonly #nc: NatsConnection;
   readonly #host: BackplaneHost;
@@ -124,6 +127,7 @@ export class NatsBackplane {
   /** An agent was admitted here: subscribe for it and announce it. */
   joined(agentId: string, window: number): void {
     if (this.#closed || this.#agents.has(agentId)) return;
+    if (this.#presence.forget(agentId)) this.#host.moved(agentId, "moved to another hub: messages in flight to it may be lost");
     const subscription = this.#nc.subscribe(this.subjects.agent(agentId), { callback: (error, msg) => this.#onInbox(agentId, error, msg) });
     this.#agents.set(agentId, { subscription, window, epoch: `${this.#instance}.${++this.#joins}` });
     this.#publish(this.subjects.presence, this.#stamp(Message.hello(agentId, { metadata: {} }), agentId));
@@ -140,7 +144,7 @@ export class NatsBackplane {
 
   /** Publishes a message for `destination` (not on this hub) as received; false when nobody there is known. */
   forward(destination: string, body: Uint8Array): boolean {
-    if (this.#closed) return false;
+    if (this.#closed || !this.#presence.has(destination)) return false;
     this.#publish(this.subjects.agent(destination), undefined, body);
     return true;
   }
@@ -163,7 +167,9 @@ export class NatsBackplane {
       const reply = await this.#nc.request(this.subjects.agent(address), this.#frame(Message.control(this.#host.hubId, { operation: { $case: "lookup", value: { address } } })), { timeout: this.#timeoutMs });
       const operation = decodeFrame(plainBytes(reply.data), this.#codec).payload;
       const found = operation?.$case === "control" && operation.value.operation?.$case === "lookupResult" ? operation.value.operation.value : undefined;
-      return { found: true, window: found?.window ?? 0 };
+      const window = found?.window ?? 0;
+      this.#presence.heard(address, "", window);
+      return { found: true, window };
     } catch (error) {
       if (isNoResponders(error)) return { found: false, window: 0 };
       this.#host.stats.errors++;
