@@ -9,6 +9,9 @@
  *   to a responder that echoes. A second c64 record compares with @grpc/grpc-js (rpc.bench.ts).
  * - fan-out-100/64B: bursts of 16 events to 100 subscribers (ops/s = events delivered per
  *   second); raw: the same bytes published to 100 subscriptions on 100 connections.
+ * - websocket-nats/unary-c64/64B/rpc: typed `Echo` calls, 64 in flight, from an agent on hub A
+ *   to an agent on hub B, the hubs (in a worker thread) joined by the NATS backplane; peer
+ *   grpc-js, as websocket/unary-c64/64B/rpc (one hub) in rpc.bench.ts, to read beside it.
  * Agents and raw clients run in this thread; the server is its own process.
  */
 import { once } from "node:events";
@@ -19,6 +22,7 @@ import type { EchoRequest } from "../generated/swarm/examples/v1/compute.js";
 import { createClient, createDemux, createPubSub, createServer, Message, type PubSub } from "../src/index.js";
 import { startNatsCluster, type NatsCluster } from "../src/node.js";
 import { NatsTransport } from "../src/transports/nats/nats-transport.js";
+import { WebSocketTransport } from "../src/node.js";
 import type { GrpcTask } from "./grpc-worker.js";
 import { alternate, measureConcurrentOnce, measureOnce, measurePair, type Measurement } from "./harness.js";
 import { benchName, type Benchmark, type BenchPattern, type BenchRecord } from "./types.js";
@@ -207,7 +211,42 @@ async function fanOut(subscribers: number, quick: boolean): Promise<BenchRecord>
   });
 }
 
+/** Typed calls between agents on two hubs of a NATS backplane (hubs in a worker thread), against grpc-js. */
+async function twoHubs(quick: boolean): Promise<BenchRecord> {
+  return withServer(async (cluster) => {
+    const worker = new Worker(new URL("./nats-hubs.worker.js", import.meta.url), { workerData: { natsUrl: cluster.url } });
+    const [{ urls }] = (await once(worker, "message")) as [{ urls: string[] }];
+    const server = await WebSocketTransport.client({ url: urls[1]!, agentId: "bench_server" }, { heartbeatIntervalMs: 0 });
+    const client = await WebSocketTransport.client({ url: urls[0]!, agentId: "bench_client" }, { heartbeatIntervalMs: 0 });
+    createServer(createDemux(server)).add(ComputeServiceDefinition, computeService);
+    const compute = createClient(ComputeServiceDefinition, createDemux(client), { peer: "bench_server" });
+    const request: EchoRequest = { payload: new Uint8Array(64).fill(7) };
+    for (let tries = 0; ; tries++) {
+      // hub A learns of bench_server through the backplane's presence: until then the call is UNAVAILABLE
+      const ok = await compute.echo(request).then(() => true, () => false);
+      if (ok) break;
+      if (tries > 500) throw new Error("the agent on hub B never became reachable from hub A");
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    const grpc = await grpcWorker();
+    try {
+      const [m, p] = await alternate(
+        quick ? 1 : 3,
+        () => measureConcurrentOnce(() => compute.echo(request), 64, { quick }),
+        () => grpc.measure({ kind: "unary", payloadBytes: 64, concurrency: 64, quick }),
+      );
+      return { ...record(`${benchName("websocket-nats", "unary-c64", 64)}/rpc`, "unary-c64", 64, m, p, "grpc-js"), transport: "websocket-nats" };
+    } finally {
+      await Promise.all([client.close(), server.close(), grpc.close()]);
+      worker.postMessage("close");
+      await once(worker, "message");
+      await worker.terminate();
+    }
+  });
+}
+
 export const benchmarks: Benchmark[] = [
+  { name: `${benchName("websocket-nats", "unary-c64", 64)}/rpc`, run: (c) => twoHubs(c.quick) },
   { name: benchName("nats", "one-way", 32), run: (c) => oneWay(c.quick) },
   { name: `${benchName("nats", "unary-seq", 64)}/rpc`, run: (c) => unary("unary-seq", 1, c.quick) },
   { name: `${benchName("nats", "unary-c64", 64)}/rpc`, run: (c) => unary("unary-c64", 64, c.quick) },
