@@ -102,7 +102,7 @@ export async function measureBundleSizes(root: string, nodeBuildDir: string): Pr
 
 const kB = (bytes: number) => `${(bytes / 1000).toFixed(1)} kB`;
 
-/** The report as Markdown (printed by `npm run bench`, copied into the README). */
+/** The report as Markdown (printed by `npm run bench`, shown in docs/browsers.md). */
 export function formatBundleSizes(records: BundleSizeRecord[], nodeBuildDir = "dist/"): string {
   const header = `| browser entry, features | min | gzip | budget (gzip) | Node build (${relative(process.cwd(), nodeBuildDir) || nodeBuildDir}): files, bytes, gzip |\n| --- | ---: | ---: | ---: | ---: |`;
   const rows = records.map((r) => {

@@ -10,6 +10,7 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 import { dirname, join } from "node:path";
 import type { Benchmark, BenchRecord } from "./types.js";
 import { formatBundleSizes, measureBundleSizes } from "./bundle-size.js";
+import { formatOps, formatTable } from "./tables.js";
 
 // Run compiled (`npm run bench` builds into .bench-build/), so benchmark modules are found
 // beside this file as .js; results always go to the repository's bench/results.json.
@@ -47,23 +48,6 @@ async function readResults(): Promise<BenchRecord[]> {
   } catch {
     return [];
   }
-}
-
-function formatOps(value: number | null): string {
-  if (value === null) return "—";
-  if (value >= 1e6) return `${(value / 1e6).toFixed(2)}M`;
-  if (value >= 1e3) return `${(value / 1e3).toFixed(1)}k`;
-  return value.toFixed(0);
-}
-
-/** The benchmark table as Markdown (also used for the README). */
-export function formatTable(records: BenchRecord[]): string {
-  const header = "| benchmark | ops/s | p50 µs | p99 µs | peer | peer ops/s | ratio |\n| --- | ---: | ---: | ---: | --- | ---: | ---: |";
-  const rows = records.map(
-    (r) =>
-      `| ${r.name} | ${formatOps(r.opsPerSec)} | ${r.p50Us.toFixed(2)} | ${r.p99Us.toFixed(2)} | ${r.peer ?? "—"} | ${formatOps(r.peerOpsPerSec)} | ${r.ratio === null ? "—" : r.ratio.toFixed(2)} |`,
-  );
-  return [header, ...rows].join("\n");
 }
 
 async function main(): Promise<void> {

@@ -1,4 +1,4 @@
-// The README's quickstart: two in-process agents, a request and its response.
+// The quickstart (npm run quickstart, from the README): two in-process agents, a request and its response.
 // Run: npm run quickstart
 import { InProcessTransport, Message, TransportError } from "swarm-transport";
 

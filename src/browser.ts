@@ -4,8 +4,7 @@
 //
 // Compression is negotiated off in browsers: the frame codec's `Compression` is synchronous and
 // browsers only have the asynchronous `CompressionStream`, so a browser client announces no
-// "compression" capability and the hub sends it plain frames (see README, "Browsers and Web
-// Workers").
+// "compression" capability and the hub sends it plain frames (see docs/browsers.md).
 
 export * from "./index.js";
 export {

@@ -2,7 +2,7 @@ import { ERROR_FAMILY_BRAND, ProtocolError, type ProtocolErrorDetails } from "..
 
 /**
  * Every failure a transport reports, as a closed set of string codes. Callers switch on
- * `error.code`, never on message text. The README's "Error codes" table lists them.
+ * `error.code`, never on message text. docs/errors.md lists them.
  */
 export type TransportErrorCode =
   /** The connection could not be made, or broke. */

@@ -2,8 +2,8 @@ import { spawn } from "node:child_process";
 import { once } from "node:events";
 import { describe, expect, it } from "vitest";
 
-describe("README HTTP gateway example (examples/gateway.ts)", () => {
-  it("answers the README's curl request, then closes on SIGTERM", async () => {
+describe("the HTTP gateway example (examples/gateway.ts, docs/gateway.md)", () => {
+  it("answers the curl request of docs/gateway.md, then closes on SIGTERM", async () => {
     const child = spawn(process.execPath, ["--import", "tsx", "examples/gateway.ts", "127.0.0.1:0"], { stdio: ["ignore", "pipe", "inherit"] });
     try {
       let out = "";

@@ -4,7 +4,7 @@ import { describe, expect, it } from "vitest";
 
 const run = promisify(execFile);
 
-describe("README quickstart (examples/quickstart.ts)", () => {
+describe("the quickstart the README runs (examples/quickstart.ts)", () => {
   it("runs as written and prints the answer", async () => {
     const { stdout } = await run(process.execPath, ["--import", "tsx", "examples/quickstart.ts"], { timeout: 30_000 });
     expect(stdout).toContain("agent_2 received compute_fibonacci(42) from agent_1");

@@ -4,7 +4,7 @@ import { describe, expect, it } from "vitest";
 
 const run = promisify(execFile);
 
-describe("README RPC example (examples/rpc.ts)", () => {
+describe("the RPC example (examples/rpc.ts, npm run example:rpc)", () => {
   it("runs every call kind as written", async () => {
     const { stdout } = await run(process.execPath, ["--import", "tsx", "examples/rpc.ts"], { timeout: 30_000 });
     expect(stdout).toContain("fibonacci(42) = 267914296");

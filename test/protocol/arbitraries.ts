@@ -8,7 +8,7 @@ const text = fc.string({ unit: "grapheme", maxLength: 20 });
 
 // JSON values as google.protobuf.Value can carry them: numbers are doubles (no -0, no NaN).
 // Keys named "__proto__" are left out: the generated Struct code stores fields in a plain object,
-// where that key sets the prototype instead (documented in the README).
+// where that key sets the prototype instead (docs/README.md, "Known limits").
 const json = fc
   .jsonValue({ maxDepth: 4 })
   .map((value) => JSON.parse(JSON.stringify(value)) as unknown)

@@ -14,7 +14,7 @@ describe("JSON debug codec", () => {
 
   it("round-trips arbitrary envelopes", () => {
     fc.assert(
-      // A JSON payload of exactly `null` reads back as "no payload" (generated fromJSON; see README).
+      // A JSON payload of exactly `null` reads back as "no payload" (generated fromJSON; see docs/wire-format.md).
       fc.property(envelopeArb.filter((e) => !envelopeToJson(e).includes('"json":null')), (envelope) => {
         expect(Envelope.toJSON(envelopeFromJson(envelopeToJson(envelope)))).toEqual(Envelope.toJSON(envelope));
       }),

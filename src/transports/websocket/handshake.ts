@@ -7,7 +7,7 @@ import { TransportError, type TransportErrorCode } from "../../transport/errors.
 import { BATCH_CAPABILITY, COMPRESSION_CAPABILITY } from "./options.js";
 
 /**
- * The handshake (README, "Wire format"):
+ * The handshake (docs/wire-format.md):
  *
  *   client                          hub
  *     | -- Hello{version, caps, md} --> |   first frame, uncompressed; envelope.source = agent id
