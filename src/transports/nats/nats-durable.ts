@@ -9,6 +9,8 @@ import type { NatsTuning } from "./nats-options.js";
 import { encodeToken, type NatsSubjects } from "./nats-subjects.js";
 
 const MS_TO_NANOS = 1_000_000;
+/** How long one pull request of a durable consumer waits on the server, in ms. */
+const PULL_EXPIRES_MS = 5000;
 
 /**
  * Durable events on JetStream. One stream per swarm, `SWARM_<prefix>`, captures
@@ -25,6 +27,8 @@ export class NatsDurableEvents implements DurableEvents {
   readonly #tuning: Readonly<NatsTuning>;
   readonly #timeoutMs: number;
   #ready: Promise<{ js: JetStreamClient; jsm: JetStreamManager }> | undefined;
+  readonly #reconnectListeners = new Set<() => Promise<void>>();
+  #watching = false;
 
   constructor(nc: NatsConnection, subjects: NatsSubjects, codec: FrameCodecOptions, tuning: Readonly<NatsTuning>, timeoutMs: number) {
     this.#nc = nc;
@@ -71,14 +75,46 @@ export class NatsDurableEvents implements DurableEvents {
       throw natsError(error, "ConnectionError", `cannot attach durable subscription "${name}"`);
     }
     const consumer = await js.consumers.get(this.stream, durable);
-    const messages = await consumer.consume({ max_messages: tuning.durableMaxAckPending });
-    const loop = this.#pump(messages, onEvent);
+    // a pull expires after PULL_EXPIRES_MS, so a pull left on a server that died is noticed soon
+    const options = { max_messages: tuning.durableMaxAckPending, expires: PULL_EXPIRES_MS };
+    let messages = await consumer.consume(options);
+    let loop = this.#pump(messages, onEvent);
+    let stopped = false;
+    // after a failover the client's pull may be lost with the server it was on: pull anew
+    const unwatch = this.#onReconnect(async () => {
+      if (stopped) return;
+      const previous = messages;
+      try {
+        messages = await consumer.consume(options);
+      } catch {
+        return; // the old pull goes on; its heartbeats tell the client when to pull again
+      }
+      await previous.close().catch(() => undefined);
+      await loop;
+      loop = this.#pump(messages, onEvent);
+    });
     return {
       stop: async () => {
+        stopped = true;
+        unwatch();
         await messages.close().catch(() => undefined);
         await loop;
       },
     };
+  }
+
+  /** Runs `listener` after every reconnect of the connection; returns a function that stops it. */
+  #onReconnect(listener: () => Promise<void>): () => void {
+    this.#reconnectListeners.add(listener);
+    if (!this.#watching) {
+      this.#watching = true;
+      void (async () => {
+        for await (const status of this.#nc.status()) {
+          if (status.type === "reconnect") for (const run of [...this.#reconnectListeners]) void run();
+        }
+      })();
+    }
+    return () => this.#reconnectListeners.delete(listener);
   }
 
   /** Hands the consumer's events over one at a time; what arrives after `stop` goes back (nak) for the next attach. */
