@@ -1,7 +1,56 @@
-import { describeNats, natsFactory, useNatsCluster } from "../helpers/nats.js";
+import { expect, it } from "vitest";
+import { Message } from "../../src/index.js";
+import { connectAt, describeNats, freshPrefix, natsFactory, useNatsCluster } from "../helpers/nats.js";
+import { waitFor } from "../helpers/wait-for.js";
 import { describeTransportConformance } from "../transport/conformance.js";
 
 describeNats("NATS transport on a 3-node cluster", () => {
   const cluster = useNatsCluster();
   describeTransportConformance("nats", natsFactory(cluster));
+});
+
+describeNats("NATS transport bounds", () => {
+  const cluster = useNatsCluster({ nodes: 1 });
+
+  it("a receiver that does not read holds at most its queue and queueCapacityBytes of broadcasts beside it; the rest is dropped and counted", async () => {
+    const prefix = freshPrefix();
+    const sender = await connectAt(cluster(), 0, "sender", { subjectPrefix: prefix });
+    const idle = await connectAt(cluster(), 0, "idle", { subjectPrefix: prefix, queueCapacity: 10, queueCapacityBytes: 4096 });
+    try {
+      await waitFor(() => sender.peers().includes("idle"), { what: "the sender to know the receiver" });
+      const payload = new Uint8Array(500);
+      for (let i = 0; i < 100; i++) await sender.broadcast(Message.broadcast("sender", "flood", payload));
+      // a marker unicast after the flood: once the receiver holds it, every broadcast before it has arrived
+      await sender.send("idle", Message.event("sender", "marker"));
+      await waitFor(() => idle.stats().messagesDropped, { until: (dropped) => dropped > 0, what: "the receiver to drop what is past its bounds" });
+      let held = 0;
+      let marker = false;
+      for (let r = idle.tryReceive(); r !== undefined; r = idle.tryReceive()) {
+        if (r.message.kind === "event") marker = true;
+        else held++;
+      }
+      while (!marker) marker = (await idle.receive({ signal: AbortSignal.timeout(2000) })).message.kind === "event";
+      // ~520-byte frames: at most 10 queued (4096 bytes allow 8) and 4096 bytes beside
+      expect(held).toBeLessThanOrEqual(10 + Math.ceil(4096 / 520));
+      expect(held + idle.stats().messagesDropped).toBe(100);
+    } finally {
+      await Promise.all([sender.close(), idle.close()]);
+    }
+  });
+
+  it("a send to a receiver whose window is used up waits for its credit, then goes", async () => {
+    const prefix = freshPrefix();
+    const sender = await connectAt(cluster(), 0, "sender", { subjectPrefix: prefix });
+    const slow = await connectAt(cluster(), 0, "slow", { subjectPrefix: prefix, queueCapacity: 4 });
+    try {
+      const sends = Array.from({ length: 12 }, (_, i) => sender.send("slow", Message.event("sender", "n", { i })));
+      await waitFor(() => slow.stats().messagesReceived === 0 && sender.pendingSends, { until: (pending) => pending === 8, what: "8 sends to wait for credit" });
+      const got: unknown[] = [];
+      for (let i = 0; i < 12; i++) got.push((await slow.receive({ signal: AbortSignal.timeout(2000) })).message.json());
+      await Promise.all(sends);
+      expect(got).toEqual(Array.from({ length: 12 }, (_, i) => ({ i })));
+    } finally {
+      await Promise.all([sender.close(), slow.close()]);
+    }
+  });
 });

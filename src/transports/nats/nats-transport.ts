@@ -72,6 +72,8 @@ export class NatsTransport extends CoreTransport {
   /** Native publishes waiting in the sender, by the carrier message standing for them. */
   readonly #nativeRoutes = new WeakMap<Message, string>();
   readonly #instance = `${Date.now().toString(36)}${Math.random().toString(36).slice(2, 8)}`;
+  /** Bytes of broadcasts waiting beside a full receive queue. */
+  #asideBytes = 0;
   #connections = 1;
   #heartbeatSeq = 0;
   #heartbeatTimer: ReturnType<typeof setInterval> | undefined;
@@ -332,13 +334,24 @@ export class NatsTransport extends CoreTransport {
     }
     if (payload?.$case === "heartbeat") return this.#heard(envelope);
     if (payload === undefined) return;
+    // metered by credit: what does not fit the queue waits beside it, at most a window per sender
     this.core.deliver(envelope.source, new Message(envelope), msg.data.length);
   }
 
   #onBroadcast(error: Error | null, msg: Msg): void {
     const envelope = this.#decode(error, msg);
     if (envelope === undefined || envelope.source === this.localAddress || envelope.payload === undefined) return;
-    this.core.deliver(envelope.source, new Message(envelope), msg.data.length);
+    const received = { from: envelope.source, message: new Message(envelope) };
+    const bytes = msg.data.length;
+    if (this.core.offer(received, bytes)) return;
+    // Broadcasts are not metered and NATS cannot be paused: past the queue, at most
+    // queueCapacityBytes more wait beside it; beyond that they are dropped, as NATS drops for a slow consumer.
+    if (this.#asideBytes + bytes > this.config.queueCapacityBytes) {
+      this.core.stats.messagesDropped++;
+      return;
+    }
+    this.#asideBytes += bytes;
+    this.core.deliver(received.from, received.message, bytes, undefined, () => void (this.#asideBytes -= bytes));
   }
 
   #onPresence(error: Error | null, msg: Msg): void {
