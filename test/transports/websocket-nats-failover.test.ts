@@ -4,7 +4,7 @@ import { expect, it } from "vitest";
 import { computeService, ComputeServiceDefinition } from "../../src/cli/example-service.js";
 import { createClient, createDemux, createPubSub, createServer, Message, RpcError, Status } from "../../src/index.js";
 import { WebSocketTransport } from "../../src/node.js";
-import { describeNats, freshPrefix, useNatsCluster } from "../helpers/nats.js";
+import { connectAt, describeNats, freshPrefix, useNatsCluster } from "../helpers/nats.js";
 import { hubsKnow, startHubs } from "../helpers/nats-hubs.js";
 import { waitFor } from "../helpers/wait-for.js";
 
@@ -50,6 +50,25 @@ describeNats("hubs on a NATS backplane: hubs come, go and crash", () => {
       expect(await bobCalls.fibonacci({ n: 10 })).toEqual({ value: 55 });
     } finally {
       await Promise.all([alice.close(), bob.close()]);
+      await Promise.all([a!.close(), b!.close()]);
+    }
+  });
+
+  it("an agent id is unique across the hubs and the agents on NATS", async () => {
+    const prefix = freshPrefix();
+    const [a, b] = await startHubs(cluster(), 2, prefix);
+    const alice = await WebSocketTransport.client({ url: a!.url, agentId: "alice" });
+    try {
+      const error = await WebSocketTransport.client({ url: b!.url, agentId: "alice" }, { retryAttempts: 0 }).catch((e: unknown) => e);
+      expect(error).toMatchObject({ code: "AddressInUse" });
+      const natsAgent = await connectAt(cluster(), 2, "nats_agent", { subjectPrefix: prefix });
+      const again = await WebSocketTransport.client({ url: a!.url, agentId: "nats_agent" }, { retryAttempts: 0 }).catch((e: unknown) => e);
+      expect(again).toMatchObject({ code: "AddressInUse" });
+      const clash = await connectAt(cluster(), 0, "alice", { subjectPrefix: prefix }).catch((e: unknown) => e);
+      expect(clash).toMatchObject({ code: "AddressInUse" });
+      await natsAgent.close();
+    } finally {
+      await alice.close();
       await Promise.all([a!.close(), b!.close()]);
     }
   });

@@ -77,6 +77,11 @@ export class HubAdmission {
     }
     const { agentId, negotiated } = accepted;
     if (!(await this.#authenticated(connection, agentId, negotiated.metadata, request, refuse))) return;
+    // on a NATS backplane an id is unique across the hubs: another hub (or a NATS agent) answering for it means it is taken
+    const backplane = this.#router.backplane;
+    if (backplane !== undefined && this.#router.agent(agentId) === undefined && (await backplane.answersElsewhere(agentId))) {
+      return refuse(connection, CloseCode.ADDRESS_IN_USE, `agent id "${agentId}" is connected elsewhere in the swarm`, "AddressInUse");
+    }
     if (!this.#options.isOpen()) return;
     const agreed = negotiated.capabilities;
     const resumed = this.#takeOver(agentId, agreed.includes(RESUME_CAPABILITY) ? negotiated.metadata[SESSION_KEY] : undefined);

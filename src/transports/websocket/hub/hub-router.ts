@@ -24,6 +24,8 @@ export interface RouterBackplane {
   credit(receiver: string, sender: string, count: number): void;
   /** Whether `address` answers elsewhere, and its window. */
   lookup(address: string): Promise<{ found: boolean; window: number }>;
+  /** Whether something elsewhere answers for `agentId` now (asked, not remembered). */
+  answersElsewhere(agentId: string): Promise<boolean>;
 }
 
 /** An agent on another hub, and the link it is reached through. */

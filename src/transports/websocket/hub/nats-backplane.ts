@@ -116,12 +116,19 @@ export class NatsBackplane implements RouterBackplane {
   }
 
   /**
-   * Whether `agentId` answers elsewhere on the backplane (so it may not be admitted here).
-   * An agent this hub itself serves is not "elsewhere".
+   * Whether something answers for `agentId` elsewhere on the backplane now (so it may not be
+   * admitted here): a Lookup request, not presence, which may still remember an agent whose
+   * hub has just died. An agent this hub itself serves is not "elsewhere".
    */
-  async isTakenElsewhere(agentId: string): Promise<boolean> {
-    if (this.#agents.has(agentId)) return false;
-    return (await this.lookup(agentId)).found;
+  async answersElsewhere(agentId: string): Promise<boolean> {
+    if (this.#agents.has(agentId) || this.#closed) return false;
+    try {
+      await this.#nc.request(this.subjects.agent(agentId), this.#frame(Message.control(this.#host.hubId, { operation: { $case: "lookup", value: { address: agentId } } })), { timeout: this.#timeoutMs });
+      return true;
+    } catch (error) {
+      if (!isNoResponders(error)) this.#host.stats.errors++;
+      return false;
+    }
   }
 
   /** An agent was admitted here: subscribe for it and announce it. */
