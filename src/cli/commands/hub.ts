@@ -26,6 +26,7 @@ RPC calls, events and broadcasts between them. Stops cleanly on SIGTERM or SIGIN
                             agents on nats:// directly) reach each other; hubs come and go
                             without restarting the others
   --nats-prefix PREFIX      subjects prefix of the swarm on NATS (default "swarm")
+  --nats-token TOKEN        the NATS servers' auth token
   --http-bind HOST:PORT     serve the HTTP endpoints below on a port of their own
                             (default: the hub's port, beside the WebSocket upgrade)
   --no-health               do not serve /healthz (liveness and readiness)
@@ -45,6 +46,7 @@ RPC calls, events and broadcasts between them. Stops cleanly on SIGTERM or SIGIN
       link: { type: "string", multiple: true },
       nats: { type: "string" },
       "nats-prefix": { type: "string" },
+      "nats-token": { type: "string" },
       "http-bind": { type: "string" },
       "no-health": { type: "boolean" },
       "no-metrics": { type: "boolean" },
@@ -59,7 +61,14 @@ RPC calls, events and broadcasts between them. Stops cleanly on SIGTERM or SIGIN
     if (values.nats !== undefined && (values.link ?? []).length > 0) {
       throw new CliError("hub: --link and --nats do not go together (hubs on a NATS backplane need no links)", ExitCode.USAGE);
     }
-    const nats = values.nats === undefined ? undefined : { servers: values.nats, ...(values["nats-prefix"] === undefined ? {} : { subjectPrefix: values["nats-prefix"] }) };
+    const nats =
+      values.nats === undefined
+        ? undefined
+        : {
+            servers: values.nats,
+            ...(values["nats-prefix"] === undefined ? {} : { subjectPrefix: values["nats-prefix"] }),
+            ...(values["nats-token"] === undefined ? {} : { token: values["nats-token"] }),
+          };
     const tls = values["tls-cert"] === undefined ? undefined : { cert: readPem(values["tls-cert"]), key: readPem(values["tls-key"]!) };
     const token = values["auth-token"];
     const protoFiles = values["gateway-proto"] ?? [];
