@@ -1,4 +1,4 @@
-import { connect, type Msg, type NatsConnection, type Subscription } from "@nats-io/transport-node";
+import type { Msg, NatsConnection, Subscription } from "@nats-io/transport-node";
 import type { Envelope } from "../../../generated/swarm/transport/v1/envelope.js";
 import { decodeFrame, encodeFrame, type FrameCodecOptions } from "../../protocol/codec.js";
 import { isEndToEndControl } from "../../protocol/control.js";
@@ -11,27 +11,23 @@ import { TransportError } from "../../transport/errors.js";
 import { NATIVE_PUBSUB, type NativePubSub } from "../../transport/native-pubsub.js";
 import type { ReceivedMessage, SendOptions, TransportState } from "../../transport/transport.js";
 import { ReceiveCredits } from "../websocket/credits.js";
-import { isNoResponders, natsError, plainBytes } from "./nats-errors.js";
+import { openNatsConnection, serverList, transportPart, type NatsAuth } from "./nats-connect.js";
+import { plainBytes } from "./nats-errors.js";
 import { NatsDurableEvents } from "./nats-durable.js";
 import { NatsNativePubSub } from "./nats-native-pubsub.js";
 import { natsPart, resolveNatsTuning, type NatsTuning } from "./nats-options.js";
 import { NatsSender } from "./nats-sender.js";
 import { NatsSubjects } from "./nats-subjects.js";
-import { EPOCH_HEADER, Presence, WINDOW_HEADER } from "./presence.js";
+import { NatsPeers } from "./nats-peers.js";
 import { PublishBatch } from "./publish-batch.js";
 import { PublishGate } from "./publish-gate.js";
 
 /** Where and as whom a NATS transport connects. */
-export interface NatsTransportOptions {
+export interface NatsTransportOptions extends NatsAuth {
   /** NATS server URLs (`nats://host:port`), or one comma-separated string; the client fails over between them. */
   servers: string | string[];
   /** This agent's id: its address in the swarm. */
   agentId: string;
-  /** A NATS auth token. */
-  token?: string;
-  /** NATS user and password. */
-  user?: string;
-  pass?: string;
 }
 
 /** `TransportConfig` plus the NATS settings. */
@@ -66,17 +62,13 @@ export class NatsTransport extends CoreTransport {
   readonly #batch: PublishBatch;
   readonly #sender: NatsSender;
   readonly #credits: ReceiveCredits;
-  readonly #presence: Presence;
+  readonly #peers: NatsPeers;
   readonly #native: NatsNativePubSub;
   readonly #subscriptions: Subscription[] = [];
   /** Native publishes waiting in the sender, by the carrier message standing for them. */
   readonly #nativeRoutes = new WeakMap<Message, string>();
-  readonly #instance = `${Date.now().toString(36)}${Math.random().toString(36).slice(2, 8)}`;
   /** Bytes of broadcasts waiting beside a full receive queue. */
   #asideBytes = 0;
-  #connections = 1;
-  #heartbeatSeq = 0;
-  #heartbeatTimer: ReturnType<typeof setInterval> | undefined;
   #state: TransportState = "open";
   #connectionClosed: Promise<void> = Promise.resolve();
 
@@ -100,7 +92,11 @@ export class NatsTransport extends CoreTransport {
     const servers = serverList(options.servers).join(",");
     this.#sender = new NatsSender(this.core, this.#gate, { publish: (to, message) => this.#publish(to, message), lookup: (to) => this.#lookup(to) }, tuning, config.connectionTimeoutMs, servers);
     this.#credits = new ReceiveCredits(config.queueCapacity);
-    this.#presence = new Presence(
+    this.#peers = new NatsPeers(
+      options.agentId,
+      config.queueCapacity,
+      this.subjects,
+      { out: (subject, message) => this.#rawPublish(subject, message), request: (subject, message) => this.#request(subject, message) },
       {
         joined: (peer, window, rejoined) => {
           this.#sender.windows.found(peer, window);
@@ -137,24 +133,7 @@ export class NatsTransport extends CoreTransport {
     }
     const resolved = resolveConfig(transportPart(config));
     const tuning = resolveNatsTuning(natsPart(config), resolved);
-    const servers = serverList(options.servers);
-    let nc: NatsConnection;
-    try {
-      nc = await connect({
-        servers,
-        name: tuning.connectionName ?? `swarm-transport ${options.agentId}`,
-        timeout: Math.max(1, resolved.connectionTimeoutMs),
-        maxReconnectAttempts: resolved.retryAttempts,
-        reconnectTimeWait: tuning.reconnectTimeWaitMs,
-        pingInterval: Math.max(1000, tuning.heartbeatIntervalMs),
-        maxPingOut: 3,
-        noRandomize: tuning.noRandomize,
-        ...(options.token === undefined ? {} : { token: options.token }),
-        ...(options.user === undefined ? {} : { user: options.user, pass: options.pass ?? "" }),
-      });
-    } catch (error) {
-      throw natsError(error, "ConnectionError", `cannot connect to NATS at ${servers.join(",")}`);
-    }
+    const nc = await openNatsConnection(serverList(options.servers), options.agentId, options, resolved, tuning);
     const transport = new NatsTransport(options, nc, resolved, tuning);
     try {
       await transport.#start();
@@ -171,7 +150,7 @@ export class NatsTransport extends CoreTransport {
 
   /** Ids of the peers presence knows of. */
   peers(): string[] {
-    return this.#presence.peers();
+    return this.#peers.presence.peers();
   }
 
   /** Sends waiting for credit, confirmation or a reconnect. */
@@ -215,7 +194,7 @@ export class NatsTransport extends CoreTransport {
   async close(): Promise<void> {
     if (this.#state !== "open") return;
     this.#state = "closing";
-    clearInterval(this.#heartbeatTimer);
+    this.#peers.stop(false);
     this.#sender.shutdown(TransportError.closed(this.core.what));
     this.#gate.close();
     this.#native.close();
@@ -228,7 +207,6 @@ export class NatsTransport extends CoreTransport {
       await Promise.race([nc.flush().catch(() => undefined), new Promise((resolve) => (timer = setTimeout(resolve, bound)))]);
       clearTimeout(timer);
     }
-    this.#presence.clear();
     this.core.close();
     this.#state = "closed";
     if (!nc.isClosed()) {
@@ -245,30 +223,15 @@ export class NatsTransport extends CoreTransport {
 
   async #start(): Promise<void> {
     const nc = this.connection;
-    // Another live agent with this id answers a Lookup on its subject; "no responders" means the id is free.
-    const taken = await nc.request(this.subjects.agent(this.localAddress), this.#frame(this.#lookupMessage(this.localAddress)), { timeout: Math.max(1, this.config.connectionTimeoutMs) }).then(
-      () => true,
-      (error: unknown) => {
-        if (isNoResponders(error)) return false;
-        throw natsError(error, "ConnectionError", `cannot check whether agent id "${this.localAddress}" is free`);
-      },
-    );
-    if (taken) throw new TransportError("AddressInUse", `agent id "${this.localAddress}" is already in use on NATS`, { address: this.localAddress });
+    await this.#peers.claim();
     this.#subscriptions.push(
       nc.subscribe(this.subjects.agent(this.localAddress), { callback: (error, msg) => this.#onInbox(error, msg) }),
       nc.subscribe(this.subjects.all, { callback: (error, msg) => this.#onBroadcast(error, msg) }),
       nc.subscribe(this.subjects.presence, { callback: (error, msg) => this.#onPresence(error, msg) }),
     );
-    this.#presenceSend(this.#hello());
+    this.#peers.start(this.tuning.heartbeatIntervalMs);
     this.#batch.flush();
     await nc.flush();
-    const interval = this.tuning.heartbeatIntervalMs;
-    if (interval > 0) {
-      this.#heartbeatTimer = setInterval(() => {
-        this.#presenceSend(this.#heartbeat());
-        this.#presence.sweep();
-      }, interval);
-    }
     void this.#watchStatus();
     nc.closed().then(() => this.#onClientClosed(), () => this.#onClientClosed());
   }
@@ -284,13 +247,11 @@ export class NatsTransport extends CoreTransport {
           break;
         }
         case "reconnect":
-          this.#connections++;
           this.core.stats.reconnections++;
-          this.#presence.refresh();
+          this.#peers.reconnected();
           this.#credits.reset();
           // what was in flight may be lost, and its credit with it: every window starts full again
-          for (const peer of this.#presence.peers()) this.#sender.windows.found(peer, this.#presence.window(peer) ?? 0);
-          this.#presenceSend(this.#hello());
+          for (const peer of this.#peers.presence.peers()) this.#sender.windows.found(peer, this.#peers.presence.window(peer) ?? 0);
           this.#sender.connected = true;
           this.#sender.flush();
           break;
@@ -306,7 +267,7 @@ export class NatsTransport extends CoreTransport {
   #onClientClosed(): void {
     if (this.#state !== "open") return;
     this.#state = "closing";
-    clearInterval(this.#heartbeatTimer);
+    this.#peers.stop(false);
     this.#sender.shutdown(new TransportError("ConnectionError", `gave up reconnecting to NATS after ${this.config.retryAttempts} attempts per server`));
     this.#gate.close();
     this.#native.close();
@@ -323,7 +284,7 @@ export class NatsTransport extends CoreTransport {
       const operation = payload.value.operation;
       switch (operation?.$case) {
         case "lookup":
-          if (msg.reply) this.#out(msg.reply, this.#frame(Message.control(this.localAddress, { operation: { $case: "lookupResult", value: { address: this.localAddress, found: true, window: this.config.queueCapacity } } })));
+          if (msg.reply) this.#out(msg.reply, this.#frame(this.#peers.lookupResult()));
           return;
         case "credit":
           this.#sender.windows.grant(envelope.source, operation.value.count);
@@ -332,7 +293,7 @@ export class NatsTransport extends CoreTransport {
           return;
       }
     }
-    if (payload?.$case === "heartbeat") return this.#heard(envelope);
+    if (payload?.$case === "heartbeat") return this.#peers.heard(envelope);
     if (payload === undefined) return;
     // metered by credit: what does not fit the queue waits beside it, at most a window per sender
     this.core.deliver(envelope.source, new Message(envelope), msg.data.length);
@@ -356,22 +317,7 @@ export class NatsTransport extends CoreTransport {
 
   #onPresence(error: Error | null, msg: Msg): void {
     const envelope = this.#decode(error, msg);
-    if (envelope === undefined || envelope.source === this.localAddress) return;
-    const payload = envelope.payload;
-    if (payload?.$case === "heartbeat") return this.#heard(envelope);
-    if (payload?.$case !== "control") return;
-    const operation = payload.value.operation;
-    if (operation?.$case === "hello") {
-      this.#heard(envelope);
-      // answer the newcomer directly, so it knows this agent without waiting for a heartbeat
-      this.#rawPublish(this.subjects.agent(envelope.source), this.#heartbeat());
-    } else if (operation?.$case === "goodbye") {
-      this.#presence.left(envelope.source, operation.value.reason || "closed");
-    }
-  }
-
-  #heard(envelope: Envelope): void {
-    this.#presence.heard(envelope.source, envelope.headers[EPOCH_HEADER] ?? "", Number(envelope.headers[WINDOW_HEADER] ?? 0));
+    if (envelope !== undefined) this.#peers.onPresence(envelope);
   }
 
   #decode(error: Error | null, msg: Msg): Envelope | undefined {
@@ -433,28 +379,22 @@ export class NatsTransport extends CoreTransport {
     }
   }
 
+  /** The sender's Lookup of an address it has not seen. */
   #lookup(to: string): void {
-    this.connection.request(this.subjects.agent(to), this.#frame(this.#lookupMessage(to)), { timeout: Math.max(1, this.config.connectionTimeoutMs) }).then(
-      (reply) => {
-        let window = 0;
-        try {
-          const operation = decodeFrame(reply.data, this.#codec).payload;
-          if (operation?.$case === "control" && operation.value.operation?.$case === "lookupResult") window = operation.value.operation.value.window;
-        } catch {
-          // an answer we cannot read still proves someone listens there
-        }
-        this.#presence.heard(to, "", window);
-        this.#sender.onLookupResult(to, true, window);
-      },
-      (error: unknown) => {
-        if (isNoResponders(error)) this.#sender.onLookupResult(to, false, 0);
-        else this.#sender.lookupFailed(to, natsError(error, "Timeout", `lookup of agent "${to}" failed`));
-      },
+    this.#peers.lookup(to).then(
+      ({ found, window }) => this.#sender.onLookupResult(to, found, window),
+      (error: TransportError) => this.#sender.lookupFailed(to, error),
     );
   }
 
-  #lookupMessage(address: string): Message {
-    return Message.control(this.localAddress, { operation: { $case: "lookup", value: { address } } });
+  /** A NATS request straight to the client (not batched: nothing depends on its order). */
+  async #request(subject: string, message: Message): Promise<Envelope | undefined> {
+    const reply = await this.connection.request(subject, this.#frame(message), { timeout: Math.max(1, this.config.connectionTimeoutMs) });
+    try {
+      return decodeFrame(plainBytes(reply.data), this.#codec);
+    } catch {
+      return undefined; // an answer we cannot read still proves someone listens there
+    }
   }
 
   #presenceSend(message: Message): void {
@@ -463,18 +403,6 @@ export class NatsTransport extends CoreTransport {
     } catch {
       this.core.stats.errors++;
     }
-  }
-
-  #stamp(message: Message): Message {
-    return message.withHeader(EPOCH_HEADER, `${this.#instance}.${this.#connections}`).withHeader(WINDOW_HEADER, String(this.config.queueCapacity));
-  }
-
-  #hello(): Message {
-    return this.#stamp(Message.hello(this.localAddress, { metadata: {} }));
-  }
-
-  #heartbeat(): Message {
-    return this.#stamp(Message.heartbeat(this.localAddress, ++this.#heartbeatSeq));
   }
 
   /** The application took a unicast message: grant its sender credit. */
@@ -490,16 +418,4 @@ export class NatsTransport extends CoreTransport {
       }
     }
   }
-}
-
-/** `servers` as a list of URLs. */
-export function serverList(servers: string | string[]): string[] {
-  const list = (Array.isArray(servers) ? servers : [servers]).flatMap((s) => s.split(",")).map((s) => s.trim()).filter((s) => s.length > 0);
-  if (list.length === 0) throw new TransportError("InvalidAddress", "no NATS server URL given", { address: String(servers) });
-  return list;
-}
-
-function transportPart(config: Partial<TransportConfig>): Partial<TransportConfig> {
-  const { maxMessageSize, connectionTimeoutMs, retryAttempts, enableCompression, compressionThreshold, queueCapacity, queueCapacityBytes } = config;
-  return { maxMessageSize, connectionTimeoutMs, retryAttempts, enableCompression, compressionThreshold, queueCapacity, queueCapacityBytes };
 }

@@ -6,7 +6,7 @@ import { gzip } from "../../../node/gzip.js";
 import { TransportError } from "../../../transport/errors.js";
 import type { StatsRecorder } from "../../../transport/stats.js";
 import { isNoResponders, natsError, plainBytes } from "../../nats/nats-errors.js";
-import { serverList } from "../../nats/nats-transport.js";
+import { serverList } from "../../nats/nats-connect.js";
 import { NatsSubjects } from "../../nats/nats-subjects.js";
 import { EPOCH_HEADER, Presence, WINDOW_HEADER } from "../../nats/presence.js";
 import { PublishBatch } from "../../nats/publish-batch.js";
