@@ -48,7 +48,7 @@ export interface DurableEvents {
 export interface DurableEvent {
   readonly subject: string;
   readonly message: Message;
-  /** Handled: never delivered to this consumer again. */
+  /** Handled: not delivered to this consumer again (a redelivery after a lost acknowledgement is dropped while the consumer runs). */
   ack(): void;
   /** Not handled: delivered again (first, before anything newer). */
   nak(): void;

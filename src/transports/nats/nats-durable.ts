@@ -78,7 +78,8 @@ export class NatsDurableEvents implements DurableEvents {
     // a pull expires after PULL_EXPIRES_MS, so a pull left on a server that died is noticed soon
     const options = { max_messages: tuning.durableMaxAckPending, expires: PULL_EXPIRES_MS };
     let messages = await consumer.consume(options);
-    let loop = this.#pump(messages, onEvent);
+    const handled = new HandledSet(Math.max(1024, 4 * tuning.durableMaxAckPending));
+    let loop = this.#pump(messages, onEvent, handled);
     let stopped = false;
     // after a failover the client's pull may be lost with the server it was on: pull anew
     const unwatch = this.#onReconnect(async () => {
@@ -91,7 +92,7 @@ export class NatsDurableEvents implements DurableEvents {
       }
       await previous.close().catch(() => undefined);
       await loop;
-      loop = this.#pump(messages, onEvent);
+      loop = this.#pump(messages, onEvent, handled);
     });
     return {
       stop: async () => {
@@ -118,12 +119,17 @@ export class NatsDurableEvents implements DurableEvents {
   }
 
   /** Hands the consumer's events over one at a time; what arrives after `stop` goes back (nak) for the next attach. */
-  async #pump(messages: ConsumerMessages, onEvent: (event: DurableEvent) => Promise<void> | void): Promise<void> {
+  async #pump(messages: ConsumerMessages, onEvent: (event: DurableEvent) => Promise<void> | void, handled: HandledSet): Promise<void> {
     let stopped = false;
     void messages.closed().then(() => (stopped = true));
     for await (const m of messages) {
       if (stopped) {
         m.nak();
+        continue;
+      }
+      // handled here already, but its acknowledgement was lost (a failover): acknowledge again, deliver once
+      if (handled.has(m.seq)) {
+        m.ack();
         continue;
       }
       let message: Message;
@@ -133,7 +139,7 @@ export class NatsDurableEvents implements DurableEvents {
         m.term(); // undecodable: never deliverable, do not let it block the consumer
         continue;
       }
-      await onEvent(durableEvent(m, this.#subjects.durableSubject(m.subject), message));
+      await onEvent(durableEvent(m, this.#subjects.durableSubject(m.subject), message, handled));
     }
   }
 
@@ -166,7 +172,26 @@ export class NatsDurableEvents implements DurableEvents {
   }
 }
 
-function durableEvent(m: JsMsg, subject: string, message: Message): DurableEvent {
+/** Stream sequences this consumer handled lately (bounded, oldest forgotten first). */
+class HandledSet {
+  readonly #seqs = new Set<number>();
+  readonly #max: number;
+
+  constructor(max: number) {
+    this.#max = max;
+  }
+
+  has(seq: number): boolean {
+    return this.#seqs.has(seq);
+  }
+
+  add(seq: number): void {
+    this.#seqs.add(seq);
+    if (this.#seqs.size > this.#max) this.#seqs.delete(this.#seqs.values().next().value!);
+  }
+}
+
+function durableEvent(m: JsMsg, subject: string, message: Message, handled: HandledSet): DurableEvent {
   let settled = false;
   return {
     subject,
@@ -174,6 +199,7 @@ function durableEvent(m: JsMsg, subject: string, message: Message): DurableEvent
     ack: () => {
       if (settled) return;
       settled = true;
+      handled.add(m.seq);
       m.ack();
     },
     nak: () => {
