@@ -89,11 +89,8 @@ export class HubConnections {
     this.#checkConsumer(target);
   }
 
-  /** Writes an envelope body as received to `target`, held to the slow-consumer bound. */
-  writeBody(target: AgentConnection, body: Uint8Array): void {
-    target.sendBody(body);
-    this.#checkConsumer(target);
-  }
+  /** Holds a connection just written to to the slow-consumer bound (for what the router writes itself). */
+  readonly afterWrite = (target: AgentConnection): void => this.#checkConsumer(target);
 
   /** Heartbeat duty for every open connection (one timer for the hub). */
   sweep(): void {

@@ -216,6 +216,23 @@ export class HubRouter {
     }
   }
 
+  /**
+   * A message from the backplane for this hub's agent `agentId`, as received (`envelope` is
+   * its decoded form, for what a hub learns from what it routes); false when the agent is not here.
+   */
+  fromBackplane(agentId: string, envelope: Envelope, body: Uint8Array, afterWrite: AfterWrite): boolean {
+    const target = this.#agents.get(agentId);
+    if (target === undefined || envelope.destination !== agentId) return false;
+    this.#forward(target, body, afterWrite);
+    return true;
+  }
+
+  /** A broadcast from elsewhere on the backplane: every agent here but its source, and the hub's endpoint. */
+  broadcastFromBackplane(envelope: Envelope, body: Uint8Array, afterWrite: AfterWrite): void {
+    for (const target of this.#agents.values()) if (target.agentId !== envelope.source && target.state !== "closed") this.#forward(target, body, afterWrite);
+    if (!this.#endpoint.offer({ from: envelope.source, message: new Message(envelope) }, body.length)) this.#endpoint.stats.messagesDropped++;
+  }
+
   /** An agent elsewhere on the backplane left or came back after a gap: this hub's agents and endpoint are told. */
   backplaneGone(address: string, reason: string, moved = false): void {
     if (moved || !this.#agents.has(address)) this.#announceGone(address, reason, undefined);

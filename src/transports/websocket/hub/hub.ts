@@ -2,7 +2,6 @@ import { createServer as createHttpServer, type Server } from "node:http";
 import { createServer as createHttpsServer } from "node:https";
 import type { AddressInfo } from "node:net";
 import { WebSocketServer } from "ws";
-import { decodeEnvelope } from "../../../protocol/codec.js";
 import { Message } from "../../../protocol/message.js";
 import { resolveConfig, type TransportConfig } from "../../../transport/config.js";
 import { TransportError } from "../../../transport/errors.js";
@@ -241,16 +240,8 @@ export class WebSocketHub extends CoreTransport {
     return {
       hubId: this.localAddress,
       stats: this.core.stats,
-      deliver: (agentId, body) => {
-        const target = router.agent(agentId);
-        if (target === undefined || target.isHub) return false;
-        connections.writeBody(target, body);
-        return true;
-      },
-      deliverAll: (body, except) => {
-        for (const target of router.connections()) if (!target.isHub && target.agentId !== except && target.state !== "closed") connections.writeBody(target, body);
-        if (!this.core.offer({ from: except, message: new Message(decodeEnvelope(body)) }, body.length)) this.core.stats.messagesDropped++;
-      },
+      deliver: (agentId, envelope, body) => router.fromBackplane(agentId, envelope, body, connections.afterWrite),
+      deliverAll: (envelope, body) => router.broadcastFromBackplane(envelope, body, connections.afterWrite),
       credit: (agentId, receiver, count) => {
         const target = router.agent(agentId);
         target?.link.writeControl(Message.control(this.localAddress, { operation: { $case: "credit", value: { address: receiver, count } } }));

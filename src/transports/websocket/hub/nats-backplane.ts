@@ -27,10 +27,10 @@ export interface NatsBackplaneOptions {
 /** What the backplane asks of its hub. @internal */
 export interface BackplaneHost {
   readonly hubId: string;
-  /** Writes an envelope body to this hub's agent `agentId`; false when it is not here. */
-  deliver(agentId: string, body: Uint8Array): boolean;
-  /** Writes an envelope body to every agent of this hub but `except`. */
-  deliverAll(body: Uint8Array, except: string): void;
+  /** Writes an envelope (as received: `body`) to this hub's agent `agentId`; false when it is not here. */
+  deliver(agentId: string, envelope: Envelope, body: Uint8Array): boolean;
+  /** Writes a broadcast (as received: `body`) to every agent of this hub but its source. */
+  deliverAll(envelope: Envelope, body: Uint8Array): void;
   /** Tells this hub's agent `agentId` that `receiver` took `count` of its messages (end-to-end credit). */
   credit(agentId: string, receiver: string, count: number): void;
   /** An agent elsewhere left, or came back after a gap: this hub's agents are told (PeerGone). */
@@ -228,13 +228,13 @@ export class NatsBackplane implements RouterBackplane {
       if (operation?.$case === "credit") return this.#host.credit(agentId, envelope.source, operation.value.count);
     }
     if (payload?.$case === "heartbeat") return this.#heard(envelope);
-    if (!this.#host.deliver(agentId, body)) this.#host.stats.messagesDropped++;
+    if (!this.#host.deliver(agentId, envelope, body)) this.#host.stats.messagesDropped++;
   }
 
   #onBroadcast(error: Error | null, msg: Msg): void {
     const decoded = this.#decode(error, msg);
     if (decoded === undefined || this.#agents.has(decoded.envelope.source)) return; // our own, back from NATS
-    this.#host.deliverAll(decoded.body, decoded.envelope.source);
+    this.#host.deliverAll(decoded.envelope, decoded.body);
   }
 
   #onPresence(error: Error | null, msg: Msg): void {
