@@ -59,9 +59,12 @@ describeNats("hubs on a NATS backplane: hubs come, go and crash", () => {
     const [a, b] = await startHubs(cluster(), 2, prefix);
     const alice = await WebSocketTransport.client({ url: a!.url, agentId: "alice" });
     try {
+      // (two hubs admitting one id at the same instant is the documented race: wait until b can know)
+      await hubsKnow([b!], ["alice"]);
       const error = await WebSocketTransport.client({ url: b!.url, agentId: "alice" }, { retryAttempts: 0 }).catch((e: unknown) => e);
       expect(error).toMatchObject({ code: "AddressInUse" });
       const natsAgent = await connectAt(cluster(), 2, "nats_agent", { subjectPrefix: prefix });
+      await hubsKnow([a!], ["nats_agent"]);
       const again = await WebSocketTransport.client({ url: a!.url, agentId: "nats_agent" }, { retryAttempts: 0 }).catch((e: unknown) => e);
       expect(again).toMatchObject({ code: "AddressInUse" });
       const clash = await connectAt(cluster(), 0, "alice", { subjectPrefix: prefix }).catch((e: unknown) => e);

@@ -216,6 +216,15 @@ export class NatsTransport extends CoreTransport {
     }
   }
 
+  /**
+   * Resolves once the server has taken everything this transport published so far (a PING/PONG
+   * round trip after handing over this turn's batch); rejects when the connection drops first.
+   */
+  async flush(): Promise<void> {
+    this.#batch.flush();
+    await this.connection.flush();
+  }
+
   /** Resolves once the NATS connection has closed (after `close()`). */
   get connectionClosed(): Promise<void> {
     return this.#connectionClosed;
