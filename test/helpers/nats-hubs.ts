@@ -5,13 +5,15 @@ import type { ConformanceFactory } from "../transport/conformance.js";
 import { freshPrefix } from "./nats.js";
 import { waitFor } from "./wait-for.js";
 
-/** Starts `count` hubs on the cluster's backplane under `prefix`, hub i preferring node i. */
+let hubCount = 0;
+
+/** Starts `count` hubs (each with an id of its own) on the cluster's backplane under `prefix`, hub i preferring node i. */
 export async function startHubs(cluster: NatsCluster, count: number, prefix: string, config: Record<string, unknown> = {}): Promise<WebSocketHub[]> {
   const urls = cluster.nodes.map((node) => node.url);
   const hubs: WebSocketHub[] = [];
   for (let i = 0; i < count; i++) {
     const servers = [...urls.slice(i % urls.length), ...urls.slice(0, i % urls.length)];
-    hubs.push(await WebSocketTransport.server({ bindAddr: "127.0.0.1:0", hubId: `hub_${i}`, nats: { servers, subjectPrefix: prefix, heartbeatIntervalMs: 1000 } }, config));
+    hubs.push(await WebSocketTransport.server({ bindAddr: "127.0.0.1:0", hubId: `hub_${++hubCount}`, nats: { servers, subjectPrefix: prefix, heartbeatIntervalMs: 1000 } }, config));
   }
   return hubs;
 }

@@ -3,7 +3,7 @@ import { once } from "node:events";
 import { expect, it } from "vitest";
 import { computeService, ComputeServiceDefinition } from "../../src/cli/example-service.js";
 import { createClient, createDemux, createPubSub, createServer, Message, RpcError, Status } from "../../src/index.js";
-import { WebSocketTransport } from "../../src/node.js";
+import { createHubHttp, WebSocketTransport } from "../../src/node.js";
 import { connectAt, describeNats, freshPrefix, useNatsCluster } from "../helpers/nats.js";
 import { hubsKnow, startHubs } from "../helpers/nats-hubs.js";
 import { waitFor } from "../helpers/wait-for.js";
@@ -51,6 +51,39 @@ describeNats("hubs on a NATS backplane: hubs come, go and crash", () => {
     } finally {
       await Promise.all([alice.close(), bob.close()]);
       await Promise.all([a!.close(), b!.close()]);
+    }
+  });
+
+  it("the HTTP edge of hub A reaches an agent on hub B and one on NATS directly", async () => {
+    const prefix = freshPrefix();
+    const urls = cluster().nodes.map((node) => node.url);
+    const http = createHubHttp({ gateway: { protoFiles: ["proto/swarm/examples/v1/compute.proto"] } });
+    const edge = await WebSocketTransport.server({ bindAddr: "127.0.0.1:0", http, nats: { servers: urls[0]!, subjectPrefix: prefix, heartbeatIntervalMs: 1000 } });
+    const [other] = await startHubs(cluster(), 1, prefix);
+    const agent = await WebSocketTransport.client({ url: other!.url, agentId: "agent_b" });
+    const natsAgent = await connectAt(cluster(), 2, "agent_n", { subjectPrefix: prefix });
+    try {
+      createServer(createDemux(agent)).add(ComputeServiceDefinition, computeService);
+      createServer(createDemux(natsAgent)).add(ComputeServiceDefinition, computeService);
+      expect(edge.localAddress).not.toBe(other!.localAddress); // hubs on a backplane get ids of their own
+      for (const [to, n, value] of [["agent_b", 10, "55"], ["agent_n", 20, "6765"]] as const) {
+        const response = await fetch(`http://127.0.0.1:${http.port}/swarm.examples.v1.ComputeService/Fibonacci`, {
+          method: "POST",
+          headers: { "content-type": "application/json", "swarm-to": to },
+          body: JSON.stringify({ n }),
+        });
+        expect(response.status, await response.clone().text()).toBe(200);
+        expect(await response.json()).toEqual({ value });
+      }
+      const missing = await fetch(`http://127.0.0.1:${http.port}/swarm.examples.v1.ComputeService/Fibonacci`, {
+        method: "POST",
+        headers: { "content-type": "application/json", "swarm-to": "nobody" },
+        body: "{}",
+      });
+      expect(missing.status).toBe(503);
+    } finally {
+      await Promise.all([agent.close(), natsAgent.close()]);
+      await Promise.all([edge.close(), other!.close()]);
     }
   });
 

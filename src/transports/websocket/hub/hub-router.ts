@@ -221,8 +221,13 @@ export class HubRouter {
    * its decoded form, for what a hub learns from what it routes); false when the agent is not here.
    */
   fromBackplane(agentId: string, envelope: Envelope, body: Uint8Array, afterWrite: AfterWrite): boolean {
+    if (envelope.destination !== agentId) return false;
+    if (agentId === this.#localAddress) {
+      this.#endpoint.deliver(envelope.source, new Message(envelope), body.length);
+      return true;
+    }
     const target = this.#agents.get(agentId);
-    if (target === undefined || envelope.destination !== agentId) return false;
+    if (target === undefined) return false;
     this.#forward(target, body, afterWrite);
     return true;
   }

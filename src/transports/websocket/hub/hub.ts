@@ -2,6 +2,7 @@ import { createServer as createHttpServer, type Server } from "node:http";
 import { createServer as createHttpsServer } from "node:https";
 import type { AddressInfo } from "node:net";
 import { WebSocketServer } from "ws";
+import { Envelope } from "../../../../generated/swarm/transport/v1/envelope.js";
 import { Message } from "../../../protocol/message.js";
 import { resolveConfig, type TransportConfig } from "../../../transport/config.js";
 import { TransportError } from "../../../transport/errors.js";
@@ -24,7 +25,7 @@ import { HubCounters, type HubStats } from "./hub-stats.js";
 export interface WebSocketHubOptions {
   /** "host:port"; port 0 picks a free one (read it from `hub.port`). */
   bindAddr: string;
-  /** The hub's own address as an endpoint. Default "hub". */
+  /** The hub's own address as an endpoint. Default "hub" (on a NATS backplane, a random `hub_…`: hubs there need ids of their own). */
   hubId?: string;
   /** Sent to every agent in HelloAck. */
   metadata?: Record<string, string>;
@@ -71,7 +72,8 @@ export class WebSocketHub extends CoreTransport {
 
   private constructor(options: WebSocketHubOptions, config: WebSocketConfig) {
     super();
-    this.localAddress = options.hubId ?? "hub";
+    // hubs on one backplane are endpoints of one swarm: each needs an id of its own
+    this.localAddress = options.hubId ?? (options.nats === undefined ? "hub" : `hub_${Math.random().toString(36).slice(2, 10)}`);
     this.#options = options;
     this.config = resolveConfig(transportPart(config));
     this.tuning = resolveTuning(config, this.config.queueCapacity);
@@ -113,6 +115,12 @@ export class WebSocketHub extends CoreTransport {
         throw error;
       }
       hub.#router.backplane = hub.#backplane;
+      // the hub's own endpoint (its HTTP gateway calls agents elsewhere) is reachable too, under its id
+      if (await hub.#backplane.answersElsewhere(hub.localAddress)) {
+        await hub.close();
+        throw new TransportError("AddressInUse", `hub id "${hub.localAddress}" is taken on the NATS backplane: give each hub its own id`, { address: hub.localAddress });
+      }
+      hub.#backplane.joined(hub.localAddress, 0);
     }
     const interval = hub.tuning.heartbeatIntervalMs;
     if (interval > 0) hub.#heartbeatTimer = setInterval(() => hub.#connections.sweep(), Math.max(1, Math.min(interval, hub.tuning.heartbeatTimeoutMs / 2)));
@@ -196,7 +204,10 @@ export class WebSocketHub extends CoreTransport {
       return RESOLVED;
     }
     const target = this.#router.nextHop(to);
-    if (target === undefined) return this.core.fail(new TransportError("InvalidAddress", `no agent "${to}" on hub "${this.localAddress}"`, { address: to }));
+    if (target === undefined) {
+      if (this.#backplane !== undefined) return this.#sendElsewhere(to, message);
+      return this.core.fail(new TransportError("InvalidAddress", `no agent "${to}" on hub "${this.localAddress}"`, { address: to }));
+    }
     try {
       this.#connections.write(target, to, message);
     } catch (error) {
@@ -231,6 +242,25 @@ export class WebSocketHub extends CoreTransport {
     await new Promise<void>((resolve) => this.#server.close(() => resolve()));
     this.core.close();
     this.#state = "closed";
+  }
+
+  /** A send from the hub's own endpoint (the HTTP gateway's calls) to an agent elsewhere on the backplane. */
+  async #sendElsewhere(to: string, message: Message): Promise<void> {
+    const backplane = this.#backplane!;
+    const { found } = await this.#router.resolve(to);
+    const envelope = message.envelope;
+    const previous = envelope.destination;
+    envelope.destination = to;
+    let forwarded: boolean;
+    try {
+      forwarded = found && backplane.forward(to, Envelope.encode(envelope).finish());
+    } catch (error) {
+      return this.core.fail(writeError(error));
+    } finally {
+      envelope.destination = previous;
+    }
+    if (!forwarded) return this.core.fail(new TransportError("InvalidAddress", `no agent "${to}" on hub "${this.localAddress}" or elsewhere on its NATS backplane`, { address: to }));
+    this.#sent();
   }
 
   /** What the NATS backplane asks of this hub: deliveries to its agents, credit, PeerGone. */
