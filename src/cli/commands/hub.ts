@@ -15,7 +15,8 @@ Runs a WebSocket hub: agents connect, say Hello with their id, and the hub route
 RPC calls, events and broadcasts between them. Stops cleanly on SIGTERM or SIGINT.
 
   --bind HOST:PORT          listen address (default 127.0.0.1:8080; port 0 picks one)
-  --hub-id ID               the hub's own address (default "hub")
+  --hub-id ID               the hub's own address (default "hub"; with --nats a random
+                            hub_…: hubs on one backplane need ids of their own)
   --tls-cert FILE           serve wss:// with this PEM certificate ...
   --tls-key FILE            ... and this PEM key
   --auth-token TOKEN        refuse agents that do not present "Bearer TOKEN"
