@@ -103,6 +103,8 @@ export class PubSub implements SubscriptionHost {
   readonly #native: NativeRoute | undefined;
   /** Durable subscriptions and their broker consumers (undefined while attaching). */
   readonly #durables = new Map<number, { subscription: Subscription; consumer: DurableConsumer | undefined }>();
+  /** Durable consumers detaching (close waits for them). */
+  readonly #stopping = new Set<Promise<void>>();
   #nextId = 1;
   #closed = false;
 
@@ -232,11 +234,8 @@ export class PubSub implements SubscriptionHost {
   async close(): Promise<void> {
     if (this.#closed) return;
     for (const subscription of [...this.#local.values()]) await subscription.unsubscribe();
-    const consumers = [...this.#durables.values()].map(({ subscription, consumer }) => {
-      void subscription.unsubscribe();
-      return consumer?.stop();
-    });
-    await Promise.all(consumers);
+    for (const { subscription } of [...this.#durables.values()]) await subscription.unsubscribe();
+    await Promise.all(this.#stopping);
     this.#closed = true;
     this.#release();
     this.#unwatch();
@@ -260,7 +259,11 @@ export class PubSub implements SubscriptionHost {
     const durable = this.#durables.get(subscription.id);
     if (durable !== undefined) {
       this.#durables.delete(subscription.id);
-      void durable.consumer?.stop();
+      const stopped = durable.consumer?.stop();
+      if (stopped !== undefined) {
+        this.#stopping.add(stopped);
+        void stopped.finally(() => this.#stopping.delete(stopped));
+      }
       return;
     }
     if (!this.#local.delete(subscription.id)) return;
