@@ -8,6 +8,7 @@ import { TransportError } from "../transport/errors.js";
 import type { PeerGoneEvent, ReceivedMessage, Transport } from "../transport/transport.js";
 import { nativePubSubOf, type DurableConsumer, type DurableEvents, type NativeEvent } from "../transport/native-pubsub.js";
 import { CreditLedger } from "./credit-ledger.js";
+import { attachDurable } from "./durable-attach.js";
 import { NativeRoute, pendingOf } from "./native-route.js";
 import { groupLane, InterestTable, subscriptionLane, type MeteredLane } from "./interest-table.js";
 import { validateSubject } from "./subject.js";
@@ -167,16 +168,7 @@ export class PubSub implements SubscriptionHost {
     const entry: { subscription: Subscription; consumer: DurableConsumer | undefined } = { subscription, consumer: undefined };
     this.#durables.set(subscription.id, entry);
     try {
-      entry.consumer = await durable.consume(name, pattern, async (event) => {
-        const space = subscription.space();
-        if (space !== undefined) await space;
-        subscription.deliver({
-          event: { subject: event.subject, message: event.message, from: event.message.source },
-          reply: undefined,
-          settled: (handled) => (handled ? event.ack() : event.nak()),
-        });
-        this.#stats.delivered++;
-      });
+      entry.consumer = await attachDurable(durable, name, subscription, () => void this.#stats.delivered++);
     } catch (error) {
       this.#durables.delete(subscription.id);
       subscription.close(TransportError.from(error, "ConnectionError"));
