@@ -67,6 +67,8 @@ export class WebSocketHub extends CoreTransport {
   readonly #wss: WebSocketServer;
   #state: TransportState = "open";
   #backplane: NatsBackplane | undefined;
+  /** The last send to each address elsewhere on the backplane, so the next waits for it. */
+  readonly #elsewhere = new Map<string, Promise<void>>();
   #heartbeatTimer: ReturnType<typeof setInterval> | undefined;
   #port = 0;
 
@@ -244,8 +246,26 @@ export class WebSocketHub extends CoreTransport {
     this.#state = "closed";
   }
 
-  /** A send from the hub's own endpoint (the HTTP gateway's calls) to an agent elsewhere on the backplane. */
-  async #sendElsewhere(to: string, message: Message): Promise<void> {
+  /**
+   * A send from the hub's own endpoint (the HTTP gateway's calls) to an agent elsewhere on the
+   * backplane. Sends to one address wait for the ones before (the first looks it up), so they
+   * leave in order.
+   */
+  #sendElsewhere(to: string, message: Message): Promise<void> {
+    const previous = this.#elsewhere.get(to) ?? RESOLVED;
+    const sent = previous.then(() => this.#forwardElsewhere(to, message));
+    const settled = sent.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.#elsewhere.set(to, settled);
+    void settled.then(() => {
+      if (this.#elsewhere.get(to) === settled) this.#elsewhere.delete(to);
+    });
+    return sent;
+  }
+
+  async #forwardElsewhere(to: string, message: Message): Promise<void> {
     const backplane = this.#backplane!;
     const { found } = await this.#router.resolve(to);
     const envelope = message.envelope;
