@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { once } from "node:events";
-import { accessSync, constants, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { accessSync, constants, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createServer, connect as connectTcp } from "node:net";
 import { tmpdir } from "node:os";
 import { delimiter, join } from "node:path";
@@ -72,12 +72,15 @@ export async function startNatsCluster(options: NatsClusterOptions = {}): Promis
   if (binary === undefined) throw new TransportError("NotAvailable", "nats-server is not installed (apt-get install -y nats-server, or set NATS_SERVER)");
   const count = options.nodes ?? 3;
   const root = mkdtempSync(join(tmpdir(), "swarm-nats-"));
+  roots.add(root);
+  hookExit();
   const ports = await freePorts(count * 2);
   const nodes: ServerNode[] = [];
   for (let i = 0; i < count; i++) {
     const name = `n${i + 1}`;
     const routes = count === 1 ? [] : ports.filter((_, j) => j % 2 === 1 && j !== i * 2 + 1).map((port) => `nats://127.0.0.1:${port}`);
     const dir = join(root, name);
+    mkdirSync(dir, { recursive: true });
     const config = [
       `server_name: ${name}`,
       `listen: 127.0.0.1:${ports[i * 2]}`,
@@ -87,7 +90,7 @@ export async function startNatsCluster(options: NatsClusterOptions = {}): Promis
     ].join("\n");
     const file = join(root, `${name}.conf`);
     writeFileSync(file, config);
-    nodes.push(new ServerNode(name, binary, file, ports[i * 2]!, ports[i * 2 + 1]!, options.startTimeoutMs ?? 10_000));
+    nodes.push(new ServerNode(name, binary, file, dir, ports[i * 2]!, ports[i * 2 + 1]!, options.startTimeoutMs ?? 10_000));
   }
   let closed = false;
   const close = async () => {
@@ -95,6 +98,7 @@ export async function startNatsCluster(options: NatsClusterOptions = {}): Promis
     closed = true;
     await Promise.all(nodes.map((node) => node.stop()));
     rmSync(root, { recursive: true, force: true });
+    roots.delete(root);
   };
   try {
     await Promise.all(nodes.map((node) => node.restart()));
@@ -105,20 +109,45 @@ export async function startNatsCluster(options: NatsClusterOptions = {}): Promis
   return { nodes, url: nodes.map((node) => node.url).join(","), close };
 }
 
+/** Every nats-server this process started and has not stopped: killed if the process exits first. */
+const live = new Set<ChildProcess>();
+/** Store directories of clusters not yet closed. */
+const roots = new Set<string>();
+let exitHook = false;
+
+function hookExit(): void {
+  if (exitHook) return;
+  exitHook = true;
+  // a test runner or demo that exits without close() must not leave servers or stores behind
+  process.once("exit", () => {
+    for (const orphan of live) orphan.kill("SIGKILL");
+    for (const root of roots) rmSync(root, { recursive: true, force: true });
+  });
+}
+
+function track(child: ChildProcess): void {
+  live.add(child);
+  child.once("exit", () => live.delete(child));
+  hookExit();
+}
+
 class ServerNode implements NatsNode {
   readonly name: string;
   readonly port: number;
   readonly clusterPort: number;
   readonly #binary: string;
   readonly #config: string;
+  /** The node's working directory: whatever it writes outside its store lands there, not in the caller's. */
+  readonly #dir: string;
   readonly #startTimeoutMs: number;
   #process: ChildProcess | undefined;
   #log = "";
 
-  constructor(name: string, binary: string, config: string, port: number, clusterPort: number, startTimeoutMs: number) {
+  constructor(name: string, binary: string, config: string, dir: string, port: number, clusterPort: number, startTimeoutMs: number) {
     this.name = name;
     this.#binary = binary;
     this.#config = config;
+    this.#dir = dir;
     this.port = port;
     this.clusterPort = clusterPort;
     this.#startTimeoutMs = startTimeoutMs;
@@ -135,8 +164,9 @@ class ServerNode implements NatsNode {
   async restart(): Promise<void> {
     if (this.running) return;
     this.#log = "";
-    const child = spawn(this.#binary, ["-c", this.#config], { stdio: ["ignore", "ignore", "pipe"] });
+    const child = spawn(this.#binary, ["-c", this.#config], { cwd: this.#dir, stdio: ["ignore", "ignore", "pipe"] });
     this.#process = child;
+    track(child);
     child.stderr!.on("data", (chunk: Buffer) => {
       if (this.#log.length < 64 * 1024) this.#log += chunk.toString();
     });
