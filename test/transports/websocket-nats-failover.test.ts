@@ -146,6 +146,8 @@ describeNats("hubs on a NATS backplane: hubs come, go and crash", () => {
           } catch (error) {
             if (error instanceof RpcError && error.code === Status.UNAVAILABLE) outcomes.unavailable++;
             else outcomes.other.push(String(error));
+            // a call that fails at once must not starve the event loop (and the deadlines waiting on it)
+            await new Promise((resolve) => setImmediate(resolve));
           }
         }
       });
@@ -177,4 +179,50 @@ describeNats("hubs on a NATS backplane: hubs come, go and crash", () => {
       await survivor!.close();
     }
   }, 60_000);
+});
+
+describeNats("hubs on a NATS backplane: a NATS node killed under a hub", () => {
+  const cluster = useNatsCluster();
+
+  it("the hub's backplane fails over to another node; calls across hubs settle and resume", async () => {
+    const prefix = freshPrefix();
+    const urls = cluster().nodes.map((node) => node.url);
+    // hub A sits on node 0 (killed): given only that node, it fails over to the nodes the cluster told it of
+    const hubA = await WebSocketTransport.server({ bindAddr: "127.0.0.1:0", hubId: "hub_on_n1", nats: { servers: [urls[0]!], subjectPrefix: prefix, heartbeatIntervalMs: 1000 } });
+    const hubB = await WebSocketTransport.server({ bindAddr: "127.0.0.1:0", hubId: "hub_on_n2", nats: { servers: [urls[1]!], subjectPrefix: prefix, heartbeatIntervalMs: 1000 } });
+    const worker = await WebSocketTransport.client({ url: hubA.url, agentId: "worker" });
+    const caller = await WebSocketTransport.client({ url: hubB.url, agentId: "caller" });
+    try {
+      createServer(createDemux(worker)).add(ComputeServiceDefinition, computeService);
+      await hubsKnow([hubA, hubB], ["worker", "caller"]);
+      const compute = createClient(ComputeServiceDefinition, createDemux(caller), { peer: "worker", timeoutMs: 20_000 });
+      const outcomes = { ok: 0, unavailable: 0, other: [] as string[] };
+      let stop = false;
+      const callers = Array.from({ length: 8 }, async () => {
+        while (!stop) {
+          try {
+            await compute.fibonacci({ n: 12 });
+            outcomes.ok++;
+          } catch (error) {
+            if (error instanceof RpcError && error.code === Status.UNAVAILABLE) outcomes.unavailable++;
+            else outcomes.other.push(String(error));
+            await new Promise((resolve) => setImmediate(resolve));
+          }
+        }
+      });
+      await waitFor(() => outcomes.ok, { until: (n) => n >= 200, what: "calls to flow across the hubs" });
+      const atKill = outcomes.ok;
+      await cluster().nodes[0]!.kill();
+      await waitFor(() => outcomes.ok, { until: (n) => n >= atKill + 200, what: "calls to flow again once hub A's backplane has failed over", timeoutMs: 15_000 });
+      stop = true;
+      await Promise.all(callers);
+      console.log(`NATS node under a hub killed: ${outcomes.ok} calls OK, ${outcomes.unavailable} UNAVAILABLE`);
+      expect(outcomes.other).toEqual([]);
+      expect(hubA.stats().reconnections).toBe(1);
+    } finally {
+      await Promise.all([worker.close(), caller.close()]);
+      await Promise.all([hubA.close(), hubB.close()]);
+      await cluster().nodes[0]!.restart();
+    }
+  }, 40_000);
 });
