@@ -16,6 +16,7 @@ describeNats("NATS failover: a node killed mid-traffic", () => {
     const server = await connectAt(cluster(), 1, "server", config);
     const publisher = await connectAt(cluster(), 2, "publisher", config);
     const transports = [caller, listener, server, publisher];
+    let stop = false;
     try {
       createServer(createDemux(server)).add(ComputeServiceDefinition, computeService);
       const compute = createClient(ComputeServiceDefinition, createDemux(caller), { peer: "server", timeoutMs: 10_000 });
@@ -26,7 +27,6 @@ describeNats("NATS failover: a node killed mid-traffic", () => {
       await waitFor(() => publisherBus.hasRemoteInterest("ticks.a"), { what: "the publisher to learn the subscription" });
 
       const outcomes = { ok: 0, unavailable: 0, other: [] as string[] };
-      let stop = false;
       const worker = async () => {
         while (!stop) {
           try {
@@ -63,6 +63,7 @@ describeNats("NATS failover: a node killed mid-traffic", () => {
       await listenerBus.close();
       await publisherBus.close();
     } finally {
+      stop = true; // a loop must not outlive a failed test
       await Promise.all(transports.map((t) => t.close()));
       await cluster().nodes[0]!.restart();
     }

@@ -120,6 +120,7 @@ describeNats("hubs on a NATS backplane: hubs come, go and crash", () => {
     const caller = await WebSocketTransport.client({ url: survivor!.url, agentId: "caller" }, config);
     const publisher = await WebSocketTransport.client({ url: survivor!.url, agentId: "publisher" }, config);
     const transports = [worker, listener, caller, publisher];
+    let stop = false;
     try {
       createServer(createDemux(worker)).add(ComputeServiceDefinition, computeService);
       const compute = createClient(ComputeServiceDefinition, createDemux(caller), { peer: "worker", timeoutMs: 20_000 });
@@ -130,7 +131,6 @@ describeNats("hubs on a NATS backplane: hubs come, go and crash", () => {
       await waitFor(() => publisherBus.hasRemoteInterest("ticks"), { what: "the publisher to learn the listener's subscription" });
 
       const outcomes = { ok: 0, unavailable: 0, other: [] as string[] };
-      let stop = false;
       let published = 0;
       const publishing = (async () => {
         while (!stop) {
@@ -174,6 +174,7 @@ describeNats("hubs on a NATS backplane: hubs come, go and crash", () => {
       expect(lostEvents).toBeLessThan(resumedFrom);
       await Promise.all([listenerBus.close(), publisherBus.close()]);
     } finally {
+      stop = true; // a loop must not outlive a failed test
       doomed.child.kill("SIGKILL");
       await Promise.all(transports.map((t) => t.close()));
       await survivor!.close();
@@ -192,12 +193,12 @@ describeNats("hubs on a NATS backplane: a NATS node killed under a hub", () => {
     const hubB = await WebSocketTransport.server({ bindAddr: "127.0.0.1:0", hubId: "hub_on_n2", nats: { servers: [urls[1]!], subjectPrefix: prefix, heartbeatIntervalMs: 1000 } });
     const worker = await WebSocketTransport.client({ url: hubA.url, agentId: "worker" });
     const caller = await WebSocketTransport.client({ url: hubB.url, agentId: "caller" });
+    let stop = false;
     try {
       createServer(createDemux(worker)).add(ComputeServiceDefinition, computeService);
       await hubsKnow([hubA, hubB], ["worker", "caller"]);
       const compute = createClient(ComputeServiceDefinition, createDemux(caller), { peer: "worker", timeoutMs: 20_000 });
       const outcomes = { ok: 0, unavailable: 0, other: [] as string[] };
-      let stop = false;
       const callers = Array.from({ length: 8 }, async () => {
         while (!stop) {
           try {
@@ -220,6 +221,7 @@ describeNats("hubs on a NATS backplane: a NATS node killed under a hub", () => {
       expect(outcomes.other).toEqual([]);
       expect(hubA.stats().reconnections).toBe(1);
     } finally {
+      stop = true; // a loop must not outlive a failed test
       await Promise.all([worker.close(), caller.close()]);
       await Promise.all([hubA.close(), hubB.close()]);
       await cluster().nodes[0]!.restart();
