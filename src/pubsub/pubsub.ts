@@ -391,8 +391,10 @@ export class PubSub implements SubscriptionHost {
     // queue groups: one member among every agent's (and this agent's) members
     const localGroupMembers = this.#localGroupMembers(subject);
     for (const [group, all] of groups) {
-      const members = native === undefined ? all : all.filter((member) => member.lane !== undefined || !member.native);
-      if (members.length === 0) continue; // the broker picks a member
+      // natively the broker picks among the group's native members; the others get a turn only when it has none (once, not twice)
+      const brokered = native !== undefined && all.some((member) => member.native && member.lane === undefined);
+      const members = native === undefined ? all : brokered ? [] : all.filter((member) => member.lane !== undefined || !member.native);
+      if (members.length === 0) continue;
       const localCount = localGroupMembers.get(group) ?? 0;
       const pick = this.#remote.pick(group, members.length + (localCount > 0 ? 1 : 0));
       const member = members[pick];

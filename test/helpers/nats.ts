@@ -75,15 +75,27 @@ export function natsFactory(cluster: () => NatsCluster, base: NatsConfig = {}) {
   }) satisfies ConformanceFactory;
 }
 
-/** Waits until the cluster's JetStream answers (its meta leader is elected), each probe bounded. */
+/**
+ * Waits until the cluster's JetStream can place a stream on every node: a probe stream with
+ * one replica per node is created (and deleted) once the meta leader is elected and every node
+ * has joined; each probe bounded.
+ */
 export async function untilJetStream(cluster: NatsCluster): Promise<void> {
   const { connect } = await import("@nats-io/transport-node");
   const { jetstreamManager } = await import("@nats-io/jetstream");
   const nc = await connect({ servers: cluster.nodes.map((node) => node.url) });
   try {
     const jsm = await jetstreamManager(nc, { checkAPI: false, timeout: 1000 });
-    await waitFor(() => jsm.getAccountInfo().then(() => true, () => false), { what: "JetStream to elect its meta leader", timeoutMs: 15_000 });
+    const name = `PROBE_${process.pid}_${++probes}`;
+    const placed = () =>
+      jsm.streams.add({ name, subjects: [`probe.${name}`], num_replicas: cluster.nodes.length }).then(
+        () => jsm.streams.delete(name).then(() => true),
+        () => false,
+      );
+    await waitFor(placed, { what: `JetStream to place a stream on all ${cluster.nodes.length} nodes`, timeoutMs: 15_000 });
   } finally {
     await nc.close();
   }
 }
+
+let probes = 0;
