@@ -19,7 +19,7 @@ export { InProcessNetwork } from "./transports/in-process/in-process-network.js"
 export { InProcessTransport } from "./transports/in-process/in-process-transport.js";
 export { SharedMemorySegment } from "./transports/shared-memory/segment.js";
 export { SharedMemoryTransport } from "./transports/shared-memory/shared-memory-transport.js";
-export { WebSocketClientTransport, type WebSocketClientOptions, type WebSocketConfig } from "./transports/websocket/client.js";
+export { WebSocketClientTransport, type LinkChangeEvent, type WebSocketClientOptions, type WebSocketConfig } from "./transports/websocket/client.js";
 
 // One reader per transport, shared by RPC, pub/sub and the application
 export { createDemux, type Demux } from "./demux/demux.js";

@@ -2,9 +2,9 @@
 export { createGzip, gzip, type GzipOptions } from "./node/gzip.js";
 export { createNodeTransportRegistry } from "./node/transport-registry.js";
 export { WebSocketHub, type WebSocketHubOptions } from "./transports/websocket/hub/hub.js";
-export type { HubAuthRequest } from "./transports/websocket/hub/hub-admission.js";
-export type { HubLinkOptions } from "./transports/websocket/hub/hub-link.js";
-export type { AgentInfo } from "./transports/websocket/hub/agent-connection.js";
+export type { HubAuthRequest } from "./transports/websocket/hub/hub-auth-request.js";
+export type { HubLinkOptions } from "./transports/websocket/hub/hub-link-options.js";
+export type { AgentInfo } from "./transports/websocket/hub/agent-info.js";
 export type { HubStats } from "./transports/websocket/hub/hub-stats.js";
 export { WebSocketTransport, type NodeWebSocketClientOptions } from "./transports/websocket/hub/websocket-transport.js";
 export { spawnSharedMemoryWorker, superviseWorker, type SharedMemoryWorkerData } from "./node/shared-memory-worker.js";

@@ -1,12 +1,13 @@
 // `npm start`: a demonstration swarm on embedded defaults. A WebSocket hub; agents in-process,
 // in worker threads over shared memory, and in a separate process over WebSocket; a
 // coordinator hands out typed RPC tasks (Fibonacci, streamed CountTo) on every transport,
-// agents publish progress events, the coordinator broadcasts an announcement. A live table
-// shows each transport; a summary ends the run. Exits 0 by itself; Ctrl-C stops early.
+// agents publish progress events, the coordinator broadcasts an announcement (each agent
+// acknowledges it). A table shows each transport: redrawn live on a terminal, a line per second
+// otherwise (a pipe, a CI log); a summary ends the run. Exits 0 by itself; Ctrl-C stops early.
 //
 //   npm start                      20 seconds, live table
 //   npm start -- --duration 5      shorter
-//   npm start -- --plain           no live table (logs and the summary only)
+//   npm start -- --plain           a line per second even on a terminal, and a SUMMARY JSON line
 //   npm start -- --nats            scale-out: a local 3-node NATS cluster (Debian's nats-server),
 //                                  two hubs on it as backplane (the network agent on one, the
 //                                  coordinator on the other), and agents on NATS directly
@@ -30,7 +31,7 @@ import { container as rootContainer } from "tsyringe";
 import { registerSwarmTransport, TransportFactory } from "../../src/di/index.js";
 import { createNodeTransportRegistry, findNatsServer, spawnSharedMemoryWorker, startNatsCluster, WebSocketTransport, type NatsCluster } from "../../src/node.js";
 import { LaneStats } from "./latency.js";
-import { renderTable, type Lane } from "./table.js";
+import { renderHeader, renderRow, renderTable, type Lane } from "./table.js";
 
 const { values } = parseArgs({ options: { duration: { type: "string", default: "20" }, plain: { type: "boolean", default: false }, nats: { type: "boolean", default: false } } });
 const durationS = Number(values.duration);
@@ -133,9 +134,34 @@ const lanes: RunningLane[] = [
   ...(cluster === undefined ? [] : [lane("nats", natsEndpoints[2]!, ["nats_1", "nats_2"])]),
 ];
 
-// Let the agents learn the coordinator's subscription, then announce the start everywhere.
-await new Promise((resolve) => setTimeout(resolve, 200));
+// Announce the start everywhere and wait until every agent has acknowledged it: the
+// acknowledgement (an event on announced.<agent>) also shows that the agent knows the
+// coordinator's subscriptions, so its progress events will reach us.
+const ANNOUNCEMENT_TIMEOUT_MS = 10_000;
+const notes: string[] = [];
+const acknowledged = new Map<string, string>(); // agent -> transport
+const everyAgent = lanes.reduce((n, l) => n + l.agents.length, 0);
+let allAcknowledged!: () => void;
+const announced = new Promise<void>((resolve) => (allAcknowledged = resolve));
+for (const l of lanes) {
+  l.bus.subscribe("announced.>", (event) => {
+    if (acknowledged.has(event.from)) return;
+    acknowledged.set(event.from, l.stats.name);
+    log(`announcement announce.start reached ${event.from} over ${l.stats.name}`);
+    if (acknowledged.size === everyAgent) allAcknowledged();
+  });
+}
 await Promise.all(lanes.map((l) => l.bus.broadcast(Message.broadcast("coordinator", "announce.start", { durationS, lanes: lanes.length }))));
+const announceDeadline = setTimeout(allAcknowledged, ANNOUNCEMENT_TIMEOUT_MS);
+await announced;
+clearTimeout(announceDeadline);
+const missing = lanes.flatMap((l) => l.agents).filter((agent) => !acknowledged.has(agent));
+notes.push(
+  missing.length === 0
+    ? `announcement announce.start reached all ${everyAgent} agents`
+    : `announcement announce.start: no acknowledgement from ${missing.join(", ")} within ${ANNOUNCEMENT_TIMEOUT_MS} ms`,
+);
+log(notes[0]!);
 
 // --- the work ------------------------------------------------------------------------------
 const deadline = performance.now() + durationS * 1000;
@@ -168,12 +194,13 @@ async function worker(l: RunningLane, offset: number): Promise<void> {
 }
 
 const started = performance.now();
+if (!live) log(renderHeader(lanes));
 const refresh = setInterval(() => {
   for (const l of lanes) l.stats.tick();
   const elapsed = (performance.now() - started) / 1000;
-  if (live) process.stdout.write(`\x1b[H\x1b[2J${renderTable(lanes, elapsed, durationS)}\n`);
-  else log(lanes.map((l) => `${l.stats.name}: ${l.stats.calls} calls, ${Math.round(l.stats.rate)}/s, ${l.stats.errors} errors`).join(" | "));
-}, live ? 500 : 2000);
+  if (live) process.stdout.write(`\x1b[H\x1b[2J${renderTable(lanes, elapsed, durationS, notes)}\n`);
+  else log(renderRow(lanes, elapsed));
+}, live ? 500 : 1000);
 await Promise.all(lanes.flatMap((l) => Array.from({ length: IN_FLIGHT_PER_LANE }, (_, i) => worker(l, i))));
 clearInterval(refresh);
 await new Promise((resolve) => setTimeout(resolve, 100)); // the last progress events
@@ -181,7 +208,7 @@ await new Promise((resolve) => setTimeout(resolve, 100)); // the last progress e
 // --- summary and a clean shutdown ---------------------------------------------------------------
 const elapsedS = (performance.now() - started) / 1000;
 for (const l of lanes) l.stats.tick();
-if (live) process.stdout.write(`\x1b[H\x1b[2J${renderTable(lanes, elapsedS, durationS)}\n`);
+if (live) process.stdout.write(`\x1b[H\x1b[2J${renderTable(lanes, elapsedS, durationS, notes)}\n`);
 const summary = lanes.map((l) => {
   const { p50Us, p99Us } = l.stats.percentiles();
   return {
@@ -194,6 +221,7 @@ const summary = lanes.map((l) => {
     events: l.stats.events,
     errors: l.stats.errors,
     reconnections: l.transport.stats().reconnections,
+    acknowledged: l.agents.filter((agent) => acknowledged.has(agent)).length,
     ...(l.stats.lastError === "" ? {} : { lastError: l.stats.lastError }),
   };
 });

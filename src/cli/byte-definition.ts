@@ -9,7 +9,7 @@ import type { SchemaMethod } from "../schema/index.js";
 
 /** Encodes bytes as they are and decodes to a copy of them. */
 const BYTES: MessageType<Uint8Array> = {
-  encode: (bytes, writer = new BinaryWriter()) => writer.raw(bytes),
+  encode: (bytes, writer) => (writer instanceof BinaryWriter ? writer : new BinaryWriter()).raw(bytes),
   decode: (input, length) => input.slice(0, length ?? input.length),
 };
 

@@ -6,6 +6,8 @@ export interface CommandIo {
   err(line: string): void;
   /** Resolves on SIGINT or SIGTERM. */
   untilSignal(): Promise<void>;
+  /** All of stdin, as text (a request given as `-`). */
+  readStdin(): Promise<string>;
 }
 
 /** One subcommand of `swarm-transport`. */

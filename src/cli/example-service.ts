@@ -3,6 +3,7 @@
 import { createDemux } from "../demux/demux.js";
 import { Message } from "../protocol/message.js";
 import { createPubSub } from "../pubsub/pubsub.js";
+import type { ReceivedEvent } from "../pubsub/subscription.js";
 import type { CallContext } from "../rpc/call-context.js";
 import { createServer, type ServiceImplementation } from "../rpc/server.js";
 import type { Transport } from "../transport/transport.js";
@@ -67,24 +68,38 @@ export interface ComputeAgent {
   close(): Promise<void>;
 }
 
+/** Options of `serveComputeAgent`. */
+export interface ComputeAgentOptions {
+  /** Publish `progress.<id>` every this many tasks (default 0: never). */
+  progressEvery?: number;
+  /** Also publish `progress.<id>` every this many ms, busy or idle (default 0: never). */
+  progressIntervalMs?: number;
+  /** Told of each broadcast on `announce.>`, after the agent acknowledged it on `announced.<id>`. */
+  onAnnouncement?: (event: ReceivedEvent) => void;
+}
+
 /**
  * Serves the example service on `transport` as agent `id`, the untyped "compute_fibonacci"
  * method, topic requests on "compute.fibonacci", and publishes `progress.<id>` events
- * ({tasks}) every `progressEvery` tasks (0: never). Used by the CLI's `agent` command and
- * the demo.
+ * ({tasks}) every `progressEvery` tasks and every `progressIntervalMs`. A broadcast on
+ * `announce.>` is acknowledged with an event on `announced.<id>` ({subject}). Used by the
+ * CLI's `agent` command and the demo.
  */
-export function serveComputeAgent(transport: Transport, id: string, options: { progressEvery?: number } = {}): ComputeAgent {
+export function serveComputeAgent(transport: Transport, id: string, options: ComputeAgentOptions = {}): ComputeAgent {
   const every = options.progressEvery ?? 0;
+  const intervalMs = options.progressIntervalMs ?? 0;
   let tasks = 0;
   // The agent reads the whole endpoint: one demux for its server and its pub/sub.
   const demux = createDemux(transport);
   const bus = createPubSub(demux);
+  const progress = () => void bus.publish(Message.event(id, `progress.${id}`, { tasks })).catch(() => undefined);
   const counted = () => {
     tasks++;
-    if (every > 0 && tasks % every === 0) {
-      bus.publish(Message.event(id, `progress.${id}`, { tasks })).catch(() => undefined);
-    }
+    if (every > 0 && tasks % every === 0) progress();
   };
+  // Unref'd: the transport, not a progress report, decides how long the process lives.
+  const ticker = intervalMs > 0 ? setInterval(progress, intervalMs) : undefined;
+  ticker?.unref?.();
   const server = createServer(demux)
     .add(ComputeServiceDefinition, {
       ...computeService,
@@ -98,9 +113,16 @@ export function serveComputeAgent(transport: Transport, id: string, options: { p
       return { value: fibonacci(Number((params as { n?: unknown } | undefined)?.n ?? 0)) };
     });
   bus.subscribe("compute.fibonacci", (event) => ({ value: fibonacci(Number(event.message.json<{ n?: unknown }>()?.n ?? 0)), by: id }));
+  // An announcer that subscribed to announced.> before broadcasting is known here by the time
+  // its broadcast arrives (both left it in that order), so this acknowledgement reaches it.
+  bus.subscribe("announce.>", (event) => {
+    void bus.publish(Message.event(id, `announced.${id}`, { subject: event.subject })).catch(() => undefined);
+    options.onAnnouncement?.(event);
+  });
   return {
     tasks: () => tasks,
     async close() {
+      clearInterval(ticker);
       await bus.close();
       await server.close();
       await demux.close();

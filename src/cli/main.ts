@@ -7,12 +7,15 @@ import { agentCommand } from "./commands/agent.js";
 import { benchCommand } from "./commands/bench.js";
 import { callCommand } from "./commands/call.js";
 import { hubCommand } from "./commands/hub.js";
+import { initCommand } from "./commands/init.js";
 import { publishCommand } from "./commands/publish.js";
 import { subscribeCommand } from "./commands/subscribe.js";
 import { CliError, ExitCode } from "./cli-error.js";
 import type { Command, CommandIo } from "./command.js";
+import { packageInfo } from "./package-info.js";
+import { readAll } from "./request-body.js";
 
-const COMMANDS: readonly Command[] = [hubCommand, agentCommand, callCommand, publishCommand, subscribeCommand, benchCommand];
+const COMMANDS: readonly Command[] = [initCommand, hubCommand, agentCommand, callCommand, publishCommand, subscribeCommand, benchCommand];
 
 function usage(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));
@@ -23,6 +26,7 @@ function usage(): string {
     ...COMMANDS.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
     "",
     "Run swarm-transport <command> --help for a command's options.",
+    "Exit codes: 0 ok, 1 the operation failed, 2 bad arguments, 3 hub unreachable or lost.",
   ].join("\n");
 }
 
@@ -39,6 +43,7 @@ const io: CommandIo = {
       process.on("SIGINT", stop);
       process.on("SIGTERM", stop);
     }),
+  readStdin: () => readAll(process.stdin),
 };
 
 /** Runs the command line `argv` (without node and the script) and returns the exit code. */
@@ -46,15 +51,17 @@ export async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
   if (name === undefined || name === "--help" || name === "-h" || name === "help") {
     io.out(usage());
-    return name === undefined ? ExitCode.USAGE : ExitCode.OK;
+    if (name !== undefined) return ExitCode.OK;
+    io.err(`swarm-transport: no command given; commands: ${COMMANDS.map((c) => c.name).join(", ")} (see: swarm-transport --help)`);
+    return ExitCode.USAGE;
   }
   if (name === "--version" || name === "-v") {
-    io.out("swarm-transport 0.1.0");
+    io.out(`swarm-transport ${packageInfo().version}`);
     return ExitCode.OK;
   }
   const command = COMMANDS.find((c) => c.name === name);
   if (command === undefined) {
-    io.err(`swarm-transport: unknown command ${JSON.stringify(name)}; commands: ${COMMANDS.map((c) => c.name).join(", ")}`);
+    io.err(`swarm-transport: unknown command ${JSON.stringify(name)}; commands: ${COMMANDS.map((c) => c.name).join(", ")} (see: swarm-transport --help)`);
     return ExitCode.USAGE;
   }
   try {

@@ -12,6 +12,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from "node:net";
 import { createDemux, type Demux } from "../demux/demux.js";
 import { TransportError } from "../transport/errors.js";
+import { socketErrorText } from "../transport/socket-error-text.js";
 import type { WebSocketHub } from "../transports/websocket/hub/hub.js";
 import type { HubHttpExtension } from "../transports/websocket/hub/hub-http.js";
 import { ConnectGateway, type GatewayOptions } from "./connect-gateway.js";
@@ -148,11 +149,11 @@ export function createHubHttp(options: HubHttpOptions): HubHttp {
 
 function listen(server: Server, bindAddr: string): Promise<void> {
   const match = /^(.*):(\d+)$/.exec(bindAddr);
-  if (match === null) return Promise.reject(new TransportError("InvalidAddress", `http.bindAddr must be "host:port", got "${bindAddr}"`, { address: bindAddr }));
+  if (match === null || Number(match[2]) > 65535) return Promise.reject(new TransportError("InvalidAddress", `http.bindAddr must be "host:port" with a port 0-65535, got "${bindAddr}"`, { address: bindAddr }));
   return new Promise<void>((resolve, reject) => {
     server.once("error", (error: NodeJS.ErrnoException) => {
       const code = error.code === "EADDRINUSE" ? "AddressInUse" : "InvalidAddress";
-      reject(new TransportError(code, `cannot listen on ${bindAddr}: ${error.message}`, { address: bindAddr }, { cause: error }));
+      reject(new TransportError(code, `cannot listen on ${bindAddr}: ${socketErrorText(error)}`, { address: bindAddr }, { cause: error }));
     });
     server.listen(Number(match[2]), match[1]!.replace(/^\[|\]$/g, ""), () => resolve());
   });

@@ -1,11 +1,15 @@
-import type { BinaryWriter } from "@bufbuild/protobuf/wire";
-
 /**
  * The structural shape of ts-proto's generated codecs (`outputServices=generic-definitions`):
  * the RPC layer depends on this, never on particular generated files.
  */
 export interface MessageType<T> {
-  encode(message: T, writer?: BinaryWriter): BinaryWriter;
+  /**
+   * Encodes into `writer` (a `BinaryWriter` of `@bufbuild/protobuf/wire`, reused by the RPC
+   * layer) and returns it. Both are typed structurally, not as that class: its private members
+   * would make code generated against another copy of `@bufbuild/protobuf` (an application's
+   * own) incompatible with these types.
+   */
+  encode(message: T, writer?: unknown): { finish(): Uint8Array };
   decode(input: Uint8Array, length?: number): T;
   /** Present when generated with JSON methods; lets JSON requests reach typed handlers. */
   fromJSON?(object: unknown): T;

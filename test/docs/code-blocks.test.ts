@@ -10,6 +10,8 @@
 //                    not run, but every `npm run X`, `npx swarm-transport X` and its --flags
 //                    must exist
 //   ```text, ```json, ```proto, …   not code (diagrams, output, schemas)
+//   ```python        another language's client: run where its page says (docs/your-own-service.md's
+//                    by test/package/tarball.test.ts, against a real hub)
 //
 // A fence without a language fails the test: every block says what it is.
 // DOCS_ONLY=docs/rpc.md npx vitest run test/docs checks one page.
@@ -27,7 +29,7 @@ const ROOT = resolve(import.meta.dirname, "../..");
 /** Extracted blocks go here: inside the repository, so `swarm-transport` resolves through the tsconfig paths; one folder per run. */
 const OUT = join(ROOT, ".docs-blocks", String(process.pid));
 const RUNNABLE = new Set(["ts", "sh"]);
-const NOT_CODE = new Set(["text", "json", "proto", "html", "yaml"]);
+const NOT_CODE = new Set(["text", "json", "proto", "html", "yaml", "python"]);
 const FRAGMENT = "fragment";
 /** Each runnable block must finish within this. */
 const BLOCK_DEADLINE_MS = 20_000;
@@ -86,7 +88,7 @@ const slots = (() => {
 describe("documentation code blocks", () => {
   it("every fence names its language, and each language is known", () => {
     const unknown = blocks.filter((b) => !RUNNABLE.has(b.lang) && !NOT_CODE.has(b.lang)).map((b) => `${where(b)} \`\`\`${b.lang}`);
-    expect(unknown, "give each fence a language: ts or sh (code), or text/json/proto/html/yaml").toEqual([]);
+    expect(unknown, "give each fence a language: ts or sh (code), or text/json/proto/html/yaml/python").toEqual([]);
     const badTags = blocks.filter((b) => b.tags.some((t) => t !== FRAGMENT)).map(where);
     expect(badTags, `the only tag is "${FRAGMENT}"`).toEqual([]);
   });

@@ -4,10 +4,15 @@ import { describeNats } from "../helpers/nats.js";
 
 interface LaneSummary {
   transport: string;
+  agents: number;
   calls: number;
   errors: number;
   events: number;
+  acknowledged: number;
 }
+
+/** A line of the line-per-second table with calls on all three transports. */
+const ROW_WITH_CALLS_EVERYWHERE = /^ +\d+\.\ds \|(?: +[1-9][\d,]* +[\d,.]+ +\|){3}/m;
 
 function runDemo(args: string[], interruptAfter?: RegExp): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
@@ -48,11 +53,16 @@ describe("npm start (examples/demo/main.ts)", () => {
       expect(lane.errors, lane.transport).toBe(0);
     }
     expect(summary.reduce((total, lane) => total + lane.events, 0)).toBeGreaterThan(0);
+    // the announcement reached every agent, and the table is readable without a terminal
+    expect(summary.map((lane) => lane.acknowledged)).toEqual(summary.map((lane) => lane.agents));
+    expect(stdout).toContain("announcement announce.start reached all 5 agents");
+    expect(stdout).toMatch(/^ +elapsed \| in-process +\| shared-memory +\| websocket +\|$/m);
+    expect(stdout).toMatch(ROW_WITH_CALLS_EVERYWHERE);
   });
 
   it("Ctrl-C stops it early and cleanly", async () => {
-    // interrupted once a progress line shows calls on every transport (with none on one, the demo exits 1)
-    const { code, stdout } = await runDemo(["--duration", "60"], /in-process: [1-9]\d* calls.*\| shared-memory: [1-9]\d* calls.*\| websocket: [1-9]\d* calls/);
+    // interrupted once a table line shows calls on every transport (with none on one, the demo exits 1)
+    const { code, stdout } = await runDemo(["--duration", "60"], ROW_WITH_CALLS_EVERYWHERE);
     expect(code).toBe(0);
     expect(stdout).toContain("(stopped early)");
     expect(summaryOf(stdout).every((lane) => lane.errors === 0)).toBe(true);

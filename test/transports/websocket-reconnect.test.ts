@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { Message, TransportError, type WebSocketClientTransport } from "../../src/index.js";
+import { Message, TransportError, type LinkChangeEvent, type WebSocketClientTransport } from "../../src/index.js";
 import { WebSocketTransport, type WebSocketHub } from "../../src/node.js";
 import { backoffDelayMs } from "../../src/transports/websocket/backoff.js";
 import { receiveWithin } from "../transport/conformance.js";
@@ -79,9 +79,51 @@ describe("WebSocket client: reconnect", () => {
     expect(a.pendingSends).toBe(0);
   });
 
+  it("onLinkChange tells lost, regained and gave-up, with the attempts made", async () => {
+    const first = await hubOn();
+    const port = first.port;
+    const a = await agent(first, "a", { retryAttempts: 3, ...quickRetry });
+    const events: LinkChangeEvent[] = [];
+    a.onLinkChange((event) => events.push(event));
+    first.dropConnection("a");
+    await until(() => events.some((e) => e.state === "regained"));
+    expect(events.map((e) => e.state)).toEqual(["lost", "regained"]);
+    expect(events[1]!.attempts).toBeGreaterThanOrEqual(1);
+    await first.close();
+    await until(() => events.some((e) => e.state === "gave-up"));
+    const gaveUp = events.at(-1)!;
+    expect(gaveUp).toMatchObject({ state: "gave-up", attempts: 3 });
+    expect(gaveUp.error?.code).toBe("ConnectionError");
+    expect(gaveUp.reason).toContain(`cannot connect to ws://127.0.0.1:${port}: connection refused`);
+    expect(a.state).toBe("closed");
+  });
+
   it("a refused connection is not retried: VersionMismatch, AddressInUse and Unauthenticated are final", async () => {
     const hub = await hubOn();
     await agent(hub, "taken");
     await expect(agent(hub, "taken", { retryAttempts: 5 })).rejects.toMatchObject({ code: "AddressInUse" });
+  });
+});
+
+describe("WebSocket client: connection failures in plain words", () => {
+  it("nothing listening: ConnectionError 'connection refused', the socket error as its cause", async () => {
+    const hub = await hubOn();
+    const url = hub.url;
+    await hub.close();
+    const error = await WebSocketTransport.client({ url, agentId: "a" }).catch((e: unknown) => e);
+    expect(TransportError.is(error, "ConnectionError")).toBe(true);
+    expect((error as Error).message).toBe(`ConnectionError: cannot connect to ${url}: connection refused`);
+    expect(((error as Error).cause as { code?: string }).code).toBe("ECONNREFUSED");
+  });
+
+  it("a taken port: AddressInUse naming the address once", async () => {
+    const hub = await hubOn();
+    const bindAddr = `127.0.0.1:${hub.port}`;
+    const error = await WebSocketTransport.server({ bindAddr }).catch((e: unknown) => e);
+    expect((error as Error).message).toBe(`AddressInUse: cannot listen on ${bindAddr}: address already in use`);
+  });
+
+  it("a port past 65535: InvalidAddress, not a raw RangeError", async () => {
+    await expect(WebSocketTransport.server({ bindAddr: "127.0.0.1:99999" })).rejects.toMatchObject({ code: "InvalidAddress" });
   });
 });

@@ -2,33 +2,66 @@ import { ComputeServiceDefinition } from "../../../generated/swarm/examples/v1/c
 import { serveComputeAgent } from "../example-service.js";
 import { integer, parseCommand, required } from "../args.js";
 import type { Command } from "../command.js";
-import { connectAgent, hubFlags } from "../connect.js";
+import { connectAgent, HUB_FLAG_HELP, hubFlags, hubUrl } from "../connect.js";
+import { watchHubLink } from "../hub-link-watch.js";
 
 export const agentCommand: Command = {
   name: "agent",
   summary: "connect an agent that serves the example ComputeService",
-  usage: `swarm-transport agent --id ID [--hub URL] [--token TOKEN]
+  usage: `swarm-transport agent --id ID [--hub URL] [options]
 
 Connects to a hub as agent ID and serves swarm.examples.v1.ComputeService (Fibonacci,
 CountTo, Sum, Chat, Echo; proto/swarm/examples/v1/compute.proto), the untyped method
-"compute_fibonacci" ({"n": 42} -> {"value": ...}), and answers topic requests on
-"compute.fibonacci", and publishes progress.<ID> events. Reconnects if the link drops.
-Stops on SIGTERM or SIGINT.
+"compute_fibonacci" ({"n": 42} -> {"value": ...}), answers topic requests on
+"compute.fibonacci", publishes progress.<ID> events ({"tasks": N}), and prints broadcasts on
+announce.> (acknowledging each with an event on announced.<ID>). If the link to the
+hub drops it says so and reconnects; when every attempt fails it exits 3. Stops on SIGTERM
+or SIGINT (exit 0).
 
-  --hub URL              the hub (default ws://127.0.0.1:8080)
+${HUB_FLAG_HELP}
   --id ID                this agent's address (required)
   --token TOKEN          bearer token for a hub started with --auth-token
   --connect-timeout MS   connection timeout (default 5000)
-  --progress-every N     publish progress.<ID> every N tasks (default 100; 0 never)`,
+  --retry-attempts N     reconnection attempts after the link drops (default 10)
+  --progress-every N     publish progress.<ID> every N tasks (default 100; 0 never)
+  --progress-interval MS and every MS milliseconds, busy or idle (default 1000; 0 never)
+  --json                 print events as JSON lines: {"event": "connected" | "announcement" |
+                         "lost" | "regained" | "gave-up", ...}`,
   async run(argv, io) {
-    const { values } = parseCommand("agent", argv, { ...hubFlags, "progress-every": { type: "string" } });
+    const { values } = parseCommand("agent", argv, {
+      ...hubFlags,
+      "retry-attempts": { type: "string" },
+      "progress-every": { type: "string" },
+      "progress-interval": { type: "string" },
+      json: { type: "boolean" },
+    });
     if (values.help) return io.out(agentCommand.usage);
     const id = required(values.id, "id", "agent");
-    const transport = await connectAgent(values.hub, id, { token: values.token, timeoutMs: integer(values["connect-timeout"], "connect-timeout", 5000), retryAttempts: 10 });
-    const agent = serveComputeAgent(transport, id, { progressEvery: integer(values["progress-every"], "progress-every", 100) });
-    io.out(`agent "${id}" connected to ${values.hub}, serving ${ComputeServiceDefinition.fullName}`);
-    await Promise.race([io.untilSignal(), new Promise<void>((resolve) => transport.onPeerGone((event) => event.address === undefined && event.reason === "closed" && resolve()))]);
-    await agent.close();
-    await transport.close();
+    const url = hubUrl(values.hub, "agent");
+    const timeoutMs = integer(values["connect-timeout"], "connect-timeout", 5000, "agent");
+    const retryAttempts = integer(values["retry-attempts"], "retry-attempts", 10, "agent");
+    const progressEvery = integer(values["progress-every"], "progress-every", 100, "agent");
+    const progressIntervalMs = integer(values["progress-interval"], "progress-interval", 1000, "agent");
+    const json = values.json === true;
+    const transport = await connectAgent(url, id, { command: "agent", token: values.token, timeoutMs, retryAttempts });
+    const who = `agent ${JSON.stringify(id)}`;
+    const agent = serveComputeAgent(transport, id, {
+      progressEvery,
+      progressIntervalMs,
+      onAnnouncement: (event) => {
+        const data = event.message.json() ?? null;
+        io.out(json ? JSON.stringify({ event: "announcement", subject: event.subject, from: event.from, data }) : `${who}: announcement ${event.subject} from ${event.from}: ${JSON.stringify(data)}`);
+      },
+    });
+    const watch = watchHubLink(transport, io, { who, url, retryAttempts, json });
+    if (json) io.out(JSON.stringify({ event: "connected", agent: id, hub: url, service: ComputeServiceDefinition.fullName }));
+    else io.out(`${who} connected to ${url}, serving ${ComputeServiceDefinition.fullName}`);
+    try {
+      await Promise.race([io.untilSignal(), watch.gaveUp]);
+    } finally {
+      watch.stop();
+      await agent.close();
+      await transport.close();
+    }
   },
 };

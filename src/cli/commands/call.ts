@@ -4,7 +4,8 @@ import { RpcError } from "../../status/rpc-error.js";
 import { integer, json, parseCommand, required } from "../args.js";
 import { CliError, ExitCode } from "../cli-error.js";
 import type { Command } from "../command.js";
-import { cliAgentId, connectAgent, hubFlags } from "../connect.js";
+import { cliAgentId, connectAgent, HUB_FLAG_HELP, hubFlags, hubUrl } from "../connect.js";
+import { readBodyArgument } from "../request-body.js";
 import { createJsonCodec, findMethod, SchemaError, type JsonCodec } from "../../schema/index.js";
 import { loadProtoFiles } from "../../schema/load-proto-files.js";
 import { byteDefinition } from "../byte-definition.js";
@@ -12,27 +13,30 @@ import { byteDefinition } from "../byte-definition.js";
 export const callCommand: Command = {
   name: "call",
   summary: "call a method of an agent, with JSON in and out (like grpcurl)",
-  usage: `swarm-transport call --to AGENT --proto FILE [options] METHOD [JSON]
+  usage: `swarm-transport call --to AGENT --proto FILE [options] METHOD [JSON | @FILE | -]
 
 Calls METHOD ("package.Service/Method") on agent AGENT through the hub. The request JSON
-(proto3 JSON mapping, default {}) is encoded with the schema from the .proto files given,
-and the response is printed as proto3 JSON (fields holding their zero value left out); a
-server-streaming method prints one JSON line per message. Exit codes: 0 ok, 1 the call
-failed (the status and message are printed), 2 bad arguments, request JSON that does not
-fit the schema, or unknown method, 3 hub unreachable.
+(proto3 JSON mapping, default {}) is given as an argument, read from a file (@FILE) or from
+stdin (-); it is encoded with the schema from the .proto files given, and the response is
+printed as proto3 JSON (fields holding their zero value left out); a server-streaming method
+prints one JSON line per message. Exit codes: 0 ok, 1 the call failed ("STATUS: message" is
+printed), 2 bad arguments, request JSON that does not fit the schema, or unknown method,
+3 hub unreachable.
 
   --to AGENT             the agent serving the method (required)
   --proto FILE           .proto file with the service (repeatable, required)
   --import-path DIR      where imports of the .proto files are found (repeatable)
   --timeout MS           deadline of the call (default 10000)
   --emit-defaults        print fields that hold their zero value too
-  --hub URL              the hub (default ws://127.0.0.1:8080)
+${HUB_FLAG_HELP}
   --id ID                this caller's agent id (default cli-call-<pid>)
   --token TOKEN          bearer token for a hub started with --auth-token
 
 Example:
   swarm-transport call --to agent_2 --proto proto/swarm/examples/v1/compute.proto \\
-    swarm.examples.v1.ComputeService/Fibonacci '{"n": 42}'`,
+    swarm.examples.v1.ComputeService/Fibonacci '{"n": 42}'
+  echo '{"n": 42}' | swarm-transport call --to agent_2 --proto compute.proto \\
+    swarm.examples.v1.ComputeService/Fibonacci -`,
   async run(argv, io) {
     const { values, positionals } = parseCommand("call", argv, {
       ...hubFlags,
@@ -45,10 +49,12 @@ Example:
     if (values.help) return io.out(callCommand.usage);
     const to = required(values.to, "to", "call");
     const [methodName, body, ...extra] = positionals;
-    if (methodName === undefined) throw new CliError("call: METHOD is required (package.Service/Method)", ExitCode.USAGE);
-    if (extra.length > 0) throw new CliError(`call: unexpected argument ${JSON.stringify(extra[0])}`, ExitCode.USAGE);
-    const timeoutMs = integer(values.timeout, "timeout", 10_000);
-    if (values.proto === undefined || values.proto.length === 0) throw new CliError("call: no .proto file given (--proto FILE)", ExitCode.USAGE);
+    if (methodName === undefined) throw new CliError("call: METHOD is required, e.g. swarm.examples.v1.ComputeService/Fibonacci (see: swarm-transport call --help)", ExitCode.USAGE);
+    if (extra.length > 0) throw new CliError(`call: unexpected argument ${JSON.stringify(extra[0])} (quote the request JSON as one argument)`, ExitCode.USAGE);
+    const timeoutMs = integer(values.timeout, "timeout", 10_000, "call");
+    const connectTimeoutMs = integer(values["connect-timeout"], "connect-timeout", 5000, "call");
+    const url = hubUrl(values.hub, "call");
+    if (values.proto === undefined || values.proto.length === 0) throw new CliError("call: no .proto file given (--proto FILE; the service's schema)", ExitCode.USAGE);
     let method;
     let request: Uint8Array;
     let response: JsonCodec;
@@ -56,16 +62,13 @@ Example:
       const root = await loadProtoFiles(values.proto, values["import-path"] ?? []);
       method = findMethod(root, methodName);
       if (method.requestStream) throw new SchemaError(`${method.path} takes a request stream; call supports unary and server-streaming methods`);
-      request = createJsonCodec(method.requestType).fromJson(json(body, "the request") ?? {});
+      request = createJsonCodec(method.requestType).fromJson(json(await readBodyArgument(body, "the request", "call", io.readStdin), "the request", "call") ?? {});
       response = createJsonCodec(method.responseType, { emitDefaultValues: values["emit-defaults"] === true });
     } catch (error) {
       if (error instanceof SchemaError) throw new CliError(`call: ${error.message}`, ExitCode.USAGE);
       throw error;
     }
-    const transport = await connectAgent(values.hub, values.id ?? cliAgentId("call"), {
-      token: values.token,
-      timeoutMs: integer(values["connect-timeout"], "connect-timeout", 5000),
-    });
+    const transport = await connectAgent(url, values.id ?? cliAgentId("call"), { command: "call", token: values.token, timeoutMs: connectTimeoutMs });
     const client = createClient(byteDefinition(method), createDemux(transport), { peer: to, timeoutMs }) as unknown as {
       call(request: Uint8Array): Promise<Uint8Array> | AsyncIterable<Uint8Array>;
     };

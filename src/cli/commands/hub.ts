@@ -2,9 +2,11 @@ import { readFileSync } from "node:fs";
 import { createHubHttp } from "../../gateway/hub-http.js";
 import { SchemaError } from "../../schema/index.js";
 import { WebSocketTransport } from "../../transports/websocket/hub/websocket-transport.js";
-import { integer, parseCommand } from "../args.js";
+import { TransportError } from "../../transport/errors.js";
+import { bindAddress, integer, parseCommand } from "../args.js";
 import { CliError, ExitCode } from "../cli-error.js";
 import type { Command } from "../command.js";
+import { hubUrl, plainReason } from "../connect.js";
 
 export const hubCommand: Command = {
   name: "hub",
@@ -35,7 +37,9 @@ RPC calls, events and broadcasts between them. Stops cleanly on SIGTERM or SIGIN
   --gateway                 serve Connect-protocol unary calls: POST /pkg.Service/Method
                             with header swarm-to: AGENT (binary bodies; JSON needs --gateway-proto)
   --gateway-proto FILE      .proto file whose services the gateway maps to JSON (repeatable)
-  --import-path DIR         where imports of those .proto files are found (repeatable)`,
+  --import-path DIR         where imports of those .proto files are found (repeatable)
+  --json                    print {"event": "listening", "hub", "url", "http"} on start and
+                            {"event": "stopped"} at the end`,
   async run(argv, io) {
     const { values } = parseCommand("hub", argv, {
       bind: { type: "string", default: "127.0.0.1:8080" },
@@ -54,12 +58,17 @@ RPC calls, events and broadcasts between them. Stops cleanly on SIGTERM or SIGIN
       gateway: { type: "boolean" },
       "gateway-proto": { type: "string", multiple: true },
       "import-path": { type: "string", multiple: true },
+      json: { type: "boolean" },
     });
     if (values.help) return io.out(hubCommand.usage);
+    const bind = bindAddress(values.bind, "bind", "hub");
+    const httpBind = values["http-bind"] === undefined ? undefined : bindAddress(values["http-bind"], "http-bind", "hub");
+    const maxMessageSize = integer(values["max-message-size"], "max-message-size", 10 * 1024 * 1024, "hub");
+    const links = (values.link ?? []).map((link) => hubUrl(link, "hub"));
     if ((values["tls-cert"] === undefined) !== (values["tls-key"] === undefined)) {
-      throw new CliError("hub: --tls-cert and --tls-key go together", ExitCode.USAGE);
+      throw new CliError("hub: --tls-cert and --tls-key go together (give both PEM files, or neither for ws://)", ExitCode.USAGE);
     }
-    if (values.nats !== undefined && (values.link ?? []).length > 0) {
+    if (values.nats !== undefined && links.length > 0) {
       throw new CliError("hub: --link and --nats do not go together (hubs on a NATS backplane need no links)", ExitCode.USAGE);
     }
     const nats =
@@ -70,7 +79,7 @@ RPC calls, events and broadcasts between them. Stops cleanly on SIGTERM or SIGIN
             ...(values["nats-prefix"] === undefined ? {} : { subjectPrefix: values["nats-prefix"] }),
             ...(values["nats-token"] === undefined ? {} : { token: values["nats-token"] }),
           };
-    const tls = values["tls-cert"] === undefined ? undefined : { cert: readPem(values["tls-cert"]), key: readPem(values["tls-key"]!) };
+    const tls = values["tls-cert"] === undefined ? undefined : { cert: readPem(values["tls-cert"], "tls-cert"), key: readPem(values["tls-key"]!, "tls-key") };
     const token = values["auth-token"];
     const protoFiles = values["gateway-proto"] ?? [];
     const gateway = protoFiles.length > 0 ? { protoFiles, importPaths: values["import-path"] ?? [] } : values.gateway === true;
@@ -78,43 +87,60 @@ RPC calls, events and broadcasts between them. Stops cleanly on SIGTERM or SIGIN
       health: values["no-health"] !== true,
       metrics: values["no-metrics"] !== true,
       ...(gateway === false ? {} : { gateway }),
-      ...(values["http-bind"] === undefined ? {} : { bindAddr: values["http-bind"] }),
+      ...(httpBind === undefined ? {} : { bindAddr: httpBind }),
     });
     const hub = await WebSocketTransport.server(
       {
-        bindAddr: values.bind,
+        bindAddr: bind,
         http,
         ...(values["hub-id"] === undefined ? {} : { hubId: values["hub-id"] }),
         ...(tls === undefined ? {} : { tls }),
         ...(nats === undefined ? {} : { nats }),
         ...(token === undefined ? {} : { authenticate: (request) => request.token === token }),
       },
-      { maxMessageSize: integer(values["max-message-size"], "max-message-size", 10 * 1024 * 1024) },
+      { maxMessageSize },
     ).catch((error: unknown) => {
       if (error instanceof SchemaError) throw new CliError(`hub: --gateway-proto: ${error.message}`, ExitCode.USAGE);
-      throw new CliError(`hub: cannot listen on ${values.bind}: ${(error as Error).message}`, ExitCode.UNAVAILABLE);
+      throw listenFailure(error, bind, httpBind);
     });
-    for (const url of values.link ?? []) {
-      await hub.link(url).catch((error: unknown) => {
-        void hub.close();
-        throw new CliError(`hub: cannot link to ${url}: ${(error as Error).message}`, ExitCode.UNAVAILABLE);
+    for (const url of links) {
+      await hub.link(url).catch(async (error: unknown) => {
+        await hub.close();
+        throw new CliError(`hub: cannot link to ${url}: ${TransportError.is(error) ? plainReason(error) : String(error)} (is a hub running there?)`, ExitCode.UNAVAILABLE);
       });
     }
-    io.out(`hub "${hub.localAddress}" listening on ${hub.url}${nats === undefined ? "" : ` on the NATS backplane ${nats.servers}`}`);
     const scheme = hub.url.startsWith("wss:") ? "https" : "http";
-    const httpBase = `${scheme}://${values["http-bind"] === undefined ? hub.url.replace(/^wss?:\/\//, "") : `${values["http-bind"].replace(/:\d+$/, "")}:${http.port}`}`;
+    const httpBase = `${scheme}://${httpBind === undefined ? hub.url.replace(/^wss?:\/\//, "") : `${httpBind.replace(/:\d+$/, "")}:${http.port}`}`;
     const served = [values["no-health"] ? "" : "/healthz", values["no-metrics"] ? "" : "/metrics", gateway === false ? "" : "/<package.Service>/<Method>"].filter(Boolean);
-    if (served.length > 0) io.out(`http on ${httpBase}: ${served.join(" ")}`);
+    if (values.json) {
+      io.out(JSON.stringify({ event: "listening", hub: hub.localAddress, url: hub.url, ...(nats === undefined ? {} : { nats: nats.servers }), ...(served.length > 0 ? { http: httpBase, paths: served } : {}) }));
+    } else {
+      io.out(`hub "${hub.localAddress}" listening on ${hub.url}${nats === undefined ? "" : ` on the NATS backplane ${nats.servers}`}`);
+      if (served.length > 0) io.out(`http on ${httpBase}: ${served.join(" ")}`);
+    }
     await io.untilSignal();
-    io.out("hub: shutting down");
+    if (!values.json) io.out("hub: shutting down");
     await hub.close();
+    if (values.json) io.out(JSON.stringify({ event: "stopped" }));
   },
 };
 
-function readPem(path: string): string {
+/** Why the hub (or its HTTP side, on `httpBind`) cannot listen, in plain words with what to do. */
+function listenFailure(error: unknown, bind: string, httpBind: string | undefined): CliError {
+  const address = TransportError.is(error) && error.address !== undefined ? error.address : bind;
+  const flag = address === httpBind ? "--http-bind" : "--bind";
+  const reason = TransportError.is(error) ? plainReason(error) : String(error);
+  const hint = TransportError.is(error, "AddressInUse")
+    ? `stop what is using it, or choose another port with ${flag} HOST:PORT (port 0 picks a free one)`
+    : `choose another address with ${flag} HOST:PORT`;
+  return new CliError(`hub: cannot listen on ${address}: ${reason} (${hint})`, ExitCode.UNAVAILABLE);
+}
+
+function readPem(path: string, flag: string): string {
   try {
     return readFileSync(path, "utf8");
   } catch (error) {
-    throw new CliError(`cannot read ${path}: ${(error as Error).message}`, ExitCode.USAGE);
+    const reason = (error as NodeJS.ErrnoException).code === "ENOENT" ? "no such file" : (error as Error).message;
+    throw new CliError(`hub: cannot read --${flag} ${path}: ${reason} (give a PEM file)`, ExitCode.USAGE);
   }
 }

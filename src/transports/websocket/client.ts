@@ -35,6 +35,18 @@ export interface WebSocketClientOptions {
   token?: string;
 }
 
+/** A change of a client's link to its hub (see `WebSocketClientTransport.onLinkChange`). */
+export interface LinkChangeEvent {
+  /** "lost": the link dropped and reconnecting began; "regained": a reconnect succeeded; "gave-up": every attempt failed and the transport closes. */
+  readonly state: "lost" | "regained" | "gave-up";
+  /** Why the link dropped or the last attempt failed; empty for "regained". */
+  readonly reason: string;
+  /** The error behind `reason` ("lost", "gave-up"). */
+  readonly error?: TransportError;
+  /** Reconnection attempts made since the link was lost. */
+  readonly attempts: number;
+}
+
 /** `TransportConfig` plus the WebSocket settings. */
 export type WebSocketConfig = Partial<TransportConfig> & Partial<WebSocketTuning>;
 
@@ -72,6 +84,7 @@ export class WebSocketClientTransport extends CoreTransport {
   #link: Link | undefined;
   #state: TransportState = "open";
   #heartbeatTimer: ReturnType<typeof setInterval> | undefined;
+  readonly #linkListeners = new Set<(event: LinkChangeEvent) => void>();
   /** Stop / restart reading the current socket (ws only) while the receive queue is full. */
   readonly #pauseLink = (): void => this.#link?.socket.pause?.();
   readonly #resumeLink = (): void => this.#link?.socket.resume?.();
@@ -128,6 +141,26 @@ export class WebSocketClientTransport extends CoreTransport {
     return this.#sender.submit(undefined, message, options?.signal);
   }
 
+  /**
+   * Tells `listener` when the link to the hub is lost, regained by a reconnect, or given up on
+   * (`retryAttempts` failed; the transport then closes). `onPeerGone` reports the loss too; this
+   * also reports the recovery. Returns a function that removes the listener.
+   */
+  onLinkChange(listener: (event: LinkChangeEvent) => void): () => void {
+    this.#linkListeners.add(listener);
+    return () => this.#linkListeners.delete(listener);
+  }
+
+  #linkChanged(event: LinkChangeEvent): void {
+    for (const listener of [...this.#linkListeners]) {
+      try {
+        listener(event);
+      } catch {
+        this.core.stats.errors++;
+      }
+    }
+  }
+
   /** Asks the hub to compress frames towards this client (or not) from now on. */
   setCompression(enabled: boolean, thresholdBytes = this.config.compressionThreshold): void {
     this.#link?.writeControl(Message.control(this.localAddress, { operation: { $case: "setCompression", value: { enabled, thresholdBytes } } }));
@@ -137,6 +170,7 @@ export class WebSocketClientTransport extends CoreTransport {
   async close(): Promise<void> {
     if (this.#state !== "open") return;
     this.#state = "closing";
+    this.#linkListeners.clear();
     this.#stop.abort(TransportError.closed(this.core.what));
     if (this.#link?.isOpen) this.#sender.flush();
     const link = this.#link;
@@ -285,12 +319,14 @@ export class WebSocketClientTransport extends CoreTransport {
     clearInterval(this.#heartbeatTimer);
     if (this.#state !== "open") return;
     this.core.peerGone(undefined, `connection lost: ${error.message}`);
+    this.#linkChanged({ state: "lost", reason: error.message, error, attempts: 0 });
     this.#sender.disconnected(error);
     void this.#reconnect(error);
   }
 
   async #reconnect(lastError: TransportError): Promise<void> {
-    for (let attempt = 0; attempt < this.config.retryAttempts; attempt++) {
+    let attempt = 0;
+    for (; attempt < this.config.retryAttempts; attempt++) {
       try {
         await sleep(backoffDelayMs(attempt, this.tuning.reconnectBaseDelayMs, this.tuning.reconnectMaxDelayMs), this.#stop.signal);
         const dialled = await this.#dial();
@@ -300,15 +336,21 @@ export class WebSocketClientTransport extends CoreTransport {
         }
         this.core.stats.reconnections++;
         this.#attach(dialled);
+        this.#linkChanged({ state: "regained", reason: "", attempts: attempt + 1 });
         return;
       } catch (error) {
         if (this.#state !== "open") return;
         this.#urlIndex++; // the next attempt tries the next hub
         lastError = TransportError.is(error) ? error : lastError;
-        if (lastError.code === "VersionMismatch" || lastError.code === "Unauthenticated") break;
+        if (lastError.code === "VersionMismatch" || lastError.code === "Unauthenticated") {
+          attempt++;
+          break;
+        }
       }
     }
-    const gaveUp = new TransportError("ConnectionError", `gave up reconnecting to ${this.#urls.join(", ")} after ${this.config.retryAttempts} attempts: ${lastError.message}`, {}, { cause: lastError });
+    const gaveUp = new TransportError("ConnectionError", `gave up reconnecting to ${this.#urls.join(", ")} after ${attempt} attempts: ${lastError.message}`, {}, { cause: lastError });
+    this.#linkChanged({ state: "gave-up", reason: lastError.message, error: lastError, attempts: attempt });
+    this.#linkListeners.clear();
     this.#state = "closing";
     this.#shutdown(gaveUp);
     this.#state = "closed";

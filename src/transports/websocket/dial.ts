@@ -1,6 +1,7 @@
 import type { Envelope } from "../../../generated/swarm/transport/v1/envelope.js";
 import { Message } from "../../protocol/message.js";
 import { TransportError } from "../../transport/errors.js";
+import { socketErrorText } from "../../transport/socket-error-text.js";
 import type { StatsRecorder } from "../../transport/stats.js";
 import { readHelloAck, type Negotiated } from "./handshake.js";
 import { Link } from "./link.js";
@@ -48,6 +49,8 @@ export function dial(options: DialOptions): Promise<Dialled> {
     preferBytes(socket);
     const link = new Link(socket, options.agentId, options.maxMessageSize, options.compressionThreshold, options.stats);
     let early: { data: unknown }[] | undefined;
+    let opened = false;
+    let socketError: unknown;
     const finish = (error: TransportError | undefined, result?: Dialled) => {
       clearTimeout(timer);
       socket.removeEventListener("open", onOpen);
@@ -65,6 +68,7 @@ export function dial(options: DialOptions): Promise<Dialled> {
     };
     const timer = setTimeout(() => finish(new TransportError("Timeout", `no handshake with ${options.url} within ${options.timeoutMs} ms`)), options.timeoutMs);
     function onOpen() {
+      opened = true;
       try {
         link.writeControl(Message.hello(options.agentId, { capabilities: options.capabilities, metadata: options.metadata }));
       } catch (error) {
@@ -95,10 +99,16 @@ export function dial(options: DialOptions): Promise<Dialled> {
       }
     }
     function onClose(event: { code: number; reason: string }) {
-      finish(closeError(options.url, event.code, event.reason));
+      // Never opened: the socket error (Node's ws passes it; browsers do not) says why in plain words.
+      if (!opened && socketError !== undefined) {
+        finish(new TransportError("ConnectionError", `cannot connect to ${options.url}: ${socketErrorText(socketError)}`, { address: options.url }, { cause: socketError }));
+      } else {
+        finish(closeError(options.url, event.code, event.reason));
+      }
     }
-    function onError() {
-      // "close" follows with the details
+    function onError(event: { error?: unknown } | undefined) {
+      // "close" follows; it reports this cause
+      socketError = event?.error ?? socketError;
     }
     socket.addEventListener("open", onOpen);
     socket.addEventListener("message", onMessage);

@@ -1,27 +1,7 @@
 import type { WebSocket } from "ws";
 import type { Link } from "../link.js";
 import type { Session } from "../session.js";
-
-/** Per-agent facts a hub reports. */
-export interface AgentInfo {
-  agentId: string;
-  /** Frames received from the agent. */
-  messagesIn: number;
-  /** Frames written to the agent. */
-  messagesOut: number;
-  /** When the agent last sent anything, ms since the Unix epoch. */
-  lastSeenMs: number;
-  /** Bytes the hub's socket still buffers towards the agent. */
-  bufferedBytes: number;
-  /** The agent's Hello metadata. */
-  metadata: Readonly<Record<string, string>>;
-  /** The peer's IP address (or the URL of a hub this hub linked to). */
-  remoteAddress: string;
-  /** The hub stopped reading this agent because its own receive queue is full. */
-  paused: boolean;
-  /** "open", or "parked" while its link is down and its session kept. */
-  state: string;
-}
+import type { AgentInfo } from "./agent-info.js";
 
 /**
  * One accepted socket on a hub, through its lifecycle:

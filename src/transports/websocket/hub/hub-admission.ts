@@ -8,18 +8,9 @@ import { BATCH_CAPABILITY, COMPRESSION_CAPABILITY, HUB_ROLE, MAX_MESSAGE_SIZE_KE
 import { newSessionId, RESUME_CAPABILITY, RESUME_RECEIVED_KEY, RESUMED_KEY, Session, SESSION_KEY } from "../session.js";
 import { CloseCode } from "../socket.js";
 import type { AgentConnection } from "./agent-connection.js";
+import type { HubAuthRequest } from "./hub-auth-request.js";
 import type { HubRouter } from "./hub-router.js";
 import type { HubCounters } from "./hub-stats.js";
-
-/** What an authentication hook sees: the agent's Hello, before it is registered or routed to. */
-export interface HubAuthRequest {
-  agentId: string;
-  metadata: Readonly<Record<string, string>>;
-  /** The bearer token from `metadata.authorization` ("Bearer <token>"), if any. */
-  token: string | undefined;
-  /** The HTTP upgrade request (headers, remote address). */
-  request: IncomingMessage;
-}
 
 /** Closes a connection that admission turned away, with a close code and Goodbye{reason, code}. @internal */
 export type Refuse = (connection: AgentConnection, closeCode: number, reason: string, code: string) => void;

@@ -6,14 +6,7 @@ import { dial, type Dialled } from "../dial.js";
 import { localCapabilities } from "../handshake.js";
 import { BATCH_CAPABILITY, COMPRESSION_CAPABILITY, HUB_ROLE, ROLE_KEY, type WebSocketTuning } from "../options.js";
 import type { WebSocketLike } from "../socket.js";
-
-/** How a hub connects to another hub. */
-export interface HubLinkOptions {
-  /** Bearer token for the other hub's authentication hook. */
-  token?: string;
-  /** Trust settings for a wss:// hub. */
-  tls?: { ca?: string | Buffer; rejectUnauthorized?: boolean };
-}
+import type { HubLinkOptions } from "./hub-link-options.js";
 
 /**
  * Dials the hub at `url` as hub `hubId` (Hello metadata role=hub) and returns the open

@@ -6,17 +6,20 @@ import { Envelope } from "../../../../generated/swarm/transport/v1/envelope.js";
 import { Message } from "../../../protocol/message.js";
 import { resolveConfig, type TransportConfig } from "../../../transport/config.js";
 import { TransportError } from "../../../transport/errors.js";
+import { socketErrorText } from "../../../transport/socket-error-text.js";
 import type { SendOptions, TransportState } from "../../../transport/transport.js";
 import type { WebSocketConfig } from "../client.js";
 import { CoreTransport } from "../../../transport/core-transport.js";
 import { EndpointCore } from "../../../transport/endpoint-core.js";
 import { closeAndWait } from "../link.js";
 import { resolveTuning, transportPart, type WebSocketTuning } from "../options.js";
-import type { AgentInfo } from "./agent-connection.js";
-import { HubAdmission, type HubAuthRequest } from "./hub-admission.js";
+import type { AgentInfo } from "./agent-info.js";
+import { HubAdmission } from "./hub-admission.js";
+import type { HubAuthRequest } from "./hub-auth-request.js";
 import { HubConnections } from "./hub-connections.js";
 import type { HubHttpExtension } from "./hub-http.js";
-import { openHubLink, type HubLinkOptions } from "./hub-link.js";
+import { openHubLink } from "./hub-link.js";
+import type { HubLinkOptions } from "./hub-link-options.js";
 import { HubRouter } from "./hub-router.js";
 import { NatsBackplane, type BackplaneHost, type NatsBackplaneOptions } from "./nats-backplane.js";
 import { HubCounters, type HubStats } from "./hub-stats.js";
@@ -95,13 +98,13 @@ export class WebSocketHub extends CoreTransport {
   /** Starts a hub listening on `bindAddr`. Rejects with `AddressInUse` or `InvalidAddress`. */
   static async listen(options: WebSocketHubOptions, config: WebSocketConfig = {}): Promise<WebSocketHub> {
     const match = /^(.*):(\d+)$/.exec(options.bindAddr);
-    if (match === null) throw new TransportError("InvalidAddress", `bindAddr must be "host:port", got "${options.bindAddr}"`, { address: options.bindAddr });
+    if (match === null || Number(match[2]) > 65535) throw new TransportError("InvalidAddress", `bindAddr must be "host:port" with a port 0-65535, got "${options.bindAddr}"`, { address: options.bindAddr });
     const hub = new WebSocketHub(options, config);
     await options.http?.start(hub, hub.#server);
     await new Promise<void>((resolve, reject) => {
       hub.#server.once("error", (error: NodeJS.ErrnoException) => {
         const code = error.code === "EADDRINUSE" ? "AddressInUse" : "InvalidAddress";
-        reject(new TransportError(code, `cannot listen on ${options.bindAddr}: ${error.message}`, { address: options.bindAddr }, { cause: error }));
+        reject(new TransportError(code, `cannot listen on ${options.bindAddr}: ${socketErrorText(error)}`, { address: options.bindAddr }, { cause: error }));
       });
       hub.#server.listen(Number(match[2]), match[1]!.replace(/^\[|\]$/g, ""), () => resolve());
     }).catch(async (error: unknown) => {
