@@ -17,4 +17,4 @@ export { HubMetrics } from "./gateway/metrics.js";
 export { NatsTransport, type NatsConfig, type NatsTransportOptions } from "./transports/nats/nats-transport.js";
 export type { NatsTuning } from "./transports/nats/nats-options.js";
 export { findNatsServer, startNatsCluster, type NatsCluster, type NatsClusterOptions, type NatsNode } from "./node/nats-server.js";
-export type { NatsBackplaneOptions } from "./transports/websocket/hub/nats-backplane.js";
+export type { NatsBackplaneOptions } from "./transports/websocket/hub/nats-backplane-options.js";

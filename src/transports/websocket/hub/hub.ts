@@ -21,7 +21,8 @@ import type { HubHttpExtension } from "./hub-http.js";
 import { openHubLink } from "./hub-link.js";
 import type { HubLinkOptions } from "./hub-link-options.js";
 import { HubRouter } from "./hub-router.js";
-import { NatsBackplane, type BackplaneHost, type NatsBackplaneOptions } from "./nats-backplane.js";
+import { NatsBackplane, type BackplaneHost } from "./nats-backplane.js";
+import type { NatsBackplaneOptions } from "./nats-backplane-options.js";
 import { HubCounters, type HubStats } from "./hub-stats.js";
 
 /** Where and how a hub listens. */

@@ -11,18 +11,7 @@ import { NatsSubjects } from "../../nats/nats-subjects.js";
 import { EPOCH_HEADER, Presence, WINDOW_HEADER } from "../../nats/presence.js";
 import { PublishBatch } from "../../nats/publish-batch.js";
 import type { RouterBackplane } from "./hub-router.js";
-
-/** Where and how a hub joins a NATS backplane. */
-export interface NatsBackplaneOptions {
-  /** NATS server URLs (or one comma-separated string); the connection fails over between them. */
-  servers: string | string[];
-  /** Subjects prefix shared by every hub and NATS agent of the swarm. Default "swarm". */
-  subjectPrefix?: string;
-  /** Presence heartbeat period for this hub's agents, in ms. Default 5,000 (timeout 3×). */
-  heartbeatIntervalMs?: number;
-  /** A NATS auth token. */
-  token?: string;
-}
+import type { NatsBackplaneOptions } from "./nats-backplane-options.js";
 
 /** What the backplane asks of its hub. @internal */
 export interface BackplaneHost {
