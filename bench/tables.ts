@@ -50,6 +50,12 @@ export const COMPARISONS: readonly Comparison[] = [
     unit: "calls",
   },
   {
+    record: "http/unary-c64/64B/grpc",
+    against: "grpc-js",
+    what: "a grpc-js client, 64 unary calls in flight over h2c: through the hub's HTTP edge to an agent (one hop more) vs a grpc-js server implementing the method",
+    unit: "calls",
+  },
+  {
     record: "shared-memory/unary-seq/32B/typed-rpc-vs-comlink",
     against: "comlink",
     what: "typed unary calls main thread → worker thread, one at a time: shared memory vs comlink over `postMessage`",

@@ -1,7 +1,9 @@
-// A hub with the HTTP gateway, /healthz and /metrics, and an agent "agent_2" serving the
-// example ComputeService. Run: npm run example:gateway [-- 127.0.0.1:8080], then
+// A hub with its HTTP edge (gRPC, gRPC-Web, Connect; health and reflection), /healthz and
+// /metrics, and an agent "agent_2" serving the example ComputeService. Run:
+// npm run example:gateway [-- 127.0.0.1:8080], then
 //   curl -X POST http://127.0.0.1:8080/swarm.examples.v1.ComputeService/Fibonacci \
-//        -H 'content-type: application/json' -H 'swarm-to: agent_2' -d '{"n": 42}'
+//        -H 'content-type: application/json' -d '{"n": 42}'
+//   grpcurl -plaintext -d '{"n": 42}' 127.0.0.1:8080 swarm.examples.v1.ComputeService/Fibonacci
 // Ctrl-C (or SIGTERM) closes everything.
 import { fileURLToPath } from "node:url";
 import { createDemux, createServer } from "swarm-transport";

@@ -10,7 +10,10 @@ export { WebSocketTransport, type NodeWebSocketClientOptions } from "./transport
 export { spawnSharedMemoryWorker, superviseWorker, type SharedMemoryWorkerData } from "./node/shared-memory-worker.js";
 export type { HubHttpExtension } from "./transports/websocket/hub/hub-http.js";
 export { createHubHttp, HubHttp, type HubHttpOptions } from "./gateway/hub-http.js";
-export { ConnectGateway, TARGET_HEADER, type GatewayCallObserver, type GatewayOptions } from "./gateway/connect-gateway.js";
+export { Gateway, type GatewayCallObserver, type GatewayOptions } from "./gateway/gateway.js";
+export { TARGET_HEADER } from "./gateway/metadata.js";
+export type { Http2EdgeOptions } from "./gateway/http2-server.js";
+export { ServiceTable, type AnnouncedMethod, type ServiceState } from "./transports/websocket/hub/service-table.js";
 export { connectCodeName, connectHttpStatus } from "./gateway/connect-error.js";
 export { healthReport, type HealthOptions, type HealthReport } from "./gateway/health.js";
 export { HubMetrics } from "./gateway/metrics.js";

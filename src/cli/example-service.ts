@@ -76,6 +76,8 @@ export interface ComputeAgentOptions {
   progressIntervalMs?: number;
   /** Told of each broadcast on `announce.>`, after the agent acknowledged it on `announced.<id>`. */
   onAnnouncement?: (event: ReceivedEvent) => void;
+  /** Describes the service to a hub, for server reflection (a serialized FileDescriptorSet). */
+  fileDescriptorSet?: Uint8Array;
 }
 
 /**
@@ -100,7 +102,7 @@ export function serveComputeAgent(transport: Transport, id: string, options: Com
   // Unref'd: the transport, not a progress report, decides how long the process lives.
   const ticker = intervalMs > 0 ? setInterval(progress, intervalMs) : undefined;
   ticker?.unref?.();
-  const server = createServer(demux)
+  const server = createServer(demux, options.fileDescriptorSet === undefined ? {} : { fileDescriptorSet: options.fileDescriptorSet })
     .add(ComputeServiceDefinition, {
       ...computeService,
       fibonacci(request) {

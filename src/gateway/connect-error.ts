@@ -1,9 +1,12 @@
 /**
  * Connect-protocol errors: gRPC status → Connect code name and HTTP status, and the JSON
- * error body `{"code": "deadline_exceeded", "message": "..."}` (connectrpc.com/docs/protocol).
+ * error body `{"code": "deadline_exceeded", "message": "...", "details": [...]}`
+ * (connectrpc.com/docs/protocol).
  */
 import { RpcError } from "../status/rpc-error.js";
 import { Status } from "../status/status.js";
+import { GatewayError } from "./gateway-error.js";
+import { statusDetails } from "./status-details.js";
 
 /** Connect's code names, indexed by gRPC status (note Connect's spelling "canceled"). */
 const CODE_NAMES: readonly string[] = [
@@ -39,22 +42,19 @@ export function connectHttpStatus(status: Status): number {
   return HTTP_STATUS[status] ?? 500;
 }
 
-/**
- * A gateway error: an RpcError plus, when the protocol wants one other than the code's
- * (405 wrong method, 415 wrong content type), the HTTP status to answer with.
- */
-export class GatewayError extends RpcError {
-  readonly httpStatus: number;
-
-  constructor(code: Status, message: string, httpStatus = connectHttpStatus(code)) {
-    super(code, message);
-    this.httpStatus = httpStatus;
+/** The JSON error object of Connect (unary body, or the `error` of a stream's end message). */
+export function connectErrorJson(error: RpcError): { code: string; message: string; details?: { type: string; value: string }[] } {
+  const json: ReturnType<typeof connectErrorJson> = { code: connectCodeName(error.code), message: error.rawMessage };
+  const details = statusDetails(error)?.details;
+  if (details !== undefined && details.length > 0) {
+    json.details = details.map((any) => ({ type: any.typeUrl.slice(any.typeUrl.lastIndexOf("/") + 1), value: Buffer.from(any.value).toString("base64").replace(/=+$/, "") }));
   }
+  return json;
 }
 
-/** The HTTP status and JSON body of a failed call. */
+/** The HTTP status and JSON body of a failed unary call. */
 export function connectErrorResponse(error: unknown): { httpStatus: number; body: string } {
   const rpc = RpcError.from(error);
-  const httpStatus = rpc instanceof GatewayError ? rpc.httpStatus : connectHttpStatus(rpc.code);
-  return { httpStatus, body: JSON.stringify({ code: connectCodeName(rpc.code), message: rpc.rawMessage }) };
+  const httpStatus = (rpc instanceof GatewayError ? rpc.httpStatus : undefined) ?? connectHttpStatus(rpc.code);
+  return { httpStatus, body: JSON.stringify(connectErrorJson(rpc)) };
 }

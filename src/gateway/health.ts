@@ -1,5 +1,5 @@
-import type { ServerResponse } from "node:http";
 import type { WebSocketHub } from "../transports/websocket/hub/hub.js";
+import type { HttpExchange } from "./http-exchange.js";
 
 /** Settings of `/healthz`. */
 export interface HealthOptions {
@@ -32,11 +32,8 @@ export function healthReport(hub: WebSocketHub, minAgents: number): HealthReport
  * `/healthz` and `/healthz/ready`: 200 when ready, else 503. `/healthz/live`: 200 while the
  * hub is open. The body is the JSON `HealthReport` either way.
  */
-export function serveHealth(path: string, hub: WebSocketHub, minAgents: number, response: ServerResponse): void {
+export function serveHealth(exchange: HttpExchange, hub: WebSocketHub, minAgents: number): void {
   const report = healthReport(hub, minAgents);
-  const ok = path === "/healthz/live" ? report.live : report.ready;
-  response.statusCode = ok ? 200 : 503;
-  response.setHeader("content-type", "application/json");
-  response.setHeader("cache-control", "no-store");
-  response.end(JSON.stringify(report));
+  const ok = exchange.path === "/healthz/live" ? report.live : report.ready;
+  exchange.reply(ok ? 200 : 503, { "content-type": "application/json", "cache-control": "no-store" }, JSON.stringify(report));
 }

@@ -1,6 +1,7 @@
 /**
- * Plain HTTP on a hub: the Connect gateway, `/healthz` and `/metrics`, each turned on by an
- * option. Pass the result as the hub's `http` option:
+ * HTTP on a hub: the gateway (gRPC, gRPC-Web, Connect to the agents behind it, with gRPC health
+ * and reflection), `/healthz` and `/metrics`, each turned on by an option, over HTTP/1.1 and
+ * HTTP/2 on the hub's own port or one of its own. Pass the result as the hub's `http` option:
  * ```ts
  * const hub = await WebSocketTransport.server({
  *   bindAddr: "127.0.0.1:8080",
@@ -8,20 +9,30 @@
  * });
  * ```
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
+import { createServer, type IncomingMessage, type Server as HttpServer, type ServerResponse } from "node:http";
+import type { AddressInfo, Server, Socket } from "node:net";
 import { createDemux, type Demux } from "../demux/demux.js";
-import { TransportError } from "../transport/errors.js";
-import { socketErrorText } from "../transport/socket-error-text.js";
+import { createServer as createRpcServer, type RpcServer } from "../rpc/server.js";
 import type { WebSocketHub } from "../transports/websocket/hub/hub.js";
 import type { HubHttpExtension } from "../transports/websocket/hub/hub-http.js";
-import { ConnectGateway, type GatewayOptions } from "./connect-gateway.js";
+import { createHubListener, listenOn, type Http1ConnectionHandler, type Http2ConnectionHandler } from "../transports/websocket/hub/hub-listener.js";
+import { H1Connection, type H1Limits } from "./h1/h1-connection.js";
+import { DescriptorPool } from "./descriptor-pool.js";
+import { Gateway, type GatewayOptions } from "./gateway.js";
+import { loadGatewaySchemas } from "./gateway-schema.js";
+import { addHealth } from "./grpc-health.js";
 import { serveHealth, type HealthOptions } from "./health.js";
+import { Http1Exchange, type HttpExchange } from "./http-exchange.js";
+import { Http2Edge, type Http2EdgeOptions } from "./http2-server.js";
 import { HubMetrics } from "./metrics.js";
+import { addReflection } from "./reflection.js";
 
-/** What a hub serves over plain HTTP. Everything is off unless set. */
+/** What a hub serves over HTTP. Everything is off unless set. */
 export interface HubHttpOptions {
-  /** Connect-protocol unary calls `POST /<package.Service>/<Method>` to the hub's agents (`true`: binary calls only, no schemas). */
+  /**
+   * gRPC, gRPC-Web and Connect calls `POST /<package.Service>/<Method>` to the hub's agents,
+   * with grpc.health.v1 and server reflection (`true`: binary calls and announced schemas only).
+   */
   gateway?: GatewayOptions | boolean;
   /** `/healthz`, `/healthz/live`, `/healthz/ready`. */
   health?: HealthOptions | boolean;
@@ -29,11 +40,23 @@ export interface HubHttpOptions {
   metrics?: boolean;
   /** "host:port" to serve on instead of the hub's own port (port 0 picks one: read `port`). */
   bindAddr?: string;
+  /** TLS (ALPN h2 and http/1.1) on the port of its own (`bindAddr`); the hub's port uses the hub's `tls`. */
+  tls?: { cert: string | Buffer; key: string | Buffer };
+  /** HTTP/2 settings; `false`: HTTP/1.1 only. Default on. */
+  http2?: Http2EdgeOptions | false;
+  /**
+   * Who parses HTTP/1.1: "swarm", the edge's own parser for plain requests (unary calls: about
+   * 60% of node:http's CPU per request), handing anything else (WebSocket upgrades, chunked
+   * uploads, `expect`) to node:http; or "node" for node:http throughout. Default "swarm".
+   */
+  http1?: "swarm" | "node";
   /**
    * The demux reading the hub's own endpoint, when the application made one (to serve RPC from
    * the hub itself, say); the gateway's calls go through it. Default: the gateway makes one.
    */
   demux?: Demux;
+  /** The RpcServer on that demux, if the application has one: health and reflection are added to it. */
+  rpcServer?: RpcServer;
 }
 
 type State = "new" | "open" | "closed";
@@ -42,13 +65,16 @@ type State = "new" | "open" | "closed";
 export class HubHttp implements HubHttpExtension {
   readonly #options: HubHttpOptions;
   #state: State = "new";
-  #server: Server | undefined;
-  #ownServer = false;
+  #http1: HttpServer | undefined;
+  #listener: Server | undefined;
   #hub: WebSocketHub | undefined;
-  #gateway: ConnectGateway | undefined;
+  #gateway: Gateway | undefined;
+  #http2: Http2Edge | undefined;
   #demux: Demux | undefined;
   #ownDemux = false;
+  #rpcServer: RpcServer | undefined;
   #metrics: HubMetrics | undefined;
+  readonly #h1Connections = new Set<H1Connection>();
   #minAgents = 1;
 
   constructor(options: HubHttpOptions) {
@@ -61,7 +87,7 @@ export class HubHttp implements HubHttpExtension {
   }
 
   /** The gateway, once started with `gateway` on. */
-  get gateway(): ConnectGateway | undefined {
+  get gateway(): Gateway | undefined {
     return this.#gateway;
   }
 
@@ -72,30 +98,53 @@ export class HubHttp implements HubHttpExtension {
 
   /** The port HTTP is served on (the hub's, unless `bindAddr` was given). */
   get port(): number {
-    return (this.#server?.address() as AddressInfo | null)?.port ?? 0;
+    if (this.#listener === undefined) return this.#hub?.port ?? 0;
+    return (this.#listener.address() as AddressInfo | null)?.port ?? 0;
   }
 
-  async start(hub: WebSocketHub, hubServer: Server): Promise<void> {
+  /** HTTP/2 connections arriving on the hub's port (when serving there with the gateway on). */
+  get acceptHttp2(): Http2ConnectionHandler | undefined {
+    return this.#listener === undefined ? this.#http2?.accept : undefined;
+  }
+
+  /** HTTP/1.x connections arriving on the hub's port, before node:http (when serving there with the gateway on). */
+  get acceptHttp1(): Http1ConnectionHandler | undefined {
+    return this.#listener === undefined ? this.#http1Engine() : undefined;
+  }
+
+  #http1Engine(): Http1ConnectionHandler | undefined {
+    return this.#gateway !== undefined && this.#options.http1 !== "node" && this.#state === "open" ? this.#acceptHttp1 : undefined;
+  }
+
+  readonly #acceptHttp1 = (socket: Socket): void => {
+    const connection: H1Connection = new H1Connection(socket, (exchange) => this.#onExchange(exchange), this.#handOver, H1_LIMITS, () => this.#h1Connections.delete(connection));
+    this.#h1Connections.add(connection);
+  };
+
+  /** What the edge's HTTP/1.1 does not serve itself goes to node's server, the bytes read so far first. */
+  readonly #handOver = (socket: Socket, read: Buffer): void => {
+    socket.unshift(read);
+    this.#http1!.emit("connection", socket);
+    socket.resume();
+  };
+
+  async start(hub: WebSocketHub, hubServer: HttpServer): Promise<void> {
     if (this.#state !== "new") throw new Error("this HubHttp is already attached to a hub: create one per hub");
     this.#state = "open";
     this.#hub = hub;
     const options = this.#options;
     try {
-      if (options.gateway !== undefined && options.gateway !== false) {
-        const observe = options.metrics === true ? (...args: Parameters<HubMetrics["observeCall"]>) => this.#metrics?.observeCall(...args) : undefined;
-                this.#ownDemux = options.demux === undefined;
-        this.#demux = options.demux ?? createDemux(hub);
-        this.#gateway = await ConnectGateway.create(this.#demux, options.gateway === true ? {} : options.gateway, hub.config.maxMessageSize, observe);
-      }
+      if (options.gateway !== undefined && options.gateway !== false) await this.#startGateway(hub, options.gateway === true ? {} : options.gateway);
       if (options.metrics === true) this.#metrics = new HubMetrics(hub, () => this.#gateway?.inFlight ?? 0);
       if (options.bindAddr === undefined) {
-        this.#server = hubServer;
+        this.#http1 = hubServer;
       } else {
-        this.#server = createServer();
-        this.#ownServer = true;
-        await listen(this.#server, options.bindAddr);
+        this.#http1 = createServer();
+        this.#listener = createHubListener({ tls: options.tls, http1: this.#http1, http2: () => this.#http2?.accept, http1Engine: () => this.#http1Engine() });
+        await listenOn(this.#listener, options.bindAddr, "http.bindAddr");
+        this.#http1.emit("listening"); // starts its connection tracking: it gets connections from the listener
       }
-      this.#server.on("request", this.#onRequest);
+      this.#http1.on("request", this.#onRequest);
     } catch (error) {
       await this.close();
       throw error;
@@ -105,56 +154,98 @@ export class HubHttp implements HubHttpExtension {
   async close(): Promise<void> {
     if (this.#state === "closed") return;
     this.#state = "closed";
-    const server = this.#server;
-    server?.off("request", this.#onRequest);
+    this.#http1?.off("request", this.#onRequest);
+    this.#gateway?.close();
+    this.#http2?.close();
+    for (const connection of this.#h1Connections) connection.destroy();
+    this.#h1Connections.clear();
     this.#metrics?.close();
+    await this.#rpcServer?.close();
     if (this.#ownDemux) await this.#demux?.close();
-    if (server !== undefined && this.#ownServer) {
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+    const listener = this.#listener;
+    if (listener !== undefined) {
+      this.#http1!.closeAllConnections();
+      this.#http1!.close();
+      await new Promise<void>((resolve) => listener.close(() => resolve()));
     }
+  }
+
+  async #startGateway(hub: WebSocketHub, options: GatewayOptions): Promise<void> {
+    const schemas = await loadGatewaySchemas(options.protoFiles ?? [], options.importPaths ?? [], options.services ?? []);
+    this.#ownDemux = this.#options.demux === undefined;
+    const demux = (this.#demux = this.#options.demux ?? createDemux(hub));
+    const observe = this.#options.metrics === true ? (...args: Parameters<HubMetrics["observeCall"]>) => this.#metrics?.observeCall(...args) : undefined;
+    this.#gateway = new Gateway({ demux, services: hub.services, methods: schemas.methods, maxMessageSize: hub.config.maxMessageSize, observe }, options);
+    if (this.#options.http2 !== false) this.#http2 = new Http2Edge((exchange) => this.#onExchange(exchange), this.#options.http2);
+    // health and reflection are RPC services of the hub's own endpoint: the edge routes to them as to any agent
+    const server = this.#options.rpcServer ?? createRpcServer(demux);
+    if (this.#options.rpcServer === undefined) this.#rpcServer = server;
+    const pool = new AnnouncedPool(schemas.descriptorSets, () => hub.services.descriptorSets());
+    addHealth(server, {
+      open: () => hub.state === "open",
+      state: (service) => {
+        const state = hub.services.state(service);
+        return state === "unknown" && pool.current().services().includes(service) ? "not-serving" : state;
+      },
+      onChange: (listener) => hub.services.onChange(listener),
+    });
+    addReflection(server, { pool: () => pool.current(), announcedServices: () => hub.services.services() });
   }
 
   readonly #onRequest = (request: IncomingMessage, response: ServerResponse): void => {
-    const url = request.url ?? "/";
-    const query = url.indexOf("?");
-    const path = query < 0 ? url : url.slice(0, query);
-    const hub = this.#hub!;
-    if (this.#options.health !== undefined && this.#options.health !== false && (path === "/healthz" || path === "/healthz/live" || path === "/healthz/ready")) {
-      return serveHealth(path, hub, this.#minAgents, response);
-    }
-    if (path === "/metrics" && this.#metrics !== undefined) return void this.#serveMetrics(response);
-    if (this.#gateway !== undefined) return this.#gateway.handle(request, response);
-    response.statusCode = 404;
-    response.setHeader("content-type", "application/json");
-    response.end(JSON.stringify({ code: "not_found", message: `nothing is served at ${JSON.stringify(path)}` }));
+    request.on("error", ignore);
+    this.#onExchange(new Http1Exchange(request, response));
   };
 
-  async #serveMetrics(response: ServerResponse): Promise<void> {
+  #onExchange(exchange: HttpExchange): void {
+    const path = exchange.path;
+    const hub = this.#hub!;
+    if (this.#options.health !== undefined && this.#options.health !== false && (path === "/healthz" || path === "/healthz/live" || path === "/healthz/ready")) {
+      return serveHealth(exchange, hub, this.#minAgents);
+    }
+    if (path === "/metrics" && this.#metrics !== undefined) return void this.#serveMetrics(exchange);
+    if (this.#gateway !== undefined) return this.#gateway.handle(exchange);
+    exchange.reply(404, { "content-type": "application/json" }, JSON.stringify({ code: "not_found", message: `nothing is served at ${JSON.stringify(path)}` }));
+  }
+
+  async #serveMetrics(exchange: HttpExchange): Promise<void> {
     try {
       const text = await this.#metrics!.text();
-      response.setHeader("content-type", this.#metrics!.contentType);
-      response.end(text);
+      exchange.reply(200, { "content-type": this.#metrics!.contentType }, text);
     } catch (error) {
-      response.statusCode = 500;
-      response.end(`metrics failed: ${(error as Error).message}\n`);
+      exchange.reply(500, { "content-type": "text/plain" }, `metrics failed: ${(error as Error).message}\n`);
     }
   }
 }
+
+/** Request heads up to 64 KiB; idle keep-alive connections close after 5 s (node:http's default). */
+const H1_LIMITS: H1Limits = { maxHeadBytes: 64 * 1024, idleTimeoutMs: 5000 };
 
 /** A `HubHttpExtension` for a hub's `http` option: gateway, health and metrics as `options` say. */
 export function createHubHttp(options: HubHttpOptions): HubHttp {
   return new HubHttp(options);
 }
 
-function listen(server: Server, bindAddr: string): Promise<void> {
-  const match = /^(.*):(\d+)$/.exec(bindAddr);
-  if (match === null || Number(match[2]) > 65535) return Promise.reject(new TransportError("InvalidAddress", `http.bindAddr must be "host:port" with a port 0-65535, got "${bindAddr}"`, { address: bindAddr }));
-  return new Promise<void>((resolve, reject) => {
-    server.once("error", (error: NodeJS.ErrnoException) => {
-      const code = error.code === "EADDRINUSE" ? "AddressInUse" : "InvalidAddress";
-      reject(new TransportError(code, `cannot listen on ${bindAddr}: ${socketErrorText(error)}`, { address: bindAddr }, { cause: error }));
-    });
-    server.listen(Number(match[2]), match[1]!.replace(/^\[|\]$/g, ""), () => resolve());
-  });
+/** The descriptor pool of the loaded schemas plus the sets agents announced, rebuilt only when those change. */
+class AnnouncedPool {
+  readonly #fixed: readonly Uint8Array[];
+  readonly #announced: () => Uint8Array[];
+  #sets: Uint8Array[] = [];
+  #pool: DescriptorPool | undefined;
+
+  constructor(fixed: readonly Uint8Array[], announced: () => Uint8Array[]) {
+    this.#fixed = fixed;
+    this.#announced = announced;
+  }
+
+  current(): DescriptorPool {
+    const sets = this.#announced();
+    if (this.#pool !== undefined && sets.length === this.#sets.length && sets.every((set, i) => set === this.#sets[i])) return this.#pool;
+    this.#sets = sets;
+    const pool = new DescriptorPool();
+    for (const set of [...this.#fixed, ...sets]) pool.add(set);
+    return (this.#pool = pool);
+  }
 }
+
+function ignore(): void {}

@@ -9,7 +9,7 @@ import type { WebSocketHub } from "../transports/websocket/hub/hub.js";
 import type { HubStats } from "../transports/websocket/hub/hub-stats.js";
 import type { TransportStats } from "../transport/stats.js";
 import { connectCodeName } from "./connect-error.js";
-import type { GatewayCallObserver } from "./connect-gateway.js";
+import type { GatewayCallObserver } from "./gateway.js";
 
 /** Gateway call latency buckets, in seconds (0.25 ms … 10 s). */
 export const LATENCY_BUCKETS = [0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];

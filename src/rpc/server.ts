@@ -10,6 +10,7 @@ import { composeInterceptors, type ServerCallDescriptor, type ServerInterceptor 
 import { RpcError } from "../status/rpc-error.js";
 import { Status } from "../status/status.js";
 import { sendError } from "./send-error.js";
+import { serviceAnnouncement } from "./service-announcement.js";
 import { STREAM_WINDOW, StreamCredit, StreamInbox } from "./stream-inbox.js";
 import { readTyped, TypedData } from "./typed-data.js";
 
@@ -39,6 +40,12 @@ export interface RpcServerOptions {
   maxConcurrentCalls?: number;
   /** Run around every handler, first = outermost. */
   interceptors?: ServerInterceptor[];
+  /**
+   * A serialized google.protobuf.FileDescriptorSet of the services this server will serve
+   * (e.g. from `buf build -o set.binpb`): announced with them, so a hub answers server
+   * reflection (`grpcurl describe`) for them. The services themselves are announced anyway.
+   */
+  fileDescriptorSet?: Uint8Array;
 }
 
 type Invoke = (call: ServerCallDescriptor) => unknown;
@@ -55,6 +62,9 @@ export class RpcServer {
   readonly #maxConcurrent: number;
   readonly #interceptors: ServerInterceptor[];
   readonly #methods = new Map<string, RequestHandler>();
+  /** What is served, as announced to the transport (services with their call kinds). */
+  readonly #served: MethodInfo[] = [];
+  readonly #fileDescriptorSet: Uint8Array | undefined;
   readonly #calls = new Set<ServerCall>();
   readonly #release: () => void;
   #closed = false;
@@ -64,6 +74,7 @@ export class RpcServer {
     this.#demux = demux;
     this.#maxConcurrent = options.maxConcurrentCalls ?? 10_000;
     this.#interceptors = options.interceptors ?? [];
+    this.#fileDescriptorSet = options.fileDescriptorSet;
     this.#release = demux.handle("requests", this.#onRequest);
   }
 
@@ -85,6 +96,7 @@ export class RpcServer {
       const bound = method.bind(implementation) as (request: unknown, context: CallContext) => unknown;
       this.#register(info, (call) => bound(call.request, call.context));
     }
+    this.#announce();
     return this;
   }
 
@@ -104,6 +116,10 @@ export class RpcServer {
     this.#closed = true;
     this.#release();
     this.#methods.clear();
+    if (this.#served.length > 0) {
+      this.#served.length = 0;
+      this.#announce();
+    }
     for (const call of [...this.#calls]) call.abandon(new RpcError(Status.UNAVAILABLE, "server closed"));
     return Promise.resolve();
   }
@@ -113,6 +129,12 @@ export class RpcServer {
     if (this.#methods.has(info.path)) throw new Error(`method ${info.path} is already served on "${this.#demux.localAddress}"`);
     const invoke = composeInterceptors(this.#interceptors as ((c: ServerCallDescriptor, n: Invoke) => unknown)[], implementation);
     this.#methods.set(info.path, (message, request, from) => this.#serve(info, invoke, message, request, from));
+    this.#served.push(info);
+  }
+
+  /** Tells the transport what is served now (a hub routes calls of these services here). */
+  #announce(): void {
+    this.#demux.transport.announceServices?.(serviceAnnouncement(this.#served, this.#fileDescriptorSet));
   }
 
   readonly #onRequest = (received: ReceivedMessage): void => {

@@ -1,3 +1,4 @@
+import type { Services } from "../../generated/swarm/transport/v1/control.js";
 import type { Message } from "../protocol/message.js";
 import type { TransportStats } from "./stats.js";
 
@@ -77,4 +78,14 @@ export interface Transport extends AsyncIterable<ReceivedMessage> {
   close(): Promise<void>;
   /** A snapshot of the counters. */
   stats(): TransportStats;
+  /**
+   * Tells the network which RPC services this endpoint serves, replacing what it said before
+   * (an RpcServer calls it as services are added). Only transports whose network routes by
+   * service implement it: a WebSocket client tells its hub (Control `Services`, again after
+   * every reconnect), and the hub's HTTP edge then routes gRPC/Connect calls to it.
+   */
+  announceServices?(services: ServiceAnnouncement): void;
 }
+
+/** The RPC services an endpoint serves (the wire's `Services` control). */
+export type ServiceAnnouncement = Services;

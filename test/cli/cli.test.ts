@@ -67,9 +67,10 @@ describe("the swarm-transport command", () => {
     expect(health.status).toBe(200);
     const metrics = await (await fetch(`${httpBase}/metrics`)).text();
     expect(metrics).toMatch(/^# HELP swarm_/m);
+    // no swarm-to: the agent announced the service, the hub routes by it
     const viaHttp = await fetch(`${httpBase}/swarm.examples.v1.ComputeService/Fibonacci`, {
       method: "POST",
-      headers: { "content-type": "application/json", "swarm-to": "agent_2" },
+      headers: { "content-type": "application/json" },
       body: JSON.stringify({ n: 10 }),
     });
     expect(await viaHttp.json()).toEqual({ value: "55" });
@@ -78,6 +79,11 @@ describe("the swarm-transport command", () => {
     expect(call.stderr).toBe("");
     expect(JSON.parse(call.stdout)).toEqual({ value: "267914296" });
     expect(call.code).toBe(0);
+
+    // no --proto: the schema comes from the hub's server reflection
+    const byReflection = await run(["call", "--hub", url, "--to", "agent_2", "swarm.examples.v1.ComputeService/Fibonacci", '{"n": 20}']);
+    expect(byReflection.stderr).toBe("");
+    expect(JSON.parse(byReflection.stdout)).toEqual({ value: "6765" });
 
     // the request from stdin ("-"), in proto3 JSON: a uint32 as a string, a field by its proto name
     const stream = await run(["call", "--hub", url, "--to", "agent_2", "--proto", PROTO, "swarm.examples.v1.ComputeService/CountTo", "-"], '{"n": "3", "delay_ms": 1}');

@@ -4,6 +4,10 @@ import { integer, parseCommand, required } from "../args.js";
 import type { Command } from "../command.js";
 import { connectAgent, HUB_FLAG_HELP, hubFlags, hubUrl } from "../connect.js";
 import { watchHubLink } from "../hub-link-watch.js";
+import { join } from "node:path";
+import { PACKAGE_PROTO_DIR } from "../../node/package-proto.js";
+import { fileDescriptorSet } from "../../schema/descriptors.js";
+import { loadProtoFiles } from "../../schema/load-proto-files.js";
 
 export const agentCommand: Command = {
   name: "agent",
@@ -45,7 +49,10 @@ ${HUB_FLAG_HELP}
     const json = values.json === true;
     const transport = await connectAgent(url, id, { command: "agent", token: values.token, timeoutMs, retryAttempts });
     const who = `agent ${JSON.stringify(id)}`;
+    // the service's descriptors go with its announcement, so the hub can answer reflection for it
+    const schema = await loadProtoFiles([join(PACKAGE_PROTO_DIR, "swarm/examples/v1/compute.proto")]);
     const agent = serveComputeAgent(transport, id, {
+      fileDescriptorSet: fileDescriptorSet(schema),
       progressEvery,
       progressIntervalMs,
       onAnnouncement: (event) => {

@@ -9,22 +9,24 @@ import { readBodyArgument } from "../request-body.js";
 import { createJsonCodec, findMethod, SchemaError, type JsonCodec } from "../../schema/index.js";
 import { loadProtoFiles } from "../../schema/load-proto-files.js";
 import { byteDefinition } from "../byte-definition.js";
+import { schemaByReflection } from "../reflection-schema.js";
 
 export const callCommand: Command = {
   name: "call",
   summary: "call a method of an agent, with JSON in and out (like grpcurl)",
-  usage: `swarm-transport call --to AGENT --proto FILE [options] METHOD [JSON | @FILE | -]
+  usage: `swarm-transport call --to AGENT [--proto FILE] [options] METHOD [JSON | @FILE | -]
 
 Calls METHOD ("package.Service/Method") on agent AGENT through the hub. The request JSON
 (proto3 JSON mapping, default {}) is given as an argument, read from a file (@FILE) or from
-stdin (-); it is encoded with the schema from the .proto files given, and the response is
-printed as proto3 JSON (fields holding their zero value left out); a server-streaming method
+stdin (-); it is encoded with the schema from the .proto files given (or, without --proto, the
+schema the hub's server reflection has: a hub started with --gateway knows what its agents
+announce and what it loaded), and the response is printed as proto3 JSON (fields holding their zero value left out); a server-streaming method
 prints one JSON line per message. Exit codes: 0 ok, 1 the call failed ("STATUS: message" is
 printed), 2 bad arguments, request JSON that does not fit the schema, or unknown method,
 3 hub unreachable.
 
   --to AGENT             the agent serving the method (required)
-  --proto FILE           .proto file with the service (repeatable, required)
+  --proto FILE           .proto file with the service (repeatable; default: ask the hub)
   --import-path DIR      where imports of the .proto files are found (repeatable)
   --timeout MS           deadline of the call (default 10000)
   --emit-defaults        print fields that hold their zero value too
@@ -54,22 +56,31 @@ Example:
     const timeoutMs = integer(values.timeout, "timeout", 10_000, "call");
     const connectTimeoutMs = integer(values["connect-timeout"], "connect-timeout", 5000, "call");
     const url = hubUrl(values.hub, "call");
-    if (values.proto === undefined || values.proto.length === 0) throw new CliError("call: no .proto file given (--proto FILE; the service's schema)", ExitCode.USAGE);
+    const protoFiles = values.proto ?? [];
+    const connect = () => connectAgent(url, values.id ?? cliAgentId("call"), { command: "call", token: values.token, timeoutMs: connectTimeoutMs });
+    // without .proto files the schema comes from the hub, so connect first
+    let transport = protoFiles.length === 0 ? await connect() : undefined;
+    const demux = transport === undefined ? undefined : createDemux(transport);
     let method;
     let request: Uint8Array;
     let response: JsonCodec;
     try {
-      const root = await loadProtoFiles(values.proto, values["import-path"] ?? []);
+      const root =
+        protoFiles.length > 0
+          ? await loadProtoFiles(protoFiles, values["import-path"] ?? [])
+          : await schemaByReflection(demux!, (transport as { hubId?: string }).hubId ?? "hub", serviceOf(methodName), timeoutMs);
       method = findMethod(root, methodName);
       if (method.requestStream) throw new SchemaError(`${method.path} takes a request stream; call supports unary and server-streaming methods`);
       request = createJsonCodec(method.requestType).fromJson(json(await readBodyArgument(body, "the request", "call", io.readStdin), "the request", "call") ?? {});
       response = createJsonCodec(method.responseType, { emitDefaultValues: values["emit-defaults"] === true });
     } catch (error) {
+      await transport?.close();
       if (error instanceof SchemaError) throw new CliError(`call: ${error.message}`, ExitCode.USAGE);
+      if (error instanceof RpcError) throw new CliError(`call: cannot read the schema from the hub: ${error.message}`, ExitCode.FAILED);
       throw error;
     }
-    const transport = await connectAgent(url, values.id ?? cliAgentId("call"), { command: "call", token: values.token, timeoutMs: connectTimeoutMs });
-    const client = createClient(byteDefinition(method), createDemux(transport), { peer: to, timeoutMs }) as unknown as {
+    transport ??= await connect();
+    const client = createClient(byteDefinition(method), demux ?? createDemux(transport), { peer: to, timeoutMs }) as unknown as {
       call(request: Uint8Array): Promise<Uint8Array> | AsyncIterable<Uint8Array>;
     };
     try {
@@ -88,3 +99,10 @@ Example:
     }
   },
 };
+
+/** "package.Service" of "package.Service/Method", "/package.Service/Method" or "package.Service.Method". */
+function serviceOf(name: string): string {
+  const trimmed = name.replace(/^\//, "");
+  const slash = trimmed.lastIndexOf("/");
+  return slash >= 0 ? trimmed.slice(0, slash) : trimmed.slice(0, Math.max(0, trimmed.lastIndexOf(".")));
+}

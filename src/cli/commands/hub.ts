@@ -30,14 +30,18 @@ RPC calls, events and broadcasts between them. Stops cleanly on SIGTERM or SIGIN
                             without restarting the others
   --nats-prefix PREFIX      subjects prefix of the swarm on NATS (default "swarm")
   --nats-token TOKEN        the NATS servers' auth token
-  --http-bind HOST:PORT     serve the HTTP endpoints below on a port of their own
-                            (default: the hub's port, beside the WebSocket upgrade)
+  --http-bind HOST:PORT     serve the HTTP endpoints below on a port of their own, HTTP/1.1
+                            and HTTP/2 (TLS too with --tls-cert) (default: the hub's port)
   --no-health               do not serve /healthz (liveness and readiness)
   --no-metrics              do not serve /metrics (Prometheus text format)
-  --gateway                 serve Connect-protocol unary calls: POST /pkg.Service/Method
-                            with header swarm-to: AGENT (binary bodies; JSON needs --gateway-proto)
-  --gateway-proto FILE      .proto file whose services the gateway maps to JSON (repeatable)
+  --gateway                 serve gRPC, gRPC-Web and Connect calls of the agents' services at
+                            /pkg.Service/Method (HTTP/1.1, h2c, h2 over TLS), routed to an agent
+                            that announced the service (or the one named by header swarm-to),
+                            with grpc.health.v1 and server reflection (grpcurl list/describe)
+  --gateway-proto FILE      .proto file the gateway knows (JSON mapping, reflection); implies
+                            --gateway (repeatable)
   --import-path DIR         where imports of those .proto files are found (repeatable)
+  --cors-origin ORIGIN      let browser pages from ORIGIN call the gateway ("*": any) (repeatable)
   --json                    print {"event": "listening", "hub", "url", "http"} on start and
                             {"event": "stopped"} at the end`,
   async run(argv, io) {
@@ -58,6 +62,7 @@ RPC calls, events and broadcasts between them. Stops cleanly on SIGTERM or SIGIN
       gateway: { type: "boolean" },
       "gateway-proto": { type: "string", multiple: true },
       "import-path": { type: "string", multiple: true },
+      "cors-origin": { type: "string", multiple: true },
       json: { type: "boolean" },
     });
     if (values.help) return io.out(hubCommand.usage);
@@ -82,12 +87,17 @@ RPC calls, events and broadcasts between them. Stops cleanly on SIGTERM or SIGIN
     const tls = values["tls-cert"] === undefined ? undefined : { cert: readPem(values["tls-cert"], "tls-cert"), key: readPem(values["tls-key"]!, "tls-key") };
     const token = values["auth-token"];
     const protoFiles = values["gateway-proto"] ?? [];
-    const gateway = protoFiles.length > 0 ? { protoFiles, importPaths: values["import-path"] ?? [] } : values.gateway === true;
+    const origins = values["cors-origin"];
+    const corsOrigins = origins === undefined ? undefined : origins.includes("*") ? ("*" as const) : origins;
+    const gateway =
+      protoFiles.length > 0 || values.gateway === true
+        ? { protoFiles, importPaths: values["import-path"] ?? [], ...(corsOrigins === undefined ? {} : { corsOrigins }) }
+        : false;
     const http = createHubHttp({
       health: values["no-health"] !== true,
       metrics: values["no-metrics"] !== true,
       ...(gateway === false ? {} : { gateway }),
-      ...(httpBind === undefined ? {} : { bindAddr: httpBind }),
+      ...(httpBind === undefined ? {} : { bindAddr: httpBind, ...(tls === undefined ? {} : { tls }) }),
     });
     const hub = await WebSocketTransport.server(
       {
@@ -116,7 +126,7 @@ RPC calls, events and broadcasts between them. Stops cleanly on SIGTERM or SIGIN
       io.out(JSON.stringify({ event: "listening", hub: hub.localAddress, url: hub.url, ...(nats === undefined ? {} : { nats: nats.servers }), ...(served.length > 0 ? { http: httpBase, paths: served } : {}) }));
     } else {
       io.out(`hub "${hub.localAddress}" listening on ${hub.url}${nats === undefined ? "" : ` on the NATS backplane ${nats.servers}`}`);
-      if (served.length > 0) io.out(`http on ${httpBase}: ${served.join(" ")}`);
+      if (served.length > 0) io.out(`http on ${httpBase}: ${served.join(" ")}${gateway === false ? "" : " (gRPC, gRPC-Web, Connect; HTTP/1.1 and HTTP/2)"}`);
     }
     await io.untilSignal();
     if (!values.json) io.out("hub: shutting down");

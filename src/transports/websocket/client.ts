@@ -3,7 +3,7 @@ import type { Envelope } from "../../../generated/swarm/transport/v1/envelope.js
 import { Message } from "../../protocol/message.js";
 import { DEFAULT_TRANSPORT_CONFIG, resolveConfig, type TransportConfig } from "../../transport/config.js";
 import { TransportError } from "../../transport/errors.js";
-import type { ReceivedMessage, SendOptions, TransportState } from "../../transport/transport.js";
+import type { ReceivedMessage, SendOptions, ServiceAnnouncement, TransportState } from "../../transport/transport.js";
 import { backoffDelayMs, sleep } from "./backoff.js";
 import { closeError, dial, negotiatedCompression, type Dialled } from "./dial.js";
 import { CoreTransport } from "../../transport/core-transport.js";
@@ -84,6 +84,8 @@ export class WebSocketClientTransport extends CoreTransport {
   #link: Link | undefined;
   #state: TransportState = "open";
   #heartbeatTimer: ReturnType<typeof setInterval> | undefined;
+  /** What this agent serves, told to the hub after every HelloAck (see `announceServices`). */
+  #services: ServiceAnnouncement | undefined;
   readonly #linkListeners = new Set<(event: LinkChangeEvent) => void>();
   /** Stop / restart reading the current socket (ws only) while the receive queue is full. */
   readonly #pauseLink = (): void => this.#link?.socket.pause?.();
@@ -164,6 +166,17 @@ export class WebSocketClientTransport extends CoreTransport {
   /** Asks the hub to compress frames towards this client (or not) from now on. */
   setCompression(enabled: boolean, thresholdBytes = this.config.compressionThreshold): void {
     this.#link?.writeControl(Message.control(this.localAddress, { operation: { $case: "setCompression", value: { enabled, thresholdBytes } } }));
+  }
+
+  /** Tells the hub which services this agent serves (now, and again after every reconnect). */
+  announceServices(services: ServiceAnnouncement): void {
+    this.#services = services;
+    this.#writeServices();
+  }
+
+  #writeServices(): void {
+    if (this.#services === undefined || this.#link?.isOpen !== true) return;
+    this.#link.writeControl(Message.control(this.localAddress, { operation: { $case: "services", value: this.#services } }));
   }
 
   /** Sends Goodbye after the queued sends, closes the socket, stops reconnecting and releases everything. */
@@ -259,6 +272,7 @@ export class WebSocketClientTransport extends CoreTransport {
     handoff(onMessage);
     if (socket.readyState === ReadyState.CLOSED) return onClose({ code: 1006, reason: "closed during the handshake" });
     this.#sender.link = link;
+    this.#writeServices();
     this.#sender.flush();
   }
 

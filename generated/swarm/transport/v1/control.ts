@@ -35,6 +35,9 @@ export interface Control {
     | //
     /** Pub/sub flow control (end to end). */
     { $case: "eventCredit"; value: EventCredit }
+    | //
+    /** Hub routing by service: what an agent serves. */
+    { $case: "services"; value: Services }
     | undefined;
 }
 
@@ -218,6 +221,42 @@ export interface Ack {
   received: number;
 }
 
+/**
+ * Services tells a hub which RPC services the sending agent serves, replacing whatever it
+ * announced before (an empty list withdraws everything). An agent sends it to its hub (no
+ * destination) after every HelloAck when it serves anything, and again whenever the set
+ * changes. The hub keeps a service -> agents table: calls that name no agent (those arriving at
+ * its HTTP edge over gRPC, gRPC-Web or Connect) go to one of the agents serving the method's
+ * service, and grpc.health.v1 reports a service SERVING while at least one agent serves it. An
+ * agent's entries go when the agent does (PeerGone). Hubs that do not know this arm ignore it.
+ */
+export interface Services {
+  services: ServedService[];
+  /**
+   * Optional: a serialized google.protobuf.FileDescriptorSet describing these services and the
+   * types they use, so the hub can answer server reflection for them.
+   */
+  fileDescriptorSet: Uint8Array;
+}
+
+/** ServedService is one service an agent serves. */
+export interface ServedService {
+  /** Full name, e.g. "swarm.examples.v1.ComputeService". */
+  name: string;
+  methods: ServedMethod[];
+}
+
+/**
+ * ServedMethod is one method of a ServedService and its call kind (which tells a hub, with no
+ * schema of the method, how to carry a call: request in `params`, or as stream frames).
+ */
+export interface ServedMethod {
+  /** The method's name, e.g. "Fibonacci". */
+  name: string;
+  clientStreaming: boolean;
+  serverStreaming: boolean;
+}
+
 function createBaseControl(): Control {
   return { operation: undefined };
 }
@@ -275,6 +314,9 @@ export const Control: MessageFns<Control> = {
         break;
       case "eventCredit":
         EventCredit.encode(message.operation.value, writer.uint32(138).fork()).join();
+        break;
+      case "services":
+        Services.encode(message.operation.value, writer.uint32(146).fork()).join();
         break;
     }
     return writer;
@@ -429,6 +471,14 @@ export const Control: MessageFns<Control> = {
             message.operation = { $case: "eventCredit", value: EventCredit.decode(reader, reader.uint32()) };
             continue;
           }
+          case 18: {
+            if (tag !== 146) {
+              break;
+            }
+
+            message.operation = { $case: "services", value: Services.decode(reader, reader.uint32()) };
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -493,6 +543,8 @@ export const Control: MessageFns<Control> = {
         ? { $case: "eventCredit", value: EventCredit.fromJSON(object.eventCredit) }
         : isSet(object.event_credit)
         ? { $case: "eventCredit", value: EventCredit.fromJSON(object.event_credit) }
+        : isSet(object.services)
+        ? { $case: "services", value: Services.fromJSON(object.services) }
         : undefined,
     };
   },
@@ -533,6 +585,8 @@ export const Control: MessageFns<Control> = {
       obj.ack = Ack.toJSON(message.operation.value);
     } else if (message.operation?.$case === "eventCredit") {
       obj.eventCredit = EventCredit.toJSON(message.operation.value);
+    } else if (message.operation?.$case === "services") {
+      obj.services = Services.toJSON(message.operation.value);
     }
     return obj;
   },
@@ -642,6 +696,12 @@ export const Control: MessageFns<Control> = {
       case "eventCredit": {
         if (object.operation?.value !== undefined && object.operation?.value !== null) {
           message.operation = { $case: "eventCredit", value: EventCredit.fromPartial(object.operation.value) };
+        }
+        break;
+      }
+      case "services": {
+        if (object.operation?.value !== undefined && object.operation?.value !== null) {
+          message.operation = { $case: "services", value: Services.fromPartial(object.operation.value) };
         }
         break;
       }
@@ -2416,6 +2476,318 @@ export const Ack: MessageFns<Ack> = {
     return message;
   },
 };
+
+function createBaseServices(): Services {
+  return { services: [], fileDescriptorSet: new Uint8Array(0) };
+}
+
+export const Services: MessageFns<Services> = {
+  encode(message: Services, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.services) {
+      ServedService.encode(v!, writer.uint32(10).fork()).join();
+    }
+    if (message.fileDescriptorSet.length !== 0) {
+      writer.uint32(18).bytes(message.fileDescriptorSet);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Services {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseServices();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.services.push(ServedService.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.fileDescriptorSet = reader.bytes();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): Services {
+    return {
+      services: globalThis.Array.isArray(object?.services)
+        ? object.services.map((e: any) => ServedService.fromJSON(e))
+        : [],
+      fileDescriptorSet: isSet(object.fileDescriptorSet)
+        ? bytesFromBase64(object.fileDescriptorSet)
+        : isSet(object.file_descriptor_set)
+        ? bytesFromBase64(object.file_descriptor_set)
+        : new Uint8Array(0),
+    };
+  },
+
+  toJSON(message: Services): unknown {
+    const obj: any = {};
+    if (message.services?.length) {
+      obj.services = message.services.map((e) => ServedService.toJSON(e));
+    }
+    if (message.fileDescriptorSet.length !== 0) {
+      obj.fileDescriptorSet = base64FromBytes(message.fileDescriptorSet);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<Services>): Services {
+    return Services.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<Services>): Services {
+    const message = createBaseServices();
+    message.services = object.services?.map((e) => ServedService.fromPartial(e)) || [];
+    message.fileDescriptorSet = object.fileDescriptorSet ?? new Uint8Array(0);
+    return message;
+  },
+};
+
+function createBaseServedService(): ServedService {
+  return { name: "", methods: [] };
+}
+
+export const ServedService: MessageFns<ServedService> = {
+  encode(message: ServedService, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.name !== "") {
+      writer.uint32(10).string(message.name);
+    }
+    for (const v of message.methods) {
+      ServedMethod.encode(v!, writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ServedService {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseServedService();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.methods.push(ServedMethod.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ServedService {
+    return {
+      name: isSet(object.name) ? globalThis.String(object.name) : "",
+      methods: globalThis.Array.isArray(object?.methods)
+        ? object.methods.map((e: any) => ServedMethod.fromJSON(e))
+        : [],
+    };
+  },
+
+  toJSON(message: ServedService): unknown {
+    const obj: any = {};
+    if (message.name !== "") {
+      obj.name = message.name;
+    }
+    if (message.methods?.length) {
+      obj.methods = message.methods.map((e) => ServedMethod.toJSON(e));
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ServedService>): ServedService {
+    return ServedService.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ServedService>): ServedService {
+    const message = createBaseServedService();
+    message.name = object.name ?? "";
+    message.methods = object.methods?.map((e) => ServedMethod.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseServedMethod(): ServedMethod {
+  return { name: "", clientStreaming: false, serverStreaming: false };
+}
+
+export const ServedMethod: MessageFns<ServedMethod> = {
+  encode(message: ServedMethod, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.name !== "") {
+      writer.uint32(10).string(message.name);
+    }
+    if (message.clientStreaming !== false) {
+      writer.uint32(16).bool(message.clientStreaming);
+    }
+    if (message.serverStreaming !== false) {
+      writer.uint32(24).bool(message.serverStreaming);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ServedMethod {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseServedMethod();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.clientStreaming = reader.bool();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.serverStreaming = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ServedMethod {
+    return {
+      name: isSet(object.name) ? globalThis.String(object.name) : "",
+      clientStreaming: isSet(object.clientStreaming)
+        ? globalThis.Boolean(object.clientStreaming)
+        : isSet(object.client_streaming)
+        ? globalThis.Boolean(object.client_streaming)
+        : false,
+      serverStreaming: isSet(object.serverStreaming)
+        ? globalThis.Boolean(object.serverStreaming)
+        : isSet(object.server_streaming)
+        ? globalThis.Boolean(object.server_streaming)
+        : false,
+    };
+  },
+
+  toJSON(message: ServedMethod): unknown {
+    const obj: any = {};
+    if (message.name !== "") {
+      obj.name = message.name;
+    }
+    if (message.clientStreaming !== false) {
+      obj.clientStreaming = message.clientStreaming;
+    }
+    if (message.serverStreaming !== false) {
+      obj.serverStreaming = message.serverStreaming;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ServedMethod>): ServedMethod {
+    return ServedMethod.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ServedMethod>): ServedMethod {
+    const message = createBaseServedMethod();
+    message.name = object.name ?? "";
+    message.clientStreaming = object.clientStreaming ?? false;
+    message.serverStreaming = object.serverStreaming ?? false;
+    return message;
+  },
+};
+
+function bytesFromBase64(b64: string): Uint8Array {
+  if ((globalThis as any).Buffer) {
+    return Uint8Array.from((globalThis as any).Buffer.from(b64, "base64"));
+  } else {
+    const bin = globalThis.atob(b64);
+    const arr = new Uint8Array(bin.length);
+    for (let i = 0; i < bin.length; ++i) {
+      arr[i] = bin.charCodeAt(i);
+    }
+    return arr;
+  }
+}
+
+function base64FromBytes(arr: Uint8Array): string {
+  if ((globalThis as any).Buffer) {
+    return (globalThis as any).Buffer.from(arr).toString("base64");
+  } else {
+    const bin: string[] = [];
+    arr.forEach((byte) => {
+      bin.push(globalThis.String.fromCharCode(byte));
+    });
+    return globalThis.btoa(bin.join(""));
+  }
+}
 
 function floatToJson(value: number | null | undefined): number | string | null | undefined {
   return typeof value === "number" && !globalThis.Number.isFinite(value) ? globalThis.String(value) : value;

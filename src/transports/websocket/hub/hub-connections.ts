@@ -13,6 +13,7 @@ import { AgentConnection } from "./agent-connection.js";
 import type { HubAdmission } from "./hub-admission.js";
 import type { HubRouter } from "./hub-router.js";
 import type { HubCounters } from "./hub-stats.js";
+import type { ServiceTable } from "./service-table.js";
 
 /** How a hub handles its sockets. @internal */
 export interface HubConnectionsOptions {
@@ -22,6 +23,8 @@ export interface HubConnectionsOptions {
   tuning: Readonly<WebSocketTuning>;
   /** Whether the hub is open (not closing): a closing hub accepts nothing and parks nothing. */
   isOpen(): boolean;
+  /** Where agents' `Services` announcements go. */
+  services: ServiceTable;
 }
 
 /**
@@ -168,6 +171,9 @@ export class HubConnections {
         else void this.#router.resolve(address).then(answer);
         return;
       }
+      case "services":
+        if (!from.isHub) this.#options.services.announce(from.agentId, operation.value);
+        return;
       case "setCompression":
         return from.link.setCompression(operation.value.enabled, operation.value.thresholdBytes);
       case "goodbye":

@@ -1,13 +1,11 @@
 import { createServer as createHttpServer, type Server } from "node:http";
-import { createServer as createHttpsServer } from "node:https";
-import type { AddressInfo } from "node:net";
+import type { AddressInfo, Server as NetServer } from "node:net";
 import { WebSocketServer } from "ws";
 import { Envelope } from "../../../../generated/swarm/transport/v1/envelope.js";
 import { Message } from "../../../protocol/message.js";
 import { resolveConfig, type TransportConfig } from "../../../transport/config.js";
 import { TransportError } from "../../../transport/errors.js";
-import { socketErrorText } from "../../../transport/socket-error-text.js";
-import type { SendOptions, TransportState } from "../../../transport/transport.js";
+import type { SendOptions, ServiceAnnouncement, TransportState } from "../../../transport/transport.js";
 import type { WebSocketConfig } from "../client.js";
 import { CoreTransport } from "../../../transport/core-transport.js";
 import { EndpointCore } from "../../../transport/endpoint-core.js";
@@ -20,10 +18,12 @@ import { HubConnections } from "./hub-connections.js";
 import type { HubHttpExtension } from "./hub-http.js";
 import { openHubLink } from "./hub-link.js";
 import type { HubLinkOptions } from "./hub-link-options.js";
+import { createHubListener, listenOn } from "./hub-listener.js";
 import { HubRouter } from "./hub-router.js";
 import { NatsBackplane, type BackplaneHost } from "./nats-backplane.js";
 import type { NatsBackplaneOptions } from "./nats-backplane-options.js";
 import { HubCounters, type HubStats } from "./hub-stats.js";
+import { ServiceTable } from "./service-table.js";
 
 /** Where and how a hub listens. */
 export interface WebSocketHubOptions {
@@ -61,13 +61,18 @@ export class WebSocketHub extends CoreTransport {
   readonly localAddress: string;
   readonly config: Readonly<TransportConfig>;
   readonly tuning: Readonly<WebSocketTuning>;
+  /** Which agents serve which RPC services (their `Services` announcements); the HTTP edge routes by it. */
+  readonly services = new ServiceTable();
   readonly #options: WebSocketHubOptions;
   protected readonly core: EndpointCore;
   readonly #counters = new HubCounters();
   readonly #router: HubRouter;
   readonly #admission: HubAdmission;
   readonly #connections: HubConnections;
+  /** HTTP/1.x on the hub's port: WebSocket upgrades and the HTTP extension's requests (it never listens itself). */
   readonly #server: Server;
+  /** The listening socket: hands each connection to #server, or to the extension's HTTP/2 side. */
+  readonly #listener: NetServer;
   readonly #wss: WebSocketServer;
   #state: TransportState = "open";
   #backplane: NatsBackplane | undefined;
@@ -85,15 +90,19 @@ export class WebSocketHub extends CoreTransport {
     this.tuning = resolveTuning(config, this.config.queueCapacity);
     this.core = new EndpointCore(this.config, `WebSocket hub "${this.localAddress}"`);
     // in dependency order, so no part is handed a callback into one not yet built
-    const settings = { hubId: this.localAddress, config: this.config, tuning: this.tuning, isOpen: () => this.#state === "open" };
+    const settings = { hubId: this.localAddress, config: this.config, tuning: this.tuning, isOpen: () => this.#state === "open", services: this.services };
     this.#router = new HubRouter(this.localAddress, this.core, this.#counters);
     const door = { ...settings, metadata: options.metadata ?? {}, authenticate: options.authenticate };
     this.#admission = new HubAdmission(door, this.#router, this.#counters, this.core.stats);
     this.#connections = new HubConnections(settings, this.#router, this.#admission, this.#counters, this.core.stats);
-    this.#server = options.tls !== undefined ? createHttpsServer({ cert: options.tls.cert, key: options.tls.key }) : createHttpServer();
+    this.#server = createHttpServer();
+    this.#listener = createHubListener({ tls: options.tls, http1: this.#server, http2: () => options.http?.acceptHttp2, http1Engine: () => options.http?.acceptHttp1 });
     this.#wss = new WebSocketServer({ server: this.#server, maxPayload: this.config.maxMessageSize + 1, perMessageDeflate: false });
     this.#wss.on("connection", (socket, request) => this.#connections.accept(socket, request));
     this.#wss.on("error", () => this.core.stats.errors++);
+    this.core.onPeerGone((event) => {
+      if (event.address !== undefined) this.services.forget(event.address);
+    });
   }
 
   /** Starts a hub listening on `bindAddr`. Rejects with `AddressInUse` or `InvalidAddress`. */
@@ -102,17 +111,14 @@ export class WebSocketHub extends CoreTransport {
     if (match === null || Number(match[2]) > 65535) throw new TransportError("InvalidAddress", `bindAddr must be "host:port" with a port 0-65535, got "${options.bindAddr}"`, { address: options.bindAddr });
     const hub = new WebSocketHub(options, config);
     await options.http?.start(hub, hub.#server);
-    await new Promise<void>((resolve, reject) => {
-      hub.#server.once("error", (error: NodeJS.ErrnoException) => {
-        const code = error.code === "EADDRINUSE" ? "AddressInUse" : "InvalidAddress";
-        reject(new TransportError(code, `cannot listen on ${options.bindAddr}: ${socketErrorText(error)}`, { address: options.bindAddr }, { cause: error }));
-      });
-      hub.#server.listen(Number(match[2]), match[1]!.replace(/^\[|\]$/g, ""), () => resolve());
-    }).catch(async (error: unknown) => {
+    await listenOn(hub.#listener, options.bindAddr).catch(async (error: unknown) => {
       await options.http?.close();
       throw error;
     });
-    hub.#port = (hub.#server.address() as AddressInfo).port;
+    hub.#listener.on("error", () => hub.core.stats.errors++);
+    // the HTTP/1 server never listens itself: this starts its connection tracking (request timeouts, closeAllConnections)
+    hub.#server.emit("listening");
+    hub.#port = (hub.#listener.address() as AddressInfo).port;
     if (options.nats !== undefined) {
       try {
         hub.#backplane = await NatsBackplane.join(hub.#backplaneHost(), options.nats, hub.config.maxMessageSize, hub.config.connectionTimeoutMs);
@@ -140,7 +146,7 @@ export class WebSocketHub extends CoreTransport {
 
   /** `ws://host:port` (or `wss://`) for clients. */
   get url(): string {
-    const host = (this.#server.address() as AddressInfo | null)?.address ?? "127.0.0.1";
+    const host = (this.#listener.address() as AddressInfo | null)?.address ?? "127.0.0.1";
     const shown = host.includes(":") ? `[${host}]` : host;
     return `${this.#options.tls !== undefined ? "wss" : "ws"}://${shown}:${this.#port}`;
   }
@@ -234,6 +240,11 @@ export class WebSocketHub extends CoreTransport {
     return RESOLVED;
   }
 
+  /** Serves `services` from the hub's own endpoint (e.g. an RpcServer on the hub's demux): the HTTP edge routes them here. */
+  announceServices(services: ServiceAnnouncement): void {
+    this.services.announce(this.localAddress, services);
+  }
+
   /** Says Goodbye to every agent, closes their sockets and the listening socket, releases everything. */
   async close(): Promise<void> {
     if (this.#state !== "open") return;
@@ -245,7 +256,8 @@ export class WebSocketHub extends CoreTransport {
     await this.#connections.closeAll();
     await new Promise<void>((resolve) => this.#wss.close(() => resolve()));
     this.#server.closeAllConnections();
-    await new Promise<void>((resolve) => this.#server.close(() => resolve()));
+    this.#server.close(); // stops its connection tracking; it has no port of its own
+    await new Promise<void>((resolve) => this.#listener.close(() => resolve()));
     this.core.close();
     this.#state = "closed";
   }
