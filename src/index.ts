@@ -31,6 +31,8 @@ export type { ServiceDefinition } from "./rpc/definitions.js";
 export type { CallContext } from "./rpc/call-context.js";
 export type { CallOptions } from "./rpc/call-options.js";
 export type { ClientInterceptor, ServerInterceptor } from "./rpc/interceptors.js";
+export { setCallContextManager, type CallContextManager } from "./rpc/call-scope.js";
+export type { RpcLogger } from "./rpc/server-call.js";
 
 // Publish/subscribe
 export { createPubSub, type DurableSubscribeOptions, type PubSub, type PublishOptions, type RequestOptions } from "./pubsub/pubsub.js";

@@ -1,5 +1,6 @@
 // Node-only entry: everything here may import node:* modules.
 export { createGzip, gzip, type GzipOptions } from "./node/gzip.js";
+export { enableAsyncCallContext } from "./node/async-call-context.js";
 export { createNodeTransportRegistry } from "./node/transport-registry.js";
 export { WebSocketHub, type WebSocketHubOptions } from "./transports/websocket/hub/hub.js";
 export type { HubAuthRequest } from "./transports/websocket/hub/hub-auth-request.js";

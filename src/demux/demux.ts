@@ -3,7 +3,7 @@ import type { StreamFrame } from "../../generated/swarm/transport/v1/envelope.js
 import { Message, type Payload } from "../protocol/message.js";
 import { BoundedQueue } from "../transport/bounded-queue.js";
 import { TransportError } from "../transport/errors.js";
-import type { PeerGoneEvent, ReceivedMessage, ReceiveOptions, Transport } from "../transport/transport.js";
+import type { PeerGoneEvent, ReceivedMessage, ReceiveOptions, SendOptions, Transport } from "../transport/transport.js";
 
 /** Replies to an exchange this endpoint started: Responses and the callee's stream frames for one correlation id. */
 export interface ReplyHandler {
@@ -169,11 +169,12 @@ export class Demux implements AsyncIterable<ReceivedMessage> {
   /**
    * Sends `payload` to `to` in a new envelope from this endpoint. Never throws or rejects: a
    * failed send goes to `onError` (default: ignored, as for a Cancel to a vanished peer).
+   * `options` bound how long the send may wait (see `SendOptions`).
    */
-  post(to: string, payload: Payload, headers?: Record<string, string>, onError?: (error: unknown) => void): void {
+  post(to: string, payload: Payload, headers?: Record<string, string>, onError?: (error: unknown) => void, options?: SendOptions): void {
     const message = Message.create(this.localAddress, payload);
     if (headers !== undefined) message.envelope.headers = headers;
-    this.transport.send(to, message).then(undefined, onError ?? ignore);
+    this.transport.send(to, message, options).then(undefined, onError ?? ignore);
   }
 
   stats(): DemuxStats {

@@ -9,12 +9,19 @@ export interface CallContext {
   /** Request metadata (the request envelope's headers). */
   readonly metadata: Readonly<Record<string, string>>;
   /**
-   * Aborts when the call ends early: the caller cancelled or its deadline passed (it sends a
-   * Cancel), the caller vanished, or the server closed. Stop work and return when it fires.
+   * Aborts when the call ends: its deadline passed (this side enforces it, whether or not a
+   * Cancel arrives), the caller cancelled or vanished, the server closed, or the call finished.
+   * The reason is an RpcError (DEADLINE_EXCEEDED, CANCELLED, UNAVAILABLE). Stop work when it fires.
    */
   readonly signal: AbortSignal;
-  /** The caller's deadline as ms since the Unix epoch, or undefined when it set none. */
+  /**
+   * The call's deadline as ms since the Unix epoch on this side's clock, or undefined when the
+   * caller set none. It is the caller's timeout measured from when the request arrived here, so
+   * clock skew between machines does not move it.
+   */
   readonly deadline: number | undefined;
+  /** Ms left until the deadline (negative once passed), or undefined without one. */
+  remainingMs(): number | undefined;
   /** Response headers: set them before the first response message is sent. */
   readonly header: Record<string, string>;
   /** Response trailers: sent with the outcome. */

@@ -42,8 +42,10 @@ export class RpcError extends Error {
   }
 
   /**
-   * Any thrown value as an RpcError: RpcErrors pass through; aborts become CANCELLED,
-   * timeouts DEADLINE_EXCEEDED, transport faults their gRPC equivalent, anything else UNKNOWN.
+   * Any thrown value as an RpcError: RpcErrors pass through; aborts become CANCELLED, a
+   * `TimeoutError` (e.g. from `AbortSignal.timeout`) DEADLINE_EXCEEDED, transport faults their
+   * gRPC equivalent (a transport `Timeout` is UNAVAILABLE: only a call's own deadline is
+   * DEADLINE_EXCEEDED), anything else UNKNOWN.
    */
   static from(error: unknown): RpcError {
     if (error instanceof RpcError) return error;
@@ -65,7 +67,9 @@ const TRANSPORT_TO_STATUS: Record<TransportErrorCode, Status> = {
   SerializationError: Status.INTERNAL,
   MessageTooLarge: Status.RESOURCE_EXHAUSTED,
   NotAvailable: Status.UNAVAILABLE,
-  Timeout: Status.DEADLINE_EXCEEDED,
+  // A send that waited past the transport's limit: the peer could not be reached in time.
+  // Calls with a deadline never see it (their sends wait until the deadline ends the call).
+  Timeout: Status.UNAVAILABLE,
   InvalidAddress: Status.UNAVAILABLE,
   AddressInUse: Status.FAILED_PRECONDITION,
   VersionMismatch: Status.FAILED_PRECONDITION,

@@ -88,7 +88,7 @@ export class BoundedQueue<T> {
   }
 
   /**
-   * Waits until `item` is in the queue. Rejects with `Timeout` after `timeoutMs`, `Aborted` on
+   * Waits until `item` is in the queue. Rejects with `Timeout` after `timeoutMs` (Infinity: never), `Aborted` on
    * `signal`, the close error on close, and `QueueFull` at once when `maxWaiters` already wait.
    */
   offerWait(item: T, bytes: number, timeoutMs: number, maxWaiters: number, signal: AbortSignal | undefined, what: string): Promise<void> {
@@ -228,7 +228,7 @@ export class BoundedQueue<T> {
         leave(abortError(signal!, what));
       }
       signal?.addEventListener("abort", onAbort, { once: true });
-      if (timeoutMs !== undefined) {
+      if (timeoutMs !== undefined && Number.isFinite(timeoutMs)) {
         timer = setTimeout(() => leave(new TransportError("Timeout", `${what} stayed full for ${timeoutMs} ms`)), timeoutMs);
       }
       list.push(waiter);

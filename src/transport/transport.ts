@@ -11,8 +11,14 @@ export interface ReceivedMessage {
 
 /** Options for one `send` or `broadcast`. */
 export interface SendOptions {
-  /** Abandons a send that is waiting for queue space; it rejects with an `Aborted` TransportError. */
-  signal?: AbortSignal;
+  /** Abandons a send that is waiting (for queue space, credit, the socket, a connection); it rejects with an `Aborted` TransportError. */
+  signal?: AbortSignal | undefined;
+  /**
+   * How long this send may wait, in ms, before it rejects with `Timeout`; replaces the
+   * transport's `connectionTimeoutMs` for this send. `Infinity`: no limit, so only `signal`
+   * ends the wait (an RPC call with a deadline sends this way: its deadline bounds the wait).
+   */
+  timeoutMs?: number | undefined;
 }
 
 /** Options for one `receive`. */
@@ -47,8 +53,9 @@ export interface Transport extends AsyncIterable<ReceivedMessage> {
   /**
    * Delivers `message` to the endpoint at address `to`. Resolves once the transport has taken
    * the message (queued or written), not when the peer has processed it. Rejects with a
-   * TransportError: `InvalidAddress` (no such endpoint), `MessageTooLarge`, `QueueFull`,
-   * `Timeout` (backpressure lasted longer than `connectionTimeoutMs`), `Aborted` or `Closed`.
+   * TransportError: `InvalidAddress` (no such endpoint), `MessageTooLarge`, `SerializationError`
+   * (the message cannot be encoded), `QueueFull`, `Timeout` (backpressure lasted longer than
+   * `options.timeoutMs`, default `connectionTimeoutMs`), `Aborted` or `Closed`.
    */
   send(to: string, message: Message, options?: SendOptions): Promise<void>;
   /** Delivers `message` to every other endpoint this one reaches, never back to itself. */

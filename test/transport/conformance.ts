@@ -10,6 +10,8 @@ export interface ConformanceNetwork {
   transports: Transport[];
   /** Releases anything the factory made beyond the transports (servers, workers). */
   cleanup(): Promise<void>;
+  /** Messages are handed over by reference, never encoded (in-process). */
+  byReference?: boolean;
   /**
    * Connects one more endpoint to the running network and adds it to `transports` (a late
    * joiner). Optional: the pub/sub suite's factories have it.

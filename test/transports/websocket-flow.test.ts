@@ -1,5 +1,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { Message, TransportError, type WebSocketClientTransport } from "../../src/index.js";
+import { decodeEnvelope, frameBodies } from "../../src/protocol.js";
+import { isSequenced } from "../../src/transports/websocket/session.js";
 import { WebSocketTransport, type WebSocketHub } from "../../src/node.js";
 import { receiveWithin } from "../transport/conformance.js";
 import { controlCase, fakeHub, rawPeer, sendFrame, until, type RawPeer } from "./websocket/raw-peer.js";
@@ -45,10 +47,47 @@ describe("WebSocket: heartbeats", () => {
     await until(() => gone.length > 0);
     expect(gone).toEqual(["silent: heartbeat timeout"]);
     expect(hub.hubStats()).toMatchObject({ heartbeatTimeouts: 1, connectedAgents: 1 });
-    await silent.closed;
+    // told why, as the spec says: Goodbye{code "Timeout"} and close code 1008 (not a bare 1006 cut-off)
+    const goodbye = await silent.next((e) => controlCase(e) === "goodbye");
+    expect(goodbye.payload?.$case === "control" && goodbye.payload.value.operation).toEqual({ $case: "goodbye", value: { reason: "heartbeat timeout", code: "Timeout" } });
+    expect((await silent.closed).code).toBe(1008);
     // the live agent, heartbeating, is still there
     expect(hub.agents()).toEqual(["a"]);
     expect(a.isConnected()).toBe(true);
+  });
+
+  it("a silent agent with a session is parked, not forgotten: it resumes when it comes back", async () => {
+    hub = await WebSocketTransport.server({ bindAddr: "127.0.0.1:0" }, fast);
+    const silent = await rawPeer(hub.url);
+    peers.push(silent);
+    silent.sendEnvelope(Message.hello("silent", { capabilities: ["resume"] }));
+    await silent.next((e) => controlCase(e) === "helloAck");
+    expect((await silent.closed).code).toBe(1008);
+    await until(() => hub!.agentInfo("silent")?.state === "parked");
+    expect(hub.agents()).toEqual(["silent"]);
+  });
+
+  it("a client tells a silent hub why it leaves: Goodbye{code Timeout} and close 1008", async () => {
+    const seen: { envelopes: string[]; closeCode?: number } = { envelopes: [] };
+    const muteHub = await fakeHub((socket) => {
+      sendFrame(socket, Message.helloAck("mute_hub"));
+      socket.on("message", (data: Buffer) => {
+        for (const body of frameBodies(new Uint8Array(data), { maxMessageSize: 1 << 20, enableCompression: false, compressionThreshold: 1024 })) {
+          const envelope = decodeEnvelope(body);
+          const control = controlCase(envelope);
+          if (control === "goodbye" && envelope.payload?.$case === "control" && envelope.payload.value.operation?.$case === "goodbye") {
+            seen.envelopes.push(`goodbye ${envelope.payload.value.operation.value.code}: ${envelope.payload.value.operation.value.reason}`);
+          }
+        }
+      });
+      socket.on("close", (code) => (seen.closeCode = code));
+    });
+    const client = await WebSocketTransport.client({ url: muteHub.url, agentId: "a" }, { ...fast, retryAttempts: 0 });
+    clients.push(client);
+    await until(() => seen.closeCode !== undefined);
+    expect(seen.envelopes).toEqual(["goodbye Timeout: heartbeat timeout"]);
+    expect(seen.closeCode).toBe(1008);
+    await muteHub.close();
   });
 
   it("a client declares a silent hub dead, fails its pending work and reports the link gone", async () => {
@@ -67,6 +106,27 @@ describe("WebSocket: heartbeats", () => {
 });
 
 describe("WebSocket: flow control", () => {
+  it("the hub honours an agent's FlowControl: nothing routed reaches it while paused, all of it in order after", async () => {
+    hub = await WebSocketTransport.server({ bindAddr: "127.0.0.1:0" });
+    const a = await agent("a");
+    const slow = await rawPeer(hub.url);
+    peers.push(slow);
+    slow.sendEnvelope(Message.hello("slow"));
+    await slow.next((e) => controlCase(e) === "helloAck");
+    await a.send("slow", Message.event("a", "before"));
+    await slow.next((e) => e.payload?.$case === "event");
+    slow.sendEnvelope(Message.control("slow", { operation: { $case: "flowControl", value: { pause: true, pressure: 1 } } }));
+    await until(() => hub!.agentInfo("slow")?.holding === true);
+    for (let i = 0; i < 3; i++) await a.send("slow", Message.event("a", `held-${i}`));
+    await until(() => hub!.hubStats().messagesRouted === 4); // the hub has them...
+    const events = () => slow.received.filter((e) => e.payload?.$case === "event").map((e) => (e.payload?.$case === "event" ? e.payload.value.name : ""));
+    expect(events()).toEqual(["before"]); // ...and holds them
+    slow.sendEnvelope(Message.control("slow", { operation: { $case: "flowControl", value: { pause: false, pressure: 0 } } }));
+    await slow.next((e) => e.payload?.$case === "event" && e.payload.value.name === "held-2");
+    expect(events()).toEqual(["before", "held-0", "held-1", "held-2"]);
+    expect(hub.agentInfo("slow")?.holding).toBe(false);
+  });
+
   it("a receiver's window bounds what a sender has in flight; the rest waits and arrives in order", async () => {
     hub = await WebSocketTransport.server({ bindAddr: "127.0.0.1:0" });
     const a = await agent("a");
@@ -104,6 +164,32 @@ describe("WebSocket: flow control", () => {
     expect(a.pendingSends).toBeGreaterThan(0);
     for (let i = 0; i < 16; i++) expect((await receiveWithin(b, 10_000)).message.headers["i"]).toBe(String(i));
     await Promise.all(sends);
+  });
+
+  // Before: a reading agent whose Acks lagged (they queue behind its own outgoing data: 1,000
+  // concurrent 314 KB calls kept 16 MiB unacknowledged against a 24 MiB bound) was dropped as a
+  // slow consumer the moment its unacknowledged bytes passed sessionBufferBytes + maxConsumerBufferBytes.
+  it("an agent whose Acks lag but keep coming is no slow consumer; one that stops acknowledging is, past four times the bound", async () => {
+    hub = await WebSocketTransport.server({ bindAddr: "127.0.0.1:0" }, { sessionBufferBytes: 64 * 1024, maxConsumerBufferBytes: 128 * 1024, enableCompression: false });
+    const a = await agent("a", { enableCompression: false });
+    const lagger = await rawPeer(hub.url);
+    peers.push(lagger);
+    lagger.sendEnvelope(Message.hello("lagger", { capabilities: ["resume"] }));
+    await lagger.next((e) => controlCase(e) === "helloAck");
+    const sequenced = () => lagger.received.filter((e) => isSequenced(e) && controlCase(e) !== "helloAck").length;
+    const chunk = new Uint8Array(32 * 1024);
+    // acknowledges only every 8th envelope: up to 256 KiB unacknowledged, past the 192 KiB bound
+    for (let i = 0; i < 64; i++) {
+      await a.send("lagger", Message.event("a", "big", chunk));
+      await lagger.next(() => sequenced() > i);
+      if (i % 8 === 7) lagger.sendEnvelope(Message.control("lagger", { operation: { $case: "ack", value: { received: sequenced() } } }));
+    }
+    expect(hub.hubStats().slowConsumersDropped).toBe(0);
+    expect(hub.agentInfo("lagger")?.state).toBe("open");
+    // now it reads on but never acknowledges: dropped once 4 x 192 KiB are owed
+    for (let i = 0; i < 40; i++) await a.send("lagger", Message.event("a", "big", chunk));
+    await until(() => hub!.hubStats().slowConsumersDropped === 1);
+    expect((await lagger.closed).code).not.toBe(1000);
   });
 
   it("a consumer that never reads is disconnected past maxConsumerBufferBytes; the hub stays bounded", async () => {

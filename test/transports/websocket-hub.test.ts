@@ -26,6 +26,20 @@ afterEach(async () => {
 });
 
 describe("WebSocket hub: routing", () => {
+  it("HelloAck tells a peer its id, limits, heartbeat timing and session terms", async () => {
+    hub = await WebSocketTransport.server({ bindAddr: "127.0.0.1:0", hubId: "central" }, { heartbeatIntervalMs: 7000, heartbeatTimeoutMs: 21_000, sessionGraceMs: 4000 });
+    const a = await agent("a");
+    expect(a.hubId).toBe("central"); // HelloAck's envelope source
+    expect(a.hubMetadata).toMatchObject({
+      max_message_size: String(10 * 1024 * 1024),
+      heartbeat_interval_ms: "7000",
+      heartbeat_timeout_ms: "21000",
+      session_grace_ms: "4000",
+      session_buffer_bytes: String(8 << 20),
+      resumed: "false",
+    });
+  });
+
   it("reports its bound port and url, and routes send(to) between agents by id", async () => {
     await start();
     expect(hub!.port).toBeGreaterThan(0);

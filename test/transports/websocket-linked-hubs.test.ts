@@ -63,6 +63,19 @@ describe("WebSocket: linked hubs", () => {
     await until(() => a.stats().messagesDropped === 1); // Undeliverable from hub_a
   });
 
+  it("ttl 1 is delivered within one hub; ttl 0 has expired and no hub delivers it", async () => {
+    const { ha, a } = await chain();
+    const a2 = await WebSocketTransport.client({ url: ha.url, agentId: "a2" });
+    clients.push(a2);
+    await a.send("a2", Message.event("a", "local").withTtl(1));
+    expect((await receiveWithin(a2)).message.ttl).toBe(1);
+    await a.send("a2", Message.event("a", "expired").withTtl(0));
+    await a.send("b", Message.event("a", "expired").withTtl(0));
+    await until(() => ha.hubStats().droppedByTtl === 2 && a.stats().messagesDropped === 2);
+    await a.send("a2", Message.event("a", "marker"));
+    expect((await receiveWithin(a2)).message.payload("event")?.name).toBe("marker"); // the expired one never came
+  });
+
   it("broadcast reaches agents on every hub once", async () => {
     const { ha, a, b, c } = await chain();
     await b.broadcast(Message.broadcast("b", "everyone", { n: 1 }));

@@ -1,16 +1,35 @@
+import { createServer, type Server } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
+import { WebSocket } from "ws";
 import { Message, type WebSocketClientTransport } from "../../src/index.js";
+import type { SocketFactory } from "../../src/transports/websocket/socket.js";
 import { WebSocketTransport, type WebSocketHub } from "../../src/node.js";
 import { receiveWithin } from "../transport/conformance.js";
 import { until } from "./websocket/raw-peer.js";
 
 const hubs: WebSocketHub[] = [];
 const clients: WebSocketClientTransport[] = [];
+const servers: Server[] = [];
 
 afterEach(async () => {
   await Promise.all(clients.splice(0).map((c) => c.close()));
   await Promise.all(hubs.splice(0).map((h) => h.close()));
+  await Promise.all(servers.splice(0).map((s) => new Promise((resolve) => s.close(resolve))));
 });
+
+/**
+ * Sockets to the URL asked for while `gate.open`; while it is shut, to a port that hangs up at once, so
+ * a reconnecting client stays away exactly as long as the test wants (its backoff is random).
+ */
+async function gatedSockets(): Promise<{ gate: { open: boolean }; createSocket: SocketFactory }> {
+  const refuser = createServer((socket) => socket.destroy());
+  servers.push(refuser);
+  await new Promise<void>((resolve) => refuser.listen(0, "127.0.0.1", resolve));
+  const shutUrl = `ws://127.0.0.1:${(refuser.address() as { port: number }).port}`;
+  const gate = { open: true };
+  const createSocket: SocketFactory = (url) => new WebSocket(gate.open ? url : shutUrl, { perMessageDeflate: false }) as unknown as ReturnType<SocketFactory>;
+  return { gate, createSocket };
+}
 
 type Config = Parameters<typeof WebSocketTransport.client>[1];
 const retry: Config = { retryAttempts: 100, reconnectBaseDelayMs: 5, reconnectMaxDelayMs: 20 };
@@ -62,20 +81,31 @@ describe("WebSocket: session resumption", () => {
     expect((await receiveWithin(a)).message.payload("event")?.name).toBe("marker");
   });
 
+  // It used to poll for the transient "a is disconnected" without a deadline: when a's jittered
+  // backoff (0-200 ms) and handshake fit between two polls, the poll never saw it and the test
+  // hung until its 20 s timeout (on a loaded machine, where polls come late, more often).
   it("while an agent is away within the grace period, it stays routable and others see no PeerGone", async () => {
     const hub = await hubWith();
-    const a = await agent(hub, "a", { ...retry, reconnectBaseDelayMs: 200, reconnectMaxDelayMs: 200 });
+    const { gate, createSocket } = await gatedSockets();
+    const a = await WebSocketTransport.client({ url: hub.url, agentId: "a", createSocket }, retry);
+    clients.push(a);
     const b = await agent(hub, "b");
     const gone: (string | undefined)[] = [];
     b.onPeerGone((event) => gone.push(event.address));
+    const aLost = new Promise<void>((resolve) => a.onPeerGone((event) => event.address === undefined && resolve()));
     await b.send("a", Message.event("b", "n", { i: 0 }));
     expect(await receiveNumbers(a, 1)).toEqual([0]);
+    gate.open = false; // a stays away until the gate opens
     hub.dropConnection("a");
-    await until(() => !a.isConnected());
+    await aLost;
+    await until(() => hub.agentInfo("a")?.state === "parked");
     for (const i of range(1, 50)) await b.send("a", Message.event("b", "n", { i }));
     expect(hub.agents()).toContain("a");
+    expect(a.isConnected()).toBe(false);
+    gate.open = true;
     expect(await receiveNumbers(a, 49)).toEqual(range(1, 50));
     expect(gone).toEqual([]);
+    expect(hub.hubStats().sessionsResumed).toBe(1);
   });
 
   it("after the grace period the session is gone: the others are told, and so is the agent", async () => {

@@ -13,7 +13,7 @@ const RESOLVED: Promise<void> = Promise.resolve();
  * Endpoints in one JavaScript realm, passing messages by reference: nothing is encoded or
  * copied, so a sent message must not be changed afterwards. Each endpoint has a bounded
  * receive queue (`queueCapacity` messages, `queueCapacityBytes` bytes of wire size); a sender
- * to a full queue waits for space up to `connectionTimeoutMs`, and at most `queueCapacity`
+ * to a full queue waits for space up to `connectionTimeoutMs` (or the send's `timeoutMs`), and at most `queueCapacity`
  * senders wait at once (then `QueueFull`). `maxMessageSize` is enforced against the size the
  * message would have on the wire.
  */
@@ -101,7 +101,7 @@ export class InProcessTransport extends CoreTransport {
       return RESOLVED;
     }
     if (core.isClosed) return this.core.fail(TransportError.closed(core.what));
-    return core.offerWait(received, bytes, this.config.connectionTimeoutMs, this.config.queueCapacity, options?.signal).then(
+    return core.offerWait(received, bytes, options?.timeoutMs ?? this.config.connectionTimeoutMs, this.config.queueCapacity, options?.signal).then(
       () => {
         stats.messagesSent++;
         stats.lastActivityMs = Date.now();

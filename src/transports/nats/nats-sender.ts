@@ -1,6 +1,6 @@
-import type { Message } from "../../protocol/message.js";
 import type { EndpointCore } from "../../transport/endpoint-core.js";
 import { TransportError } from "../../transport/errors.js";
+import type { SendOptions } from "../../transport/transport.js";
 import { SendWindows } from "../websocket/credits.js";
 import { Outbox, type PendingSend } from "../websocket/outbox.js";
 import type { NatsTuning } from "./nats-options.js";
@@ -10,14 +10,15 @@ const RESOLVED = Promise.resolve();
 
 /** What the sender needs from its transport. @internal */
 export interface NatsSenderIo {
-  /** Publishes `message` to agent `to` (undefined: a broadcast); throws a TransportError when it cannot be encoded. */
-  publish(to: string | undefined, message: Message): void;
+  /** Publishes an encoded frame to agent `to` (undefined: a broadcast, or a native publish the transport knows by its frame). */
+  publish(to: string | undefined, frame: Uint8Array): void;
   /** Starts a Lookup of `to`; its answer comes back through `onLookupResult` or `lookupFailed`. */
   lookup(to: string): void;
 }
 
 /**
- * A NATS transport's send side, as the WebSocket client's: a send goes out at once when it may,
+ * A NATS transport's send side, as the WebSocket client's: a send (already encoded, so one that
+ * cannot be is refused at once) goes out at once when it may,
  * otherwise waits in a bounded FIFO (the WebSocket client's Outbox) until the connection is
  * up, the publish gate has room and the receiver has credit; an address never seen is looked
  * up first. Nothing polls: credit, lookup answers, confirmations and reconnects call `flush`.
@@ -50,11 +51,14 @@ export class NatsSender {
     return this.#outbox.size;
   }
 
-  /** Publishes now when nothing waits and everything allows it; otherwise queues behind the rest. */
-  submit(to: string | undefined, message: Message, signal: AbortSignal | undefined): Promise<void> {
+  /**
+   * Publishes now when nothing waits and everything allows it; otherwise queues behind the rest,
+   * for at most `options.timeoutMs` (default `connectionTimeoutMs`) or until `options.signal`.
+   */
+  submit(to: string | undefined, frame: Uint8Array, options: SendOptions | undefined): Promise<void> {
     if (this.#outbox.size === 0 && this.#canWrite(to)) {
       try {
-        this.#write(to, message);
+        this.#write(to, frame);
       } catch (error) {
         return this.#core.fail(TransportError.from(error));
       }
@@ -64,7 +68,7 @@ export class NatsSender {
     if (!this.connected && !this.#tuning.bufferWhileDisconnected) {
       return this.#core.fail(new TransportError("ConnectionError", `not connected to NATS at ${this.#servers} (reconnecting)`));
     }
-    const queued = this.#outbox.enqueue(to, message, signal, this.#sendTimeoutMs);
+    const queued = this.#outbox.enqueue(to, frame, false, options?.signal, options?.timeoutMs ?? this.#sendTimeoutMs);
     return queued.then(this.#sentAfterWait, this.#failAfterWait);
   }
 
@@ -118,13 +122,13 @@ export class NatsSender {
     return false;
   }
 
-  #write(to: string | undefined, message: Message): void {
-    this.#io.publish(to, message);
+  #write(to: string | undefined, frame: Uint8Array): void {
+    this.#io.publish(to, frame);
     if (to !== undefined) this.windows.consume(to);
   }
 
   readonly #canWritePending = (pending: PendingSend): boolean => this.#canWrite(pending.to);
-  readonly #writePending = (pending: PendingSend): void => this.#write(pending.to, pending.message);
+  readonly #writePending = (pending: PendingSend): void => this.#write(pending.to, pending.body);
   readonly #sentAfterWait = (): void => this.#sent();
   readonly #failAfterWait = (error: TransportError): Promise<never> => this.#core.fail(error);
 

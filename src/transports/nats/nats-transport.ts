@@ -65,8 +65,8 @@ export class NatsTransport extends CoreTransport {
   readonly #peers: NatsPeers;
   readonly #native: NatsNativePubSub;
   readonly #subscriptions: Subscription[] = [];
-  /** Native publishes waiting in the sender, by the carrier message standing for them. */
-  readonly #nativeRoutes = new WeakMap<Message, string>();
+  /** Native publishes waiting in the sender: their subjects, by frame. */
+  readonly #nativeRoutes = new WeakMap<Uint8Array, string>();
   /** Bytes of broadcasts waiting beside a full receive queue. */
   #asideBytes = 0;
   #state: TransportState = "open";
@@ -90,7 +90,7 @@ export class NatsTransport extends CoreTransport {
     // a confirmation covers what was handed to the client before it: the batch goes first
     this.#gate = new PublishGate(tuning.maxPendingBytes, tuning.flushEveryBytes, () => (this.#batch.flush(), nc.flush()), () => this.#sender.flush());
     const servers = serverList(options.servers).join(",");
-    this.#sender = new NatsSender(this.core, this.#gate, { publish: (to, message) => this.#publish(to, message), lookup: (to) => this.#lookup(to) }, tuning, config.connectionTimeoutMs, servers);
+    this.#sender = new NatsSender(this.core, this.#gate, { publish: (to, frame) => this.#publish(to, frame), lookup: (to) => this.#lookup(to) }, tuning, config.connectionTimeoutMs, servers);
     this.#credits = new ReceiveCredits(config.queueCapacity);
     this.#peers = new NatsPeers(
       options.agentId,
@@ -177,12 +177,16 @@ export class NatsTransport extends CoreTransport {
     if (message.source !== this.localAddress) {
       return this.core.fail(new TransportError("InvalidAddress", `message source "${message.source}" is not this agent ("${this.localAddress}")`, { address: message.source }));
     }
-    return this.#sender.submit(to, message, options?.signal);
+    const frame = this.#frameTo(to, message);
+    if (frame instanceof TransportError) return this.core.fail(frame);
+    return this.#sender.submit(to, frame, options);
   }
 
   broadcast(message: Message, options?: SendOptions): Promise<void> {
     if (this.#state !== "open") return this.core.fail(TransportError.closed(this.core.what));
-    return this.#sender.submit(undefined, message, options?.signal);
+    const frame = this.#frameTo(undefined, message);
+    if (frame instanceof TransportError) return this.core.fail(frame);
+    return this.#sender.submit(undefined, frame, options);
   }
 
   /**
@@ -344,29 +348,34 @@ export class NatsTransport extends CoreTransport {
     }
   }
 
-  /** The sender's write: one frame to an agent's subject (with `destination` set) or to everyone. */
-  #publish(to: string | undefined, message: Message): void {
-    const native = to === undefined ? this.#nativeRoutes.get(message) : undefined;
-    if (native !== undefined) {
-      this.#nativeRoutes.delete(message);
-      return this.#rawPublish(native, message);
-    }
+  /** The sender's write: a frame to an agent's subject, to everyone, or (a native publish) to its subject. */
+  #publish(to: string | undefined, frame: Uint8Array): void {
+    const native = to === undefined ? this.#nativeRoutes.get(frame) : undefined;
+    if (native !== undefined) this.#nativeRoutes.delete(frame);
+    this.#out(native ?? (to === undefined ? this.subjects.all : this.subjects.agent(to)), frame);
+  }
+
+  /** `message` encoded with `destination` set to `to` (the caller's message is left as it was), or why it cannot be. */
+  #frameTo(to: string | undefined, message: Message): Uint8Array | TransportError {
     const envelope = message.envelope;
     const previous = envelope.destination;
     envelope.destination = to;
     try {
-      this.#rawPublish(to === undefined ? this.subjects.all : this.subjects.agent(to), message);
+      return this.#frame(message);
+    } catch (error) {
+      return TransportError.from(error);
     } finally {
       envelope.destination = previous;
     }
   }
 
-  /** A native event through the sender's queue and bounds (a carrier message stands for it there). */
+  /** A native event through the sender's queue and bounds (the sender knows it by its frame). */
   #publishNative(subject: string, message: Message, options: SendOptions | undefined): Promise<void> {
     if (this.#state !== "open") return this.core.fail(TransportError.closed(this.core.what));
-    const carrier = new Message(message.envelope);
-    this.#nativeRoutes.set(carrier, subject);
-    return this.#sender.submit(undefined, carrier, options?.signal);
+    const frame = this.#frameTo(undefined, message);
+    if (frame instanceof TransportError) return this.core.fail(frame);
+    this.#nativeRoutes.set(frame, subject);
+    return this.#sender.submit(undefined, frame, options);
   }
 
   #rawPublish(subject: string, message: Message): void {

@@ -69,7 +69,7 @@ export class OutLink {
 
   /**
    * Queues `frame` behind earlier ones. Resolves once all of it is in the ring; rejects with
-   * `Timeout` after `timeoutMs`, `Aborted` on `signal`, `QueueFull` beyond `maxWaiting`
+   * `Timeout` after `timeoutMs` (Infinity: never), `Aborted` on `signal`, `QueueFull` beyond `maxWaiting`
    * queued sends, or the error `fail()` is given.
    */
   enqueue(frame: Uint8Array, timeoutMs: number, maxWaiting: number, signal: AbortSignal | undefined): Promise<void> {
@@ -89,10 +89,9 @@ export class OutLink {
         this.ring.wakeWriter(); // lets the drain loop notice
       };
       const onAbort = () => leave(new TransportError("Aborted", "send aborted", {}, { cause: signal!.reason }));
-      const timer = setTimeout(
-        () => leave(new TransportError("Timeout", `ring to "${this.peerAddress}" stayed full for ${timeoutMs} ms`)),
-        timeoutMs,
-      );
+      const timer = Number.isFinite(timeoutMs)
+        ? setTimeout(() => leave(new TransportError("Timeout", `ring to "${this.peerAddress}" stayed full for ${timeoutMs} ms`)), timeoutMs)
+        : undefined;
       signal?.addEventListener("abort", onAbort, { once: true });
       const pending: PendingSend = {
         frame,

@@ -26,6 +26,7 @@ export const H = {
   NEXT_RING: 6,
   CLOSED: 7,
   NEXT_OWNER: 8,
+  /** 0 when free, else the holder's owner id + 1 (see SharedMemorySegment#withDirectoryLock). */
   DIRECTORY_LOCK: 9,
   /** Bumped on every directory or link-table change; endpoints rescan when it moves. */
   DIRECTORY_SEQ: 16,

@@ -113,17 +113,16 @@ export class SharedMemorySegment {
    * so peers fail their pending work at once. A supervisor calls it when a worker exits.
    */
   reapOwner(ownerId: number): number {
+    // A thread terminated inside a directory change leaves the lock held: it is freed with it.
+    Atomics.compareExchange(this.header, H.DIRECTORY_LOCK, lockWord(ownerId), 0);
     let reaped = 0;
-    this.#withDirectoryLock(() => {
-      for (let slot = 0; slot < this.layout.maxEndpoints; slot++) {
-        const entry = this.entry(slot);
-        const state = Atomics.load(entry, E.STATE);
-        if (entry[E.OWNER] === ownerId && (state === EndpointState.ATTACHED || state === EndpointState.CLAIMING)) {
-          Atomics.store(entry, E.STATE, EndpointState.DEAD);
-          reaped++;
-        }
-      }
-    });
+    for (let slot = 0; slot < this.layout.maxEndpoints; slot++) {
+      const entry = this.entry(slot);
+      if (entry[E.OWNER] !== ownerId) continue;
+      // lock-free: one atomic step per entry, so reaping never waits for (or on) the lock
+      if (Atomics.compareExchange(entry, E.STATE, EndpointState.ATTACHED, EndpointState.DEAD) === EndpointState.ATTACHED) reaped++;
+      else if (Atomics.compareExchange(entry, E.STATE, EndpointState.CLAIMING, EndpointState.DEAD) === EndpointState.CLAIMING) reaped++;
+    }
     if (reaped > 0) {
       for (let slot = 0; slot < this.layout.maxEndpoints; slot++) if (this.stateOf(slot) === EndpointState.DEAD) this.#wakeWritersInto(slot);
       this.announce();
@@ -193,12 +192,9 @@ export class SharedMemorySegment {
     return Atomics.load(this.entry(slot), E.STATE);
   }
 
-  /** Marks `slot` closed. @internal */
+  /** Marks `slot` closed (one atomic step: closing never waits for the directory lock). @internal */
   release(slot: number): void {
-    this.#withDirectoryLock(() => {
-      const entry = this.entry(slot);
-      if (Atomics.load(entry, E.STATE) === EndpointState.ATTACHED) Atomics.store(entry, E.STATE, EndpointState.CLOSED);
-    });
+    Atomics.compareExchange(this.entry(slot), E.STATE, EndpointState.ATTACHED, EndpointState.CLOSED);
     this.#wakeWritersInto(slot);
     this.announce();
   }
@@ -262,17 +258,43 @@ export class SharedMemorySegment {
     return new Int32Array(this.buffer, this.layout.linkTableOffset, n * n);
   }
 
+  /**
+   * Runs `body` holding the directory lock (only `claim` needs it: find-then-take must not race
+   * another claim). Directory changes are rare and short, so it is a spin lock; the data path
+   * never takes it. The lock word holds the holder's owner id + 1, so reaping a dead thread
+   * frees a lock it held; a holder that stays stuck makes this throw `ConnectionError` after
+   * DIRECTORY_LOCK_TIMEOUT_MS instead of spinning (and blocking this thread) forever.
+   */
   #withDirectoryLock<T>(body: () => T): T {
-    // Directory changes are rare and short: a spin lock keeps them simple. The data path never takes it.
-    while (Atomics.compareExchange(this.header, H.DIRECTORY_LOCK, 0, 1) !== 0) {
-      /* spin */
+    const header = this.header;
+    const mine = lockWord(this.ownerId);
+    let since = 0;
+    for (let spins = 1; Atomics.compareExchange(header, H.DIRECTORY_LOCK, 0, mine) !== 0; spins++) {
+      if ((spins & 1023) !== 0) continue;
+      const now = performance.now();
+      if (since === 0) since = now;
+      else if (now - since > DIRECTORY_LOCK_TIMEOUT_MS) {
+        const holder = Atomics.load(header, H.DIRECTORY_LOCK) - 1;
+        throw new TransportError(
+          "ConnectionError",
+          `the directory lock of segment "${this.name}" has been held by owner ${holder} for over ${DIRECTORY_LOCK_TIMEOUT_MS} ms (its thread is stuck, or died without being reaped)`,
+        );
+      }
     }
     try {
       return body();
     } finally {
-      Atomics.store(this.header, H.DIRECTORY_LOCK, 0);
+      Atomics.compareExchange(header, H.DIRECTORY_LOCK, mine, 0);
     }
   }
+}
+
+/** How long a directory change waits for the lock before giving up. */
+const DIRECTORY_LOCK_TIMEOUT_MS = 1000;
+
+/** The directory lock word of a holder with `ownerId` (0 is "free"). */
+function lockWord(ownerId: number): number {
+  return ownerId + 1;
 }
 
 function requireSharedMemory(): void {

@@ -34,7 +34,8 @@ const SPIN_AFTER_HOPS = 8;
 /**
  * An endpoint on a `SharedMemorySegment`: frames travel through lock-free SPSC rings, one per
  * direction of each pair of endpoints that talk, made on first send. Nothing crosses threads
- * by `postMessage`. Sends to a full ring wait (up to `connectionTimeoutMs`) in FIFO order;
+ * by `postMessage`. Sends to a full ring wait (up to the send's `timeoutMs`, default
+ * `connectionTimeoutMs`) in FIFO order;
  * frames larger than a ring record are split and joined transparently up to `maxMessageSize`.
  * When every peer this endpoint has seen has gone (closed, or its worker died) and nothing is
  * left to read, pending and later receives reject with `Closed`.
@@ -209,7 +210,7 @@ export class SharedMemoryTransport extends CoreTransport {
     } catch (error) {
       return this.core.fail(TransportError.from(error));
     }
-    return link.enqueue(frame, this.config.connectionTimeoutMs, this.config.queueCapacity, options?.signal).then(
+    return link.enqueue(frame, options?.timeoutMs ?? this.config.connectionTimeoutMs, this.config.queueCapacity, options?.signal).then(
       () => {
         stats.messagesSent++;
         stats.bytesSent += frame.length;

@@ -1,10 +1,13 @@
+import { encodeEnvelopeBody } from "../../protocol/batch.js";
 import { Message } from "../../protocol/message.js";
 import { TransportError } from "../../transport/errors.js";
+import type { SendOptions } from "../../transport/transport.js";
 import { SendWindows } from "./credits.js";
 import type { EndpointCore } from "../../transport/endpoint-core.js";
 import type { Link } from "./link.js";
 import type { WebSocketTuning } from "./options.js";
 import { Outbox, type PendingSend } from "./outbox.js";
+import { isSequenced } from "./session.js";
 
 const RESOLVED = Promise.resolve();
 
@@ -29,9 +32,11 @@ export class ClientSender {
   #closed = false;
 
   readonly #sendTimeoutMs: number;
+  readonly #maxMessageSize: number;
 
-  constructor(agentId: string, url: string, tuning: Readonly<WebSocketTuning>, core: EndpointCore, sendTimeoutMs: number) {
+  constructor(agentId: string, url: string, tuning: Readonly<WebSocketTuning>, core: EndpointCore, sendTimeoutMs: number, maxMessageSize: number) {
     this.#sendTimeoutMs = sendTimeoutMs;
+    this.#maxMessageSize = maxMessageSize;
     this.#agentId = agentId;
     this.#url = url;
     this.#tuning = tuning;
@@ -44,13 +49,24 @@ export class ClientSender {
     return this.#outbox.size;
   }
 
-  /** Writes now when nothing waits and everything allows it; otherwise queues behind the rest. */
-  submit(to: string | undefined, message: Message, signal: AbortSignal | undefined): Promise<void> {
+  /**
+   * Writes now when nothing waits and everything allows it; otherwise queues behind the rest.
+   * A queued send waits at most `options.timeoutMs` (default `connectionTimeoutMs` while
+   * connected; while disconnected, until the reconnect settles) or until `options.signal`.
+   */
+  submit(to: string | undefined, message: Message, options: SendOptions | undefined): Promise<void> {
+    let body: Uint8Array;
+    try {
+      body = this.#encode(to, message);
+    } catch (error) {
+      return this.#core.fail(TransportError.from(error));
+    }
+    const sequenced = isSequenced(message.envelope);
     if (this.#outbox.size === 0 && this.#canWrite(to)) {
       try {
-        this.#writeNow(to, message);
+        this.#write(to, body, sequenced);
       } catch (error) {
-        return this.#core.fail(error as TransportError);
+        return this.#core.fail(TransportError.from(error));
       }
       this.#sent();
       return RESOLVED;
@@ -58,8 +74,8 @@ export class ClientSender {
     if (this.link === undefined && !this.#tuning.bufferWhileDisconnected) {
       return this.#core.fail(new TransportError("ConnectionError", `not connected to ${this.#url} (reconnecting)`));
     }
-    // connected: backpressure or credit, bounded by connectionTimeoutMs; disconnected: until the reconnect settles
-    const queued = this.#outbox.enqueue(to, message, signal, this.link !== undefined ? this.#sendTimeoutMs : undefined);
+    const timeoutMs = options?.timeoutMs ?? (this.link !== undefined ? this.#sendTimeoutMs : undefined);
+    const queued = this.#outbox.enqueue(to, body, sequenced, options?.signal, timeoutMs);
     this.#scheduleFlush();
     return queued.then(this.#sentAfterWait, this.#failAfterWait);
   }
@@ -115,21 +131,28 @@ export class ClientSender {
     return false;
   }
 
-  /** Encodes with `destination` set to `to` for this write only (the caller's message is left as it was). */
-  #writeNow(to: string | undefined, message: Message): void {
+  /** Encodes with `destination` set to `to` for this encoding only (the caller's message is left as it was). */
+  #encode(to: string | undefined, message: Message): Uint8Array {
     const envelope = message.envelope;
     const previous = envelope.destination;
     envelope.destination = to;
     try {
-      this.link!.sendEnvelope(envelope);
+      return encodeEnvelopeBody(envelope, this.link?.outgoing.maxMessageSize ?? this.#maxMessageSize);
     } finally {
       envelope.destination = previous;
     }
+  }
+
+  #write(to: string | undefined, body: Uint8Array, sequenced: boolean): void {
+    const link = this.link!;
+    // encoded while disconnected: the hub reached now may allow less than the one before
+    if (body.length > link.outgoing.maxMessageSize) throw TransportError.tooLarge(body.length, link.outgoing.maxMessageSize);
+    link.sendBody(body, sequenced);
     if (to !== undefined) this.windows.consume(to);
   }
 
   readonly #canWritePending = (pending: PendingSend): boolean => this.#canWrite(pending.to);
-  readonly #writePending = (pending: PendingSend): void => this.#writeNow(pending.to, pending.message);
+  readonly #writePending = (pending: PendingSend): void => this.#write(pending.to, pending.body, pending.sequenced);
   readonly #sentAfterWait = (): void => this.#sent();
   readonly #failAfterWait = (error: TransportError): Promise<never> => this.#core.fail(error);
 

@@ -9,7 +9,7 @@ import { closeError, dial, negotiatedCompression, type Dialled } from "./dial.js
 import { CoreTransport } from "../../transport/core-transport.js";
 import { EndpointCore } from "../../transport/endpoint-core.js";
 import { localCapabilities } from "./handshake.js";
-import { closeAndWait, type Link } from "./link.js";
+import { closeAndWait, HEARTBEAT_TIMEOUT_CODE, type Link } from "./link.js";
 import { BATCH_CAPABILITY, RECEIVE_WINDOW_KEY, resolveTuning, transportPart, type WebSocketTuning } from "./options.js";
 import { RESUME_CAPABILITY, RESUME_RECEIVED_KEY, RESUMED_KEY, Session, SESSION_KEY } from "./session.js";
 import { CloseCode, eventBytes, globalSocketFactory, ReadyState, type SocketFactory } from "./socket.js";
@@ -103,7 +103,7 @@ export class WebSocketClientTransport extends CoreTransport {
     this.#options = { url: options.url, agentId: options.agentId, createSocket, metadata };
     this.#urls = [options.url, ...(options.fallbackUrls ?? [])];
     this.core = new EndpointCore(this.config, `WebSocket client "${options.agentId}"`, { taken: (received) => this.#onTaken(received) });
-    this.#sender = new ClientSender(options.agentId, options.url, this.tuning, this.core, this.config.connectionTimeoutMs);
+    this.#sender = new ClientSender(options.agentId, options.url, this.tuning, this.core, this.config.connectionTimeoutMs, this.config.maxMessageSize);
     this.#credits = new ReceiveCredits(this.config.queueCapacity);
   }
 
@@ -135,12 +135,12 @@ export class WebSocketClientTransport extends CoreTransport {
     if (message.source !== this.localAddress) {
       return this.core.fail(new TransportError("InvalidAddress", `message source "${message.source}" is not this agent ("${this.localAddress}")`, { address: message.source }));
     }
-    return this.#sender.submit(to, message, options?.signal);
+    return this.#sender.submit(to, message, options);
   }
 
   broadcast(message: Message, options?: SendOptions): Promise<void> {
     if (this.#state !== "open") return this.core.fail(TransportError.closed(this.core.what));
-    return this.#sender.submit(undefined, message, options?.signal);
+    return this.#sender.submit(undefined, message, options);
   }
 
   /**
@@ -264,8 +264,9 @@ export class WebSocketClientTransport extends CoreTransport {
     if (interval > 0) {
       this.#heartbeatTimer = setInterval(() => {
         if (!link.tick(Date.now(), interval, this.tuning.heartbeatTimeoutMs)) {
-          link.close(CloseCode.POLICY, "heartbeat timeout");
-          socket.terminate?.();
+          // Goodbye{code "Timeout"} and close 1008, as the hub does; the session lives on (reconnect resumes it)
+          clearInterval(this.#heartbeatTimer);
+          void closeAndWait(link, "heartbeat timeout", CloseCode.POLICY, HEARTBEAT_TIMEOUT_CODE);
         }
       }, Math.max(1, Math.min(interval, this.tuning.heartbeatTimeoutMs / 2)));
     }

@@ -1,5 +1,5 @@
 /**
- * End-to-end flow control between agents (docs/wire-format.md: Lookup / Credit). A sender may
+ * End-to-end flow control between agents (docs/wire-format.md, section 5.5). A sender may
  * have at most the receiver's window of messages in flight to it; the receiver grants credit
  * back as its application takes them. Pure bookkeeping: no I/O, no timers.
  */

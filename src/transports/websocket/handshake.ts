@@ -7,7 +7,7 @@ import { TransportError, type TransportErrorCode } from "../../transport/errors.
 import { BATCH_CAPABILITY, COMPRESSION_CAPABILITY } from "./options.js";
 
 /**
- * The handshake (docs/wire-format.md):
+ * The handshake (docs/wire-format.md, section 5.2):
  *
  *   client                          hub
  *     | -- Hello{version, caps, md} --> |   first frame, uncompressed; envelope.source = agent id

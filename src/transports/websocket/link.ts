@@ -50,6 +50,9 @@ export class Link {
   #batching = false;
   #pending: Uint8Array[] = [];
   #pendingBytes = 0;
+  /** Sequenced bodies held while the peer asked for a pause (FlowControl); undefined when not paused. */
+  #held: Uint8Array[] | undefined;
+  #heldBytes = 0;
   #heartbeatSeq = 0;
   #ackTimer: ReturnType<typeof setTimeout> | undefined;
   #lastSentMs = Date.now();
@@ -82,9 +85,30 @@ export class Link {
     return this.socket.readyState === ReadyState.OPEN;
   }
 
-  /** Bytes written but not yet handed to the socket (a batch waiting for its microtask). */
+  /** Bytes written but not yet handed to the socket: a batch waiting for the turn to end, and what a pause holds. */
   get pendingBytes(): number {
-    return this.#pendingBytes;
+    return this.#pendingBytes + this.#heldBytes;
+  }
+
+  /** Whether the peer asked this side to pause (FlowControl{pause: true}). */
+  get paused(): boolean {
+    return this.#held !== undefined;
+  }
+
+  /**
+   * The peer's FlowControl: while paused, sequenced envelopes (everything but Hello, HelloAck,
+   * Goodbye, Ack and Heartbeat, which keep the link alive) are held, in order, and written when
+   * it resumes. What is held counts in `pendingBytes`, so the slow-consumer bound covers it.
+   */
+  setPaused(pause: boolean): void {
+    if (pause) {
+      this.#held ??= [];
+      return;
+    }
+    const held = this.#held;
+    this.#held = undefined;
+    this.#heldBytes = 0;
+    if (held !== undefined && this.isOpen) for (const body of held) this.resend(body);
   }
 
   /** Encodes and writes (or batches) an envelope. Throws MessageTooLarge / SerializationError, sending nothing. */
@@ -100,6 +124,11 @@ export class Link {
   sendBody(body: Uint8Array, sequenced = true): void {
     if (sequenced && this.session !== undefined) this.session.record(body);
     if (!this.isOpen) return;
+    if (sequenced && this.#held !== undefined) {
+      this.#held.push(body);
+      this.#heldBytes += body.length;
+      return;
+    }
     this.resend(body);
   }
 
@@ -203,8 +232,12 @@ export class Link {
   }
 }
 
-/** Closes a link (Goodbye + close frame) and waits for the socket's close event, at most 1 s. */
-export function closeAndWait(link: Link, reason: string): Promise<void> {
+/**
+ * Closes a link (Goodbye{reason, goodbyeCode} + close frame with `code`) and waits for the
+ * socket's close event, at most 1 s: a peer that does not complete the closing handshake (dead,
+ * or just silent) is then cut off (`terminate`, where the socket has it).
+ */
+export function closeAndWait(link: Link, reason: string, code: number = CloseCode.NORMAL, goodbyeCode = ""): Promise<void> {
   const socket = link.socket;
   if (socket.readyState === ReadyState.CLOSED) return Promise.resolve();
   return new Promise((resolve) => {
@@ -216,6 +249,9 @@ export function closeAndWait(link: Link, reason: string): Promise<void> {
       resolve();
     }
     socket.addEventListener("close", done);
-    link.close(CloseCode.NORMAL, reason);
+    link.close(code, reason, goodbyeCode);
   });
 }
+
+/** Goodbye.code of a link closed for a heartbeat timeout: the link failed, the session lives on (it may resume). */
+export const HEARTBEAT_TIMEOUT_CODE = "Timeout";

@@ -85,6 +85,16 @@ export const BATCH_CAPABILITY = "batch";
 /** HelloAck metadata key: the hub's maxMessageSize, so a client refuses what the hub would. */
 export const MAX_MESSAGE_SIZE_KEY = "max_message_size";
 
+/**
+ * HelloAck metadata keys: the hub's heartbeat interval and timeout (a peer silent past the
+ * timeout is dropped, so it must send something, a Heartbeat if nothing else, more often), how
+ * long it keeps a dropped agent's session, and the unacknowledged bytes it keeps per session.
+ */
+export const HEARTBEAT_INTERVAL_KEY = "heartbeat_interval_ms";
+export const HEARTBEAT_TIMEOUT_KEY = "heartbeat_timeout_ms";
+export const SESSION_GRACE_KEY = "session_grace_ms";
+export const SESSION_BUFFER_KEY = "session_buffer_bytes";
+
 /** Hello metadata key: the agent's receive window (its queueCapacity), for end-to-end credit. */
 export const RECEIVE_WINDOW_KEY = "receive_window";
 

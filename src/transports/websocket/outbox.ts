@@ -1,11 +1,13 @@
-import type { Message } from "../../protocol/message.js";
 import { TransportError } from "../../transport/errors.js";
 
-/** A send that could not be written at once. */
+/** A send that could not be written at once, already encoded (so a message that cannot be encoded is refused at once). */
 export interface PendingSend {
   /** Destination; undefined for a broadcast (or a control frame for the hub itself). */
   to: string | undefined;
-  message: Message;
+  /** The envelope's encoding, with `destination` set to `to`. */
+  body: Uint8Array;
+  /** Whether it belongs to the session stream (see `isSequenced`). */
+  sequenced: boolean;
   resolve(): void;
   reject(error: TransportError): void;
   /** Removes the abort listener. */
@@ -34,9 +36,9 @@ export class Outbox {
 
   /**
    * Queues a send; the promise settles when `drain` writes it or something fails it: `Aborted`
-   * on `signal`, `Timeout` after `timeoutMs` (when given).
+   * on `signal`, `Timeout` after `timeoutMs` (when given and finite).
    */
-  enqueue(to: string | undefined, message: Message, signal: AbortSignal | undefined, timeoutMs?: number): Promise<void> {
+  enqueue(to: string | undefined, body: Uint8Array, sequenced: boolean, signal: AbortSignal | undefined, timeoutMs?: number): Promise<void> {
     if (this.size >= this.capacity) {
       return Promise.reject(new TransportError("QueueFull", `${this.capacity} sends are already waiting for the connection`));
     }
@@ -52,7 +54,8 @@ export class Outbox {
       const onAbort = () => leave(aborted(signal!));
       const pending: PendingSend = {
         to,
-        message,
+        body,
+        sequenced,
         resolve,
         reject,
         cleanup: () => {
@@ -61,7 +64,7 @@ export class Outbox {
         },
       };
       signal?.addEventListener("abort", onAbort, { once: true });
-      if (timeoutMs !== undefined) {
+      if (timeoutMs !== undefined && Number.isFinite(timeoutMs)) {
         timer = setTimeout(() => leave(new TransportError("Timeout", `send to "${to ?? "all"}" waited ${timeoutMs} ms for the connection, the socket or the receiver's credit`)), timeoutMs);
       }
       this.#items.push(pending);

@@ -41,6 +41,8 @@ export class Session {
   sent = 0;
   /** Sequenced envelopes received on the session so far. */
   received = 0;
+  /** Since when the peer has owed an Ack: the last time its Acks moved forward, or something was sent with nothing owed. */
+  #owedSinceMs = Date.now();
   #acked = 0;
   #ackSent = 0;
   #bytesSinceAck = 0;
@@ -64,6 +66,11 @@ export class Session {
     return this.#bytes > this.#maxBytes;
   }
 
+  /** How long, in ms up to `now`, the peer has owed an Ack without acknowledging anything (0: it owes none). */
+  ackOverdueMs(now: number): number {
+    return this.sent === this.#acked ? 0 : now - this.#owedSinceMs;
+  }
+
   /** Envelopes sent and not yet acknowledged. */
   get unacked(): number {
     return this.sent - this.#acked;
@@ -71,6 +78,7 @@ export class Session {
 
   /** A sequenced envelope was sent (or queued to be): keep it until acknowledged. */
   record(body: Uint8Array): void {
+    if (this.sent === this.#acked) this.#owedSinceMs = Date.now();
     this.sent++;
     this.#replay.push(body);
     this.#bytes += body.length;
@@ -79,6 +87,7 @@ export class Session {
   /** The peer has received `received` envelopes in all: forget those. */
   acknowledge(received: number): void {
     if (received > this.sent) throw new TransportError("SerializationError", `peer acknowledged ${received} envelopes, only ${this.sent} were sent`);
+    if (received > this.#acked) this.#owedSinceMs = Date.now();
     while (this.#acked < received) {
       this.#bytes -= this.#replay[this.#head]!.length;
       this.#replay[this.#head++] = EMPTY;
@@ -117,6 +126,7 @@ export class Session {
   /** A new link resumes the session: the peer's Ack state starts over from what it said it has. */
   resetAckState(): void {
     this.#ackSent = this.received;
+    this.#owedSinceMs = Date.now();
   }
 }
 

@@ -12,7 +12,7 @@ import { ProtocolVersion } from "./version.js";
 
 /**
  * Envelope is the one message that crosses every transport. A frame on a byte transport is
- * one flags byte followed by the protobuf encoding of an Envelope (see README, "Wire format").
+ * one flags byte followed by the protobuf encoding of an Envelope (see docs/wire-format.md).
  */
 export interface Envelope {
   /** Unique per source process: a monotonically increasing counter. */
@@ -35,7 +35,10 @@ export interface Envelope {
   priority?:
     | number
     | undefined;
-  /** Hop limit: each forwarding hop decrements it, and a message at 0 is dropped. Unset: no limit. */
+  /**
+   * Hops between hubs the envelope may still take: each hub-to-hub hop decrements it, a hub
+   * drops one that would reach 0, and one that arrives with 0 has expired. Unset: no limit.
+   */
   ttl?:
     | number
     | undefined;
@@ -69,8 +72,9 @@ export interface Request {
     | Data
     | undefined;
   /**
-   * Time the caller waits for the outcome, in ms from sending; 0 means no deadline. The
-   * caller sends Cancel when it expires; the callee may use it to give up early.
+   * The call's deadline, relative: ms the caller waits for the outcome; 0 means no deadline.
+   * The callee counts it from the request's arrival on its own clock and ends the call with
+   * DEADLINE_EXCEEDED when it passes; the caller also sends Cancel when its own one passes.
    */
   timeoutMs: number;
 }

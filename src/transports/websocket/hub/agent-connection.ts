@@ -78,6 +78,7 @@ export class AgentConnection {
       metadata: this.metadata,
       remoteAddress: this.remoteAddress,
       paused: this.paused,
+      holding: this.link.paused,
       state: this.state,
     };
   }

@@ -18,6 +18,8 @@ export interface AgentInfo {
   remoteAddress: string;
   /** The hub stopped reading this agent because its own receive queue is full. */
   paused: boolean;
+  /** The agent asked the hub to pause (FlowControl): what is routed to it is held until it resumes. */
+  holding: boolean;
   /** "open", or "parked" while its link is down and its session kept. */
   state: string;
 }

@@ -4,7 +4,19 @@ import type { TransportConfig } from "../../../transport/config.js";
 import { TransportError } from "../../../transport/errors.js";
 import type { StatsRecorder } from "../../../transport/stats.js";
 import { acceptHello, helloAck, localCapabilities } from "../handshake.js";
-import { BATCH_CAPABILITY, COMPRESSION_CAPABILITY, HUB_ROLE, MAX_MESSAGE_SIZE_KEY, RECEIVE_WINDOW_KEY, ROLE_KEY, type WebSocketTuning } from "../options.js";
+import {
+  BATCH_CAPABILITY,
+  COMPRESSION_CAPABILITY,
+  HEARTBEAT_INTERVAL_KEY,
+  HEARTBEAT_TIMEOUT_KEY,
+  HUB_ROLE,
+  MAX_MESSAGE_SIZE_KEY,
+  RECEIVE_WINDOW_KEY,
+  ROLE_KEY,
+  SESSION_BUFFER_KEY,
+  SESSION_GRACE_KEY,
+  type WebSocketTuning,
+} from "../options.js";
 import { newSessionId, RESUME_CAPABILITY, RESUME_RECEIVED_KEY, RESUMED_KEY, Session, SESSION_KEY } from "../session.js";
 import { CloseCode } from "../socket.js";
 import type { AgentConnection } from "./agent-connection.js";
@@ -85,10 +97,17 @@ export class HubAdmission {
     const window = Number(negotiated.metadata[RECEIVE_WINDOW_KEY]);
     connection.window = Number.isSafeInteger(window) && window > 0 ? window : 0;
     connection.state = "open";
-    const metadata: Record<string, string> = { ...this.#options.metadata, [MAX_MESSAGE_SIZE_KEY]: String(config.maxMessageSize) };
+    const metadata: Record<string, string> = {
+      ...this.#options.metadata,
+      [MAX_MESSAGE_SIZE_KEY]: String(config.maxMessageSize),
+      [HEARTBEAT_INTERVAL_KEY]: String(tuning.heartbeatIntervalMs),
+      [HEARTBEAT_TIMEOUT_KEY]: String(tuning.heartbeatIntervalMs > 0 ? tuning.heartbeatTimeoutMs : 0),
+    };
     const resumable = tuning.resumeSessions && agreed.includes(RESUME_CAPABILITY);
     const session = resumed ?? (resumable ? new Session(newSessionId(), tuning.sessionBufferBytes) : undefined);
     if (session !== undefined) {
+      metadata[SESSION_GRACE_KEY] = String(tuning.sessionGraceMs);
+      metadata[SESSION_BUFFER_KEY] = String(tuning.sessionBufferBytes);
       metadata[SESSION_KEY] = session.id;
       metadata[RESUMED_KEY] = String(resumed !== undefined);
       metadata[RESUME_RECEIVED_KEY] = String(session.received);

@@ -6,7 +6,7 @@ import { Message } from "../../../protocol/message.js";
 import type { TransportConfig } from "../../../transport/config.js";
 import { TransportError, type TransportErrorCode } from "../../../transport/errors.js";
 import type { StatsRecorder } from "../../../transport/stats.js";
-import { closeAndWait, Link } from "../link.js";
+import { closeAndWait, HEARTBEAT_TIMEOUT_CODE, Link } from "../link.js";
 import type { WebSocketTuning } from "../options.js";
 import { CloseCode, ReadyState } from "../socket.js";
 import { AgentConnection } from "./agent-connection.js";
@@ -95,16 +95,20 @@ export class HubConnections {
   /** Holds a connection just written to to the slow-consumer bound (for what the router writes itself). */
   readonly afterWrite = (target: AgentConnection): void => this.#checkConsumer(target);
 
-  /** Heartbeat duty for every open connection (one timer for the hub). */
+  /**
+   * Heartbeat duty for every open connection (one timer for the hub). A connection silent past
+   * the timeout gets Goodbye{code "Timeout"} and close 1008 (cut off if it does not answer the
+   * close within 1 s); its session, if any, is parked as for any lost link.
+   */
   sweep(): void {
     const now = Date.now();
     const { heartbeatIntervalMs, heartbeatTimeoutMs } = this.#options.tuning;
     for (const connection of this.#router.connections()) {
-      if (connection.state !== "open") continue;
+      if (connection.state !== "open" || connection.socket.readyState !== ReadyState.OPEN) continue;
       if (!connection.link.tick(now, heartbeatIntervalMs, heartbeatTimeoutMs)) {
         this.#counters.heartbeatTimeouts++;
         connection.closeReason = "heartbeat timeout";
-        connection.socket.terminate();
+        void closeAndWait(connection.link, "heartbeat timeout", CloseCode.POLICY, HEARTBEAT_TIMEOUT_CODE);
       }
     }
   }
@@ -176,9 +180,12 @@ export class HubConnections {
         return;
       case "setCompression":
         return from.link.setCompression(operation.value.enabled, operation.value.thresholdBytes);
+      case "flowControl":
+        return from.link.setPaused(operation.value.pause);
       case "goodbye":
         from.closeReason = operation.value.reason || "goodbye";
-        from.endsSession = true;
+        // an agent leaving ends its session; one that timed out the hub's heartbeats only drops the link
+        from.endsSession = operation.value.code !== HEARTBEAT_TIMEOUT_CODE;
         return;
       case "hello":
         this.#counters.protocolErrors++;
@@ -195,8 +202,13 @@ export class HubConnections {
       if (kept > sessionBufferBytes) this.#admission.expire(target, `session expired: more than ${sessionBufferBytes} bytes kept for it`);
       return;
     }
-    // connected: what is kept is what is in flight plus the Ack lag, so allow for both bounds
-    if (kept > sessionBufferBytes + maxConsumerBufferBytes) {
+    // Connected: what is kept is what is in flight plus the Ack lag, so allow for both bounds. A
+    // healthy agent's Acks can lag further: they queue behind its own outgoing data in the same
+    // TCP stream (1,000 concurrent 314 KB calls kept 16 MiB unacknowledged for a reading agent).
+    // So past the bound only an agent whose Acks stopped coming, or one past four times it, goes.
+    const bound = sessionBufferBytes + maxConsumerBufferBytes;
+    const acksStalled = (target.session?.ackOverdueMs(Date.now()) ?? 0) > ACK_STALL_MS;
+    if (kept > 4 * bound || (kept > bound && acksStalled)) {
       this.#counters.slowConsumersDropped++;
       this.#drop(target, CloseCode.POLICY, `slow consumer: ${kept} bytes unacknowledged`, "QueueFull");
       target.socket.terminate();
@@ -233,6 +245,9 @@ export class HubConnections {
     if (wasOpen && hubOpen) this.#router.remove(connection, connection.closeReason ?? reason);
   }
 }
+
+/** A connected agent past its unacknowledged-bytes bound whose Acks have not moved for this long is a slow consumer. */
+const ACK_STALL_MS = 5000;
 
 /**
  * How a connection whose frame could not be read is closed: 1009 for MessageTooLarge, otherwise

@@ -167,6 +167,11 @@ export class HubRouter {
    * runs after each frame written to a connection.
    */
   route(from: AgentConnection, envelope: Envelope, body: Uint8Array, afterWrite: AfterWrite): void {
+    // ttl counts the hub-to-hub hops left (see #hop); at 0 the envelope has expired before any
+    if (envelope.ttl === 0) {
+      this.#counters.droppedByTtl++;
+      return this.undeliverable(from, envelope, "Timeout", "ttl 0: expired on arrival");
+    }
     const destination = envelope.destination;
     if (destination === undefined) {
       for (const target of this.#agents.values()) if (target !== from) this.#forward(target, body, afterWrite);
