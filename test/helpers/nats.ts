@@ -42,7 +42,7 @@ export function connectAt(cluster: NatsCluster, index: number, agentId: string, 
   const urls = cluster.nodes.map((node) => node.url);
   const start = index % urls.length;
   const servers = [...urls.slice(start), ...urls.slice(0, start)];
-  return NatsTransport.connect({ servers, agentId }, { heartbeatIntervalMs: 1000, noRandomize: true, ...config });
+  return NatsTransport.connect({ servers, agentId }, { noRandomize: true, ...config });
 }
 
 /**

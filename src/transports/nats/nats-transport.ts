@@ -308,6 +308,7 @@ export class NatsTransport extends CoreTransport {
     }
     if (payload?.$case === "heartbeat") return this.#peers.heard(envelope);
     if (payload === undefined) return;
+    this.#peers.presence.seen(envelope.source, Date.now());
     // metered by credit: what does not fit the queue waits beside it, at most a window per sender
     this.core.deliver(envelope.source, new Message(envelope), msg.data.length);
   }

@@ -82,6 +82,12 @@ export class Presence {
     return this.#peers.delete(peer);
   }
 
+  /** Anything arrived from `peer`: it is alive, whatever its heartbeats (a busy peer's may be late). */
+  seen(peer: string, now: number): void {
+    const known = this.#peers.get(peer);
+    if (known !== undefined) known.lastSeenMs = now;
+  }
+
   /** `peer` said Goodbye. */
   left(peer: string, reason: string): void {
     if (this.#peers.delete(peer)) this.#events.gone(peer, reason);

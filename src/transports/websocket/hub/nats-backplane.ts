@@ -217,6 +217,7 @@ export class NatsBackplane implements RouterBackplane {
       if (operation?.$case === "credit") return this.#host.credit(agentId, envelope.source, operation.value.count);
     }
     if (payload?.$case === "heartbeat") return this.#heard(envelope);
+    this.#presence.seen(envelope.source, Date.now());
     if (!this.#host.deliver(agentId, envelope, body)) this.#host.stats.messagesDropped++;
   }
 
