@@ -15,7 +15,16 @@ export { decodeEnvelope, decodeFrame, encodeFrame, FrameFlags, type FrameCodecOp
 export { encodeBodiesFrame, encodeEnvelopeBody, frameBodies } from "./protocol/batch.js";
 export type { Compression } from "./protocol/compression.js";
 export { envelopeFromJson, envelopeToJson } from "./protocol/json-codec.js";
-export { envelopeSizeUpperBound, MAX_NESTING_DEPTH } from "./protocol/size.js";
+export { envelopeSizeUpperBound } from "./protocol/size.js";
+export {
+  BATCH_RECORD_OVERHEAD,
+  checkEnvelopeLimits,
+  MAX_BATCH_RECORDS,
+  MAX_HEADER_BYTES,
+  MAX_HEADER_COUNT,
+  MAX_ID_BYTES,
+  MAX_NESTING_DEPTH,
+} from "./protocol/limits.js";
 export { compareVersions, CURRENT_VERSION, formatVersion, isCompatible, negotiateCapabilities, negotiateVersion } from "./protocol/version.js";
 export { isEndToEndControl } from "./protocol/control.js";
 export { CloseCode } from "./transports/websocket/socket.js";

@@ -10,12 +10,13 @@ import { hubCommand } from "./commands/hub.js";
 import { initCommand } from "./commands/init.js";
 import { publishCommand } from "./commands/publish.js";
 import { subscribeCommand } from "./commands/subscribe.js";
+import { tokenCommand } from "./commands/token.js";
 import { CliError, ExitCode } from "./cli-error.js";
 import type { Command, CommandIo } from "./command.js";
 import { packageInfo } from "./package-info.js";
 import { readAll } from "./request-body.js";
 
-const COMMANDS: readonly Command[] = [initCommand, hubCommand, agentCommand, callCommand, publishCommand, subscribeCommand, benchCommand];
+const COMMANDS: readonly Command[] = [initCommand, hubCommand, agentCommand, callCommand, publishCommand, subscribeCommand, tokenCommand, benchCommand];
 
 function usage(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));

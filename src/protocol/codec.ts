@@ -1,7 +1,8 @@
-import { BinaryWriter } from "@bufbuild/protobuf/wire";
+import { BinaryReader, BinaryWriter } from "@bufbuild/protobuf/wire";
 import { Envelope } from "../../generated/swarm/transport/v1/envelope.js";
 import { ProtocolError } from "./protocol-error.js";
 import type { Compression } from "./compression.js";
+import { checkEnvelopeLimits, MAX_NESTING_DEPTH } from "./limits.js";
 
 /**
  * Frame layout (every byte transport):
@@ -34,6 +35,8 @@ export interface FrameCodecOptions {
   compressionThreshold: number;
   /** Needed to compress, and to decode compressed frames; without it frames go uncompressed. */
   compression?: Compression | undefined;
+  /** Decoding: whether batch frames are accepted (both sides announced "batch"). Default true. */
+  acceptBatch?: boolean;
 }
 
 /**
@@ -41,6 +44,7 @@ export interface FrameCodecOptions {
  * `maxMessageSize` and `SerializationError` when it cannot be encoded.
  */
 export function encodeFrame(envelope: Envelope, options: FrameCodecOptions): Uint8Array {
+  checkEnvelopeLimits(envelope);
   let frame: Uint8Array;
   try {
     // The flags byte is written first, so an uncompressed frame needs no copy.
@@ -87,22 +91,50 @@ export function decodeFrame(frame: Uint8Array, options: FrameCodecOptions): Enve
   return decodeEnvelope(body);
 }
 
-/** Decodes envelope bytes (no flags byte) and checks field ranges. Throws `SerializationError`. */
+/**
+ * Decodes envelope bytes (no flags byte) and checks field ranges and the wire limits (see
+ * `limits.ts`). Throws `SerializationError`. A 64-bit id (uint64 / int64 field) outside
+ * JavaScript's safe integers reads as 0 ("unknown") instead of failing the envelope: the schema
+ * allows such ids, and a hub forwards the bytes unchanged, so they still round-trip between
+ * peers that can represent them.
+ */
 export function decodeEnvelope(bytes: Uint8Array): Envelope {
   let envelope: Envelope;
   try {
-    envelope = Envelope.decode(bytes);
+    envelope = Envelope.decode(new WireReader(bytes));
   } catch (error) {
+    // the generated Struct decoder stops recursing below our limit's depth; say it the same way
+    if (error instanceof Error && /recursion limit/.test(error.message)) {
+      throw new ProtocolError("SerializationError", `payload nested deeper than ${MAX_NESTING_DEPTH} levels (or cyclic)`, {}, { cause: error });
+    }
     throw new ProtocolError("SerializationError", `malformed envelope: ${describe(error)}`, {}, { cause: error });
   }
   validateEnvelope(envelope);
   return envelope;
 }
 
-/** Range checks protobuf cannot express. Throws `SerializationError`. */
+/** Range checks protobuf cannot express, and the wire limits. Throws `SerializationError`. */
 export function validateEnvelope(envelope: Envelope): void {
   if (envelope.priority !== undefined && envelope.priority > 255) {
     throw new ProtocolError("SerializationError", `envelope priority ${envelope.priority} is outside 0..255`);
+  }
+  checkEnvelopeLimits(envelope);
+}
+
+const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
+const MIN_SAFE = BigInt(Number.MIN_SAFE_INTEGER);
+
+/** The generated decoder's 64-bit reads, with values a JavaScript number cannot hold read as 0. */
+class WireReader extends BinaryReader {
+  override uint64(): bigint | string {
+    const value = super.uint64();
+    return (typeof value === "bigint" ? value : BigInt(value)) > MAX_SAFE ? 0n : value;
+  }
+
+  override int64(): bigint | string {
+    const value = super.int64();
+    const big = typeof value === "bigint" ? value : BigInt(value);
+    return big > MAX_SAFE || big < MIN_SAFE ? 0n : value;
   }
 }
 

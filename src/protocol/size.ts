@@ -1,9 +1,14 @@
 import type { Data } from "../../generated/swarm/transport/v1/data.js";
 import type { Envelope } from "../../generated/swarm/transport/v1/envelope.js";
+import { checkEnvelopeLimits } from "./limits.js";
 import { ProtocolError } from "./protocol-error.js";
 
-/** Deepest nesting accepted in a payload; matches the generated decoder's recursion limit. */
-export const MAX_NESTING_DEPTH = 100;
+/**
+ * Deepest walk into a value before it is taken for cyclic. JSON payloads have their own, lower
+ * limit (`MAX_NESTING_DEPTH`, checked with the other wire limits); this one guards the generic
+ * walk of typed message objects.
+ */
+const MAX_WALK_DEPTH = 100;
 
 // Budget per node, in bytes: a field tag (<= 5) and a length prefix (<= 5) for the node, the
 // same again for a wrapper (google.protobuf.Value / a map entry), and 10 for a varint or a double.
@@ -26,9 +31,11 @@ export interface SelfSizedData extends Data {
  * budget covering its tag, length prefix and wrapper. Arms without large data (heartbeat,
  * control) and any arm added later are walked generically too, so the result stays an upper
  * bound as the schema grows (the property test in test/protocol/size.test.ts checks it).
- * Throws a `SerializationError` for payloads nested deeper than MAX_NESTING_DEPTH (or cyclic).
+ * Throws a `SerializationError` for an envelope past a wire limit (`checkEnvelopeLimits`: ids,
+ * headers, JSON nesting), as the encoders do, and for a cyclic value.
  */
 export function envelopeSizeUpperBound(envelope: Envelope): number {
+  checkEnvelopeLimits(envelope);
   const destination = envelope.destination;
   return (
     ENVELOPE_SCALARS +
@@ -105,8 +112,8 @@ function bound(value: unknown, depth: number): number {
     case "object": {
       if (value === null) return NODE;
       if (value instanceof Uint8Array) return NODE + value.byteLength;
-      if (depth >= MAX_NESTING_DEPTH) {
-        throw new ProtocolError("SerializationError", `payload nested deeper than ${MAX_NESTING_DEPTH} levels (or cyclic)`);
+      if (depth >= MAX_WALK_DEPTH) {
+        throw new ProtocolError("SerializationError", `value nested deeper than ${MAX_WALK_DEPTH} levels (or cyclic)`);
       }
       let total = NODE;
       if (Array.isArray(value)) {

@@ -23,8 +23,8 @@ const FIB = "swarm.examples.v1.ComputeService/Fibonacci";
 export function cliMistakes({ closedPort, takenPort, proto, nonEmptyDir }: MistakeContext): CliMistake[] {
   const closed = `ws://127.0.0.1:${closedPort}`;
   return [
-    { what: "no command", args: [], code: 2, line: /^swarm-transport: no command given; commands: init, hub, agent, call, publish, subscribe, bench \(see: swarm-transport --help\)$/ },
-    { what: "an unknown command", args: ["teleport"], code: 2, line: /^swarm-transport: unknown command "teleport"; commands: init, hub, agent, call, publish, subscribe, bench \(see: swarm-transport --help\)$/ },
+    { what: "no command", args: [], code: 2, line: /^swarm-transport: no command given; commands: init, hub, agent, call, publish, subscribe, token, bench \(see: swarm-transport --help\)$/ },
+    { what: "an unknown command", args: ["teleport"], code: 2, line: /^swarm-transport: unknown command "teleport"; commands: init, hub, agent, call, publish, subscribe, token, bench \(see: swarm-transport --help\)$/ },
     { what: "an unknown flag", args: ["call", "--frobnicate"], code: 2, line: /^Unknown option '--frobnicate'.* \(see: swarm-transport call --help\)$/ },
     { what: "--bind garbage", args: ["hub", "--bind", "garbage"], code: 2, line: /^hub: --bind "garbage" is not HOST:PORT; give one such as 127\.0\.0\.1:8080 \(port 0 picks a free one\)$/ },
     { what: "a port past 65535", args: ["hub", "--bind", "127.0.0.1:99999"], code: 2, line: /^hub: --bind "127\.0\.0\.1:99999" has port 99999, past 65535; give one such as 127\.0\.0\.1:8080 \(port 0 picks a free one\)$/ },
@@ -35,6 +35,8 @@ export function cliMistakes({ closedPort, takenPort, proto, nonEmptyDir }: Mista
     { what: "a hub port past 65535", args: ["call", "--hub", "ws://127.0.0.1:99999", "--to", "a", "--proto", proto, FIB], code: 2, line: /^call: --hub "ws:\/\/127\.0\.0\.1:99999" has port 99999, past 65535; give a hub URL such as/ },
     { what: "a hub URL no transport serves", args: ["subscribe", "--hub", "http://127.0.0.1:8080", "a.>"], code: 2, line: /^subscribe: --hub "http:\/\/127\.0\.0\.1:8080" uses http:\/\/, which no transport serves \(.*ws:\/\/.*\); give a hub URL such as/ },
     { what: "a missing --id", args: ["agent"], code: 2, line: /^agent: --id is required \(see: swarm-transport agent --help\)$/ },
+    { what: "a token without --id", args: ["token", "--secret-file", "secret"], code: 2, line: /^token: --id is required \(see: swarm-transport token --help\)$/ },
+    { what: "two kinds of agent authentication", args: ["hub", "--auth-token", "t", "--auth-secret-file", "secret"], code: 2, line: /^hub: choose one of --auth-secret-file, --auth-public-key and --auth-token$/ },
     { what: "a count that is not a number", args: ["subscribe", "--count", "many", "a.>"], code: 2, line: /^subscribe: --count "many" is not a whole number; give one like 10$/ },
     { what: "a bad subject", args: ["publish", "no spaces"], code: 2, line: /^publish: / },
     { what: "an unknown method", args: ["call", "--to", "a", "--proto", proto, "swarm.examples.v1.ComputeService/Nope"], code: 2, line: /^call: .*unknown method Nope/ },

@@ -141,10 +141,12 @@ describe("frame codec", () => {
     expect(() => decodeFrame(encodeFrame(envelope, plain), plain)).toThrow(/priority 300 is outside 0..255/);
   });
 
-  it("rejects JSON nested past the decoder's recursion limit", () => {
+  it("refuses to encode, and rejects when decoding, JSON nested past the limit", () => {
     let deep: unknown = 1;
     for (let i = 0; i < 200; i++) deep = [deep];
-    const frame = encodeFrame(Message.event("a", "deep", deep as never).envelope, plain);
+    const envelope = Message.event("a", "deep", deep as never).envelope;
+    expect(() => encodeFrame(envelope, plain)).toThrow(expect.objectContaining({ code: "SerializationError" }));
+    const frame = Uint8Array.from([0, ...Envelope.encode(envelope).finish()]);
     expect(() => decodeFrame(frame, plain)).toThrow(expect.objectContaining({ code: "SerializationError" }));
   });
 });

@@ -12,8 +12,11 @@ afterEach(async () => {
   await Promise.all(hubs.splice(0).map((h) => h.close()));
 });
 
+/** The hubs of these tests accept links presenting this token (and present it when they link). */
+const links = { token: "link-secret" };
+
 async function hub(hubId: string): Promise<WebSocketHub> {
-  const h = await WebSocketTransport.server({ bindAddr: "127.0.0.1:0", hubId });
+  const h = await WebSocketTransport.server({ bindAddr: "127.0.0.1:0", hubId, links });
   hubs.push(h);
   return h;
 }
@@ -27,8 +30,8 @@ async function agent(on: WebSocketHub, agentId: string): Promise<WebSocketClient
 /** hub_a ── hub_b ── hub_c, agent a on hub_a, b on hub_b, c on hub_c; directories in step. */
 async function chain() {
   const [ha, hb, hc] = [await hub("hub_a"), await hub("hub_b"), await hub("hub_c")];
-  await ha.link(hb.url);
-  await hc.link(hb.url);
+  await ha.link(hb.url, links);
+  await hc.link(hb.url, links);
   const [a, b, c] = [await agent(ha, "a"), await agent(hb, "b"), await agent(hc, "c")];
   await until(() => ha.remoteAgents().length === 2 && hc.remoteAgents().length === 2 && hb.remoteAgents().length === 2);
   return { ha, hb, hc, a, b, c };
@@ -56,11 +59,12 @@ describe("WebSocket: linked hubs", () => {
     expect((await receiveWithin(c)).message.ttl).toBe(1);
     await a.send("c", Message.event("a", "too-far").withTtl(2)); // a→hub_a→hub_b ok (1), hub_b→hub_c: out
     await until(() => hb.hubStats().droppedByTtl === 1);
+    await until(() => a.stats().messagesDropped === 1); // Undeliverable from hub_b, relayed by hub_a
     await a.send("c", Message.event("a", "no-ttl"));
     expect((await receiveWithin(c)).message.payload("event")?.name).toBe("no-ttl"); // the expired one never came
     await a.send("b", Message.event("a", "none-left").withTtl(1));
     await until(() => ha.hubStats().droppedByTtl === 1);
-    await until(() => a.stats().messagesDropped === 1); // Undeliverable from hub_a
+    await until(() => a.stats().messagesDropped === 2); // Undeliverable from hub_a
   });
 
   it("ttl 1 is delivered within one hub; ttl 0 has expired and no hub delivers it", async () => {
@@ -78,6 +82,7 @@ describe("WebSocket: linked hubs", () => {
 
   it("broadcast reaches agents on every hub once", async () => {
     const { ha, a, b, c } = await chain();
+    ha.tryReceive(); // hub_a's application reads it: broadcasts are kept for it
     await b.broadcast(Message.broadcast("b", "everyone", { n: 1 }));
     expect((await receiveWithin(a)).message.json()).toEqual({ n: 1 });
     expect((await receiveWithin(c)).message.json()).toEqual({ n: 1 });
@@ -86,10 +91,12 @@ describe("WebSocket: linked hubs", () => {
     expect((await receiveWithin(a)).message.payload("event")?.name).toBe("after"); // no duplicate before it
   });
 
-  it("an agent leaving one hub is reported on the others; a taken id is refused across hubs", async () => {
+  it("an agent leaving one hub is reported on the others (to whoever watches it); a taken id is refused across hubs", async () => {
     const { ha, hc, a, c } = await chain();
     const gone: (string | undefined)[] = [];
     a.onPeerGone((e) => gone.push(e.address));
+    await a.send("c", Message.event("a", "hello")); // a looked c up: it watches c
+    await receiveWithin(c);
     await expect(agent(ha, "c")).rejects.toMatchObject({ code: "AddressInUse" });
     await c.close();
     await until(() => gone.includes("c") && !ha.remoteAgents().includes("c"));
@@ -99,7 +106,7 @@ describe("WebSocket: linked hubs", () => {
 
   it("credit flows back across hubs (a small receive window does not stall)", async () => {
     const [ha, hb] = [await hub("hub_a"), await hub("hub_b")];
-    await ha.link(hb.url);
+    await ha.link(hb.url, links);
     const a = await agent(ha, "a");
     const b = await WebSocketTransport.client({ url: hb.url, agentId: "b" }, { queueCapacity: 2 });
     clients.push(b);

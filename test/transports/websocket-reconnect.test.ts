@@ -48,6 +48,7 @@ describe("WebSocket client: reconnect", () => {
     const buffered = a.send("hub", Message.event("a", "sent-while-down"));
     expect(a.pendingSends).toBe(1);
     const second = await hubOn(port);
+    second.tryReceive(); // the application reads the hub: messages to it are queued
     await buffered;
     expect((await receiveWithin(second)).message.payload("event")?.name).toBe("sent-while-down");
     await until(() => b.isConnected());

@@ -24,8 +24,8 @@ async function start(): Promise<WebSocketHub> {
   return hub;
 }
 
-async function agent(agentId: string): Promise<WebSocketClientTransport> {
-  const client = await WebSocketTransport.client({ url: hub!.url, agentId });
+async function agent(agentId: string, config: Parameters<typeof WebSocketTransport.client>[1] = {}): Promise<WebSocketClientTransport> {
+  const client = await WebSocketTransport.client({ url: hub!.url, agentId }, config);
   clients.push(client);
   return client;
 }
@@ -105,7 +105,7 @@ describe("wire spec: the hub", () => {
 
   it("[W7] a Goodbye from an agent with a session ends it at once: the others get PeerGone, no grace period", async () => {
     hub = await WebSocketTransport.server({ bindAddr: "127.0.0.1:0" }, { sessionGraceMs: 60_000 });
-    const watcher = await agent("watcher");
+    const watcher = await agent("watcher", { presence: "all" }); // it hears of every departure ([W8])
     const gone: string[] = [];
     watcher.onPeerGone((event) => event.address !== undefined && gone.push(event.address));
     const leaving = await joined("leaving", {}, ["resume"]);

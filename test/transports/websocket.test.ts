@@ -10,11 +10,12 @@ describeTransportConformance("websocket", websocketFactory);
 // the others on the other (three-agent tests then cross the link). Two-agent tests stay on one
 // hub because a hop between hubs decrements ttl by design, and the suite checks ttl arrives intact.
 describeTransportConformance("websocket, two linked hubs", async (addresses, config) => {
-  const left = await WebSocketTransport.server({ bindAddr: "127.0.0.1:0", hubId: "hub_left" }, config);
-  const right = await WebSocketTransport.server({ bindAddr: "127.0.0.1:0", hubId: "hub_right" }, config);
+  const links = { token: "link-secret" };
+  const left = await WebSocketTransport.server({ bindAddr: "127.0.0.1:0", hubId: "hub_left", links }, config);
+  const right = await WebSocketTransport.server({ bindAddr: "127.0.0.1:0", hubId: "hub_right", links }, config);
   const transports: Transport[] = [];
   try {
-    await left.link(right.url);
+    await left.link(right.url, links);
     for (const [i, agentId] of addresses.entries()) {
       transports.push(await WebSocketTransport.client({ url: (i < 2 ? left : right).url, agentId }, config));
     }

@@ -24,7 +24,7 @@ or SIGINT (exit 0).
 
 ${HUB_FLAG_HELP}
   --id ID                this agent's address (required)
-  --token TOKEN          bearer token for a hub started with --auth-token
+  --token TOKEN          bearer token: a signed token ("swarm-transport token"), or --auth-token's
   --connect-timeout MS   connection timeout (default 5000)
   --retry-attempts N     reconnection attempts after the link drops (default 10)
   --progress-every N     publish progress.<ID> every N tasks (default 100; 0 never)

@@ -32,7 +32,7 @@ printed), 2 bad arguments, request JSON that does not fit the schema, or unknown
   --emit-defaults        print fields that hold their zero value too
 ${HUB_FLAG_HELP}
   --id ID                this caller's agent id (default cli-call-<pid>)
-  --token TOKEN          bearer token for a hub started with --auth-token
+  --token TOKEN          bearer token: a signed token ("swarm-transport token"), or --auth-token's
 
 Example:
   swarm-transport call --to agent_2 --proto proto/swarm/examples/v1/compute.proto \\

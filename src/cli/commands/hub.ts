@@ -1,6 +1,8 @@
 import { readFileSync } from "node:fs";
 import { createHubHttp } from "../../gateway/hub-http.js";
 import { SchemaError } from "../../schema/index.js";
+import { signedTokenAuth, staticTokenAuth, type HubAuthenticate, type HubLinkAccess } from "../../transports/websocket/hub/auth.js";
+import { TokenError, verifyToken, type TokenKey } from "../../transports/websocket/hub/signed-token.js";
 import { WebSocketTransport } from "../../transports/websocket/hub/websocket-transport.js";
 import { TransportError } from "../../transport/errors.js";
 import { bindAddress, integer, parseCommand } from "../args.js";
@@ -21,10 +23,17 @@ RPC calls, events and broadcasts between them. Stops cleanly on SIGTERM or SIGIN
                             hub_…: hubs on one backplane need ids of their own)
   --tls-cert FILE           serve wss:// with this PEM certificate ...
   --tls-key FILE            ... and this PEM key
-  --auth-token TOKEN        refuse agents that do not present "Bearer TOKEN"
+  --tls-ca FILE             CA whose client certificates hub links may present (--link-mtls)
+  --auth-secret-file FILE   agents present signed tokens (HS256, this secret; see "token"):
+                            each may use only the ids its token names
+  --auth-public-key FILE    agents present signed tokens (EdDSA, this Ed25519 public key)
+  --auth-token TOKEN        development: one shared token, any free id
   --max-message-size BYTES  largest message accepted (default 10485760)
-  --link URL                link to another hub (repeatable; the small option: a tree of
-                            hubs, links not re-dialled; not with --nats)
+  --link URL                link to another hub (repeatable), presenting --link-token (the
+                            small option: a tree of hubs, links not re-dialled; not with --nats)
+  --link-token TOKEN        hubs may link to this one presenting TOKEN (and it presents it)
+  --link-mtls               hubs may link presenting a client certificate signed by --tls-ca
+  --link-ids PATTERN        ids a linked hub may announce ("east.*"; repeatable; default any)
   --nats URL[,URL...]       join a NATS cluster as backplane: agents of every hub on it (and
                             agents on nats:// directly) reach each other; hubs come and go
                             without restarting the others
@@ -50,9 +59,15 @@ RPC calls, events and broadcasts between them. Stops cleanly on SIGTERM or SIGIN
       "hub-id": { type: "string" },
       "tls-cert": { type: "string" },
       "tls-key": { type: "string" },
+      "tls-ca": { type: "string" },
       "auth-token": { type: "string" },
+      "auth-secret-file": { type: "string" },
+      "auth-public-key": { type: "string" },
       "max-message-size": { type: "string" },
       link: { type: "string", multiple: true },
+      "link-token": { type: "string" },
+      "link-mtls": { type: "boolean" },
+      "link-ids": { type: "string", multiple: true },
       nats: { type: "string" },
       "nats-prefix": { type: "string" },
       "nats-token": { type: "string" },
@@ -84,8 +99,25 @@ RPC calls, events and broadcasts between them. Stops cleanly on SIGTERM or SIGIN
             ...(values["nats-prefix"] === undefined ? {} : { subjectPrefix: values["nats-prefix"] }),
             ...(values["nats-token"] === undefined ? {} : { token: values["nats-token"] }),
           };
-    const tls = values["tls-cert"] === undefined ? undefined : { cert: readPem(values["tls-cert"], "tls-cert"), key: readPem(values["tls-key"]!, "tls-key") };
-    const token = values["auth-token"];
+    const tls =
+      values["tls-cert"] === undefined
+        ? undefined
+        : {
+            cert: readPem(values["tls-cert"], "tls-cert"),
+            key: readPem(values["tls-key"]!, "tls-key"),
+            ...(values["tls-ca"] === undefined ? {} : { ca: readPem(values["tls-ca"], "tls-ca") }),
+          };
+    if (values["link-mtls"] === true && tls?.ca === undefined) throw new CliError("hub: --link-mtls needs --tls-cert, --tls-key and --tls-ca", ExitCode.USAGE);
+    const authenticate = agentAuth(values["auth-secret-file"], values["auth-public-key"], values["auth-token"]);
+    const linkToken = values["link-token"];
+    const linkAccess: HubLinkAccess | undefined =
+      linkToken === undefined && values["link-mtls"] !== true
+        ? undefined
+        : {
+            ...(linkToken === undefined ? {} : { token: linkToken }),
+            ...(values["link-mtls"] === true ? { mutualTls: true } : {}),
+            ...(values["link-ids"] === undefined ? {} : { ids: values["link-ids"] }),
+          };
     const protoFiles = values["gateway-proto"] ?? [];
     const origins = values["cors-origin"];
     const corsOrigins = origins === undefined ? undefined : origins.includes("*") ? ("*" as const) : origins;
@@ -106,15 +138,17 @@ RPC calls, events and broadcasts between them. Stops cleanly on SIGTERM or SIGIN
         ...(values["hub-id"] === undefined ? {} : { hubId: values["hub-id"] }),
         ...(tls === undefined ? {} : { tls }),
         ...(nats === undefined ? {} : { nats }),
-        ...(token === undefined ? {} : { authenticate: (request) => request.token === token }),
+        ...(authenticate === undefined ? {} : { authenticate }),
+        ...(linkAccess === undefined ? {} : { links: linkAccess }),
       },
       { maxMessageSize },
     ).catch((error: unknown) => {
       if (error instanceof SchemaError) throw new CliError(`hub: --gateway-proto: ${error.message}`, ExitCode.USAGE);
       throw listenFailure(error, bind, httpBind);
     });
+    const linkTls = tls === undefined ? undefined : { cert: tls.cert, key: tls.key, ...(tls.ca === undefined ? {} : { ca: tls.ca }) };
     for (const url of links) {
-      await hub.link(url).catch(async (error: unknown) => {
+      await hub.link(url, { ...(linkToken === undefined ? {} : { token: linkToken }), ...(linkTls === undefined ? {} : { tls: linkTls }) }).catch(async (error: unknown) => {
         await hub.close();
         throw new CliError(`hub: cannot link to ${url}: ${TransportError.is(error) ? plainReason(error) : String(error)} (is a hub running there?)`, ExitCode.UNAVAILABLE);
       });
@@ -134,6 +168,22 @@ RPC calls, events and broadcasts between them. Stops cleanly on SIGTERM or SIGIN
     if (values.json) io.out(JSON.stringify({ event: "stopped" }));
   },
 };
+
+/** The agents' authentication from the flags: signed tokens (a secret or a public key), a static token, or none. */
+function agentAuth(secretFile: string | undefined, publicKeyFile: string | undefined, staticToken: string | undefined): HubAuthenticate | undefined {
+  const chosen = [secretFile, publicKeyFile, staticToken].filter((value) => value !== undefined).length;
+  if (chosen > 1) throw new CliError("hub: choose one of --auth-secret-file, --auth-public-key and --auth-token", ExitCode.USAGE);
+  let key: TokenKey | undefined;
+  if (secretFile !== undefined) key = { hmacSecret: readPem(secretFile, "auth-secret-file").trim() };
+  if (publicKeyFile !== undefined) key = { publicKey: readPem(publicKeyFile, "auth-public-key") };
+  if (key === undefined) return staticToken === undefined ? undefined : staticTokenAuth(staticToken);
+  try {
+    verifyToken("-.-.-", key); // a bad key throws here, anything else says the token is bad
+  } catch (error) {
+    if (!(error instanceof TokenError)) throw new CliError(`hub: bad token key: ${(error as Error).message}`, ExitCode.USAGE);
+  }
+  return signedTokenAuth(key);
+}
 
 /** Why the hub (or its HTTP side, on `httpBind`) cannot listen, in plain words with what to do. */
 function listenFailure(error: unknown, bind: string, httpBind: string | undefined): CliError {

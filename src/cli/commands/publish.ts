@@ -24,7 +24,7 @@ received it. With --broadcast it goes to every agent instead.
   --json                 print {"subject", "deliveries"} (or {"subject", "broadcast": true})
 ${HUB_FLAG_HELP}
   --id ID                this publisher's agent id (default cli-publish-<pid>)
-  --token TOKEN          bearer token for a hub started with --auth-token`,
+  --token TOKEN          bearer token: a signed token ("swarm-transport token"), or --auth-token's`,
   async run(argv, io) {
     const { values, positionals } = parseCommand("publish", argv, { ...hubFlags, broadcast: { type: "boolean" }, settle: { type: "string" }, json: { type: "boolean" } });
     if (values.help) return io.out(publishCommand.usage);

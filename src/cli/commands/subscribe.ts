@@ -21,7 +21,7 @@ or SIGINT. Says on stderr when it loses or regains the hub; exits 3 when it give
   --queue GROUP          join a queue group (each event goes to one member)
 ${HUB_FLAG_HELP}
   --id ID                this subscriber's agent id (default cli-subscribe-<pid>)
-  --token TOKEN          bearer token for a hub started with --auth-token
+  --token TOKEN          bearer token: a signed token ("swarm-transport token"), or --auth-token's
   --connect-timeout MS   connection timeout (default 5000)
   --retry-attempts N     reconnection attempts after the link drops (default 10)`,
   async run(argv, io) {

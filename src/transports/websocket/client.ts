@@ -10,7 +10,8 @@ import { CoreTransport } from "../../transport/core-transport.js";
 import { EndpointCore } from "../../transport/endpoint-core.js";
 import { localCapabilities } from "./handshake.js";
 import { closeAndWait, HEARTBEAT_TIMEOUT_CODE, type Link } from "./link.js";
-import { BATCH_CAPABILITY, RECEIVE_WINDOW_KEY, resolveTuning, transportPart, type WebSocketTuning } from "./options.js";
+import { isValidId, MAX_ID_BYTES } from "../../protocol/limits.js";
+import { BATCH_CAPABILITY, MAX_MESSAGE_SIZE_KEY, RECEIVE_WINDOW_KEY, resolveTuning, transportPart, type WebSocketTuning } from "./options.js";
 import { RESUME_CAPABILITY, RESUME_RECEIVED_KEY, RESUMED_KEY, Session, SESSION_KEY } from "./session.js";
 import { CloseCode, eventBytes, globalSocketFactory, ReadyState, type SocketFactory } from "./socket.js";
 import { ClientSender } from "./client-sender.js";
@@ -99,6 +100,7 @@ export class WebSocketClientTransport extends CoreTransport {
     const metadata = { ...options.metadata };
     if (options.token !== undefined) metadata["authorization"] = `Bearer ${options.token}`;
     metadata[RECEIVE_WINDOW_KEY] = String(config.queueCapacity ?? DEFAULT_TRANSPORT_CONFIG.queueCapacity);
+    metadata[MAX_MESSAGE_SIZE_KEY] = String(this.config.maxMessageSize);
     const createSocket = options.createSocket ?? globalSocketFactory();
     this.#options = { url: options.url, agentId: options.agentId, createSocket, metadata };
     this.#urls = [options.url, ...(options.fallbackUrls ?? [])];
@@ -109,8 +111,8 @@ export class WebSocketClientTransport extends CoreTransport {
 
   /** Connects and handshakes within `connectionTimeoutMs`; rejects with the hub's reason (VersionMismatch, AddressInUse, ...). */
   static async connect(options: WebSocketClientOptions, config: WebSocketConfig = {}): Promise<WebSocketClientTransport> {
-    if (typeof options.agentId !== "string" || options.agentId.length === 0) {
-      throw new TransportError("InvalidAddress", "agentId must be a non-empty string", { address: String(options.agentId) });
+    if (typeof options.agentId !== "string" || !isValidId(options.agentId)) {
+      throw new TransportError("InvalidAddress", `agentId must be a non-empty string of at most ${MAX_ID_BYTES} bytes`, { address: String(options.agentId).slice(0, 64) });
     }
     const client = new WebSocketClientTransport(options, config);
     client.#attach(await client.#dial());
@@ -135,11 +137,16 @@ export class WebSocketClientTransport extends CoreTransport {
     if (message.source !== this.localAddress) {
       return this.core.fail(new TransportError("InvalidAddress", `message source "${message.source}" is not this agent ("${this.localAddress}")`, { address: message.source }));
     }
+    if (!isValidId(to)) return this.core.fail(new TransportError("InvalidAddress", `address must be a non-empty string of at most ${MAX_ID_BYTES} bytes`, { address: to.slice(0, 64) }));
+    const invalid = checkLimits(message);
+    if (invalid !== undefined) return this.core.fail(invalid);
     return this.#sender.submit(to, message, options);
   }
 
   broadcast(message: Message, options?: SendOptions): Promise<void> {
     if (this.#state !== "open") return this.core.fail(TransportError.closed(this.core.what));
+    const invalid = checkLimits(message);
+    if (invalid !== undefined) return this.core.fail(invalid);
     return this.#sender.submit(undefined, message, options);
   }
 
@@ -272,6 +279,9 @@ export class WebSocketClientTransport extends CoreTransport {
     }
     handoff(onMessage);
     if (socket.readyState === ReadyState.CLOSED) return onClose({ code: 1006, reason: "closed during the handshake" });
+    if (this.tuning.presence === "all") {
+      link.writeControl(Message.control(this.localAddress, { operation: { $case: "watch", value: { address: "", all: true, stop: false } } }));
+    }
     this.#sender.link = link;
     this.#writeServices();
     this.#sender.flush();
@@ -385,6 +395,20 @@ export class WebSocketClientTransport extends CoreTransport {
     clearInterval(this.#heartbeatTimer);
     this.#sender.shutdown(error);
     this.core.close();
+  }
+}
+
+/**
+ * The wire limits (ids, headers, JSON nesting), checked before a send is queued or starts a
+ * Lookup, so a message no receiver would accept fails at once and nothing goes out. The check
+ * is cached with the message's size bound.
+ */
+function checkLimits(message: Message): TransportError | undefined {
+  try {
+    message.sizeUpperBound();
+    return undefined;
+  } catch (error) {
+    return TransportError.from(error);
   }
 }
 

@@ -2,7 +2,9 @@ import type { Envelope } from "../../../generated/swarm/transport/v1/envelope.js
 import { encodeBodiesFrame, encodeEnvelopeBody, frameBodies } from "../../protocol/batch.js";
 import { decodeEnvelope, type FrameCodecOptions } from "../../protocol/codec.js";
 import type { Compression } from "../../protocol/compression.js";
+import { BATCH_RECORD_OVERHEAD, MAX_BATCH_RECORDS } from "../../protocol/limits.js";
 import { Message } from "../../protocol/message.js";
+import { ProtocolError } from "../../protocol/protocol-error.js";
 import type { StatsRecorder } from "../../transport/stats.js";
 import { isSequenced, type Session } from "./session.js";
 import { CloseCode, closeReason, ReadyState, type WebSocketLike } from "./socket.js";
@@ -10,7 +12,10 @@ import { CloseCode, closeReason, ReadyState, type WebSocketLike } from "./socket
 /** A received envelope is acknowledged within this many ms even when fewer than 32 arrived. */
 const ACK_DELAY_MS = 10;
 
-/** Largest batch, in bytes of envelope records, before it is written without waiting for the turn to end. */
+/**
+ * Largest batch, in bytes of envelope records (each charged BATCH_RECORD_OVERHEAD more, as the
+ * receiver counts it), before it is written without waiting for the turn to end.
+ */
 const MAX_BATCH_BYTES = 64 * 1024;
 
 /**
@@ -34,8 +39,10 @@ const afterThisTurn: (callback: () => void) => void = (() => {
  * One WebSocket from one side (client, or the hub for one agent): frames out and in with the
  * negotiated compression, byte counts, heartbeat bookkeeping, and, when both sides announced
  * "batch", coalescing of the envelopes written in one turn of the event loop into one batch
- * frame (flushed when the turn ends, or at MAX_BATCH_BYTES). Every write goes through the same
- * path, so envelopes leave in the order they were written.
+ * frame (flushed when the turn ends, or at MAX_BATCH_BYTES or MAX_BATCH_RECORDS). Every write
+ * goes through the same path, so envelopes leave in the order they were written. Until the
+ * handshake says otherwise it accepts neither compressed nor batch frames; Acks are coalesced
+ * (one per turn at most, never one per record of a batch).
  * @internal
  */
 export class Link {
@@ -55,6 +62,7 @@ export class Link {
   #heldBytes = 0;
   #heartbeatSeq = 0;
   #ackTimer: ReturnType<typeof setTimeout> | undefined;
+  #ackScheduled = false;
   #lastSentMs = Date.now();
   readonly #stats: StatsRecorder;
   readonly #source: string;
@@ -64,14 +72,18 @@ export class Link {
     this.#source = source;
     this.#stats = stats;
     this.outgoing = { maxMessageSize, enableCompression: false, compressionThreshold, compression: undefined };
-    this.incoming = { maxMessageSize, enableCompression: false, compressionThreshold, compression: undefined };
+    this.incoming = { maxMessageSize, enableCompression: false, compressionThreshold, compression: undefined, acceptBatch: false };
   }
 
-  /** After the handshake: what both sides announced. */
+  /**
+   * After the handshake: what both sides announced. Compressed frames are read only when
+   * compression was agreed (`compress`), batch frames only when "batch" was.
+   */
   negotiated(compression: Compression | undefined, compress: boolean, batch: boolean): void {
     this.outgoing.compression = compression;
     this.outgoing.enableCompression = compress && compression !== undefined;
-    this.incoming.compression = compression;
+    this.incoming.compression = compress ? compression : undefined;
+    this.incoming.acceptBatch = batch;
     this.#batching = batch;
   }
 
@@ -122,6 +134,7 @@ export class Link {
    * resent after a reconnect even when this socket is already gone.
    */
   sendBody(body: Uint8Array, sequenced = true): void {
+    if (body.length > this.outgoing.maxMessageSize) throw ProtocolError.sizeExceeded(body.length, this.outgoing.maxMessageSize);
     if (sequenced && this.session !== undefined) this.session.record(body);
     if (!this.isOpen) return;
     if (sequenced && this.#held !== undefined) {
@@ -135,10 +148,12 @@ export class Link {
   /** Writes (or batches) a body without recording it: a resend after a reconnect. */
   resend(body: Uint8Array): void {
     if (!this.#batching) return this.#write(encodeBodiesFrame([body], this.outgoing));
-    if (this.#pendingBytes + body.length + 5 > MAX_BATCH_BYTES) this.flush();
+    const cost = body.length + BATCH_RECORD_OVERHEAD;
+    const limit = Math.min(MAX_BATCH_BYTES, this.outgoing.maxMessageSize);
+    if (this.#pending.length > 0 && (this.#pendingBytes + cost > limit || this.#pending.length >= MAX_BATCH_RECORDS)) this.flush();
     if (this.#pending.length === 0) afterThisTurn(this.flush);
     this.#pending.push(body);
-    this.#pendingBytes += body.length + 5;
+    this.#pendingBytes += cost;
   }
 
   /** Writes the pending batch now. */
@@ -168,9 +183,12 @@ export class Link {
     const session = this.session;
     if (session !== undefined) {
       if (isSequenced(envelope)) {
-        const ack = session.onReceived(body.length);
-        if (ack !== undefined) this.#sendAck(ack);
-        else this.#ackTimer ??= setTimeout(this.#ackLater, ACK_DELAY_MS);
+        if (!session.onReceived(body.length)) this.#ackTimer ??= setTimeout(this.#ackLater, ACK_DELAY_MS);
+        else if (!this.#ackScheduled) {
+          // one Ack for everything that arrived this turn (a batch of 1,000 records: one Ack)
+          this.#ackScheduled = true;
+          afterThisTurn(this.#ackLater);
+        }
       } else if (envelope.payload?.$case === "control" && envelope.payload.value.operation?.$case === "ack") {
         session.acknowledge(envelope.payload.value.operation.value.received);
       }
@@ -180,6 +198,8 @@ export class Link {
 
   /** A sender waiting on a full session buffer must not wait for the 32nd envelope or a heartbeat. */
   readonly #ackLater = (): void => {
+    this.#ackScheduled = false;
+    clearTimeout(this.#ackTimer);
     this.#ackTimer = undefined;
     const ack = this.session?.ackNow();
     if (ack !== undefined && this.isOpen) this.#sendAck(ack);

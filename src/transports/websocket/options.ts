@@ -25,8 +25,16 @@ export interface WebSocketTuning {
   sessionGraceMs: number;
   /** Unacknowledged bytes a session keeps for a resend; past it the hub drops the session (and a client waits). Default 8 MiB. */
   sessionBufferBytes: number;
+  /** Hub: bytes all parked sessions together may keep; past it the longest-parked session expires. Default 256 MiB. */
+  parkedSessionsBytes: number;
   /** Compression used when "compression" is negotiated; without one it is never announced. */
   compression: Compression | undefined;
+  /**
+   * Client: which departures the hub reports (PeerGone). "asked" (default): agents this client
+   * sent to (looked up), that sent it requests or interest, or that broadcast interest; "all":
+   * every agent (a presence subscription: one notice per departure on the hub).
+   */
+  presence: "asked" | "all";
 }
 
 export const DEFAULT_WEBSOCKET_TUNING: Readonly<WebSocketTuning> = Object.freeze({
@@ -41,7 +49,9 @@ export const DEFAULT_WEBSOCKET_TUNING: Readonly<WebSocketTuning> = Object.freeze
   resumeSessions: true,
   sessionGraceMs: 10_000,
   sessionBufferBytes: 8 << 20,
+  parkedSessionsBytes: 256 << 20,
   compression: undefined,
+  presence: "asked",
 });
 
 /** Fills defaults; `heartbeatTimeoutMs` defaults to three intervals, `maxBufferedMessages` to `queueCapacity`. */
@@ -63,6 +73,7 @@ export function resolveTuning(tuning: Partial<WebSocketTuning>, queueCapacity: n
     "maxConsumerBufferBytes",
     "sessionGraceMs",
     "sessionBufferBytes",
+    "parkedSessionsBytes",
   ] as const) {
     const value = merged[key];
     if (!Number.isSafeInteger(value) || value < 0) throw new RangeError(`WebSocket option ${key} must be an integer >= 0, got ${String(value)}`);

@@ -99,6 +99,11 @@ export class Session {
     }
   }
 
+  /** The envelopes sent and not yet acknowledged (lost if the session ends now). */
+  unacknowledged(): Uint8Array[] {
+    return this.#replay.slice(this.#head);
+  }
+
   /** After a reconnect: what the peer has not received, given its count. Throws when that is no longer kept. */
   resendAfter(peerReceived: number): Uint8Array[] {
     if (peerReceived < this.#acked || peerReceived > this.sent) {
@@ -108,11 +113,14 @@ export class Session {
     return this.#replay.slice(this.#head);
   }
 
-  /** Counts one received sequenced envelope of `bytes`; returns the count to acknowledge now, or undefined. */
-  onReceived(bytes: number): number | undefined {
+  /**
+   * Counts one received sequenced envelope of `bytes`; true when an Ack is due (the caller
+   * sends one `ackNow()` for everything received so far, once per frame at most).
+   */
+  onReceived(bytes: number): boolean {
     this.received++;
     this.#bytesSinceAck += bytes;
-    return this.received - this.#ackSent >= ACK_EVERY || this.#bytesSinceAck >= ACK_EVERY_BYTES ? this.ackNow() : undefined;
+    return this.received - this.#ackSent >= ACK_EVERY || this.#bytesSinceAck >= ACK_EVERY_BYTES;
   }
 
   /** The count to acknowledge (marks it sent), or undefined when nothing is new. */
@@ -132,9 +140,13 @@ export class Session {
 
 const EMPTY = new Uint8Array(0);
 
-/** A random session id (not a secret: resumption also requires the same agent id and auth). */
+/**
+ * A random session id, 128 bits: the session's proof. Only the agent it was issued to learns it
+ * (in HelloAck); a parked session resumes only for a Hello that names it (and passes
+ * authentication for the same agent id).
+ */
 export function newSessionId(): string {
-  const bytes = new Uint8Array(12);
+  const bytes = new Uint8Array(16);
   globalThis.crypto.getRandomValues(bytes);
   return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
 }

@@ -1,16 +1,21 @@
 import { WebSocket, WebSocketServer } from "ws";
-import type { Envelope } from "../../../generated/swarm/transport/v1/envelope.js";
+import { Envelope } from "../../../generated/swarm/transport/v1/envelope.js";
 import { decodeEnvelope, encodeFrame } from "../../../src/protocol.js";
 import { Message } from "../../../src/index.js";
 import { frameBodies } from "../../../src/protocol/batch.js";
+import { gzip } from "../../../src/node/gzip.js";
 
 const CODEC = { maxMessageSize: 10 << 20, enableCompression: false, compressionThreshold: 1024 };
+/** What a raw peer reads with: gzip too, for peers that announce "compression". */
+const READ_CODEC = { ...CODEC, compression: gzip };
 
 /** A hand-driven peer speaking raw frames over `ws`, for hostile and off-protocol input. */
 export interface RawPeer {
   socket: WebSocket;
   /** Envelopes received so far. */
   received: Envelope[];
+  /** Their encoded bytes, as received (a hub forwards these unchanged). */
+  bodies: Uint8Array[];
   /** WebSocket messages received (a batch frame carries several envelopes). */
   frames: number;
   /** Settles with the close code and reason. */
@@ -23,11 +28,15 @@ export interface RawPeer {
 export async function rawPeer(url: string, options: ConstructorParameters<typeof WebSocket>[2] = {}): Promise<RawPeer> {
   const socket = new WebSocket(url, options);
   const received: Envelope[] = [];
+  const bodies: Uint8Array[] = [];
   const waiters: { match: (e: Envelope) => boolean; resolve: (e: Envelope) => void }[] = [];
   let frames = 0;
   socket.on("message", (data: Buffer) => {
     frames++;
-    for (const body of frameBodies(new Uint8Array(data), CODEC)) deliver(decodeEnvelope(body));
+    for (const body of frameBodies(new Uint8Array(data), READ_CODEC)) {
+      bodies.push(body);
+      deliver(decodeEnvelope(body));
+    }
   });
   const deliver = (envelope: Envelope) => {
     received.push(envelope);
@@ -47,11 +56,13 @@ export async function rawPeer(url: string, options: ConstructorParameters<typeof
   return {
     socket,
     received,
+    bodies,
     get frames() {
       return frames;
     },
     closed,
-    sendEnvelope: (message) => socket.send(encodeFrame(message.envelope, CODEC)),
+    // the generated encoder, not encodeFrame: a raw peer may send what the wire limits forbid
+    sendEnvelope: (message) => socket.send(Uint8Array.from([0, ...Envelope.encode(message.envelope).finish()])),
     next: (match = () => true) =>
       new Promise((resolve) => {
         const seen = received.find(match);
@@ -86,3 +97,12 @@ export function sendFrame(socket: WebSocket, message: Message): void {
 }
 
 export { until } from "../../helpers/wait-for.js";
+
+/** A raw peer that said Hello as `agentId` (with `capabilities` and `metadata`) and got its HelloAck. */
+export async function helloPeer(url: string, agentId: string, capabilities: string[] = [], metadata: Record<string, string> = {}): Promise<RawPeer> {
+  const peer = await rawPeer(url);
+  peer.sendEnvelope(Message.hello(agentId, { capabilities, metadata }));
+  const answer = await Promise.race([peer.next((e) => controlCase(e) === "helloAck" || controlCase(e) === "goodbye"), peer.closed.then(() => undefined)]);
+  if (answer === undefined || controlCase(answer) !== "helloAck") throw new Error(`hub refused "${agentId.slice(0, 40)}": ${JSON.stringify(peer.received.at(-1)?.payload)}`);
+  return peer;
+}

@@ -38,7 +38,23 @@ export interface Control {
     | //
     /** Hub routing by service: what an agent serves. */
     { $case: "services"; value: Services }
+    | //
+    /** Presence: which departures a hub reports to the sender. */
+    { $case: "watch"; value: Watch }
     | undefined;
+}
+
+/**
+ * Watch asks a hub to report (PeerGone) when `address` leaves, or with `all` when any agent
+ * leaves (a presence subscription); `stop` withdraws it. A hub reports a departure only to the
+ * agents that asked: besides Watch, an agent watches what it looks up (Lookup) and the agents
+ * that send it requests or interest (Request, Subscribe); an agent that broadcast interest is
+ * reported to every agent.
+ */
+export interface Watch {
+  address: string;
+  all: boolean;
+  stop: boolean;
 }
 
 /**
@@ -318,6 +334,9 @@ export const Control: MessageFns<Control> = {
       case "services":
         Services.encode(message.operation.value, writer.uint32(146).fork()).join();
         break;
+      case "watch":
+        Watch.encode(message.operation.value, writer.uint32(154).fork()).join();
+        break;
     }
     return writer;
   },
@@ -479,6 +498,14 @@ export const Control: MessageFns<Control> = {
             message.operation = { $case: "services", value: Services.decode(reader, reader.uint32()) };
             continue;
           }
+          case 19: {
+            if (tag !== 154) {
+              break;
+            }
+
+            message.operation = { $case: "watch", value: Watch.decode(reader, reader.uint32()) };
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -545,6 +572,8 @@ export const Control: MessageFns<Control> = {
         ? { $case: "eventCredit", value: EventCredit.fromJSON(object.event_credit) }
         : isSet(object.services)
         ? { $case: "services", value: Services.fromJSON(object.services) }
+        : isSet(object.watch)
+        ? { $case: "watch", value: Watch.fromJSON(object.watch) }
         : undefined,
     };
   },
@@ -587,6 +616,8 @@ export const Control: MessageFns<Control> = {
       obj.eventCredit = EventCredit.toJSON(message.operation.value);
     } else if (message.operation?.$case === "services") {
       obj.services = Services.toJSON(message.operation.value);
+    } else if (message.operation?.$case === "watch") {
+      obj.watch = Watch.toJSON(message.operation.value);
     }
     return obj;
   },
@@ -705,7 +736,114 @@ export const Control: MessageFns<Control> = {
         }
         break;
       }
+      case "watch": {
+        if (object.operation?.value !== undefined && object.operation?.value !== null) {
+          message.operation = { $case: "watch", value: Watch.fromPartial(object.operation.value) };
+        }
+        break;
+      }
     }
+    return message;
+  },
+};
+
+function createBaseWatch(): Watch {
+  return { address: "", all: false, stop: false };
+}
+
+export const Watch: MessageFns<Watch> = {
+  encode(message: Watch, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.address !== "") {
+      writer.uint32(10).string(message.address);
+    }
+    if (message.all !== false) {
+      writer.uint32(16).bool(message.all);
+    }
+    if (message.stop !== false) {
+      writer.uint32(24).bool(message.stop);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Watch {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseWatch();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.address = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.all = reader.bool();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.stop = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): Watch {
+    return {
+      address: isSet(object.address) ? globalThis.String(object.address) : "",
+      all: isSet(object.all) ? globalThis.Boolean(object.all) : false,
+      stop: isSet(object.stop) ? globalThis.Boolean(object.stop) : false,
+    };
+  },
+
+  toJSON(message: Watch): unknown {
+    const obj: any = {};
+    if (message.address !== "") {
+      obj.address = message.address;
+    }
+    if (message.all !== false) {
+      obj.all = message.all;
+    }
+    if (message.stop !== false) {
+      obj.stop = message.stop;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<Watch>): Watch {
+    return Watch.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<Watch>): Watch {
+    const message = createBaseWatch();
+    message.address = object.address ?? "";
+    message.all = object.all ?? false;
+    message.stop = object.stop ?? false;
     return message;
   },
 };

@@ -1,6 +1,7 @@
 import type { WebSocket } from "ws";
 import type { Link } from "../link.js";
 import type { Session } from "../session.js";
+import { ANYONE, type HubIdentity } from "./identity.js";
 import type { AgentInfo } from "./agent-info.js";
 
 /**
@@ -22,6 +23,8 @@ export class AgentConnection {
   metadata: Record<string, string> = {};
   /** A link to another hub (Hello metadata role=hub) rather than an agent. */
   isHub = false;
+  /** What authentication yielded: the ids it may use (an agent) or announce (a hub link). */
+  identity: HubIdentity = ANYONE;
   /** The agent's receive window (Hello metadata), 0 if unmetered. */
   window = 0;
   messagesIn = 0;
@@ -68,7 +71,7 @@ export class AgentConnection {
     this.socket.resume();
   };
 
-  info(): AgentInfo {
+  info(watching: number): AgentInfo {
     return {
       agentId: this.agentId,
       messagesIn: this.messagesIn,
@@ -77,6 +80,8 @@ export class AgentConnection {
       bufferedBytes: this.bufferedBytes,
       metadata: this.metadata,
       remoteAddress: this.remoteAddress,
+      subject: this.identity.subject,
+      watching,
       paused: this.paused,
       holding: this.link.paused,
       state: this.state,

@@ -16,6 +16,10 @@ export interface AgentInfo {
   metadata: Readonly<Record<string, string>>;
   /** The peer's IP address (or the URL of a hub this hub linked to). */
   remoteAddress: string;
+  /** Who authenticated it (a token's subject, "anonymous" without authentication). */
+  subject: string | undefined;
+  /** Addresses it watches: it hears (PeerGone) when they leave. */
+  watching: number;
   /** The hub stopped reading this agent because its own receive queue is full. */
   paused: boolean;
   /** The agent asked the hub to pause (FlowControl): what is routed to it is held until it resumes. */

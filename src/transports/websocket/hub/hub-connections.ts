@@ -1,7 +1,9 @@
 import type { IncomingMessage } from "node:http";
 import type { WebSocket } from "ws";
+import type { Control } from "../../../../generated/swarm/transport/v1/control.js";
 import type { Envelope } from "../../../../generated/swarm/transport/v1/envelope.js";
 import { isEndToEndControl } from "../../../protocol/control.js";
+import { MAX_HEADER_BYTES } from "../../../protocol/limits.js";
 import { Message } from "../../../protocol/message.js";
 import type { TransportConfig } from "../../../transport/config.js";
 import { TransportError, type TransportErrorCode } from "../../../transport/errors.js";
@@ -13,7 +15,15 @@ import { AgentConnection } from "./agent-connection.js";
 import type { HubAdmission } from "./hub-admission.js";
 import type { HubRouter } from "./hub-router.js";
 import type { HubCounters } from "./hub-stats.js";
+import type { Presence } from "./presence.js";
 import type { ServiceTable } from "./service-table.js";
+import { limitFrameSize } from "./ws-limits.js";
+
+/**
+ * Largest frame accepted before a connection's Hello is admitted: a Hello at the wire limits
+ * (metadata and capabilities each up to MAX_HEADER_BYTES) fits, a bomb does not.
+ */
+export const MAX_HELLO_FRAME_BYTES = 2 * MAX_HEADER_BYTES + 16 * 1024;
 
 /** How a hub handles its sockets. @internal */
 export interface HubConnectionsOptions {
@@ -29,9 +39,12 @@ export interface HubConnectionsOptions {
 
 /**
  * A hub's sockets: accepting them, reading their frames (bad input closes only that
- * connection, with a close code and a Goodbye naming the reason), the hub's own control
- * (Lookup, SetCompression, Goodbye), the slow-consumer bound, heartbeats, and what happens when
- * a socket closes (a session is parked, anything else is forgotten and reported gone).
+ * connection, with a close code and a Goodbye naming the reason; until its Hello is admitted a
+ * connection may send no frame over MAX_HELLO_FRAME_BYTES), the hub's own control (Lookup,
+ * Watch, SetCompression, Goodbye), the source check (an agent sends as itself, a hub link as
+ * an id it announced), the slow-consumer bound (on everything written, control replies
+ * included), heartbeats, and what happens when a socket closes (a session is parked, anything
+ * else is forgotten and reported gone).
  * @internal
  */
 export class HubConnections {
@@ -40,11 +53,13 @@ export class HubConnections {
   readonly #admission: HubAdmission;
   readonly #counters: HubCounters;
   readonly #stats: StatsRecorder;
+  readonly #presence: Presence;
   /** Every socket not yet closed, including hub links and connections still in their handshake. */
   readonly #open = new Set<AgentConnection>();
 
   /** `stats` are the hub endpoint's (bytes and errors of every socket count there). */
-  constructor(options: HubConnectionsOptions, router: HubRouter, admission: HubAdmission, counters: HubCounters, stats: StatsRecorder) {
+  constructor(options: HubConnectionsOptions, router: HubRouter, admission: HubAdmission, counters: HubCounters, stats: StatsRecorder, presence: Presence) {
+    this.#presence = presence;
     this.#options = options;
     this.#router = router;
     this.#admission = admission;
@@ -58,6 +73,7 @@ export class HubConnections {
     const { maxMessageSize, compressionThreshold, connectionTimeoutMs } = this.#options.config;
     const link = new Link(socket, this.#options.hubId, maxMessageSize, compressionThreshold, this.#stats);
     const connection = new AgentConnection(socket, link, request.socket.remoteAddress ?? "");
+    limitFrameSize(socket, MAX_HELLO_FRAME_BYTES);
     this.#open.add(connection);
     connection.helloTimer = setTimeout(() => this.#drop(connection, CloseCode.HANDSHAKE, `no Hello within ${connectionTimeoutMs} ms`, "Timeout"), connectionTimeoutMs);
     socket.on("message", (data: Buffer, isBinary: boolean) => this.#onFrame(connection, data, isBinary, request));
@@ -89,11 +105,8 @@ export class HubConnections {
     } finally {
       envelope.destination = previous;
     }
-    this.#checkConsumer(target);
+    this.checkConsumer(target);
   }
-
-  /** Holds a connection just written to to the slow-consumer bound (for what the router writes itself). */
-  readonly afterWrite = (target: AgentConnection): void => this.#checkConsumer(target);
 
   /**
    * Heartbeat duty for every open connection (one timer for the hub). A connection silent past
@@ -125,6 +138,7 @@ export class HubConnections {
 
   /** One incoming WebSocket message of `connection`. */
   #onFrame(connection: AgentConnection, data: Buffer, isBinary: boolean, request: IncomingMessage | undefined): void {
+    this.#counters.framesReceived++;
     if (connection.state === "closed") return;
     try {
       if (!isBinary) throw new TransportError("SerializationError", "text message: frames are binary messages");
@@ -154,10 +168,13 @@ export class HubConnections {
     const payload = envelope.payload;
     if (payload === undefined || payload.$case === "heartbeat") return;
     if (payload.$case === "control" && !isEndToEndControl(envelope)) return this.#onControl(from, envelope);
-    if (!from.isHub && envelope.source !== from.agentId) {
-      return this.#router.undeliverable(from, envelope, "InvalidAddress", `source "${envelope.source}" is not the sending agent "${from.agentId}"`);
+    if (from.isHub ? !this.#router.announcedBy(from, envelope.source) : envelope.source !== from.agentId) {
+      if (from.isHub) this.#counters.linkViolations++;
+      else this.#counters.spoofedSources++;
+      const sender = from.isHub ? `an id hub "${from.agentId}" announced` : `the sending agent "${from.agentId}"`;
+      return this.#router.undeliverable(from, envelope, "InvalidAddress", `source "${envelope.source}" is not ${sender}`);
     }
-    this.#router.route(from, envelope, body, this.#checkConsumer);
+    this.#router.route(from, envelope, body);
   }
 
   #onControl(from: AgentConnection, envelope: Envelope): void {
@@ -168,11 +185,23 @@ export class HubConnections {
         const address = operation.value.address;
         const here = this.#router.lookup(address);
         const answer = (result: { found: boolean; window: number }) => {
-          if (from.state === "open") from.link.writeControl(Message.control(this.#options.hubId, { operation: { $case: "lookupResult", value: { address, ...result } } }));
+          if (from.state !== "open") return;
+          if (result.found && !from.isHub) this.#presence.watch(from.agentId, address);
+          this.#reply(from, { $case: "lookupResult", value: { address, ...result } });
         };
         // not here: a hub on a NATS backplane asks the swarm
         if (here.found || this.#router.backplane === undefined) answer(here);
         else void this.#router.resolve(address).then(answer);
+        return;
+      }
+      case "watch": {
+        if (from.isHub) return;
+        const { address, all, stop } = operation.value;
+        if (all) this.#presence.subscribe(from.agentId, !stop);
+        if (address === "") return;
+        if (stop) this.#presence.unwatch(from.agentId, address);
+        else if (this.#router.lookup(address).found) this.#presence.watch(from.agentId, address);
+        else this.#reply(from, { $case: "peerGone", value: { address, reason: "not connected" } });
         return;
       }
       case "services":
@@ -194,14 +223,21 @@ export class HubConnections {
     }
   }
 
-  /** A consumer whose socket buffers past the bound is disconnected instead of growing the hub's memory. */
-  readonly #checkConsumer = (target: AgentConnection): void => {
+  /** The hub's answer to a connection's control: written like everything else, under the slow-consumer bound. */
+  #reply(to: AgentConnection, operation: NonNullable<Control["operation"]>): void {
+    to.link.writeControl(Message.control(this.#options.hubId, { operation }));
+    this.checkConsumer(to);
+  }
+
+  /**
+   * Holds `target` to the slow-consumer bound after something was written to it: a consumer
+   * whose socket (or session copy) buffers past the bound is disconnected instead of growing
+   * the hub's memory.
+   */
+  readonly checkConsumer = (target: AgentConnection): void => {
     const { sessionBufferBytes, maxConsumerBufferBytes } = this.#options.tuning;
     const kept = target.session?.bufferedBytes ?? 0;
-    if (target.state === "parked") {
-      if (kept > sessionBufferBytes) this.#admission.expire(target, `session expired: more than ${sessionBufferBytes} bytes kept for it`);
-      return;
-    }
+    if (target.state === "parked") return this.#admission.keeps(target, kept);
     // Connected: what is kept is what is in flight plus the Ack lag, so allow for both bounds. A
     // healthy agent's Acks can lag further: they queue behind its own outgoing data in the same
     // TCP stream (1,000 concurrent 314 KB calls kept 16 MiB unacknowledged for a reading agent).

@@ -41,6 +41,7 @@ export async function openHubLink(
   connection.agentId = negotiated.hubId;
   connection.metadata = negotiated.metadata;
   connection.isHub = true;
+  connection.identity = { ids: options.ids ?? ["*"], subject: `link:${url}` };
   connection.state = "open";
   return { connection, handoff };
 }

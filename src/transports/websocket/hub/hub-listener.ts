@@ -4,13 +4,23 @@ import { createServer as createTlsServer, type TLSSocket } from "node:tls";
 import { TransportError } from "../../../transport/errors.js";
 import { socketErrorText } from "../../../transport/socket-error-text.js";
 
+/**
+ * A listener's TLS: certificate and key (PEM), and optionally the CA whose client certificates
+ * are asked for and verified (not required: the socket's `authorized` says whether one was).
+ */
+export interface ListenerTls {
+  cert: string | Buffer;
+  key: string | Buffer;
+  ca?: string | Buffer | undefined;
+}
+
 /** Takes one HTTP/2 connection (cleartext or TLS), already past protocol detection. */
 export type Http2ConnectionHandler = (socket: Socket) => void;
 
 /** What one listening port serves. */
 export interface HubListenerOptions {
   /** TLS with this certificate and key (PEM); ALPN offers "h2" when `http2()` has a handler. */
-  tls?: { cert: string | Buffer; key: string | Buffer } | undefined;
+  tls?: ListenerTls | undefined;
   /** Gets every HTTP/1.x connection (WebSocket upgrades included); it never listens itself. */
   http1: HttpServer;
   /** The HTTP/2 handler, asked per connection (an extension may attach after the port opens); undefined: HTTP/1.x only. */
@@ -41,6 +51,7 @@ export function createHubListener(options: HubListenerOptions): Server {
       noDelay: true,
       cert: options.tls.cert,
       key: options.tls.key,
+      ...(options.tls.ca === undefined ? {} : { ca: options.tls.ca, requestCert: true, rejectUnauthorized: false }),
       ALPNCallback: ({ protocols }) => (options.http2() !== undefined && protocols.includes("h2") ? "h2" : protocols.includes("http/1.1") ? "http/1.1" : undefined),
     });
     server.on("secureConnection", (socket: TLSSocket) => {

@@ -1,11 +1,18 @@
-import type { Control } from "../../../../generated/swarm/transport/v1/control.js";
+import type { Control, Undeliverable } from "../../../../generated/swarm/transport/v1/control.js";
 import type { Envelope } from "../../../../generated/swarm/transport/v1/envelope.js";
+import { encodeEnvelopeBody } from "../../../protocol/batch.js";
+import { withTtl } from "../../../protocol/envelope-bytes.js";
+import { isValidId } from "../../../protocol/limits.js";
 import { Message } from "../../../protocol/message.js";
 import type { EndpointCore } from "../../../transport/endpoint-core.js";
+import { closeReason } from "../socket.js";
 import type { AgentConnection } from "./agent-connection.js";
+import type { HubInbox } from "./hub-inbox.js";
 import type { HubCounters } from "./hub-stats.js";
+import { allowsId } from "./identity.js";
+import type { Presence } from "./presence.js";
 
-/** Called after a routed frame was written to `target`, e.g. to hold it to the slow-consumer bound. @internal */
+/** Called after anything was written to `target`, to hold it to the slow-consumer bound. @internal */
 export type AfterWrite = (target: AgentConnection) => void;
 
 /**
@@ -34,12 +41,27 @@ interface RemoteAgent {
   window: number;
 }
 
+/** What the router needs from the hub. @internal */
+export interface HubRouterParts {
+  /** The hub's own endpoint: its listeners hear of every departure. */
+  endpoint: EndpointCore;
+  /** The hub's own receive side (messages to the hub, broadcasts). */
+  inbox: HubInbox;
+  counters: HubCounters;
+  presence: Presence;
+  /** Runs after every write to a connection (routed frames and the hub's own control alike). */
+  afterWrite: AfterWrite;
+  /** The largest envelope the hub writes (its maxMessageSize). */
+  maxMessageSize: number;
+}
+
 /**
  * A hub's routing tables: its own agents (parked ones too), linked hubs, and the agents those
- * hubs announced (the directory). Frames are forwarded as the envelope bytes received; only a
- * ttl change (one per hop between hubs) re-encodes. Linked hubs must form a tree: a directory
- * entry is learned once, from the first link that announces it, and broadcasts go to every
- * link but the one they came from.
+ * hubs announced (the directory). Frames are forwarded as the envelope bytes received; a ttl
+ * change (one per hop between hubs) patches those bytes. Linked hubs must form a tree: a
+ * directory entry is learned once, from the first link that announces it, and broadcasts go to
+ * every link but the one they came from. A link may announce only ids its identity allows and
+ * nobody here holds, and what arrives on it must come from one of the ids it announced.
  *
  *   agent ──▶ hub A ──(ttl-1)──▶ hub B ──▶ agent
  *              PeerJoined / PeerGone keep A's and B's directories in step
@@ -47,8 +69,7 @@ interface RemoteAgent {
  */
 export class HubRouter {
   readonly #localAddress: string;
-  readonly #endpoint: EndpointCore;
-  readonly #counters: HubCounters;
+  readonly #parts: HubRouterParts;
   readonly #agents = new Map<string, AgentConnection>();
   /** Links to other hubs, by their hub id. */
   readonly #hubs = new Map<string, AgentConnection>();
@@ -57,11 +78,9 @@ export class HubRouter {
   /** The NATS backplane, when the hub has one. */
   backplane: RouterBackplane | undefined;
 
-  /** `endpoint` is the hub's own: messages for `localAddress` and PeerGone go there. */
-  constructor(localAddress: string, endpoint: EndpointCore, counters: HubCounters) {
+  constructor(localAddress: string, parts: HubRouterParts) {
     this.#localAddress = localAddress;
-    this.#endpoint = endpoint;
-    this.#counters = counters;
+    this.#parts = parts;
   }
 
   /** Whether `address` is taken anywhere this hub knows of. */
@@ -77,6 +96,11 @@ export class HubRouter {
   /** The connection a message to `address` leaves on: the agent's own, or the link towards its hub. */
   nextHop(address: string): AgentConnection | undefined {
     return this.#agents.get(address) ?? this.#remote.get(address)?.via;
+  }
+
+  /** Whether `source` may send on `link`: the linked hub itself, or an agent it announced. */
+  announcedBy(link: AgentConnection, source: string): boolean {
+    return source === link.agentId || this.#remote.get(source)?.via === link;
   }
 
   /** How many agents this hub has (parked ones too). */
@@ -135,7 +159,7 @@ export class HubRouter {
     for (const hub of this.#hubs.values()) this.#control(hub, this.#localAddress, { $case: "peerJoined", value: joined });
   }
 
-  /** Forgets a connection that closed; tells everyone who could reach it. */
+  /** Forgets a connection that closed; tells whoever asked to hear of it (and the linked hubs). */
   remove(connection: AgentConnection, reason: string): void {
     if (connection.isHub) {
       if (this.#hubs.get(connection.agentId) !== connection) return;
@@ -152,8 +176,8 @@ export class HubRouter {
   }
 
   /**
-   * Takes a parked agent out of the table without a PeerGone, so the agent reconnecting under
-   * its id can take its place; undefined when `agentId` is not parked here.
+   * Takes a parked agent out of the table without a PeerGone, so the agent resuming its session
+   * takes its place; undefined when `agentId` is not parked here.
    */
   unpark(agentId: string): AgentConnection | undefined {
     const parked = this.#agents.get(agentId);
@@ -163,42 +187,54 @@ export class HubRouter {
   }
 
   /**
-   * Routes a message (not control) that arrived on `from`, as received (`body`); `afterWrite`
-   * runs after each frame written to a connection.
+   * Routes a message (not hop-by-hop control) that arrived on `from`, as received (`body`).
+   * Requests and interest make their receiver watch their sender (see Presence).
    */
-  route(from: AgentConnection, envelope: Envelope, body: Uint8Array, afterWrite: AfterWrite): void {
+  route(from: AgentConnection, envelope: Envelope, body: Uint8Array): void {
     // ttl counts the hub-to-hub hops left (see #hop); at 0 the envelope has expired before any
     if (envelope.ttl === 0) {
-      this.#counters.droppedByTtl++;
+      this.#parts.counters.droppedByTtl++;
       return this.undeliverable(from, envelope, "Timeout", "ttl 0: expired on arrival");
     }
     const destination = envelope.destination;
     if (destination === undefined) {
-      for (const target of this.#agents.values()) if (target !== from) this.#forward(target, body, afterWrite);
-      for (const hub of this.#hubs.values()) if (hub !== from) this.#hop(from, hub, envelope, body, afterWrite);
+      if (isSubscribe(envelope)) this.#parts.presence.announcedToAll(envelope.source);
+      for (const target of this.#agents.values()) if (target !== from) this.#forward(from, envelope, target, body);
+      for (const hub of this.#hubs.values()) if (hub !== from) this.#hop(from, hub, envelope, body);
       if (!from.isHub) this.backplane?.broadcast(body);
-      if (!this.#endpoint.offer({ from: envelope.source, message: new Message(envelope) }, body.length)) this.#endpoint.stats.messagesDropped++;
+      this.#parts.inbox.offerBroadcast(envelope.source, () => new Message(envelope), body.length);
       return;
     }
-    if (destination === this.#localAddress) return this.#endpoint.deliver(envelope.source, new Message(envelope), body.length, from.pause, from.resume);
+    if (destination === this.#localAddress) {
+      const refused = this.#parts.inbox.offer(envelope.source, new Message(envelope), body.length);
+      if (refused !== undefined) this.undeliverable(from, envelope, refused.code, refused.reason);
+      return;
+    }
     const local = this.#agents.get(destination);
-    if (local !== undefined) return this.#forward(local, body, afterWrite);
+    if (local !== undefined) {
+      if (createsState(envelope)) this.#parts.presence.watch(destination, envelope.source);
+      return this.#forward(from, envelope, local, body);
+    }
     const remote = this.#remote.get(destination);
-    if (remote !== undefined) return this.#hop(from, remote.via, envelope, body, afterWrite);
+    if (remote !== undefined) return this.#hop(from, remote.via, envelope, body);
     if (this.backplane?.forward(destination, body)) {
-      this.#counters.messagesRouted++;
+      this.#parts.counters.messagesRouted++;
       return;
     }
     this.undeliverable(from, envelope, "InvalidAddress", `no agent "${destination}"`);
   }
 
-  /** Directory and credit control from a linked hub or an agent; true when handled here. */
+  /** Directory, credit and relayed Undeliverable control from a linked hub or an agent; true when handled here. */
   onControl(from: AgentConnection, envelope: Envelope): boolean {
     const operation = envelope.payload?.$case === "control" ? envelope.payload.value.operation : undefined;
     switch (operation?.$case) {
       case "peerJoined": {
         const { address, window } = operation.value;
-        if (!from.isHub || this.isTaken(address)) return true;
+        if (!from.isHub) return true;
+        if (this.isTaken(address) || !isValidId(address) || !allowsId(from.identity.ids, address)) {
+          this.#parts.counters.linkViolations++;
+          return true;
+        }
         this.#remote.set(address, { via: from, window });
         for (const hub of this.#hubs.values()) if (hub !== from) this.#control(hub, this.#localAddress, operation);
         return true;
@@ -216,31 +252,35 @@ export class HubRouter {
         else this.backplane.credit(receiver, sender, operation.value.count);
         return true;
       }
+      case "undeliverable":
+        // from a linked hub, about an envelope of one of our agents (or one further along the tree)
+        if (from.isHub && envelope.destination !== undefined) this.tell(envelope.destination, operation.value, envelope.source);
+        return true;
       default:
         return false;
     }
   }
 
   /**
-   * A message from the backplane for this hub's agent `agentId`, as received (`envelope` is
-   * its decoded form, for what a hub learns from what it routes); false when the agent is not here.
+   * A message from the backplane for this hub's agent `agentId`, as received (`envelope` is its
+   * decoded form: requests and interest make the receiver watch the sender, as for routed
+   * envelopes); false when the agent is not here.
    */
-  fromBackplane(agentId: string, envelope: Envelope, body: Uint8Array, afterWrite: AfterWrite): boolean {
+  fromBackplane(agentId: string, envelope: Envelope, body: Uint8Array): boolean {
     if (envelope.destination !== agentId) return false;
-    if (agentId === this.#localAddress) {
-      this.#endpoint.deliver(envelope.source, new Message(envelope), body.length);
-      return true;
-    }
+    if (agentId === this.#localAddress) return this.#parts.inbox.offer(envelope.source, new Message(envelope), body.length) === undefined;
     const target = this.#agents.get(agentId);
     if (target === undefined) return false;
-    this.#forward(target, body, afterWrite);
+    if (createsState(envelope)) this.#parts.presence.watch(agentId, envelope.source);
+    this.#fromBackplane(target, body);
     return true;
   }
 
   /** A broadcast from elsewhere on the backplane: every agent here but its source, and the hub's endpoint. */
-  broadcastFromBackplane(envelope: Envelope, body: Uint8Array, afterWrite: AfterWrite): void {
-    for (const target of this.#agents.values()) if (target.agentId !== envelope.source && target.state !== "closed") this.#forward(target, body, afterWrite);
-    if (!this.#endpoint.offer({ from: envelope.source, message: new Message(envelope) }, body.length)) this.#endpoint.stats.messagesDropped++;
+  broadcastFromBackplane(envelope: Envelope, body: Uint8Array): void {
+    if (isSubscribe(envelope)) this.#parts.presence.announcedToAll(envelope.source);
+    for (const target of this.#agents.values()) if (target.agentId !== envelope.source && target.state !== "closed") this.#fromBackplane(target, body);
+    this.#parts.inbox.offerBroadcast(envelope.source, () => new Message(envelope), body.length);
   }
 
   /** An agent elsewhere on the backplane left or came back after a gap: this hub's agents and endpoint are told. */
@@ -248,41 +288,54 @@ export class HubRouter {
     if (moved || !this.#agents.has(address)) this.#announceGone(address, reason, undefined);
   }
 
-  /** Drops an envelope and tells its sender why. */
-  undeliverable(from: AgentConnection, envelope: Envelope, code: string, reason: string): void {
-    this.#counters.undeliverable++;
-    this.#endpoint.stats.messagesDropped++;
-    const value = { messageId: envelope.id, destination: envelope.destination ?? "", code, reason };
-    if (!from.isHub) this.#control(from, this.#localAddress, { $case: "undeliverable", value });
-  }
-
-  #forward(target: AgentConnection, body: Uint8Array, afterWrite: AfterWrite): void {
+  #fromBackplane(target: AgentConnection, body: Uint8Array): void {
     try {
       target.sendBody(body);
     } catch {
-      this.#counters.undeliverable++;
+      this.#parts.counters.undeliverable++; // too large for this receiver
       return;
     }
-    this.#counters.messagesRouted++;
-    afterWrite(target);
+    this.#parts.counters.messagesRouted++;
+    this.#parts.afterWrite(target);
+  }
+
+  /** Drops an envelope and tells its sender why (through the links, when it came from another hub). */
+  undeliverable(from: AgentConnection, envelope: Envelope, code: string, reason: string): void {
+    this.#parts.counters.undeliverable++;
+    this.#parts.endpoint.stats.messagesDropped++;
+    const value = { messageId: envelope.id, destination: envelope.destination ?? "", code, reason };
+    if (!from.isHub) this.#control(from, this.#localAddress, { $case: "undeliverable", value });
+    else this.tell(envelope.source, value, this.#localAddress);
+  }
+
+  /** Tells `address` (an agent here or beyond a link) that one of its envelopes was dropped; `source` signs the notice. */
+  tell(address: string, value: Undeliverable, source: string): void {
+    const target = this.nextHop(address) ?? this.#hubs.get(address);
+    if (target === undefined) return;
+    this.#write(target, Message.control(source, { operation: { $case: "undeliverable", value } }).to(address));
+  }
+
+  #forward(from: AgentConnection, envelope: Envelope, target: AgentConnection, body: Uint8Array): void {
+    try {
+      target.sendBody(body);
+    } catch (error) {
+      // too large for this receiver (it announced a smaller maxMessageSize)
+      if (envelope.destination !== undefined) this.undeliverable(from, envelope, "MessageTooLarge", error instanceof Error ? error.message : String(error));
+      else this.#parts.counters.undeliverable++;
+      return;
+    }
+    this.#parts.counters.messagesRouted++;
+    this.#parts.afterWrite(target);
   }
 
   /** One hop to another hub: the ttl (if set) loses one; at 0 the message is dropped. */
-  #hop(from: AgentConnection, hub: AgentConnection, envelope: Envelope, body: Uint8Array, afterWrite: AfterWrite): void {
-    if (envelope.ttl === undefined) return this.#forward(hub, body, afterWrite);
+  #hop(from: AgentConnection, hub: AgentConnection, envelope: Envelope, body: Uint8Array): void {
+    if (envelope.ttl === undefined) return this.#forward(from, envelope, hub, body);
     if (envelope.ttl <= 1) {
-      this.#counters.droppedByTtl++;
+      this.#parts.counters.droppedByTtl++;
       return this.undeliverable(from, envelope, "Timeout", `ttl ran out before hub "${hub.agentId}"`);
     }
-    try {
-      hub.link.sendEnvelope({ ...envelope, ttl: envelope.ttl - 1 });
-      hub.messagesOut++;
-    } catch {
-      this.#counters.undeliverable++;
-      return;
-    }
-    this.#counters.messagesRouted++;
-    afterWrite(hub);
+    this.#forward(from, envelope, hub, withTtl(body, envelope.ttl - 1));
   }
 
   #gone(address: string, reason: string, via: AgentConnection): void {
@@ -290,20 +343,62 @@ export class HubRouter {
     this.#announceGone(address, reason, via);
   }
 
-  /** PeerGone to this hub's agents, its endpoint's listeners and the other linked hubs. */
+  /**
+   * PeerGone, encoded once, to the agents here that asked (Presence), the other linked hubs
+   * (their directories), and the hub endpoint's listeners.
+   */
   #announceGone(address: string, reason: string, via: AgentConnection | undefined): void {
-    const operation = { $case: "peerGone" as const, value: { address, reason } };
-    for (const agent of this.#agents.values()) this.#control(agent, this.#localAddress, operation);
-    for (const hub of this.#hubs.values()) if (hub !== via) this.#control(hub, this.#localAddress, operation);
-    this.#endpoint.peerGone(address, reason);
+    const { everyone, watchers } = this.#parts.presence.departed(address);
+    const notice = Message.control(this.#localAddress, { operation: { $case: "peerGone", value: { address, reason: closeReason(reason) } } });
+    let body: Uint8Array | undefined;
+    const send = (target: AgentConnection) => {
+      body ??= encodeEnvelopeBody(notice.envelope, this.#parts.maxMessageSize);
+      this.#writeBody(target, body);
+    };
+    if (everyone) {
+      for (const agent of this.#agents.values()) send(agent);
+    } else {
+      for (const watcher of watchers) {
+        const agent = this.#agents.get(watcher);
+        if (agent !== undefined) send(agent);
+      }
+    }
+    for (const hub of this.#hubs.values()) if (hub !== via) send(hub);
+    this.#parts.endpoint.peerGone(address, reason);
   }
 
   #control(target: AgentConnection | undefined, source: string, operation: NonNullable<Control["operation"]>): void {
-    if (target === undefined) return;
-    try {
-      target.link.writeControl(Message.control(source, { operation }));
-    } catch {
-      this.#endpoint.stats.errors++;
-    }
+    if (target !== undefined) this.#write(target, Message.control(source, { operation }));
   }
+
+  #write(target: AgentConnection, message: Message): void {
+    try {
+      target.link.writeControl(message);
+    } catch {
+      this.#parts.endpoint.stats.errors++;
+      return;
+    }
+    this.#parts.afterWrite(target);
+  }
+
+  #writeBody(target: AgentConnection, body: Uint8Array): void {
+    try {
+      target.sendBody(body);
+    } catch {
+      this.#parts.endpoint.stats.errors++;
+      return;
+    }
+    this.#parts.afterWrite(target);
+  }
+}
+
+/** A request or interest: its receiver keeps state about the sender, so it watches it. */
+function createsState(envelope: Envelope): boolean {
+  const payload = envelope.payload;
+  return payload?.$case === "request" || isSubscribe(envelope);
+}
+
+function isSubscribe(envelope: Envelope): boolean {
+  const payload = envelope.payload;
+  return payload?.$case === "control" && payload.value.operation?.$case === "subscribe";
 }

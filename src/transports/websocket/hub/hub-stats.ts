@@ -2,6 +2,8 @@
 export interface HubStats {
   /** Agents registered now. */
   connectedAgents: number;
+  /** WebSocket messages (frames) read from every connection, well-formed or not. */
+  framesReceived: number;
   /** Frames forwarded from one agent to another (a broadcast counts once per receiver). */
   messagesRouted: number;
   /** Messages dropped because their ttl ran out. */
@@ -20,10 +22,17 @@ export interface HubStats {
   sessionsResumed: number;
   /** Sessions given up: grace period over, or their buffer full while parked. */
   sessionsExpired: number;
+  /** Parked sessions taken over by a new connection whose identity names the agent id. */
+  sessionsTakenOver: number;
+  /** What hub links were refused: PeerJoined for ids they may not announce, envelopes from ids they did not announce. */
+  linkViolations: number;
+  /** Envelopes an agent sent under another agent's id (dropped, the agent told). */
+  spoofedSources: number;
 }
 
 /** @internal */
 export class HubCounters {
+  framesReceived = 0;
   messagesRouted = 0;
   droppedByTtl = 0;
   undeliverable = 0;
@@ -33,10 +42,14 @@ export class HubCounters {
   heartbeatTimeouts = 0;
   sessionsResumed = 0;
   sessionsExpired = 0;
+  sessionsTakenOver = 0;
+  linkViolations = 0;
+  spoofedSources = 0;
 
   snapshot(connectedAgents: number): HubStats {
     return {
       connectedAgents,
+      framesReceived: this.framesReceived,
       messagesRouted: this.messagesRouted,
       droppedByTtl: this.droppedByTtl,
       undeliverable: this.undeliverable,
@@ -46,6 +59,9 @@ export class HubCounters {
       heartbeatTimeouts: this.heartbeatTimeouts,
       sessionsResumed: this.sessionsResumed,
       sessionsExpired: this.sessionsExpired,
+      sessionsTakenOver: this.sessionsTakenOver,
+      linkViolations: this.linkViolations,
+      spoofedSources: this.spoofedSources,
     };
   }
 }

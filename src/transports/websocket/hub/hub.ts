@@ -5,25 +5,29 @@ import { Envelope } from "../../../../generated/swarm/transport/v1/envelope.js";
 import { Message } from "../../../protocol/message.js";
 import { resolveConfig, type TransportConfig } from "../../../transport/config.js";
 import { TransportError } from "../../../transport/errors.js";
-import type { SendOptions, ServiceAnnouncement, TransportState } from "../../../transport/transport.js";
+import type { ReceivedMessage, ReceiveOptions, SendOptions, ServiceAnnouncement, TransportState } from "../../../transport/transport.js";
 import type { WebSocketConfig } from "../client.js";
 import { CoreTransport } from "../../../transport/core-transport.js";
 import { EndpointCore } from "../../../transport/endpoint-core.js";
 import { closeAndWait } from "../link.js";
 import { resolveTuning, transportPart, type WebSocketTuning } from "../options.js";
+import type { AgentConnection } from "./agent-connection.js";
 import type { AgentInfo } from "./agent-info.js";
+import type { HubAuthenticate, HubLinkAccess } from "./auth.js";
 import { HubAdmission } from "./hub-admission.js";
-import type { HubAuthRequest } from "./hub-auth-request.js";
 import { HubConnections } from "./hub-connections.js";
 import type { HubHttpExtension } from "./hub-http.js";
+import { HubInbox } from "./hub-inbox.js";
 import { openHubLink } from "./hub-link.js";
 import type { HubLinkOptions } from "./hub-link-options.js";
-import { createHubListener, listenOn } from "./hub-listener.js";
+import { createHubListener, listenOn, type ListenerTls } from "./hub-listener.js";
 import { HubRouter } from "./hub-router.js";
 import { NatsBackplane, type BackplaneHost } from "./nats-backplane.js";
 import type { NatsBackplaneOptions } from "./nats-backplane-options.js";
 import { HubCounters, type HubStats } from "./hub-stats.js";
+import { Presence } from "./presence.js";
 import { ServiceTable } from "./service-table.js";
+import { SessionEnds } from "./session-ends.js";
 
 /** Where and how a hub listens. */
 export interface WebSocketHubOptions {
@@ -33,10 +37,22 @@ export interface WebSocketHubOptions {
   hubId?: string;
   /** Sent to every agent in HelloAck. */
   metadata?: Record<string, string>;
-  /** Serve wss:// with this certificate and key (PEM). */
-  tls?: { cert: string | Buffer; key: string | Buffer };
-  /** Accepts (true) or refuses (false, or throws) an agent before it is registered. */
-  authenticate?: (request: HubAuthRequest) => boolean | Promise<boolean>;
+  /**
+   * Serve wss:// with this certificate and key (PEM). With `ca`, clients may present
+   * certificates signed by it (checked for hub links when `links.mutualTls` is set).
+   */
+  tls?: { cert: string | Buffer; key: string | Buffer; ca?: string | Buffer };
+  /**
+   * Authenticates an agent before it is registered: false (or a throw) refuses, true vouches for
+   * the id in its Hello, a `HubIdentity` names the ids it may use. Built in: `signedTokenAuth`
+   * (signed tokens naming the agent id and an expiry) and `staticTokenAuth` (one shared token,
+   * for development). Without it anyone may connect as any free id.
+   */
+  authenticate?: HubAuthenticate;
+  /** Who may link to this hub as another hub (their own credential, or mutual TLS). Default: nobody. */
+  links?: HubLinkAccess;
+  /** Most agents one agent may watch for departures (see README, "Presence"). Default 4,096. */
+  maxWatchesPerAgent?: number;
   /**
    * Serves plain HTTP requests too (same port unless it says otherwise), e.g.
    * `createHubHttp({ gateway, health: true, metrics: true })` from "swarm-transport/node".
@@ -56,6 +72,9 @@ export interface WebSocketHubOptions {
  * unless the receiver did not negotiate compression. Bad input closes only the connection it
  * came on (close code and Goodbye name the reason); a slow consumer past
  * `maxConsumerBufferBytes` is disconnected; silent agents past `heartbeatTimeoutMs` are dropped.
+ * Messages to the hub itself are queued only once the application reads the hub, within its
+ * `queueCapacity` and `queueCapacityBytes`; otherwise their senders get Undeliverable.
+ * docs/security.md describes who may claim which id and what a hub link may do.
  */
 export class WebSocketHub extends CoreTransport {
   readonly localAddress: string;
@@ -67,6 +86,8 @@ export class WebSocketHub extends CoreTransport {
   protected readonly core: EndpointCore;
   readonly #counters = new HubCounters();
   readonly #router: HubRouter;
+  readonly #inbox: HubInbox;
+  readonly #presence: Presence;
   readonly #admission: HubAdmission;
   readonly #connections: HubConnections;
   /** HTTP/1.x on the hub's port: WebSocket upgrades and the HTTP extension's requests (it never listens itself). */
@@ -91,12 +112,17 @@ export class WebSocketHub extends CoreTransport {
     this.core = new EndpointCore(this.config, `WebSocket hub "${this.localAddress}"`);
     // in dependency order, so no part is handed a callback into one not yet built
     const settings = { hubId: this.localAddress, config: this.config, tuning: this.tuning, isOpen: () => this.#state === "open", services: this.services };
-    this.#router = new HubRouter(this.localAddress, this.core, this.#counters);
-    const door = { ...settings, metadata: options.metadata ?? {}, authenticate: options.authenticate };
-    this.#admission = new HubAdmission(door, this.#router, this.#counters, this.core.stats);
-    this.#connections = new HubConnections(settings, this.#router, this.#admission, this.#counters, this.core.stats);
+    this.#inbox = new HubInbox(this.core, this.localAddress);
+    this.#presence = new Presence(options.maxWatchesPerAgent ?? 4096);
+    const afterWrite = (target: AgentConnection) => this.#connections.checkConsumer(target);
+    const parts = { endpoint: this.core, inbox: this.#inbox, counters: this.#counters, presence: this.#presence, afterWrite, maxMessageSize: this.config.maxMessageSize };
+    this.#router = new HubRouter(this.localAddress, parts);
+    const ends = new SessionEnds(this.#router, this.localAddress, this.core.stats, this.tuning.sessionGraceMs);
+    const door = { ...settings, metadata: options.metadata ?? {}, authenticate: options.authenticate, links: options.links };
+    this.#admission = new HubAdmission(door, this.#router, this.#counters, ends);
+    this.#connections = new HubConnections(settings, this.#router, this.#admission, this.#counters, this.core.stats, this.#presence);
     this.#server = createHttpServer();
-    this.#listener = createHubListener({ tls: options.tls, http1: this.#server, http2: () => options.http?.acceptHttp2, http1Engine: () => options.http?.acceptHttp1 });
+    this.#listener = createHubListener({ tls: listenerTls(options), http1: this.#server, http2: () => options.http?.acceptHttp2, http1Engine: () => options.http?.acceptHttp1 });
     this.#wss = new WebSocketServer({ server: this.#server, maxPayload: this.config.maxMessageSize + 1, perMessageDeflate: false });
     this.#wss.on("connection", (socket, request) => this.#connections.accept(socket, request));
     this.#wss.on("error", () => this.core.stats.errors++);
@@ -200,7 +226,7 @@ export class WebSocketHub extends CoreTransport {
 
   /** Per-agent statistics. */
   agentInfo(agentId: string): AgentInfo | undefined {
-    return this.#router.agent(agentId)?.info();
+    return this.#router.agent(agentId)?.info(this.#presence.watchCount(agentId));
   }
 
   /** Hub-wide counters: connected agents, routed, dropped by ttl, undeliverable, ... */
@@ -238,6 +264,17 @@ export class WebSocketHub extends CoreTransport {
     }
     this.#sent();
     return RESOLVED;
+  }
+
+  /** The next message to the hub. From the first call on, the hub queues messages for its application (see the class). */
+  override receive(options?: ReceiveOptions): Promise<ReceivedMessage> {
+    this.#inbox.markReading();
+    return super.receive(options);
+  }
+
+  override tryReceive(): ReceivedMessage | undefined {
+    this.#inbox.markReading();
+    return super.tryReceive();
   }
 
   /** Serves `services` from the hub's own endpoint (e.g. an RpcServer on the hub's demux): the HTTP edge routes them here. */
@@ -302,12 +339,11 @@ export class WebSocketHub extends CoreTransport {
   /** What the NATS backplane asks of this hub: deliveries to its agents, credit, PeerGone. */
   #backplaneHost(): BackplaneHost {
     const router = this.#router;
-    const connections = this.#connections;
     return {
       hubId: this.localAddress,
       stats: this.core.stats,
-      deliver: (agentId, envelope, body) => router.fromBackplane(agentId, envelope, body, connections.afterWrite),
-      deliverAll: (envelope, body) => router.broadcastFromBackplane(envelope, body, connections.afterWrite),
+      deliver: (agentId, envelope, body) => router.fromBackplane(agentId, envelope, body),
+      deliverAll: (envelope, body) => router.broadcastFromBackplane(envelope, body),
       credit: (agentId, receiver, count) => {
         const target = router.agent(agentId);
         target?.link.writeControl(Message.control(this.localAddress, { operation: { $case: "credit", value: { address: receiver, count } } }));
@@ -317,6 +353,11 @@ export class WebSocketHub extends CoreTransport {
     };
   }
 
+  override [Symbol.asyncIterator](): AsyncIterator<ReceivedMessage> {
+    this.#inbox.markReading();
+    return super[Symbol.asyncIterator]();
+  }
+
   #sent(): void {
     this.core.stats.messagesSent++;
     this.core.stats.lastActivityMs = Date.now();
@@ -324,6 +365,16 @@ export class WebSocketHub extends CoreTransport {
 }
 
 const RESOLVED = Promise.resolve();
+
+/**
+ * The listener's TLS settings: with `tls.ca`, clients may present certificates signed by it (a
+ * hub link's is checked at its Hello when `links.mutualTls` is set; agents may come without).
+ */
+function listenerTls(options: WebSocketHubOptions): ListenerTls | undefined {
+  const tls = options.tls;
+  if (options.links?.mutualTls === true && tls?.ca === undefined) throw new RangeError("links.mutualTls needs tls.ca (the CA that signs the linking hubs' certificates)");
+  return tls;
+}
 
 /** What `send` and `broadcast` reject with when a write throws (a compression plug-in may throw anything). */
 function writeError(error: unknown): TransportError {
