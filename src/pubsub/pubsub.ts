@@ -122,11 +122,15 @@ export class PubSub implements SubscriptionHost {
 
   /**
    * Subscribes to `pattern` (`*` one token, `>` the rest). With a handler, events are handed to
-   * it one at a time; without, iterate the subscription. Throws `InvalidAddress` for an
-   * invalid pattern.
+   * it one at a time; without, iterate the subscription (`subscribe(pattern, options)`).
+   * Throws `InvalidAddress` for an invalid pattern.
    */
-  subscribe(pattern: string, handler?: EventHandler, options: SubscribeOptions = {}): Subscription {
+  subscribe(pattern: string, options?: SubscribeOptions): Subscription;
+  subscribe(pattern: string, handler?: EventHandler, options?: SubscribeOptions): Subscription;
+  subscribe(pattern: string, handlerOrOptions?: EventHandler | SubscribeOptions, maybeOptions: SubscribeOptions = {}): Subscription {
     if (this.#closed) throw TransportError.closed("pub/sub");
+    const handler = typeof handlerOrOptions === "function" ? handlerOrOptions : undefined;
+    const options = typeof handlerOrOptions === "object" && handlerOrOptions !== null ? handlerOrOptions : maybeOptions;
     const subscription = new Subscription(this, this.#nextId++, pattern, handler, options);
     this.#local.set(subscription.id, subscription);
     if (this.#native !== undefined && NativeRoute.serves(subscription)) this.#native.add(subscription, this.#onNative);

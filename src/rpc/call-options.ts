@@ -7,7 +7,9 @@ export interface CallOptions {
   /**
    * When the call gives up with DEADLINE_EXCEEDED: ms from now (a number) or a point in time
    * (a Date). Default: the remaining time of `parent` when it has a deadline, else the
-   * client's `timeoutMs`. With a parent, a longer deadline is cut to the parent's.
+   * client's `timeoutMs`. With a parent, a longer deadline is cut to the parent's. A deadline
+   * already passed (0 or less, or a past Date) fails the call at once with DEADLINE_EXCEEDED:
+   * nothing is sent.
    */
   deadline?: number | Date | undefined;
   /**

@@ -104,6 +104,9 @@ export class ClientCall implements ReplyHandler {
     }
     const parent = options.parent === undefined ? activeCallContext() : (options.parent ?? undefined);
     let timeoutMs = deadlineMs(options.deadline, caller.timeoutMs);
+    if (timeoutMs <= 0 && options.deadline !== undefined) {
+      return this.#settleError(new RpcError(Status.DEADLINE_EXCEEDED, `deadline of ${this.#info.path} passed before the call started`));
+    }
     if (parent !== undefined) {
       const inherited = inheritedTimeoutMs(parent, timeoutMs, options.deadline !== undefined);
       if (typeof inherited !== "number") return this.#settleError(this.#parentEnded(parent, inherited.reason));
@@ -311,11 +314,15 @@ function inheritedTimeoutMs(parent: CallContext, ownMs: number, explicit: boolea
   return explicit && ownMs > 0 ? Math.min(ownMs, inherited) : inherited;
 }
 
-/** ms until the deadline: a number is relative, a Date absolute; undefined uses the default. */
+/**
+ * ms until the deadline: a number is relative, a Date absolute; undefined uses the default (0:
+ * none). A deadline given and already passed (≤ 0 ms left) gives 0 or less: the call fails
+ * with DEADLINE_EXCEEDED before anything is sent, as in gRPC.
+ */
 function deadlineMs(deadline: number | Date | undefined, fallbackMs: number): number {
   if (deadline === undefined) return fallbackMs;
-  if (deadline instanceof Date) return Math.max(1, deadline.getTime() - Date.now());
-  return Math.max(1, deadline);
+  const ms = deadline instanceof Date ? deadline.getTime() - Date.now() : deadline;
+  return ms <= 0 ? 0 : Math.max(1, Math.ceil(ms));
 }
 
 const CALL_FINISHED = new RpcError(Status.CANCELLED, "call finished");

@@ -182,7 +182,7 @@ export function describePubSubSuite(name: string, factory: PubSubFactory): void 
 
     it("overflow 'error' closes a subscriber that falls behind; 'drop-newest' keeps the oldest", async () => {
       const [bus] = await open(["solo"]);
-      const slow = bus!.subscribe("data", undefined, { maxPending: 2, overflow: "error" });
+      const slow = bus!.subscribe("data", { maxPending: 2, overflow: "error" });
       const keepOld = bus!.subscribe("data", undefined, { maxPending: 2, overflow: "drop-newest" });
       for (let i = 0; i < 3; i++) await bus!.publish(Message.event("solo", "data", i));
       expect(slow.isClosed).toBe(true);

@@ -170,6 +170,21 @@ export function describeSettlementSuite(name: string, factory: ConformanceFactor
       expect(rpcServer.activeCalls).toBe(0);
     });
 
+    it("a deadline already passed (0, negative, a past Date) fails at once with DEADLINE_EXCEEDED and sends nothing", async () => {
+      const [client, server] = await open();
+      let served = 0;
+      createServer(server).add(ComputeServiceDefinition, { ...computeService, fibonacci: (request, context) => (served++, computeService.fibonacci(request, context)) });
+      const compute = createClient(ComputeServiceDefinition, client, { peer: "server", timeoutMs: 20_000 });
+      for (const deadline of [0, -5, new Date(Date.now() - 1000)]) {
+        const error = await caught(compute.fibonacci({ n: 10 }, { deadline }));
+        expect(error.code).toBe(Status.DEADLINE_EXCEEDED);
+        expect(error.rawMessage).toMatch(/passed before the call started/);
+      }
+      // a link keeps order: had any of them been sent, the handler would have seen it first
+      expect((await compute.fibonacci({ n: 10 }, { deadline: 20_000 })).value).toBe(55);
+      expect(served).toBe(1);
+    });
+
     describe("deadline propagation", () => {
       /** client → a (whose handler calls b, passing `parentOf(context)`) → b (which records what it sees and waits). */
       async function chain(parentOf: (context: CallContext) => CallContext | null) {
