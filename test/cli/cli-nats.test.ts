@@ -22,10 +22,13 @@ afterEach(() => {
 describeNats("the command line on NATS", () => {
   const cluster = useNatsCluster();
 
-  it("hub --nats with --link is a usage error (exit 2)", async () => {
+  it("hub --nats with --link or --link-token is a usage error (exit 2)", async () => {
     const hub = start(["hub", "--bind", "127.0.0.1:0", "--nats", "nats://127.0.0.1:1", "--link", "ws://127.0.0.1:2"]);
     expect(await hub.exited).toBe(2);
-    expect(hub.output()).toContain("--link and --nats do not go together");
+    expect(hub.output()).toContain("do not go with --nats");
+    const accepting = start(["hub", "--bind", "127.0.0.1:0", "--nats", "nats://127.0.0.1:1", "--link-token", "secret"]);
+    expect(await accepting.exited).toBe(2);
+    expect(accepting.output()).toContain("do not go with --nats");
   });
 
   it("an agent on hub A answers a call made through hub B, and one on nats:// directly too", async () => {

@@ -1,5 +1,7 @@
+import { connect } from "@nats-io/transport-node";
 import { expect, it } from "vitest";
 import { Message } from "../../src/index.js";
+import { decodeFrame, encodeFrame } from "../../src/protocol/codec.js";
 import { connectAt, describeNats, freshPrefix, natsFactory, useNatsCluster } from "../helpers/nats.js";
 import { waitFor } from "../helpers/wait-for.js";
 import { describeTransportConformance } from "../transport/conformance.js";
@@ -41,6 +43,35 @@ describeNats("NATS transport bounds", () => {
       expect(held + idle.stats().messagesDropped).toBe(100);
     } finally {
       await Promise.all([sender.close(), idle.close()]);
+    }
+  });
+
+  it("a sender that ignores credit (raw NATS): the receiver holds its queue and queueCapacityBytes beside it; the rest is dropped, counted, and the sender told QueueFull", async () => {
+    const prefix = freshPrefix();
+    const idle = await connectAt(cluster(), 0, "idle", { subjectPrefix: prefix, queueCapacity: 10, queueCapacityBytes: 4096 });
+    const nc = await connect({ servers: cluster().nodes[0]!.url });
+    try {
+      const told: string[] = [];
+      const codec = { maxMessageSize: 1 << 20, enableCompression: false, compressionThreshold: 1024 };
+      nc.subscribe(idle.subjects.agent("rogue"), {
+        callback: (_error, msg) => {
+          const operation = decodeFrame(msg.data, codec).payload;
+          if (operation?.$case === "control" && operation.value.operation?.$case === "undeliverable") told.push(operation.value.operation.value.code);
+        },
+      });
+      const payload = new Uint8Array(500);
+      for (let i = 0; i < 100; i++) nc.publish(idle.subjects.agent("idle"), encodeFrame(Message.event("rogue", "flood", payload).to("idle").envelope, codec));
+      await nc.flush();
+      await idle.flush(); // its PING/PONG comes back after it has read the flood
+      let held = 0;
+      for (let r = idle.tryReceive(); r !== undefined; r = idle.tryReceive()) held++;
+      // ~520-byte frames: at most 10 queued (4096 bytes allow 7) and 4096 bytes beside
+      expect(held).toBeLessThanOrEqual(10 + Math.ceil(4096 / 520));
+      expect(held + idle.stats().messagesDropped).toBe(100);
+      await waitFor(() => told.length, { until: (n) => n === 100 - held, what: "the rogue sender to be told of every drop" });
+      expect(new Set(told)).toEqual(new Set(["QueueFull"]));
+    } finally {
+      await Promise.all([idle.close(), nc.close()]);
     }
   });
 

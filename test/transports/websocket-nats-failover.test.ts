@@ -33,7 +33,7 @@ describeNats("hubs on a NATS backplane: hubs come, go and crash", () => {
     const prefix = freshPrefix();
     const [a, b] = await startHubs(cluster(), 2, prefix);
     const alice = await WebSocketTransport.client({ url: a!.url, agentId: "alice" });
-    const bob = await WebSocketTransport.client({ url: b!.url, agentId: "bob" });
+    const bob = await WebSocketTransport.client({ url: b!.url, agentId: "bob" }, { presence: "all" }); // hears of every departure ([W8])
     try {
       createServer(createDemux(alice)).add(ComputeServiceDefinition, computeService);
       const [late] = await startHubs(cluster(), 1, prefix); // joins the running swarm: no one is told

@@ -88,8 +88,8 @@ RPC calls, events and broadcasts between them. Stops cleanly on SIGTERM or SIGIN
     if ((values["tls-cert"] === undefined) !== (values["tls-key"] === undefined)) {
       throw new CliError("hub: --tls-cert and --tls-key go together (give both PEM files, or neither for ws://)", ExitCode.USAGE);
     }
-    if (values.nats !== undefined && links.length > 0) {
-      throw new CliError("hub: --link and --nats do not go together (hubs on a NATS backplane need no links)", ExitCode.USAGE);
+    if (values.nats !== undefined && (links.length > 0 || values["link-token"] !== undefined || values["link-mtls"] === true)) {
+      throw new CliError("hub: --link, --link-token and --link-mtls do not go with --nats (hubs on a NATS backplane need no links)", ExitCode.USAGE);
     }
     const nats =
       values.nats === undefined

@@ -69,6 +69,8 @@ export class NatsTransport extends CoreTransport {
   readonly #nativeRoutes = new WeakMap<Uint8Array, string>();
   /** Bytes of broadcasts waiting beside a full receive queue. */
   #asideBytes = 0;
+  /** Bytes of unicast messages waiting beside a full receive queue. */
+  #asideUnicastBytes = 0;
   #state: TransportState = "open";
   #connectionClosed: Promise<void> = Promise.resolve();
 
@@ -302,6 +304,11 @@ export class NatsTransport extends CoreTransport {
         case "credit":
           this.#sender.windows.grant(envelope.source, operation.value.count);
           return this.#sender.flush();
+        case "undeliverable":
+          // a receiver dropped one of our messages (its queue was full), as a hub's Undeliverable
+          this.core.stats.messagesDropped++;
+          this.core.stats.errors++;
+          return;
         default:
           return;
       }
@@ -309,8 +316,27 @@ export class NatsTransport extends CoreTransport {
     if (payload?.$case === "heartbeat") return this.#peers.heard(envelope);
     if (payload === undefined) return;
     this.#peers.presence.seen(envelope.source, Date.now());
-    // metered by credit: what does not fit the queue waits beside it, at most a window per sender
-    this.core.deliver(envelope.source, new Message(envelope), msg.data.length);
+    const received = { from: envelope.source, message: new Message(envelope) };
+    const bytes = msg.data.length;
+    if (this.core.offer(received, bytes)) return;
+    // Metered by credit, but NATS cannot be paused and a window is counted in messages: past the
+    // queue, at most queueCapacityBytes of unicast wait beside it; beyond, a message is dropped and
+    // its sender told (QueueFull), as a hub answers for a full inbox.
+    if (this.#asideUnicastBytes + bytes > this.config.queueCapacityBytes) return this.#refuse(envelope, bytes);
+    this.#asideUnicastBytes += bytes;
+    this.core.deliver(received.from, received.message, bytes, undefined, () => void (this.#asideUnicastBytes -= bytes));
+  }
+
+  /** A unicast message past the receive bounds: dropped, counted, its sender told. */
+  #refuse(envelope: Envelope, bytes: number): void {
+    this.core.stats.messagesDropped++;
+    const reason = `receive queue of ${this.core.what} full (${bytes} bytes past ${this.config.queueCapacityBytes} bytes waiting beside it)`;
+    const value = { messageId: envelope.id, destination: this.localAddress, code: "QueueFull", reason };
+    try {
+      this.#rawPublish(this.subjects.agent(envelope.source), Message.control(this.localAddress, { operation: { $case: "undeliverable", value } }));
+    } catch {
+      this.core.stats.errors++;
+    }
   }
 
   #onBroadcast(error: Error | null, msg: Msg): void {

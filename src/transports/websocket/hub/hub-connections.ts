@@ -199,9 +199,16 @@ export class HubConnections {
         const { address, all, stop } = operation.value;
         if (all) this.#presence.subscribe(from.agentId, !stop);
         if (address === "") return;
-        if (stop) this.#presence.unwatch(from.agentId, address);
-        else if (this.#router.lookup(address).found) this.#presence.watch(from.agentId, address);
-        else this.#reply(from, { $case: "peerGone", value: { address, reason: "not connected" } });
+        if (stop) return this.#presence.unwatch(from.agentId, address);
+        const watch = (result: { found: boolean }) => {
+          if (from.state === "closed") return;
+          if (result.found) this.#presence.watch(from.agentId, address);
+          else if (from.state === "open") this.#reply(from, { $case: "peerGone", value: { address, reason: "not connected" } });
+        };
+        // an agent elsewhere on a NATS backplane is watched like one here (its hub's presence reports it gone)
+        const here = this.#router.lookup(address);
+        if (here.found || this.#router.backplane === undefined) watch(here);
+        else void this.#router.resolve(address).then(watch);
         return;
       }
       case "services":

@@ -276,6 +276,11 @@ export class HubRouter {
     return true;
   }
 
+  /** Credit from `receiver` elsewhere on the backplane for this hub's agent `agentId` (held to the agent's write bound like every control). */
+  creditFromBackplane(agentId: string, receiver: string, count: number): void {
+    this.#control(this.#agents.get(agentId), this.#localAddress, { $case: "credit", value: { address: receiver, count } });
+  }
+
   /** A broadcast from elsewhere on the backplane: every agent here but its source, and the hub's endpoint. */
   broadcastFromBackplane(envelope: Envelope, body: Uint8Array): void {
     if (isSubscribe(envelope)) this.#parts.presence.announcedToAll(envelope.source);

@@ -49,7 +49,7 @@ export interface WebSocketHubOptions {
    * for development). Without it anyone may connect as any free id.
    */
   authenticate?: HubAuthenticate;
-  /** Who may link to this hub as another hub (their own credential, or mutual TLS). Default: nobody. */
+  /** Who may link to this hub as another hub (their own credential, or mutual TLS). Default: nobody. Not with `nats`. */
   links?: HubLinkAccess;
   /** Most agents one agent may watch for departures (see README, "Presence"). Default 4,096. */
   maxWatchesPerAgent?: number;
@@ -135,6 +135,8 @@ export class WebSocketHub extends CoreTransport {
   static async listen(options: WebSocketHubOptions, config: WebSocketConfig = {}): Promise<WebSocketHub> {
     const match = /^(.*):(\d+)$/.exec(options.bindAddr);
     if (match === null || Number(match[2]) > 65535) throw new TransportError("InvalidAddress", `bindAddr must be "host:port" with a port 0-65535, got "${options.bindAddr}"`, { address: options.bindAddr });
+    // hubs on a backplane reach each other through NATS: a linked hub's agents would be reachable from this hub only
+    if (options.links !== undefined && options.nats !== undefined) throw new RangeError("links and nats do not go together: hubs on a NATS backplane take no hub links");
     const hub = new WebSocketHub(options, config);
     await options.http?.start(hub, hub.#server);
     await listenOn(hub.#listener, options.bindAddr).catch(async (error: unknown) => {
@@ -344,12 +346,10 @@ export class WebSocketHub extends CoreTransport {
       stats: this.core.stats,
       deliver: (agentId, envelope, body) => router.fromBackplane(agentId, envelope, body),
       deliverAll: (envelope, body) => router.broadcastFromBackplane(envelope, body),
-      credit: (agentId, receiver, count) => {
-        const target = router.agent(agentId);
-        target?.link.writeControl(Message.control(this.localAddress, { operation: { $case: "credit", value: { address: receiver, count } } }));
-      },
+      credit: (agentId, receiver, count) => router.creditFromBackplane(agentId, receiver, count),
       peerGone: (address, reason) => router.backplaneGone(address, reason),
       moved: (address, reason) => router.backplaneGone(address, reason, true),
+      spoofed: () => void this.#counters.spoofedSources++,
     };
   }
 

@@ -26,6 +26,8 @@ export interface BackplaneHost {
   peerGone(address: string, reason: string): void;
   /** An agent known elsewhere reconnected to this hub (its hub died): what was in flight to it is lost. */
   moved(address: string, reason: string): void;
+  /** A message from the backplane claimed the id of an agent of this hub (or the hub's own): dropped, counted. */
+  spoofed(source: string): void;
   readonly stats: StatsRecorder;
 }
 
@@ -208,14 +210,14 @@ export class NatsBackplane implements RouterBackplane {
     if (decoded === undefined) return;
     const { envelope, body } = decoded;
     const payload = envelope.payload;
-    if (payload?.$case === "control") {
-      const operation = payload.value.operation;
-      if (operation?.$case === "lookup") {
-        if (msg.reply) this.#publish(msg.reply, Message.control(agentId, { operation: { $case: "lookupResult", value: { address: agentId, found: true, window: this.#agents.get(agentId)?.window ?? 0 } } }));
-        return;
-      }
-      if (operation?.$case === "credit") return this.#host.credit(agentId, envelope.source, operation.value.count);
+    const operation = payload?.$case === "control" ? payload.value.operation : undefined;
+    if (operation?.$case === "lookup") {
+      if (msg.reply) this.#publish(msg.reply, Message.control(agentId, { operation: { $case: "lookupResult", value: { address: agentId, found: true, window: this.#agents.get(agentId)?.window ?? 0 } } }));
+      return;
     }
+    // an agent of this hub speaks through its own connection, never through NATS: a message in its name is forged
+    if (this.#agents.has(envelope.source)) return this.#host.spoofed(envelope.source);
+    if (operation?.$case === "credit") return this.#host.credit(agentId, envelope.source, operation.value.count);
     if (payload?.$case === "heartbeat") return this.#heard(envelope);
     this.#presence.seen(envelope.source, Date.now());
     if (!this.#host.deliver(agentId, envelope, body)) this.#host.stats.messagesDropped++;
