@@ -76,6 +76,28 @@ describeNats("a hub on a NATS backplane: what the backplane may say", () => {
     expect(bob.stats().messagesReceived).toBe(0);
   });
 
+  it("link-level Control from NATS (a pause, compression, a directory entry) is not passed to the hub's agents; end-to-end Control is", async () => {
+    const prefix = freshPrefix();
+    const [hub] = await hubs(1, prefix);
+    const bob = await helloPeer(hub!.url, "bob");
+    closers.push(async () => bob.socket.close());
+    const nc = await rawNats();
+    const subjects = new NatsSubjects(prefix);
+    const control = (operation: Parameters<typeof Message.control>[1]["operation"]) => Message.control("carol", { operation }).to("bob").envelope;
+    for (const subject of [subjects.agent("bob"), subjects.all]) {
+      nc.publish(subject, encodeFrame(control({ $case: "flowControl", value: { pause: true, pressure: 1 } }), CODEC));
+      nc.publish(subject, encodeFrame(control({ $case: "setCompression", value: { enabled: true, thresholdBytes: 1 } }), CODEC));
+      nc.publish(subject, encodeFrame(control({ $case: "peerGone", value: { address: "alice", reason: "forged" } }), CODEC));
+    }
+    nc.publish(subjects.agent("bob"), encodeFrame(control({ $case: "cancel", value: { correlationId: 7, reason: "" } }), CODEC));
+    nc.publish(subjects.agent("bob"), encodeFrame(Message.event("carol", "after", { ok: true }).to("bob").envelope, CODEC));
+    await nc.flush();
+    await within(bob.next((e) => e.payload?.$case === "event"), 5000, "the event after the forged Control");
+    const arms = bob.received.map((e) => controlCase(e) ?? e.payload?.$case);
+    expect(arms).toContain("cancel");
+    expect(arms.filter((arm) => arm === "flowControl" || arm === "setCompression" || arm === "peerGone")).toEqual([]);
+  });
+
   it("an agent watches an agent on another hub (Watch{address}) and hears when it leaves; an unknown id is gone at once", async () => {
     const prefix = freshPrefix();
     const [a, b] = await hubs(2, prefix);

@@ -1,6 +1,7 @@
 import { connect, type Msg, type NatsConnection, type Subscription } from "@nats-io/transport-node";
 import type { Envelope } from "../../../../generated/swarm/transport/v1/envelope.js";
 import { decodeFrame, encodeFrame, FrameFlags, type FrameCodecOptions } from "../../../protocol/codec.js";
+import { isEndToEndControl } from "../../../protocol/control.js";
 import { Message } from "../../../protocol/message.js";
 import { gzip } from "../../../node/gzip.js";
 import { TransportError } from "../../../transport/errors.js";
@@ -219,6 +220,7 @@ export class NatsBackplane implements RouterBackplane {
     if (this.#agents.has(envelope.source)) return this.#host.spoofed(envelope.source);
     if (operation?.$case === "credit") return this.#host.credit(agentId, envelope.source, operation.value.count);
     if (payload?.$case === "heartbeat") return this.#heard(envelope);
+    if (!passesToAgents(envelope)) return void this.#host.stats.errors++;
     this.#presence.seen(envelope.source, Date.now());
     if (!this.#host.deliver(agentId, envelope, body)) this.#host.stats.messagesDropped++;
   }
@@ -226,6 +228,7 @@ export class NatsBackplane implements RouterBackplane {
   #onBroadcast(error: Error | null, msg: Msg): void {
     const decoded = this.#decode(error, msg);
     if (decoded === undefined || this.#agents.has(decoded.envelope.source)) return; // our own, back from NATS
+    if (!passesToAgents(decoded.envelope)) return void this.#host.stats.errors++;
     this.#host.deliverAll(decoded.envelope, decoded.body);
   }
 
@@ -295,4 +298,13 @@ export class NatsBackplane implements RouterBackplane {
     const agent = this.#agents.get(agentId);
     return message.withHeader(EPOCH_HEADER, agent?.epoch ?? "").withHeader(WINDOW_HEADER, String(agent?.window ?? 0));
   }
+}
+
+/**
+ * What a hub writes to its agents from NATS: messages, end-to-end Control (cancel, interest) and
+ * Undeliverable (a NATS agent's full queue). Other Control (credit windows, pauses, compression,
+ * directory) belongs to one link and is never routed, from NATS no more than from an agent.
+ */
+function passesToAgents(envelope: Envelope): boolean {
+  return envelope.payload?.$case !== "control" || isEndToEndControl(envelope) || envelope.payload.value.operation?.$case === "undeliverable";
 }
