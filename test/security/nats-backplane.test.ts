@@ -1,11 +1,11 @@
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import type { Envelope } from "../../generated/swarm/transport/v1/envelope.js";
 import { afterEach, expect, it } from "vitest";
-import { Message } from "../../src/index.js";
+import { Message, TransportError } from "../../src/index.js";
 import { WebSocketTransport, type WebSocketHub } from "../../src/node.js";
 import { decodeFrame, encodeFrame } from "../../src/protocol/codec.js";
 import { NatsSubjects } from "../../src/transports/nats/nats-subjects.js";
-import { describeNats, freshPrefix, useNatsCluster } from "../helpers/nats.js";
+import { connectAt, describeNats, freshPrefix, useNatsCluster } from "../helpers/nats.js";
 import { hubsKnow, startHubs } from "../helpers/nats-hubs.js";
 import { waitFor } from "../helpers/wait-for.js";
 import { within } from "./wait.js";
@@ -114,6 +114,21 @@ describeNats("a hub on a NATS backplane: what the backplane may say", () => {
     expect(watcher.received.some(goneNotice("far"))).toBe(false);
     await far.close();
     await within(watcher.next(goneNotice("far")), 5000, "PeerGone for far");
+  });
+
+  it("the hub's own sends to an agent elsewhere are held to the wire limits (65 headers: SerializationError, nothing published)", async () => {
+    const prefix = freshPrefix();
+    const [hub] = await hubs(1, prefix);
+    const far = await connectAt(cluster(), 0, "far", { subjectPrefix: prefix });
+    closers.unshift(() => far.close());
+    await hubsKnow([hub!], ["far"]);
+    const message = Message.event(hub!.localAddress, "many-headers");
+    message.envelope.headers = Object.fromEntries(Array.from({ length: 65 }, (_, i) => [`h${i}`, "v"]));
+    const error = await hub!.send("far", message).catch((e: unknown) => e);
+    expect(TransportError.is(error, "SerializationError"), String(error)).toBe(true);
+    await hub!.send("far", Message.event(hub!.localAddress, "fine"));
+    expect((await far.receive({ signal: AbortSignal.timeout(5000) })).message.envelope.payload?.$case).toBe("event");
+    expect(far.stats().messagesReceived).toBe(1);
   });
 
   it("a hub takes hub links or a backplane, not both", async () => {

@@ -1,7 +1,7 @@
 import { createServer as createHttpServer, type Server } from "node:http";
 import type { AddressInfo, Server as NetServer } from "node:net";
 import { WebSocketServer } from "ws";
-import { Envelope } from "../../../../generated/swarm/transport/v1/envelope.js";
+import { encodeEnvelopeBody } from "../../../protocol/batch.js";
 import { Message } from "../../../protocol/message.js";
 import { resolveConfig, type TransportConfig } from "../../../transport/config.js";
 import { TransportError } from "../../../transport/errors.js";
@@ -328,7 +328,7 @@ export class WebSocketHub extends CoreTransport {
     envelope.destination = to;
     let forwarded: boolean;
     try {
-      forwarded = found && backplane.forward(to, Envelope.encode(envelope).finish());
+      forwarded = found && backplane.forward(to, encodeEnvelopeBody(envelope, this.config.maxMessageSize)); // held to the wire limits, as every send
     } catch (error) {
       return this.core.fail(writeError(error));
     } finally {
