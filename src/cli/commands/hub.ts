@@ -36,7 +36,8 @@ RPC calls, events and broadcasts between them. Stops cleanly on SIGTERM or SIGIN
   --link-ids PATTERN        ids a linked hub may announce ("east.*"; repeatable; default any)
   --nats URL[,URL...]       join a NATS cluster as backplane: agents of every hub on it (and
                             agents on nats:// directly) reach each other; hubs come and go
-                            without restarting the others
+                            without restarting the others (no --link, --link-token or
+                            --link-mtls with it)
   --nats-prefix PREFIX      subjects prefix of the swarm on NATS (default "swarm")
   --nats-token TOKEN        the NATS servers' auth token
   --http-bind HOST:PORT     serve the HTTP endpoints below on a port of their own, HTTP/1.1
