@@ -327,9 +327,10 @@ export class NatsTransport extends CoreTransport {
     this.core.deliver(received.from, received.message, bytes, undefined, () => void (this.#asideUnicastBytes -= bytes));
   }
 
-  /** A unicast message past the receive bounds: dropped, counted, its sender told. */
+  /** A unicast message past the receive bounds: dropped, counted, its sender told (while publishes have room: a flood must not become one back). */
   #refuse(envelope: Envelope, bytes: number): void {
     this.core.stats.messagesDropped++;
+    if (!this.#gate.hasRoom) return;
     const reason = `receive queue of ${this.core.what} full (${bytes} bytes past ${this.config.queueCapacityBytes} bytes waiting beside it)`;
     const value = { messageId: envelope.id, destination: this.localAddress, code: "QueueFull", reason };
     try {
