@@ -85,13 +85,15 @@ export async function untilJetStream(cluster: NatsCluster): Promise<void> {
   const { jetstreamManager } = await import("@nats-io/jetstream");
   const nc = await connect({ servers: cluster.nodes.map((node) => node.url) });
   try {
-    const jsm = await jetstreamManager(nc, { checkAPI: false, timeout: 1000 });
-    const name = `PROBE_${process.pid}_${++probes}`;
-    const placed = () =>
-      jsm.streams.add({ name, subjects: [`probe.${name}`], num_replicas: cluster.nodes.length }).then(
+    const jsm = await jetstreamManager(nc, { checkAPI: false, timeout: 2000 });
+    // each attempt a stream of its own: an attempt whose answer timed out (a loaded machine) may still complete
+    const placed = () => {
+      const name = `PROBE_${process.pid}_${++probes}`;
+      return jsm.streams.add({ name, subjects: [`probe.${name}`], num_replicas: cluster.nodes.length }).then(
         () => jsm.streams.delete(name).then(() => true),
         () => false,
-      );
+      ).catch(() => false);
+    };
     await waitFor(placed, { what: `JetStream to place a stream on all ${cluster.nodes.length} nodes`, timeoutMs: 15_000 });
   } finally {
     await nc.close();
