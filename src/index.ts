@@ -34,6 +34,9 @@ export type { ClientInterceptor, ServerInterceptor } from "./rpc/interceptors.js
 export { setCallContextManager, type CallContextManager } from "./rpc/call-scope.js";
 export type { RpcLogger } from "./rpc/server-call.js";
 
+// Tracing (OpenTelemetry's: swarm-transport/otel)
+export { setTracing, type SpanStart, type TraceSpan, type Tracing } from "./trace/tracing.js";
+
 // Publish/subscribe
 export { createPubSub, type DurableSubscribeOptions, type PubSub, type PublishOptions, type RequestOptions } from "./pubsub/pubsub.js";
 export type { OverflowPolicy } from "./pubsub/pending-events.js";

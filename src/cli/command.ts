@@ -8,6 +8,8 @@ export interface CommandIo {
   untilSignal(): Promise<void>;
   /** All of stdin, as text (a request given as `-`). */
   readStdin(): Promise<string>;
+  /** Whether stdout is a terminal (a live view redraws in place there; elsewhere it prints on). */
+  readonly terminal?: boolean;
 }
 
 /** One subcommand of `swarm-transport`. */

@@ -5,6 +5,7 @@ import { Message } from "../protocol/message.js";
 import { createPubSub } from "../pubsub/pubsub.js";
 import type { ReceivedEvent } from "../pubsub/subscription.js";
 import type { CallContext } from "../rpc/call-context.js";
+import type { ServerInterceptor } from "../rpc/interceptors.js";
 import { createServer, type ServiceImplementation } from "../rpc/server.js";
 import type { Transport } from "../transport/transport.js";
 import { ComputeServiceDefinition } from "../../generated/swarm/examples/v1/compute.js";
@@ -78,6 +79,8 @@ export interface ComputeAgentOptions {
   onAnnouncement?: (event: ReceivedEvent) => void;
   /** Describes the service to a hub, for server reflection (a serialized FileDescriptorSet). */
   fileDescriptorSet?: Uint8Array;
+  /** Run around every call served (logging, say). */
+  interceptors?: ServerInterceptor[];
 }
 
 /**
@@ -102,7 +105,10 @@ export function serveComputeAgent(transport: Transport, id: string, options: Com
   // Unref'd: the transport, not a progress report, decides how long the process lives.
   const ticker = intervalMs > 0 ? setInterval(progress, intervalMs) : undefined;
   ticker?.unref?.();
-  const server = createServer(demux, options.fileDescriptorSet === undefined ? {} : { fileDescriptorSet: options.fileDescriptorSet })
+  const server = createServer(demux, {
+    ...(options.fileDescriptorSet === undefined ? {} : { fileDescriptorSet: options.fileDescriptorSet }),
+    ...(options.interceptors === undefined ? {} : { interceptors: options.interceptors }),
+  })
     .add(ComputeServiceDefinition, {
       ...computeService,
       fibonacci(request) {

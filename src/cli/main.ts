@@ -10,13 +10,14 @@ import { hubCommand } from "./commands/hub.js";
 import { initCommand } from "./commands/init.js";
 import { publishCommand } from "./commands/publish.js";
 import { subscribeCommand } from "./commands/subscribe.js";
+import { topCommand } from "./commands/top.js";
 import { tokenCommand } from "./commands/token.js";
 import { CliError, ExitCode } from "./cli-error.js";
 import type { Command, CommandIo } from "./command.js";
 import { packageInfo } from "./package-info.js";
 import { readAll } from "./request-body.js";
 
-const COMMANDS: readonly Command[] = [initCommand, hubCommand, agentCommand, callCommand, publishCommand, subscribeCommand, tokenCommand, benchCommand];
+const COMMANDS: readonly Command[] = [initCommand, hubCommand, agentCommand, callCommand, publishCommand, subscribeCommand, topCommand, tokenCommand, benchCommand];
 
 function usage(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));
@@ -45,6 +46,7 @@ const io: CommandIo = {
       process.on("SIGTERM", stop);
     }),
   readStdin: () => readAll(process.stdin),
+  terminal: process.stdout.isTTY === true,
 };
 
 /** Runs the command line `argv` (without node and the script) and returns the exit code. */

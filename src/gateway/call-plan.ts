@@ -1,4 +1,5 @@
 import type { CallKind } from "../rpc/definitions.js";
+import type { TraceSpan } from "../trace/tracing.js";
 
 /**
  * A message as a client wrote it ⇄ the protobuf bytes an agent takes: unchanged for binary
@@ -29,6 +30,8 @@ export interface CallPlan {
   readonly codec: MessageCodec;
   /** When the request arrived (`performance.now()`), for the call's latency. */
   readonly started: number;
+  /** The span of the HTTP request, when a tracer is installed; it ends when the call is observed. */
+  readonly span: TraceSpan | undefined;
 }
 
 /** Binary messages: passed through untouched. */

@@ -112,7 +112,7 @@ export class ConnectUnaryCall implements EdgeCallSink {
       return this.#answerError(RpcError.from(error), {});
     }
     this.#exchange.onClose(this.#onClose);
-    this.#call.start(params, false, this.#plan.timeoutMs, this.#plan.metadata);
+    this.#call.start(params, false, this.#plan.timeoutMs, this.#plan.metadata, this.#plan.span);
   };
 
   header(headers: Readonly<Record<string, string>>): void {

@@ -18,6 +18,7 @@ import type { Message } from "../protocol/message.js";
 import { STREAM_WINDOW } from "../rpc/stream-inbox.js";
 import { RpcError } from "../status/rpc-error.js";
 import { Status } from "../status/status.js";
+import { activeTracing, withTraceHeaders, type TraceSpan } from "../trace/tracing.js";
 import type { ReceivedMessage } from "../transport/transport.js";
 import type { EdgeCalls } from "./edge-calls.js";
 
@@ -55,6 +56,8 @@ export class EdgeCall implements ReplyHandler {
   #consumed = 0;
   /** The HTTP side is behind: hold credit until `resume()`. */
   #blocked = false;
+  /** The span of the hop to the agent, when a tracer is installed. */
+  #span: TraceSpan | undefined;
 
   constructor(calls: EdgeCalls, peer: string, path: string, sink: EdgeCallSink) {
     this.#calls = calls;
@@ -67,9 +70,17 @@ export class EdgeCall implements ReplyHandler {
   /**
    * Sends the Request: with `params` for unary and server-streaming calls, without (its
    * messages follow through `send`) for client- and bidi-streaming ones. `timeoutMs` 0: none.
+   * `parent`: the span of the HTTP request, which the hop to the agent continues.
    */
-  start(params: Uint8Array | undefined, streamingRequest: boolean, timeoutMs: number, metadata: Record<string, string> | undefined): void {
+  start(params: Uint8Array | undefined, streamingRequest: boolean, timeoutMs: number, metadata: Record<string, string> | undefined, parent?: TraceSpan): void {
     const calls = this.#calls;
+    const tracing = activeTracing;
+    if (tracing !== undefined) {
+      const slash = this.#path.lastIndexOf("/");
+      const start = { kind: "client", system: "swarm", service: this.#path.slice(1, slash), method: this.#path.slice(slash + 1), peer: this.peer, transport: calls.demux.transport } as const;
+      this.#span = tracing.start(start, parent, undefined);
+      metadata = withTraceHeaders(metadata, this.#span);
+    }
     calls.started(this);
     calls.demux.addCall(this.id, this);
     if (timeoutMs > 0) {
@@ -103,7 +114,7 @@ export class EdgeCall implements ReplyHandler {
   /** The HTTP client went away: Cancel to the agent (its handler's signal aborts); the sink hears nothing more. */
   cancel(reason: string): void {
     if (this.#done) return;
-    this.#finish();
+    this.#finish(Status.CANCELLED, reason);
     this.#postCancel("cancelled");
     void reason;
   }
@@ -117,7 +128,7 @@ export class EdgeCall implements ReplyHandler {
   /** Ends the call with `error` (the edge is closing, or the request could not be read), cancelling it at the agent. */
   abandon(error: RpcError): void {
     if (this.#done) return;
-    this.#finish();
+    this.#finish(error.code, error.rawMessage);
     this.#postCancel(error.code === Status.DEADLINE_EXCEEDED ? "deadline exceeded" : "cancelled");
     this.sink.end(error, NO_TRAILERS);
   }
@@ -130,8 +141,9 @@ export class EdgeCall implements ReplyHandler {
 
   onPeerGone(reason: string): void {
     if (this.#done) return;
-    this.#finish();
-    this.sink.end(new RpcError(Status.UNAVAILABLE, `${this.#path} on "${this.peer}" failed: ${reason}`), NO_TRAILERS);
+    const error = new RpcError(Status.UNAVAILABLE, `${this.#path} on "${this.peer}" failed: ${reason}`);
+    this.#finish(error.code, error.rawMessage);
+    this.sink.end(error, NO_TRAILERS);
   }
 
   /** The deadline passed (the shared DeadlineScheduler calls it). */
@@ -158,8 +170,9 @@ export class EdgeCall implements ReplyHandler {
   #onResponse(response: Response, message: Message): void {
     if (this.#done) return;
     this.#seeHeader(message);
-    this.#finish();
     const outcome = response.outcome;
+    if (outcome?.$case === "error") this.#finish(outcome.value.code, outcome.value.message);
+    else this.#finish(Status.OK, undefined);
     if (outcome?.$case === "error") {
       const { code, message: text, details } = outcome.value;
       const detail = dataJson(details) ?? dataBytes(details);
@@ -218,12 +231,14 @@ export class EdgeCall implements ReplyHandler {
 
   readonly #onSendError = (error: unknown): void => {
     if (this.#done) return;
-    this.#finish();
-    this.sink.end(RpcError.from(error), NO_TRAILERS);
+    const failure = RpcError.from(error);
+    this.#finish(failure.code, failure.rawMessage);
+    this.sink.end(failure, NO_TRAILERS);
   };
 
-  #finish(): void {
+  #finish(code: Status, message: string | undefined): void {
     this.#done = true;
+    this.#span?.end(code, message);
     this.#queued = undefined;
     const calls = this.#calls;
     calls.finished(this);

@@ -170,8 +170,8 @@ export class EnvelopedCall implements EdgeCallSink {
 
   #start(params: Uint8Array | undefined): void {
     this.#started = true;
-    const { timeoutMs, metadata } = this.#plan;
-    this.#call.start(params, this.#streaming, timeoutMs, metadata);
+    const { timeoutMs, metadata, span } = this.#plan;
+    this.#call.start(params, this.#streaming, timeoutMs, metadata, span);
   }
 
   #fromBase64(chunk: Buffer): Uint8Array {

@@ -18,6 +18,8 @@ import type { Demux } from "../demux/demux.js";
 import type { ServiceDefinition } from "../rpc/definitions.js";
 import { RpcError } from "../status/rpc-error.js";
 import { Status } from "../status/status.js";
+import { TRACEPARENT_HEADER, TRACESTATE_HEADER } from "../trace/trace-context.js";
+import { activeTracing, type TraceSpan, type Tracing } from "../trace/tracing.js";
 import type { ServiceTable } from "../transports/websocket/hub/service-table.js";
 import { answerAfterBody } from "./body.js";
 import type { CallPlan } from "./call-plan.js";
@@ -104,13 +106,21 @@ export class Gateway {
       calls: this.#calls,
       maxMessageBytes: this.#maxBodyBytes,
       compressMinBytes: options.compressMinBytes ?? 1024,
-      observe: observe === undefined ? ignore : (plan, code, bytesIn, bytesOut) => observe(plan.label, code, (performance.now() - plan.started) / 1000, bytesIn, bytesOut),
+      observe: (plan, code, bytesIn, bytesOut) => {
+        plan.span?.end(code);
+        observe?.(plan.label, code, (performance.now() - plan.started) / 1000, bytesIn, bytesOut);
+      },
     };
   }
 
   /** Calls in flight now. */
   get inFlight(): number {
     return this.#calls.size;
+  }
+
+  /** Calls in flight to `agent`. */
+  inFlightTo(agent: string): number {
+    return this.#calls.inFlight(agent);
   }
 
   /** Response bytes the edge holds for HTTP clients that have not taken them yet (over every call). */
@@ -143,6 +153,7 @@ export class Gateway {
             ? "connect"
             : undefined;
     let label = "unregistered";
+    let span: TraceSpan | undefined;
     try {
       if (protocol === undefined) {
         if (exchange.method !== "POST") throw new GatewayError(Status.UNIMPLEMENTED, `${exchange.method} is not served: calls are POST (or Connect GET)`, { httpStatus: 405 });
@@ -150,6 +161,8 @@ export class Gateway {
       }
       const match = PATH.exec(exchange.path);
       if (match === null) throw new GatewayError(Status.UNIMPLEMENTED, `no procedure ${JSON.stringify(exchange.path)}: expected /package.Service/Method`, { httpStatus: 404 });
+      const tracing = activeTracing;
+      if (tracing !== undefined) span = requestSpan(tracing, exchange, protocol, match[1]!, match[2]!);
       const path = exchange.path;
       const method = this.#router.method(path);
       if (method.known) label = path;
@@ -170,11 +183,13 @@ export class Gateway {
         metadata: requestMetadata(exchange.headers),
         codec,
         started,
+        span,
       };
       if (protocol === "connect") new ConnectUnaryCall(exchange, plan, this.#host, parsed as ReturnType<typeof parseConnectUnaryRequest>, this.#maxBodyBytes).run();
       else new EnvelopedCall(exchange, plan, this.#host, (parsed as GrpcRequest).dialect, (parsed as GrpcRequest).encoding).run();
     } catch (error) {
       const rpc = RpcError.from(error);
+      span?.end(rpc.code, rpc.rawMessage);
       this.#observe?.(label, rpc.code, (performance.now() - started) / 1000, 0, 0);
       answerAfterBody(exchange, this.#maxBodyBytes, () => refuse(protocol, exchange, rpc, contentType));
     }
@@ -213,6 +228,21 @@ export class Gateway {
   }
 }
 
+/**
+ * The span of an HTTP request: it continues the client's trace (the request's `traceparent`),
+ * and its own `traceparent` goes back in the response headers.
+ */
+function requestSpan(tracing: Tracing, exchange: HttpExchange, protocol: Protocol, service: string, method: string): TraceSpan {
+  const traceparent = single(exchange.headers[TRACEPARENT_HEADER]);
+  const tracestate = single(exchange.headers[TRACESTATE_HEADER]);
+  let headers: Record<string, string> | undefined;
+  if (traceparent !== undefined) headers = tracestate === undefined ? { traceparent } : { traceparent, tracestate };
+  const system = protocol === "connect" || protocol === "connect-stream" ? "connect_rpc" : "grpc";
+  const span = tracing.start({ kind: "server", system, service, method, peer: "", transport: undefined }, undefined, headers);
+  if (span.traceparent !== undefined) exchange.extraHeaders = { ...exchange.extraHeaders, [TRACEPARENT_HEADER]: span.traceparent };
+  return span;
+}
+
 /** A refused call, answered as its protocol answers errors. */
 function refuse(protocol: Protocol | undefined, exchange: HttpExchange, error: RpcError, contentType: string): void {
   switch (protocol) {
@@ -235,5 +265,3 @@ function positive(name: string, value: number): number {
   if (!Number.isSafeInteger(value) || value <= 0) throw new RangeError(`gateway.${name} must be a positive integer, got ${String(value)}`);
   return value;
 }
-
-function ignore(): void {}

@@ -18,13 +18,13 @@ import type { HubHttpExtension } from "../transports/websocket/hub/hub-http.js";
 import { createHubListener, listenOn, type Http1ConnectionHandler, type Http2ConnectionHandler } from "../transports/websocket/hub/hub-listener.js";
 import { H1Connection, type H1Limits } from "./h1/h1-connection.js";
 import { DescriptorPool } from "./descriptor-pool.js";
-import { Gateway, type GatewayOptions } from "./gateway.js";
+import { Gateway, type GatewayCallObserver, type GatewayOptions } from "./gateway.js";
 import { loadGatewaySchemas } from "./gateway-schema.js";
 import { addHealth } from "./grpc-health.js";
 import { serveHealth, type HealthOptions } from "./health.js";
 import { Http1Exchange, type HttpExchange } from "./http-exchange.js";
 import { Http2Edge, type Http2EdgeOptions } from "./http2-server.js";
-import { HubMetrics } from "./metrics.js";
+import { HubMetrics, type MetricsOptions } from "./metrics.js";
 import { addReflection } from "./reflection.js";
 
 /** What a hub serves over HTTP. Everything is off unless set. */
@@ -36,8 +36,11 @@ export interface HubHttpOptions {
   gateway?: GatewayOptions | boolean;
   /** `/healthz`, `/healthz/live`, `/healthz/ready`. */
   health?: HealthOptions | boolean;
-  /** `/metrics` in the Prometheus text format. */
-  metrics?: boolean;
+  /**
+   * `/metrics` in the Prometheus text format, with series per agent and per method (their label
+   * values capped: `MetricsOptions`).
+   */
+  metrics?: boolean | MetricsOptions;
   /** "host:port" to serve on instead of the hub's own port (port 0 picks one: read `port`). */
   bindAddr?: string;
   /** TLS (ALPN h2 and http/1.1) on the port of its own (`bindAddr`); the hub's port uses the hub's `tls`. */
@@ -57,6 +60,8 @@ export interface HubHttpOptions {
   demux?: Demux;
   /** The RpcServer on that demux, if the application has one: health and reflection are added to it. */
   rpcServer?: RpcServer;
+  /** Told about every gateway call when it ends (logs, say): its method, status, seconds and bytes. */
+  onCall?: GatewayCallObserver;
 }
 
 type State = "new" | "open" | "closed";
@@ -89,6 +94,11 @@ export class HubHttp implements HubHttpExtension {
   /** The gateway, once started with `gateway` on. */
   get gateway(): Gateway | undefined {
     return this.#gateway;
+  }
+
+  /** The RpcServer on the hub's own endpoint (health, reflection), once started with the gateway on: the application's, or the one the gateway made. */
+  get rpcServer(): RpcServer | undefined {
+    return this.#options.rpcServer ?? this.#rpcServer;
   }
 
   /** The metrics registry, once started with `metrics` on (to merge into another registry, say). */
@@ -135,7 +145,9 @@ export class HubHttp implements HubHttpExtension {
     const options = this.#options;
     try {
       if (options.gateway !== undefined && options.gateway !== false) await this.#startGateway(hub, options.gateway === true ? {} : options.gateway);
-      if (options.metrics === true) this.#metrics = new HubMetrics(hub, () => this.#gateway?.inFlight ?? 0);
+      if (options.metrics !== undefined && options.metrics !== false) {
+        this.#metrics = new HubMetrics(hub, () => this.#gateway?.inFlight ?? 0, options.metrics === true ? {} : options.metrics, (agent) => this.#gateway?.inFlightTo(agent) ?? 0);
+      }
       if (options.bindAddr === undefined) {
         this.#http1 = hubServer;
       } else {
@@ -174,7 +186,15 @@ export class HubHttp implements HubHttpExtension {
     const schemas = await loadGatewaySchemas(options.protoFiles ?? [], options.importPaths ?? [], options.services ?? []);
     this.#ownDemux = this.#options.demux === undefined;
     const demux = (this.#demux = this.#options.demux ?? createDemux(hub));
-    const observe = this.#options.metrics === true ? (...args: Parameters<HubMetrics["observeCall"]>) => this.#metrics?.observeCall(...args) : undefined;
+    const onCall = this.#options.onCall;
+    const metrics = this.#options.metrics !== undefined && this.#options.metrics !== false;
+    const observe: GatewayCallObserver | undefined =
+      !metrics && onCall === undefined
+        ? undefined
+        : (...args) => {
+            this.#metrics?.observeCall(...args);
+            onCall?.(...args);
+          };
     this.#gateway = new Gateway({ demux, services: hub.services, methods: schemas.methods, maxMessageSize: hub.config.maxMessageSize, observe }, options);
     if (this.#options.http2 !== false) this.#http2 = new Http2Edge((exchange) => this.#onExchange(exchange), this.#options.http2);
     // health and reflection are RPC services of the hub's own endpoint: the edge routes to them as to any agent

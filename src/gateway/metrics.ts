@@ -8,11 +8,21 @@ import type { Status } from "../status/status.js";
 import type { WebSocketHub } from "../transports/websocket/hub/hub.js";
 import type { HubStats } from "../transports/websocket/hub/hub-stats.js";
 import type { TransportStats } from "../transport/stats.js";
+import { registerAgentMetrics } from "./agent-metrics.js";
 import { connectCodeName } from "./connect-error.js";
+import { registerMethodMetrics } from "./method-metrics.js";
 import type { GatewayCallObserver } from "./gateway.js";
 
 /** Gateway call latency buckets, in seconds (0.25 ms … 10 s). */
 export const LATENCY_BUCKETS = [0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+
+/** How many label values the per-agent and per-method series may have. */
+export interface MetricsOptions {
+  /** Agents with series of their own; the rest are summed under agent="other". Default 100. */
+  maxAgentSeries?: number;
+  /** Methods with series of their own; the rest are counted under method="other". Default 100. */
+  maxMethodSeries?: number;
+}
 
 /** The metrics of one hub. */
 export class HubMetrics {
@@ -21,7 +31,8 @@ export class HubMetrics {
   readonly observeCall: GatewayCallObserver;
   readonly #http = { requests: 0, responses: 0, bytesIn: 0, bytesOut: 0, errors: 0 };
 
-  constructor(hub: WebSocketHub, gatewayInFlight: () => number) {
+  /** Per-agent and per-method series turn on the hub's call tracking (`WebSocketHub.callStats`). */
+  constructor(hub: WebSocketHub, gatewayInFlight: () => number, options: MetricsOptions = {}, edgeCallsTo: (agent: string) => number = () => 0) {
     const registers = [this.registry];
     const http = this.#http;
     // snapshots are a few fields each: every collector takes its own
@@ -62,6 +73,8 @@ export class HubMetrics {
     hubCounter("swarm_hub_slow_consumers_dropped_total", "Agents disconnected as slow consumers", (s) => s.slowConsumersDropped);
     hubCounter("swarm_hub_heartbeat_timeouts_total", "Agents dropped for silence", (s) => s.heartbeatTimeouts);
     hubCounter("swarm_hub_sessions_expired_total", "Agent sessions given up", (s) => s.sessionsExpired);
+    registerAgentMetrics(this.registry, hub, options.maxAgentSeries ?? 100, edgeCallsTo);
+    registerMethodMetrics(this.registry, hub.callStats({ maxMethods: options.maxMethodSeries ?? 100 }));
     const latency = new Histogram({
       name: "swarm_gateway_rpc_duration_seconds",
       help: "HTTP gateway calls, from request to response, by method and Connect code",

@@ -4,6 +4,7 @@ import { dataBytes, dataJson, toData, type Body } from "../protocol/data.js";
 import { Message } from "../protocol/message.js";
 import { RpcError } from "../status/rpc-error.js";
 import { Status } from "../status/status.js";
+import { activeTracing, parentSpan, withTraceHeaders, type Traced, type Tracing } from "../trace/tracing.js";
 import { TransportError } from "../transport/errors.js";
 import type { PeerGoneEvent, ReceivedMessage, Transport } from "../transport/transport.js";
 import { nativePubSubOf, type DurableConsumer, type DurableEvents, type NativeEvent } from "../transport/native-pubsub.js";
@@ -50,6 +51,12 @@ export interface HandlerFailure {
 export interface PublishOptions {
   /** Abandons a publish that waits for a "block" subscriber's credit (it rejects with the reason). */
   signal?: AbortSignal;
+  /**
+   * The call a handler serves while it publishes (its `CallContext`): with a tracer installed,
+   * the publish continues that call's trace. Default: the active call of the installed context
+   * manager, if any; `null`: none.
+   */
+  parent?: Traced | null;
   /**
    * Also store the event for durable subscriptions (`subscribeDurable`), which receive it even
    * if they are away now. Needs a transport whose broker stores events (NATS with JetStream);
@@ -143,8 +150,19 @@ export class PubSub implements SubscriptionHost {
    * Resolves, with the number of deliveries (agents sent to plus local subscriptions), once
    * every transport took its copy; a "block" subscriber that is behind makes it wait for credit.
    */
-  async publish(message: Message, options: PublishOptions = {}): Promise<number> {
-    const subject = subjectOf(message, "event");
+  publish(message: Message, options: PublishOptions = {}): Promise<number> {
+    let subject: string;
+    try {
+      subject = subjectOf(message, "event");
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    const tracing = activeTracing;
+    if (tracing === undefined) return this.#publish(message, subject, options);
+    return this.#traced(tracing, message, subject, options.parent, (traced) => this.#publish(traced, subject, options));
+  }
+
+  async #publish(message: Message, subject: string, options: PublishOptions): Promise<number> {
     if (options.durable === true) await this.#durableEvents().publish(subject, message);
     this.#stats.published++;
     await this.#localSpace(subject, options.signal);
@@ -183,8 +201,37 @@ export class PubSub implements SubscriptionHost {
   }
 
   /** Sends a broadcast (`Message.broadcast`) to every agent; subscriptions matching its topic receive it. */
-  async broadcast(message: Message): Promise<void> {
-    const subject = subjectOf(message, "broadcast");
+  broadcast(message: Message, options: Pick<PublishOptions, "parent"> = {}): Promise<void> {
+    let subject: string;
+    try {
+      subject = subjectOf(message, "broadcast");
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    const tracing = activeTracing;
+    if (tracing === undefined) return this.#broadcast(message, subject);
+    return this.#traced(tracing, message, subject, options.parent, (traced) => this.#broadcast(traced, subject));
+  }
+
+  /**
+   * Runs a publish of `message` as a producer span: what is sent carries the span's trace
+   * headers, and the span ends with the publish.
+   */
+  async #traced<T>(tracing: Tracing, message: Message, subject: string, parent: Traced | null | undefined, publish: (message: Message) => Promise<T>): Promise<T> {
+    const span = tracing.start({ kind: "producer", system: "swarm", service: "", method: subject, peer: "", transport: this.transport }, parentSpan(parent), undefined);
+    const traced = span.traceparent === undefined ? message : new Message({ ...message.envelope, headers: withTraceHeaders(message.envelope.headers, span)! });
+    try {
+      const result = await publish(traced);
+      span.end(0);
+      return result;
+    } catch (error) {
+      const failure = RpcError.from(error);
+      span.end(failure.code, failure.rawMessage);
+      throw error;
+    }
+  }
+
+  async #broadcast(message: Message, subject: string): Promise<void> {
     this.#stats.published++;
     this.#deliverLocal(message, subject, this.transport.localAddress, undefined, undefined, undefined, true);
     await this.transport.broadcast(message);
@@ -286,6 +333,8 @@ export class PubSub implements SubscriptionHost {
     const timeoutMs = options.timeoutMs ?? 5000;
     const id = this.demux.nextCallId();
     const message = Message.event(this.transport.localAddress, subject, body).withHeader(REPLY_HEADER, String(id));
+    const span = activeTracing?.start({ kind: "producer", system: "swarm", service: "", method: subject, peer: "", transport: this.transport }, parentSpan(undefined), undefined);
+    if (span !== undefined) message.envelope.headers = withTraceHeaders(message.envelope.headers, span)!;
     const replies: Message[] = [];
     return new Promise<Message[]>((resolve, reject) => {
       let expected = Infinity;
@@ -303,6 +352,7 @@ export class PubSub implements SubscriptionHost {
         if (timer !== undefined) clearTimeout(timer);
         options.signal?.removeEventListener("abort", onAbort);
         this.demux.removeCall(id);
+        span?.end(error?.code ?? 0, error?.rawMessage);
         if (error !== undefined) reject(error);
         else resolve(replies);
       };

@@ -1,5 +1,8 @@
 import type { Message } from "../protocol/message.js";
+import { RpcError } from "../status/rpc-error.js";
+import { activeTracing, type TraceSpan, type Tracing } from "../trace/tracing.js";
 import { TransportError } from "../transport/errors.js";
+import type { Transport } from "../transport/transport.js";
 import { PendingEvents, type OverflowPolicy } from "./pending-events.js";
 import { SubjectPattern } from "./subject.js";
 
@@ -44,6 +47,8 @@ export interface PendingEvent {
 
 /** What a subscription needs from its PubSub. @internal */
 export interface SubscriptionHost {
+  /** The transport the events arrive on (for their consumer spans). */
+  readonly transport: Transport;
   /** Reports a handler failure. */
   handlerFailed(error: unknown, subscription: Subscription, event: ReceivedEvent): void;
   /** Forgets the subscription (and tells the peers). */
@@ -147,6 +152,7 @@ export class Subscription implements AsyncIterable<ReceivedEvent> {
       pending.done?.();
       pending.settled?.(true);
       pending.reply?.({ value: undefined });
+      if (activeTracing !== undefined) this.#consumerSpan(activeTracing, pending.event).end(0);
       waiter.resolve({ value: pending.event, done: false });
       return;
     }
@@ -205,6 +211,7 @@ export class Subscription implements AsyncIterable<ReceivedEvent> {
         if (next !== undefined) {
           next.settled?.(true);
           next.reply?.({ value: undefined });
+          if (activeTracing !== undefined) this.#consumerSpan(activeTracing, next.event).end(0);
           return Promise.resolve({ value: next.event, done: false });
         }
         if (this.#closed !== undefined) {
@@ -217,6 +224,12 @@ export class Subscription implements AsyncIterable<ReceivedEvent> {
         return { value: undefined, done: true };
       },
     };
+  }
+
+  /** The span of taking `event`: it continues the publisher's, named by the event's `traceparent` header. */
+  #consumerSpan(tracing: Tracing, event: ReceivedEvent): TraceSpan {
+    const transport = this.#host.transport;
+    return tracing.start({ kind: "consumer", system: "swarm", service: "", method: event.subject, peer: event.from, transport }, undefined, event.message.headers);
   }
 
   #take(): PendingEvent | undefined {
@@ -241,11 +254,18 @@ export class Subscription implements AsyncIterable<ReceivedEvent> {
     try {
       for (let next = this.#take(); next !== undefined && this.#closed === undefined; next = this.#take()) {
         const { event, reply } = next;
+        const tracing = activeTracing;
+        const span = tracing === undefined ? undefined : this.#consumerSpan(tracing, event);
         try {
-          let value = handler(event);
+          let value = span === undefined ? handler(event) : span.run(handler, event);
           if (value instanceof Promise) value = await value;
+          span?.end(0);
           reply?.({ value });
         } catch (error) {
+          if (span !== undefined) {
+            const failure = RpcError.from(error);
+            span.end(failure.code, failure.rawMessage);
+          }
           reply?.({ error });
           this.#host.handlerFailed(error, this, event);
         }

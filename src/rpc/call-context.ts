@@ -1,3 +1,4 @@
+import type { TraceSpan } from "../trace/tracing.js";
 import type { MethodInfo } from "./definitions.js";
 
 /** What a handler knows about the call it serves. */
@@ -26,4 +27,10 @@ export interface CallContext {
   readonly header: Record<string, string>;
   /** Response trailers: sent with the outcome. */
   readonly trailer: Record<string, string>;
+  /**
+   * The call's span when a tracer is installed (`setTracing`, or `enableOpenTelemetry()` from
+   * "swarm-transport/otel"): calls and publishes the handler makes continue its trace. Its
+   * `traceparent` names it (for logs); undefined without a tracer.
+   */
+  readonly span?: TraceSpan | undefined;
 }

@@ -1,3 +1,4 @@
+import { setActiveSpanSource, type TraceSpan } from "../trace/tracing.js";
 import type { CallContext } from "./call-context.js";
 
 /**
@@ -19,12 +20,18 @@ let manager: CallContextManager | undefined;
 export function setCallContextManager(next: CallContextManager | undefined): CallContextManager | undefined {
   const previous = manager;
   manager = next;
+  // pub/sub (which knows nothing of calls) finds the span of the call being served through this
+  setActiveSpanSource(next === undefined ? undefined : activeSpan);
   return previous;
 }
 
 /** The active call of the installed manager, or undefined (none installed, or no call active). */
 export function activeCallContext(): CallContext | undefined {
   return manager?.active();
+}
+
+function activeSpan(): TraceSpan | undefined {
+  return manager?.active()?.span;
 }
 
 /** Runs `fn(arg)` with `context` active when a manager is installed; else just runs it. @internal */

@@ -5,6 +5,7 @@ import { dataBytes, dataJson, toData, type Body } from "../protocol/data.js";
 import type { Message } from "../protocol/message.js";
 import { RpcError } from "../status/rpc-error.js";
 import { Status } from "../status/status.js";
+import { activeTracing, parentSpan, withTraceHeaders, type TraceSpan, type Tracing } from "../trace/tracing.js";
 import type { ReceivedMessage } from "../transport/transport.js";
 import type { CallContext } from "./call-context.js";
 import type { CallOptions } from "./call-options.js";
@@ -47,6 +48,7 @@ export class ClientCall implements ReplyHandler {
   #credit: StreamCredit | undefined;
   #sends: CallSends | undefined;
   #parent: CallContext | undefined;
+  #span: TraceSpan | undefined;
   #done = false;
   #headerSeen = false;
   #trailers: Record<string, string> | undefined;
@@ -97,6 +99,8 @@ export class ClientCall implements ReplyHandler {
   start(request: unknown): void {
     const caller = this.#caller;
     const options = this.#options;
+    const tracing = activeTracing;
+    if (tracing !== undefined) this.#span = this.#startSpan(tracing);
     const signal = options.signal;
     if (signal?.aborted) return this.#settleError(new RpcError(Status.CANCELLED, `call to ${this.#info.path} cancelled before it started`, { cause: signal.reason }));
     if (caller.inFlight >= caller.maxInFlight) {
@@ -124,7 +128,8 @@ export class ClientCall implements ReplyHandler {
     signal?.addEventListener("abort", this.#onAbort, { once: true });
     parent?.signal.addEventListener("abort", this.#onParentAbort, { once: true });
     const streamingRequest = this.#info.kind === "client-streaming" || this.#info.kind === "bidi-streaming";
-    const metadata = caller.metadata === undefined ? options.metadata : { ...caller.metadata, ...options.metadata };
+    let metadata = caller.metadata === undefined ? options.metadata : { ...caller.metadata, ...options.metadata };
+    if (this.#span !== undefined) metadata = withTraceHeaders(metadata, this.#span);
     const params = streamingRequest ? undefined : this.#info.requestType === UNTYPED ? toData(request as Body) : new TypedData(request, this.#info.requestType);
     demux.post(
       this.peer,
@@ -160,6 +165,7 @@ export class ClientCall implements ReplyHandler {
     }
     this.#finish();
     if (this.#inbox !== undefined) {
+      this.#span?.end(Status.OK);
       this.#inbox.end();
       return;
     }
@@ -167,9 +173,11 @@ export class ClientCall implements ReplyHandler {
     try {
       value = readResponse(outcome?.value, this.#info.responseType, this.#info.path);
     } catch (error) {
+      this.#span?.end(Status.INTERNAL, (error as RpcError).rawMessage);
       this.#reject!(error);
       return;
     }
+    this.#span?.end(Status.OK);
     this.#resolve!(value);
   }
 
@@ -272,9 +280,17 @@ export class ClientCall implements ReplyHandler {
 
   #settleError(error: RpcError): void {
     this.#done = true;
+    this.#span?.end(error.code, error.rawMessage);
     this.#credit?.fail(error);
     if (this.#inbox !== undefined) this.#inbox.fail(error);
     else this.#reject!(error);
+  }
+
+  /** The span of this call, continuing the explicit parent's, else the active call's. */
+  #startSpan(tracing: Tracing): TraceSpan {
+    const info = this.#info;
+    const transport = this.#caller.demux.transport;
+    return tracing.start({ kind: "client", system: "swarm", service: info.service, method: info.name, peer: this.peer, transport }, parentSpan(this.#options.parent), undefined);
   }
 
   #finish(): void {

@@ -5,6 +5,7 @@ import { toData, type Body } from "../protocol/data.js";
 import type { Message } from "../protocol/message.js";
 import { RpcError } from "../status/rpc-error.js";
 import { Status } from "../status/status.js";
+import type { TraceSpan } from "../trace/tracing.js";
 import { TransportError } from "../transport/errors.js";
 import type { SendOptions } from "../transport/transport.js";
 import type { CallContext } from "./call-context.js";
@@ -47,6 +48,8 @@ export class ServerCall implements CallContext, ServedHandler {
   readonly metadata: Readonly<Record<string, string>>;
   /** Deadline on the `performance.now()` clock; Infinity for none. */
   readonly deadlineAt: number;
+  /** The call's span, when a tracer is installed (set by the server before the handler runs). */
+  span: TraceSpan | undefined;
   #header: Record<string, string> | undefined;
   #trailer: Record<string, string> | undefined;
   #registered = false;
@@ -69,6 +72,7 @@ export class ServerCall implements CallContext, ServedHandler {
     this.#timeoutMs = request.timeoutMs;
     this.deadlineAt = request.timeoutMs > 0 ? performance.now() + request.timeoutMs : Infinity;
     this.#id = request.correlationId;
+    this.span = undefined;
     // A TypedData came by reference (in-process): never JSON, and reading its `kind` would encode it.
     const params = request.params;
     this.#json = params !== undefined && !(params instanceof TypedData) && params.kind?.$case === "json" && info.responseType.toJSON !== undefined;
@@ -181,9 +185,11 @@ export class ServerCall implements CallContext, ServedHandler {
     sendError(this.#host.demux, this.peer, this.#id, rpcError.code, rpcError.rawMessage, trailers, headers, rpcError.details);
   };
 
-  /** Runs `fn(arg)` with this call as the active one (see CallContextManager). */
+  /** Runs `fn(arg)` with this call as the active one (see CallContextManager), and its span as the tracer's current one. */
   run<A, T>(fn: (arg: A) => T, arg: A): T {
-    return withCallContext(this, fn, arg);
+    const span = this.span;
+    if (span === undefined) return withCallContext(this, fn, arg);
+    return span.run(() => withCallContext(this, fn, arg), undefined);
   }
 
   /** Sends each message of a handler's response stream, within the caller's credit, then the outcome. */
@@ -271,6 +277,7 @@ export class ServerCall implements CallContext, ServedHandler {
 
   #finish(error: RpcError | undefined): void {
     this.#done = true;
+    if (this.span !== undefined) this.span.end(error === undefined ? Status.OK : error.code, error?.rawMessage);
     if (this.#registered) {
       this.#host.active.delete(this);
       this.#host.demux.removeServed(this.peer, this.#id);

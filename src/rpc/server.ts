@@ -10,6 +10,7 @@ import { methodInfos, UNTYPED, type MethodDefinition, type MethodInfo, type Serv
 import { composeInterceptors, type ServerCallDescriptor, type ServerInterceptor } from "./interceptors.js";
 import { RpcError } from "../status/rpc-error.js";
 import { Status } from "../status/status.js";
+import { activeTracing, type Tracing } from "../trace/tracing.js";
 import { sendError } from "./send-error.js";
 import { ServerCall, type CallHost, type RpcLogger } from "./server-call.js";
 import { serviceAnnouncement } from "./service-announcement.js";
@@ -160,6 +161,8 @@ export class RpcServer {
     }
     let input: unknown;
     const call = new ServerCall(this.#host, info, from, message, request);
+    const tracing = activeTracing;
+    if (tracing !== undefined) call.span = serverSpan(tracing, info, from, message, demux);
     if (info.kind === "unary" || info.kind === "server-streaming") {
       try {
         input = info.requestType === UNTYPED ? untypedParams(request.params) : readTyped(request.params, info.requestType, `request of ${info.path}`);
@@ -187,6 +190,11 @@ export class RpcServer {
       call.succeed(outcome);
     }
   }
+}
+
+/** The span of a call arriving: it continues the caller's, named by the request's `traceparent` header. */
+function serverSpan(tracing: Tracing, info: MethodInfo, from: string, message: Message, demux: Demux) {
+  return tracing.start({ kind: "server", system: "swarm", service: info.service, method: info.name, peer: from, transport: demux.transport }, undefined, message.envelope.headers);
 }
 
 /** Serves typed services and untyped methods through `demux` (see `createDemux`). */

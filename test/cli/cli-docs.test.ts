@@ -8,8 +8,9 @@ import { hubCommand } from "../../src/cli/commands/hub.js";
 import { initCommand } from "../../src/cli/commands/init.js";
 import { publishCommand } from "../../src/cli/commands/publish.js";
 import { subscribeCommand } from "../../src/cli/commands/subscribe.js";
+import { topCommand } from "../../src/cli/commands/top.js";
 
-const COMMANDS = [initCommand, hubCommand, agentCommand, callCommand, publishCommand, subscribeCommand, benchCommand];
+const COMMANDS = [initCommand, hubCommand, agentCommand, callCommand, publishCommand, subscribeCommand, topCommand, benchCommand];
 
 describe("docs/cli.md", () => {
   const doc = readFileSync("docs/cli.md", "utf8");

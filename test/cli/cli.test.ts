@@ -54,13 +54,17 @@ afterEach(() => {
 
 describe("the swarm-transport command", () => {
   it("hub, agent, call, publish/subscribe and a clean SIGTERM, as separate processes", async () => {
-    const hub = start(["hub", "--bind", "127.0.0.1:0", "--gateway-proto", PROTO, "--json"]);
+    const hub = start(["hub", "--bind", "127.0.0.1:0", "--gateway-proto", PROTO, "--json", "--stats-watcher", "ops"]);
     const [listening] = await waitFor(hub.output, /^\{"event":"listening".*\}$/m);
     const { url, http: httpBase, paths } = JSON.parse(listening) as { url: string; http: string; paths: string[] };
     expect(paths).toEqual(["/healthz", "/metrics", "/<package.Service>/<Method>"]);
     const agent = start(["agent", "--hub", url, "--id", "agent_2", "--json"]);
     const [connected] = await waitFor(agent.output, /^\{"event":"connected".*\}$/m);
-    expect(JSON.parse(connected)).toEqual({ event: "connected", agent: "agent_2", hub: url, service: "swarm.examples.v1.ComputeService" });
+    expect(JSON.parse(connected)).toMatchObject({ event: "connected", agent: "agent_2", hub: url, service: "swarm.examples.v1.ComputeService", level: "info" });
+    // the hub's log: one JSON record a line
+    const [joined] = await waitFor(hub.output, /^\{"event":"agent-joined","agent":"agent_2".*\}$/m);
+    expect(JSON.parse(joined)).toMatchObject({ remote: "127.0.0.1", resumed: false, level: "info", msg: 'agent "agent_2" joined from 127.0.0.1' });
+    expect(Date.parse((JSON.parse(joined) as { time: string }).time)).not.toBeNaN();
 
     // health, metrics and the HTTP gateway on the hub's port
     const health = await fetch(`${httpBase}/healthz`);
@@ -112,10 +116,19 @@ describe("the swarm-transport command", () => {
     expect(nobody.code).toBe(1);
     expect(nobody.stderr).toMatch(/^UNAVAILABLE: /);
 
+    // top: one snapshot as JSON, for an allowed watcher; anyone else is refused
+    const top = await run(["top", "--hub", url, "--id", "ops", "--json", "--count", "1"]);
+    expect(top.code, top.stderr).toBe(0);
+    const snapshot = JSON.parse(top.stdout) as { hubId: string; agents: { agentId: string; state: string }[] };
+    expect(snapshot.hubId).toBe("hub");
+    expect(snapshot.agents.find((row) => row.agentId === "agent_2")).toMatchObject({ state: "open" });
+    const refused = await run(["top", "--hub", url, "--id", "stranger", "--count", "1"]);
+    expect({ code: refused.code, stderr: refused.stderr }).toEqual({ code: 1, stderr: expect.stringMatching(/^top: the hub at ws:\S+ does not let "stranger" watch its stats \(start it with --stats-watcher stranger, or pass an allowed --id\)\n$/) });
+
     hub.child.kill("SIGTERM");
     const stopped = await hub.exited;
     expect(stopped.code).toBe(0);
-    expect(stopped.stdout).toContain('{"event":"stopped"}');
+    expect(stopped.stdout.trim().split("\n").map((line) => (JSON.parse(line) as { event: string }).event)).toContain("stopped");
     agent.child.kill("SIGTERM");
     expect((await agent.exited).code).toBe(0);
   }, 60_000); // ten processes, each compiling the CLI with tsx

@@ -23,8 +23,8 @@ const FIB = "swarm.examples.v1.ComputeService/Fibonacci";
 export function cliMistakes({ closedPort, takenPort, proto, nonEmptyDir }: MistakeContext): CliMistake[] {
   const closed = `ws://127.0.0.1:${closedPort}`;
   return [
-    { what: "no command", args: [], code: 2, line: /^swarm-transport: no command given; commands: init, hub, agent, call, publish, subscribe, token, bench \(see: swarm-transport --help\)$/ },
-    { what: "an unknown command", args: ["teleport"], code: 2, line: /^swarm-transport: unknown command "teleport"; commands: init, hub, agent, call, publish, subscribe, token, bench \(see: swarm-transport --help\)$/ },
+    { what: "no command", args: [], code: 2, line: /^swarm-transport: no command given; commands: init, hub, agent, call, publish, subscribe, top, token, bench \(see: swarm-transport --help\)$/ },
+    { what: "an unknown command", args: ["teleport"], code: 2, line: /^swarm-transport: unknown command "teleport"; commands: init, hub, agent, call, publish, subscribe, top, token, bench \(see: swarm-transport --help\)$/ },
     { what: "an unknown flag", args: ["call", "--frobnicate"], code: 2, line: /^Unknown option '--frobnicate'.* \(see: swarm-transport call --help\)$/ },
     { what: "--bind garbage", args: ["hub", "--bind", "garbage"], code: 2, line: /^hub: --bind "garbage" is not HOST:PORT; give one such as 127\.0\.0\.1:8080 \(port 0 picks a free one\)$/ },
     { what: "a port past 65535", args: ["hub", "--bind", "127.0.0.1:99999"], code: 2, line: /^hub: --bind "127\.0\.0\.1:99999" has port 99999, past 65535; give one such as 127\.0\.0\.1:8080 \(port 0 picks a free one\)$/ },

@@ -4,7 +4,7 @@
 // .d.ts without skipLibCheck, import and require, every CLI mistake against the installed bin,
 // and `npx swarm-transport init` in another temp folder, then npm install (which generates),
 // a strict type-check, npm start and npm test in the new project.
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -133,6 +133,36 @@ describe("the packed tarball", () => {
     const ran = ok("node --input-type=module", await run(process.execPath, ["--input-type=module", "-e", script], { cwd: consumer }));
     expect(ran.stdout.trim()).toBe("function swarm.examples.v1.ComputeService function");
     expect(ran.stderr).toBe("");
+  });
+
+  it("runs without @opentelemetry/api (an optional peer): only the otel entry imports it", async () => {
+    const importers = listFiles(join(installed, "dist"))
+      .filter((file) => file.endsWith(".js") && /from\s*["']@opentelemetry\/api["']/.test(readFileSync(file, "utf8")))
+      .map((file) => file.slice(join(installed, "dist").length + 1))
+      .sort();
+    expect(importers).toEqual(["src/otel/otel-span.js", "src/otel/otel-tracing.js"]);
+    // prom-client (the Node entry's /metrics) depends on it, so a Node install has it: hide it,
+    // and the core and the browser entry still load and make calls; only the otel entry needs it
+    const api = join(consumer, "node_modules", "@opentelemetry", "api");
+    const hidden = `${api}.hidden`;
+    const had = existsSync(api);
+    if (had) renameSync(api, hidden);
+    try {
+      const script = [
+        'const { createClient, createDemux, createServer, InProcessTransport } = await import("swarm-transport");',
+        'await import("swarm-transport/browser");',
+        'const { ComputeServiceDefinition } = await import("swarm-transport/generated/swarm/examples/v1/compute.js");',
+        'const [a, b] = await InProcessTransport.createPair("a", "b");',
+        'createServer(createDemux(b)).add(ComputeServiceDefinition, new Proxy({}, { get: () => ({ n }) => ({ value: n }) }));',
+        'console.log(String((await createClient(ComputeServiceDefinition, createDemux(a), { peer: "b" }).fibonacci({ n: 7 })).value));',
+        'await import("swarm-transport/otel").catch((error) => console.log(error.code));',
+        "process.exit(0);",
+      ].join("\n");
+      const ran = ok("node --input-type=module", await run(process.execPath, ["--input-type=module", "-e", script], { cwd: consumer }));
+      expect(ran.stdout.trim().split("\n")).toEqual(["7", "ERR_MODULE_NOT_FOUND"]);
+    } finally {
+      if (had) renameSync(hidden, api);
+    }
   });
 
   it("answers every CLI mistake with its documented exit code and one line that says what to do", async () => {

@@ -80,7 +80,7 @@ describe("WebSocket client: reconnect", () => {
     expect(a.pendingSends).toBe(0);
   });
 
-  it("onLinkChange tells lost, regained and gave-up, with the attempts made", async () => {
+  it("onLinkChange tells lost, each failed attempt, regained (and whether the session resumed) and gave-up, with the attempts made", async () => {
     const first = await hubOn();
     const port = first.port;
     const a = await agent(first, "a", { retryAttempts: 3, ...quickRetry });
@@ -90,8 +90,10 @@ describe("WebSocket client: reconnect", () => {
     await until(() => events.some((e) => e.state === "regained"));
     expect(events.map((e) => e.state)).toEqual(["lost", "regained"]);
     expect(events[1]!.attempts).toBeGreaterThanOrEqual(1);
+    expect(events[1]!.resumed).toBe(true);
     await first.close();
     await until(() => events.some((e) => e.state === "gave-up"));
+    expect(events.slice(2).map((e) => `${e.state} ${e.attempts}`)).toEqual(["lost 0", "retrying 1", "retrying 2", "gave-up 3"]);
     const gaveUp = events.at(-1)!;
     expect(gaveUp).toMatchObject({ state: "gave-up", attempts: 3 });
     expect(gaveUp.error?.code).toBe("ConnectionError");

@@ -4,6 +4,8 @@ import { integer, parseCommand, required } from "../args.js";
 import type { Command } from "../command.js";
 import { connectAgent, HUB_FLAG_HELP, hubFlags, hubUrl } from "../connect.js";
 import { watchHubLink } from "../hub-link-watch.js";
+import { logCalls } from "../call-log.js";
+import { logFlagHelp, logFlags, loggerFromFlags } from "../log.js";
 import { join } from "node:path";
 import { PACKAGE_PROTO_DIR } from "../../node/package-proto.js";
 import { fileDescriptorSet } from "../../schema/descriptors.js";
@@ -29,24 +31,27 @@ ${HUB_FLAG_HELP}
   --retry-attempts N     reconnection attempts after the link drops (default 10)
   --progress-every N     publish progress.<ID> every N tasks (default 100; 0 never)
   --progress-interval MS and every MS milliseconds, busy or idle (default 1000; 0 never)
-  --json                 print events as JSON lines: {"event": "connected" | "announcement" |
-                         "lost" | "regained" | "gave-up", ...}`,
+${logFlagHelp(25)}
+
+Logs (events): connected, announcement, lost, regained and gave-up at info (lost: warn);
+each call served at debug (call-served: method, peer, code, ms, trace id), a call that
+failed on this side at warn; reconnect attempts that failed (retrying) at debug.`,
   async run(argv, io) {
     const { values } = parseCommand("agent", argv, {
       ...hubFlags,
       "retry-attempts": { type: "string" },
       "progress-every": { type: "string" },
       "progress-interval": { type: "string" },
-      json: { type: "boolean" },
+      ...logFlags,
     });
     if (values.help) return io.out(agentCommand.usage);
+    const log = loggerFromFlags(values, "agent", io.out);
     const id = required(values.id, "id", "agent");
     const url = hubUrl(values.hub, "agent");
     const timeoutMs = integer(values["connect-timeout"], "connect-timeout", 5000, "agent");
     const retryAttempts = integer(values["retry-attempts"], "retry-attempts", 10, "agent");
     const progressEvery = integer(values["progress-every"], "progress-every", 100, "agent");
     const progressIntervalMs = integer(values["progress-interval"], "progress-interval", 1000, "agent");
-    const json = values.json === true;
     const transport = await connectAgent(url, id, { command: "agent", token: values.token, timeoutMs, retryAttempts });
     const who = `agent ${JSON.stringify(id)}`;
     // the service's descriptors go with its announcement, so the hub can answer reflection for it
@@ -55,14 +60,14 @@ ${HUB_FLAG_HELP}
       fileDescriptorSet: fileDescriptorSet(schema),
       progressEvery,
       progressIntervalMs,
+      interceptors: [logCalls(log)],
       onAnnouncement: (event) => {
-        const data = event.message.json() ?? null;
-        io.out(json ? JSON.stringify({ event: "announcement", subject: event.subject, from: event.from, data }) : `${who}: announcement ${event.subject} from ${event.from}: ${JSON.stringify(data)}`);
+        const data = JSON.stringify(event.message.json() ?? null);
+        log.log("info", "announcement", `${who}: announcement ${event.subject} from ${event.from}: ${data}`, { subject: event.subject, from: event.from, data });
       },
     });
-    const watch = watchHubLink(transport, io, { who, url, retryAttempts, json });
-    if (json) io.out(JSON.stringify({ event: "connected", agent: id, hub: url, service: ComputeServiceDefinition.fullName }));
-    else io.out(`${who} connected to ${url}, serving ${ComputeServiceDefinition.fullName}`);
+    const watch = watchHubLink(transport, log, { who, url, retryAttempts });
+    log.log("info", "connected", `${who} connected to ${url}, serving ${ComputeServiceDefinition.fullName}`, { agent: id, hub: url, service: ComputeServiceDefinition.fullName });
     try {
       await Promise.race([io.untilSignal(), watch.gaveUp]);
     } finally {

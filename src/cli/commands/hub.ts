@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
 import { createHubHttp } from "../../gateway/hub-http.js";
+import { serveHubStats } from "../../stats/stats-service.js";
 import { SchemaError } from "../../schema/index.js";
 import { signedTokenAuth, staticTokenAuth, type HubAuthenticate, type HubLinkAccess } from "../../transports/websocket/hub/auth.js";
 import { TokenError, verifyToken, type TokenKey } from "../../transports/websocket/hub/signed-token.js";
@@ -9,6 +10,8 @@ import { bindAddress, integer, parseCommand } from "../args.js";
 import { CliError, ExitCode } from "../cli-error.js";
 import type { Command } from "../command.js";
 import { hubUrl, plainReason } from "../connect.js";
+import { logEdgeCall, logHubEvents } from "../hub-log.js";
+import { logFlagHelp, logFlags, loggerFromFlags } from "../log.js";
 
 export const hubCommand: Command = {
   name: "hub",
@@ -52,8 +55,13 @@ RPC calls, events and broadcasts between them. Stops cleanly on SIGTERM or SIGIN
                             --gateway (repeatable)
   --import-path DIR         where imports of those .proto files are found (repeatable)
   --cors-origin ORIGIN      let browser pages from ORIGIN call the gateway ("*": any) (repeatable)
-  --json                    print {"event": "listening", "hub", "url", "http"} on start and
-                            {"event": "stopped"} at the end`,
+  --stats-watcher ID        let agent ID watch the hub's stats (swarm-transport top --id ID); "P*"
+                            allows ids starting with P (repeatable; default: nobody)
+${logFlagHelp(28)}
+
+Logs (events): listening, stopping, stopped, agent-joined, agent-parked, agent-left at info;
+connection-dropped (a Hello refused, a bad frame, a slow consumer, a heartbeat timeout) at
+warn; each HTTP gateway call at debug (http-call: method, code, ms, bytes).`,
   async run(argv, io) {
     const { values } = parseCommand("hub", argv, {
       bind: { type: "string", default: "127.0.0.1:8080" },
@@ -79,9 +87,11 @@ RPC calls, events and broadcasts between them. Stops cleanly on SIGTERM or SIGIN
       "gateway-proto": { type: "string", multiple: true },
       "import-path": { type: "string", multiple: true },
       "cors-origin": { type: "string", multiple: true },
-      json: { type: "boolean" },
+      "stats-watcher": { type: "string", multiple: true },
+      ...logFlags,
     });
     if (values.help) return io.out(hubCommand.usage);
+    const log = loggerFromFlags(values, "hub", io.out);
     const bind = bindAddress(values.bind, "bind", "hub");
     const httpBind = values["http-bind"] === undefined ? undefined : bindAddress(values["http-bind"], "http-bind", "hub");
     const maxMessageSize = integer(values["max-message-size"], "max-message-size", 10 * 1024 * 1024, "hub");
@@ -127,6 +137,7 @@ RPC calls, events and broadcasts between them. Stops cleanly on SIGTERM or SIGIN
         ? { protoFiles, importPaths: values["import-path"] ?? [], ...(corsOrigins === undefined ? {} : { corsOrigins }) }
         : false;
     const http = createHubHttp({
+      onCall: logEdgeCall(log),
       health: values["no-health"] !== true,
       metrics: values["no-metrics"] !== true,
       ...(gateway === false ? {} : { gateway }),
@@ -154,19 +165,25 @@ RPC calls, events and broadcasts between them. Stops cleanly on SIGTERM or SIGIN
         throw new CliError(`hub: cannot link to ${url}: ${TransportError.is(error) ? plainReason(error) : String(error)} (is a hub running there?)`, ExitCode.UNAVAILABLE);
       });
     }
+    const stats = serveHubStats(hub, { watchers: values["stats-watcher"] ?? [], server: http.rpcServer, gateway: http.gateway });
+    const unlog = logHubEvents(hub, log);
     const scheme = hub.url.startsWith("wss:") ? "https" : "http";
     const httpBase = `${scheme}://${httpBind === undefined ? hub.url.replace(/^wss?:\/\//, "") : `${httpBind.replace(/:\d+$/, "")}:${http.port}`}`;
     const served = [values["no-health"] ? "" : "/healthz", values["no-metrics"] ? "" : "/metrics", gateway === false ? "" : "/<package.Service>/<Method>"].filter(Boolean);
-    if (values.json) {
-      io.out(JSON.stringify({ event: "listening", hub: hub.localAddress, url: hub.url, ...(nats === undefined ? {} : { nats: nats.servers }), ...(served.length > 0 ? { http: httpBase, paths: served } : {}) }));
-    } else {
-      io.out(`hub "${hub.localAddress}" listening on ${hub.url}${nats === undefined ? "" : ` on the NATS backplane ${nats.servers}`}`);
-      if (served.length > 0) io.out(`http on ${httpBase}: ${served.join(" ")}${gateway === false ? "" : " (gRPC, gRPC-Web, Connect; HTTP/1.1 and HTTP/2)"}`);
-    }
+    const httpLine = served.length > 0 ? `\nhttp on ${httpBase}: ${served.join(" ")}${gateway === false ? "" : " (gRPC, gRPC-Web, Connect; HTTP/1.1 and HTTP/2)"}` : "";
+    const onNats = nats === undefined ? "" : ` on the NATS backplane ${nats.servers}`;
+    log.log("info", "listening", `hub "${hub.localAddress}" listening on ${hub.url}${onNats}${httpLine}`, {
+      hub: hub.localAddress,
+      url: hub.url,
+      ...(nats === undefined ? {} : { nats: nats.servers }),
+      ...(served.length > 0 ? { http: httpBase, paths: served } : {}),
+    });
     await io.untilSignal();
-    if (!values.json) io.out("hub: shutting down");
+    log.log("info", "stopping", "hub: shutting down");
+    unlog();
+    await stats.close();
     await hub.close();
-    if (values.json) io.out(JSON.stringify({ event: "stopped" }));
+    log.log("info", "stopped", "hub: stopped");
   },
 };
 

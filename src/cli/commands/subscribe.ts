@@ -7,6 +7,7 @@ import { CliError, ExitCode } from "../cli-error.js";
 import type { Command } from "../command.js";
 import { cliAgentId, connectAgent, HUB_FLAG_HELP, hubFlags, hubUrl, plainReason } from "../connect.js";
 import { watchHubLink } from "../hub-link-watch.js";
+import { createLogger } from "../log.js";
 
 export const subscribeCommand: Command = {
   name: "subscribe",
@@ -42,8 +43,8 @@ ${HUB_FLAG_HELP}
     const id = values.id ?? cliAgentId("subscribe");
     const transport = await connectAgent(url, id, { command: "subscribe", token: values.token, timeoutMs, retryAttempts });
     // Status goes to stderr: stdout carries only the events, one JSON line each.
-    const status = { ...io, out: io.err };
-    const watch = watchHubLink(transport, status, { who: `subscribe ${JSON.stringify(id)}`, url, retryAttempts, json: false });
+    const status = createLogger({ format: "text", level: "info", write: io.err });
+    const watch = watchHubLink(transport, status, { who: `subscribe ${JSON.stringify(id)}`, url, retryAttempts });
     const bus = createPubSub(createDemux(transport));
     let seen = 0;
     let done!: () => void;

@@ -38,14 +38,20 @@ export interface WebSocketClientOptions {
 
 /** A change of a client's link to its hub (see `WebSocketClientTransport.onLinkChange`). */
 export interface LinkChangeEvent {
-  /** "lost": the link dropped and reconnecting began; "regained": a reconnect succeeded; "gave-up": every attempt failed and the transport closes. */
-  readonly state: "lost" | "regained" | "gave-up";
+  /**
+   * "lost": the link dropped and reconnecting began; "retrying": an attempt failed and another
+   * follows; "regained": a reconnect succeeded; "gave-up": every attempt failed and the
+   * transport closes.
+   */
+  readonly state: "lost" | "retrying" | "regained" | "gave-up";
   /** Why the link dropped or the last attempt failed; empty for "regained". */
   readonly reason: string;
-  /** The error behind `reason` ("lost", "gave-up"). */
+  /** The error behind `reason` ("lost", "retrying", "gave-up"). */
   readonly error?: TransportError;
   /** Reconnection attempts made since the link was lost. */
   readonly attempts: number;
+  /** "regained": whether the hub resumed the session (nothing lost, nothing twice) rather than starting a new one. */
+  readonly resumed?: boolean;
 }
 
 /** `TransportConfig` plus the WebSocket settings. */
@@ -250,12 +256,14 @@ export class WebSocketClientTransport extends CoreTransport {
     return false;
   }
 
-  #attach({ link, negotiated, handoff }: Dialled): void {
+  /** Starts using a new link; returns whether it resumed the session of the one before. */
+  #attach({ link, negotiated, handoff }: Dialled): boolean {
     this.#link = link;
     this.hubId = negotiated.hubId;
     this.hubMetadata = negotiated.metadata;
     link.negotiated(this.tuning.compression, this.config.enableCompression && negotiatedCompression(negotiated), negotiated.capabilities.includes(BATCH_CAPABILITY));
-    if (!this.#startSession(link, negotiated.metadata)) {
+    const resumed = this.#startSession(link, negotiated.metadata);
+    if (!resumed) {
       this.#sender.windows.reset(negotiated.hubId);
       this.#credits.reset();
     }
@@ -278,13 +286,17 @@ export class WebSocketClientTransport extends CoreTransport {
       }, Math.max(1, Math.min(interval, this.tuning.heartbeatTimeoutMs / 2)));
     }
     handoff(onMessage);
-    if (socket.readyState === ReadyState.CLOSED) return onClose({ code: 1006, reason: "closed during the handshake" });
+    if (socket.readyState === ReadyState.CLOSED) {
+      onClose({ code: 1006, reason: "closed during the handshake" });
+      return resumed;
+    }
     if (this.tuning.presence === "all") {
       link.writeControl(Message.control(this.localAddress, { operation: { $case: "watch", value: { address: "", all: true, stop: false } } }));
     }
     this.#sender.link = link;
     this.#writeServices();
     this.#sender.flush();
+    return resumed;
   }
 
   #onFrame(link: Link, event: { data: unknown }): void {
@@ -343,8 +355,9 @@ export class WebSocketClientTransport extends CoreTransport {
     this.#sender.link = undefined;
     clearInterval(this.#heartbeatTimer);
     if (this.#state !== "open") return;
-    this.core.peerGone(undefined, `connection lost: ${error.message}`);
+    // "lost" first: what the loss fails next (calls in flight) can still tell it happened
     this.#linkChanged({ state: "lost", reason: error.message, error, attempts: 0 });
+    this.core.peerGone(undefined, `connection lost: ${error.message}`);
     this.#sender.disconnected(error);
     void this.#reconnect(error);
   }
@@ -360,8 +373,8 @@ export class WebSocketClientTransport extends CoreTransport {
           return;
         }
         this.core.stats.reconnections++;
-        this.#attach(dialled);
-        this.#linkChanged({ state: "regained", reason: "", attempts: attempt + 1 });
+        const resumed = this.#attach(dialled);
+        this.#linkChanged({ state: "regained", reason: "", attempts: attempt + 1, resumed });
         return;
       } catch (error) {
         if (this.#state !== "open") return;
@@ -371,6 +384,7 @@ export class WebSocketClientTransport extends CoreTransport {
           attempt++;
           break;
         }
+        if (attempt + 1 < this.config.retryAttempts) this.#linkChanged({ state: "retrying", reason: lastError.message, error: lastError, attempts: attempt + 1 });
       }
     }
     const gaveUp = new TransportError("ConnectionError", `gave up reconnecting to ${this.#urls.join(", ")} after ${attempt} attempts: ${lastError.message}`, {}, { cause: lastError });

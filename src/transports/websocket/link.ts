@@ -52,6 +52,10 @@ export class Link {
   /** How this side decodes the peer's frames. */
   readonly incoming: FrameCodecOptions;
   lastSeenMs = Date.now();
+  /** Bytes of frames read on this link. */
+  bytesIn = 0;
+  /** Bytes of frames written on this link. */
+  bytesOut = 0;
   /** The resumable session this link carries, when both sides announced "resume". */
   session: Session | undefined;
   #batching = false;
@@ -173,6 +177,7 @@ export class Link {
   /** The envelope bodies of one incoming frame (throws a TransportError for bad input). */
   bodies(bytes: Uint8Array): Uint8Array[] {
     this.#stats.bytesReceived += bytes.length;
+    this.bytesIn += bytes.length;
     this.lastSeenMs = Date.now();
     return frameBodies(bytes, this.incoming);
   }
@@ -248,6 +253,7 @@ export class Link {
   #write(frame: Uint8Array): void {
     this.socket.send(frame);
     this.#stats.bytesSent += frame.length;
+    this.bytesOut += frame.length;
     this.#lastSentMs = Date.now();
   }
 }

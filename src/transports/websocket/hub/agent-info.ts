@@ -8,10 +8,33 @@ export interface AgentInfo {
   messagesIn: number;
   /** Frames written to the agent. */
   messagesOut: number;
+  /** Bytes of frames read from the agent (over every link of its session). */
+  bytesIn: number;
+  /** Bytes of frames written to the agent (over every link of its session). */
+  bytesOut: number;
   /** When the agent last sent anything, ms since the Unix epoch. */
   lastSeenMs: number;
   /** Bytes the hub's socket still buffers towards the agent. */
   bufferedBytes: number;
+  /** Messages sent to the agent on its session that it has not acknowledged yet (in flight, or kept while it is away). */
+  unackedMessages: number;
+  /** The agent's receive window: messages each sender may have in flight to it (0: unmetered). */
+  window: number;
+  /**
+   * Messages routed to the agent by other agents that its application has not taken yet, as far
+   * as the credit it granted back tells (it grants every half window per sender).
+   */
+  unreadMessages: number;
+  /** Round trip of the hub's last WebSocket ping to it, in ms; undefined until one was answered (see `WebSocketHub.pingAgents`). */
+  rttMs: number | undefined;
+  /** Times its session resumed on a new link. */
+  reconnections: number;
+  /** RPC calls routed to it that it has not answered (0 unless the hub tracks calls: `WebSocketHub.callStats`). */
+  callsServing: number;
+  /** RPC calls it made through the hub that are not answered yet (0 unless the hub tracks calls). */
+  callsMaking: number;
+  /** A link to another hub rather than an agent. */
+  isHub: boolean;
   /** The agent's Hello metadata. */
   metadata: Readonly<Record<string, string>>;
   /** The peer's IP address (or the URL of a hub this hub linked to). */

@@ -21,6 +21,7 @@ import {
 import { newSessionId, RESUME_CAPABILITY, RESUME_RECEIVED_KEY, RESUMED_KEY, Session, SESSION_KEY } from "../session.js";
 import { CloseCode } from "../socket.js";
 import type { AgentConnection } from "./agent-connection.js";
+import type { HubEvents } from "./hub-events.js";
 import { authenticateAgent, authenticateLink, type HubAuthenticate, type HubLinkAccess } from "./auth.js";
 import type { HubAuthRequest } from "./hub-auth-request.js";
 import type { HubRouter } from "./hub-router.js";
@@ -46,6 +47,8 @@ export interface HubAdmissionOptions {
   links: HubLinkAccess | undefined;
   /** Whether the hub still admits anyone (not closing). */
   isOpen(): boolean;
+  /** Told of agents joining and sessions expiring. */
+  events: HubEvents;
 }
 
 /**
@@ -104,8 +107,9 @@ export class HubAdmission {
     if (!this.#options.isOpen()) return;
     const agreed = isHub ? negotiated.capabilities.filter((c) => c !== RESUME_CAPABILITY) : negotiated.capabilities;
     const proof = agreed.includes(RESUME_CAPABILITY) ? negotiated.metadata[SESSION_KEY] : undefined;
-    const resumed = this.#claimParked(agentId, isHub, identity, proof, connection, refuse);
-    if (resumed === false) return;
+    const previous = this.#claimParked(agentId, isHub, identity, proof, connection, refuse);
+    if (previous === false) return;
+    const resumed = previous?.session;
     if (this.#router.isTaken(agentId)) {
       const reason = (proof !== undefined ? this.#ends.takenOver(proof, agentId) : undefined) ?? `agent id "${agentId}" is already connected to this hub`;
       return refuse(connection, CloseCode.ADDRESS_IN_USE, reason, "AddressInUse");
@@ -141,8 +145,10 @@ export class HubAdmission {
     link.negotiated(tuning.compression, agreed.includes(COMPRESSION_CAPABILITY), agreed.includes(BATCH_CAPABILITY));
     link.session = session;
     this.#router.add(connection);
+    this.#options.events.emit({ type: "joined", agentId, remoteAddress: connection.remoteAddress, isHub: connection.isHub, resumed: resumed !== undefined });
     if (resumed === undefined) return;
     this.#counters.sessionsResumed++;
+    connection.resumeFrom(previous!);
     resumed.resetAckState();
     try {
       for (const body of resumed.resendAfter(Number(negotiated.metadata[RESUME_RECEIVED_KEY] ?? 0))) link.resend(body);
@@ -184,6 +190,7 @@ export class HubAdmission {
     this.#unpark(connection);
     this.#counters.sessionsExpired++;
     this.#router.remove(connection, reason);
+    this.#options.events.emit({ type: "left", agentId: connection.agentId, reason });
     this.#ends.dropped(connection, reason);
   }
 
@@ -227,18 +234,18 @@ export class HubAdmission {
   }
 
   /**
-   * An id coming back while parked: the session resumes when the Hello carries its proof
-   * (returned); without it, an identity that names the id exactly takes it over (undefined:
+   * An id coming back while parked: the session resumes when the Hello carries its proof (the
+   * parked connection is returned, its session to resume); without it, an identity that names the id exactly takes it over (undefined:
    * a fresh session), anyone else is refused (false). Not parked: undefined.
    */
-  #claimParked(agentId: string, isHub: boolean, identity: HubIdentity, proof: string | undefined, connection: AgentConnection, refuse: Refuse): Session | undefined | false {
+  #claimParked(agentId: string, isHub: boolean, identity: HubIdentity, proof: string | undefined, connection: AgentConnection, refuse: Refuse): AgentConnection | undefined | false {
     const parked = this.#router.agent(agentId);
     if (parked?.state !== "parked") return undefined;
     const session = parked.session;
     if (proof !== undefined && session !== undefined && sameProof(proof, session.id)) {
       this.#router.unpark(agentId);
       this.#unpark(parked);
-      return session;
+      return parked;
     }
     if (!isHub && namesId(identity.ids, agentId)) {
       const reason = `session taken over by a new connection for "${agentId}"`;
@@ -246,6 +253,7 @@ export class HubAdmission {
       this.#counters.sessionsTakenOver++;
       this.#router.remove(parked, reason);
       this.#ends.dropped(parked, reason);
+      this.#options.events.emit({ type: "left", agentId, reason });
       if (session !== undefined) this.#ends.remember(session.id, `${reason}: ${session.unacked} unacknowledged message(s) to it were dropped`);
       return undefined;
     }

@@ -13,6 +13,7 @@ import type { WebSocketTuning } from "../options.js";
 import { CloseCode, ReadyState } from "../socket.js";
 import { AgentConnection } from "./agent-connection.js";
 import type { HubAdmission } from "./hub-admission.js";
+import type { HubEvents } from "./hub-events.js";
 import type { HubRouter } from "./hub-router.js";
 import type { HubCounters } from "./hub-stats.js";
 import type { Presence } from "./presence.js";
@@ -35,6 +36,8 @@ export interface HubConnectionsOptions {
   isOpen(): boolean;
   /** Where agents' `Services` announcements go. */
   services: ServiceTable;
+  /** Told of agents parked, gone, and connections dropped. */
+  events: HubEvents;
 }
 
 /**
@@ -121,6 +124,7 @@ export class HubConnections {
       if (!connection.link.tick(now, heartbeatIntervalMs, heartbeatTimeoutMs)) {
         this.#counters.heartbeatTimeouts++;
         connection.closeReason = "heartbeat timeout";
+        this.#options.events.emit({ type: "dropped", agentId: connection.agentId, remoteAddress: connection.remoteAddress, reason: "heartbeat timeout", code: "Timeout" });
         void closeAndWait(connection.link, "heartbeat timeout", CloseCode.POLICY, HEARTBEAT_TIMEOUT_CODE);
       }
     }
@@ -269,6 +273,7 @@ export class HubConnections {
   /** Closes one connection with Goodbye{reason, code} and a close code; the others are untouched. */
   readonly #drop = (connection: AgentConnection, closeCode: number, reason: string, code: string): void => {
     clearTimeout(connection.helloTimer);
+    if (connection.state !== "closed") this.#options.events.emit({ type: "dropped", agentId: connection.agentId, remoteAddress: connection.remoteAddress, reason, code });
     connection.endsSession = true;
     connection.closeReason ??= reason;
     connection.link.close(closeCode, reason, code);
@@ -283,9 +288,14 @@ export class HubConnections {
     if (connection.state === "closed") return;
     const wasOpen = connection.state === "open";
     const hubOpen = this.#options.isOpen();
-    if (wasOpen && hubOpen && connection.session !== undefined && !connection.endsSession) return this.#admission.park(connection);
+    if (wasOpen && hubOpen && connection.session !== undefined && !connection.endsSession) {
+      this.#options.events.emit({ type: "parked", agentId: connection.agentId, reason: connection.closeReason ?? reason });
+      return this.#admission.park(connection);
+    }
     connection.state = "closed";
-    if (wasOpen && hubOpen) this.#router.remove(connection, connection.closeReason ?? reason);
+    if (!wasOpen || !hubOpen) return;
+    this.#router.remove(connection, connection.closeReason ?? reason);
+    this.#options.events.emit({ type: "left", agentId: connection.agentId, reason: connection.closeReason ?? reason });
   }
 }
 

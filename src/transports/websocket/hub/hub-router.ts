@@ -7,6 +7,7 @@ import { Message } from "../../../protocol/message.js";
 import type { EndpointCore } from "../../../transport/endpoint-core.js";
 import { closeReason } from "../socket.js";
 import type { AgentConnection } from "./agent-connection.js";
+import type { CallTracker } from "./call-tracker.js";
 import type { HubInbox } from "./hub-inbox.js";
 import type { HubCounters } from "./hub-stats.js";
 import { allowsId } from "./identity.js";
@@ -77,6 +78,8 @@ export class HubRouter {
   readonly #remote = new Map<string, RemoteAgent>();
   /** The NATS backplane, when the hub has one. */
   backplane: RouterBackplane | undefined;
+  /** Watches the RPC calls routed, once the hub was asked to (`WebSocketHub.callStats`). */
+  calls: CallTracker | undefined;
 
   constructor(localAddress: string, parts: HubRouterParts) {
     this.#localAddress = localAddress;
@@ -196,6 +199,8 @@ export class HubRouter {
       this.#parts.counters.droppedByTtl++;
       return this.undeliverable(from, envelope, "Timeout", "ttl 0: expired on arrival");
     }
+    const calls = this.calls;
+    if (calls !== undefined) calls.observe(envelope, this.#localAddress);
     const destination = envelope.destination;
     if (destination === undefined) {
       if (isSubscribe(envelope)) this.#parts.presence.announcedToAll(envelope.source);
@@ -212,6 +217,7 @@ export class HubRouter {
     }
     const local = this.#agents.get(destination);
     if (local !== undefined) {
+      local.meteredIn++;
       if (createsState(envelope)) this.#parts.presence.watch(destination, envelope.source);
       return this.#forward(from, envelope, local, body);
     }
@@ -245,6 +251,7 @@ export class HubRouter {
       case "credit": {
         // the receiver (an agent here, or the envelope's source when relayed by a hub) grants the sender more
         const receiver = from.isHub ? envelope.source : from.agentId;
+        if (!from.isHub) from.creditGranted += operation.value.count;
         const sender = operation.value.address;
         const local = this.#agents.get(sender);
         if (local !== undefined) this.#control(local, this.#localAddress, { $case: "credit", value: { address: receiver, count: operation.value.count } });
@@ -353,6 +360,7 @@ export class HubRouter {
    * (their directories), and the hub endpoint's listeners.
    */
   #announceGone(address: string, reason: string, via: AgentConnection | undefined): void {
+    this.calls?.forget(address);
     const { everyone, watchers } = this.#parts.presence.departed(address);
     const notice = Message.control(this.#localAddress, { operation: { $case: "peerGone", value: { address, reason: closeReason(reason) } } });
     let body: Uint8Array | undefined;

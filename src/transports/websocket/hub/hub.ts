@@ -13,9 +13,11 @@ import { closeAndWait } from "../link.js";
 import { resolveTuning, transportPart, type WebSocketTuning } from "../options.js";
 import type { AgentConnection } from "./agent-connection.js";
 import type { AgentInfo } from "./agent-info.js";
+import { CallTracker, type CallTrackingOptions, type MethodCallStats } from "./call-tracker.js";
 import type { HubAuthenticate, HubLinkAccess } from "./auth.js";
 import { HubAdmission } from "./hub-admission.js";
 import { HubConnections } from "./hub-connections.js";
+import { HubEvents, type HubAgentEvent } from "./hub-events.js";
 import type { HubHttpExtension } from "./hub-http.js";
 import { HubInbox } from "./hub-inbox.js";
 import { openHubLink } from "./hub-link.js";
@@ -85,6 +87,7 @@ export class WebSocketHub extends CoreTransport {
   readonly #options: WebSocketHubOptions;
   protected readonly core: EndpointCore;
   readonly #counters = new HubCounters();
+  readonly #events = new HubEvents();
   readonly #router: HubRouter;
   readonly #inbox: HubInbox;
   readonly #presence: Presence;
@@ -111,7 +114,7 @@ export class WebSocketHub extends CoreTransport {
     this.tuning = resolveTuning(config, this.config.queueCapacity);
     this.core = new EndpointCore(this.config, `WebSocket hub "${this.localAddress}"`);
     // in dependency order, so no part is handed a callback into one not yet built
-    const settings = { hubId: this.localAddress, config: this.config, tuning: this.tuning, isOpen: () => this.#state === "open", services: this.services };
+    const settings = { hubId: this.localAddress, config: this.config, tuning: this.tuning, isOpen: () => this.#state === "open", services: this.services, events: this.#events };
     this.#inbox = new HubInbox(this.core, this.localAddress);
     this.#presence = new Presence(options.maxWatchesPerAgent ?? 4096);
     const afterWrite = (target: AgentConnection) => this.#connections.checkConsumer(target);
@@ -226,9 +229,36 @@ export class WebSocketHub extends CoreTransport {
     if (connection?.state === "open") connection.socket.terminate();
   }
 
-  /** Per-agent statistics. */
+  /** Tells `listener` when an agent joins, is parked, leaves, or has its connection dropped by the hub (for logs). Returns a function that removes it. */
+  onAgentEvent(listener: (event: HubAgentEvent) => void): () => void {
+    return this.#events.listen(listener);
+  }
+
+  /** Per-agent statistics (and per linked hub, by its id). */
   agentInfo(agentId: string): AgentInfo | undefined {
-    return this.#router.agent(agentId)?.info(this.#presence.watchCount(agentId));
+    const calls = this.#router.calls;
+    return this.#router.agent(agentId)?.info({ serving: calls?.serving(agentId) ?? 0, making: calls?.making(agentId) ?? 0 }, this.#presence.watchCount(agentId));
+  }
+
+  /** Statistics of every agent and hub link, in one pass. */
+  agentInfos(): AgentInfo[] {
+    const calls = this.#router.calls;
+    return this.#router.connections().map((connection) => connection.info({ serving: calls?.serving(connection.agentId) ?? 0, making: calls?.making(connection.agentId) ?? 0 }, this.#presence.watchCount(connection.agentId)));
+  }
+
+  /**
+   * The RPC calls this hub routes between agents: per agent in flight (`AgentInfo.callsServing`,
+   * `callsMaking`), per method by status and latency. Tracking starts with the first call of
+   * this method (calls already in flight then are not counted) and costs a few map operations
+   * per call routed; `options` apply to that first call.
+   */
+  callStats(options?: CallTrackingOptions): HubCallStats {
+    return (this.#router.calls ??= new CallTracker(options));
+  }
+
+  /** Sends each agent a WebSocket ping (one at a time per agent); its round trip becomes `AgentInfo.rttMs`. */
+  pingAgents(): void {
+    for (const connection of this.#router.connections()) connection.ping();
   }
 
   /** Hub-wide counters: connected agents, routed, dropped by ttl, undeliverable, ... */
@@ -365,6 +395,18 @@ export class WebSocketHub extends CoreTransport {
 }
 
 const RESOLVED = Promise.resolve();
+
+/** What a hub knows of the RPC calls it routes (see `WebSocketHub.callStats`). */
+export interface HubCallStats {
+  /** Per method: calls in flight, ended by status, latency. */
+  methods(): MethodCallStats[];
+  /** Calls routed to `agent` that it has not answered. */
+  serving(agent: string): number;
+  /** Calls `agent` made that are not answered yet. */
+  making(agent: string): number;
+  /** Calls routed but not tracked, past the bound of calls tracked at once. */
+  readonly untracked: number;
+}
 
 /**
  * The listener's TLS settings: with `tls.ca`, clients may present certificates signed by it (a
