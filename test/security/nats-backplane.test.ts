@@ -1,7 +1,8 @@
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import type { Envelope } from "../../generated/swarm/transport/v1/envelope.js";
 import { afterEach, expect, it } from "vitest";
-import { Message, TransportError } from "../../src/index.js";
+import { computeService, ComputeServiceDefinition } from "../../src/cli/example-service.js";
+import { createClient, createDemux, createServer, Message, TransportError } from "../../src/index.js";
 import { WebSocketTransport, type WebSocketHub } from "../../src/node.js";
 import { decodeFrame, encodeFrame } from "../../src/protocol/codec.js";
 import { NatsSubjects } from "../../src/transports/nats/nats-subjects.js";
@@ -129,6 +130,25 @@ describeNats("a hub on a NATS backplane: what the backplane may say", () => {
     await hub!.send("far", Message.event(hub!.localAddress, "fine"));
     expect((await far.receive({ signal: AbortSignal.timeout(5000) })).message.envelope.payload?.$case).toBe("event");
     expect(far.stats().messagesReceived).toBe(1);
+  });
+
+  it("call statistics on backplane hubs: a call across them is open on both while it runs and closed on both when it ends", async () => {
+    const prefix = freshPrefix();
+    const [a, b] = await hubs(2, prefix);
+    const callsA = a!.callStats();
+    const callsB = b!.callStats();
+    const caller = await agent(a!, "caller");
+    const callee = await agent(b!, "callee");
+    await hubsKnow([a!, b!], ["caller", "callee"]);
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    createServer(createDemux(callee)).add(ComputeServiceDefinition, { ...computeService, echo: async (request) => (await held, request) });
+    const compute = createClient(ComputeServiceDefinition, createDemux(caller), { peer: "callee", timeoutMs: 5000 });
+    const call = compute.echo({ payload: new Uint8Array([1]) });
+    await waitFor(() => [callsA.making("caller"), callsB.serving("callee")], { until: ([m, s]) => m === 1 && s === 1, what: "both hubs to see the call open" });
+    release();
+    await call;
+    await waitFor(() => [callsA.making("caller"), callsB.serving("callee")], { until: ([m, s]) => m === 0 && s === 0, what: "both hubs to see the call end" });
   });
 
   it("a hub takes hub links or a backplane, not both", async () => {

@@ -278,6 +278,7 @@ export class HubRouter {
     if (agentId === this.#localAddress) return this.#parts.inbox.offer(envelope.source, new Message(envelope), body.length) === undefined;
     const target = this.#agents.get(agentId);
     if (target === undefined) return false;
+    this.calls?.observe(envelope, this.#localAddress);
     if (createsState(envelope)) this.#parts.presence.watch(agentId, envelope.source);
     this.#fromBackplane(target, body);
     return true;
