@@ -8,18 +8,20 @@
  */
 import { createServer, type Http2Server, type Http2Session, type IncomingHttpHeaders, type ServerHttp2Stream } from "node:http2";
 import type { Socket } from "node:net";
+import { ConnectionSweeper } from "./connection-sweeper.js";
 import { H2Connection } from "./h2/h2-connection.js";
 import { H2Code } from "./h2/h2-frames.js";
+import { resolveH2Limits, type H2Limits } from "./h2/h2-limits.js";
 import { Http2Exchange, type HttpExchange } from "./http-exchange.js";
+import type { Http2ConnectionHandler } from "../transports/websocket/hub/hub-listener.js";
 
-/** HTTP/2 settings of the edge. */
-export interface Http2EdgeOptions {
-  /** Streams a client may open at once on one connection. Default 1000. */
-  maxConcurrentStreams?: number;
-  /** Bytes a client may send on one stream before the edge reads them. Default 1 MiB. */
-  streamWindowBytes?: number;
-  /** Bytes a client may send on one connection before the edge reads them. Default 8 MiB. */
-  connectionWindowBytes?: number;
+/**
+ * HTTP/2 settings of the edge: its limits (`H2Limits`, each optional; defaults in `H2_DEFAULTS`
+ * and docs/gateway.md) and its engine. The node engine takes `maxConcurrentStreams`,
+ * `streamWindowBytes`, `connectionWindowBytes` and `maxHeaderListBytes`; node:http2 has its own
+ * defences for the rest.
+ */
+export interface Http2EdgeOptions extends Partial<H2Limits> {
   /** What node:http2 may buffer per session, in MB (node's `maxSessionMemory`). Default 64. */
   maxSessionMemoryMb?: number;
   /**
@@ -34,25 +36,31 @@ export class Http2Edge {
   readonly #server: Http2Server;
   readonly #sessions = new Set<Http2Session>();
   readonly #connections = new Set<H2Connection>();
-  readonly #connectionWindow: number;
   readonly #onStream: (exchange: HttpExchange) => void;
   readonly #engine: "swarm" | "node";
-  readonly #options: Http2EdgeOptions;
+  readonly #limits: H2Limits;
+  readonly #sweeper: ConnectionSweeper;
+  /**
+   * Takes one connection that speaks HTTP/2 (its preface may already have been read and put
+   * back); a cleartext one must show its protocol within the SETTINGS timeout.
+   */
+  readonly accept: Http2ConnectionHandler;
 
+  /** Throws a RangeError naming an option out of range. */
   constructor(onStream: (exchange: HttpExchange) => void, options: Http2EdgeOptions = {}) {
     this.#onStream = onStream;
-    this.#options = options;
     this.#engine = options.engine ?? "swarm";
-    this.#connectionWindow = options.connectionWindowBytes ?? 8 * 1024 * 1024;
+    const limits = (this.#limits = resolveH2Limits(options));
+    this.#sweeper = new ConnectionSweeper(ConnectionSweeper.intervalFor(limits.idleTimeoutMs, limits.settingsTimeoutMs));
     this.#server = createServer({
       maxSessionMemory: options.maxSessionMemoryMb ?? 64,
-      settings: { maxConcurrentStreams: options.maxConcurrentStreams ?? 1000, initialWindowSize: options.streamWindowBytes ?? 1024 * 1024 },
+      settings: { maxConcurrentStreams: limits.maxConcurrentStreams, initialWindowSize: limits.streamWindowBytes, maxHeaderListSize: limits.maxHeaderListBytes },
     });
     this.#server.on("session", (session: Http2Session) => {
       this.#sessions.add(session);
       session.on("error", ignore);
       session.once("close", () => this.#sessions.delete(session));
-      session.setLocalWindowSize(this.#connectionWindow);
+      session.setLocalWindowSize(limits.connectionWindowBytes);
     });
     this.#server.on("stream", (stream: ServerHttp2Stream, headers: IncomingHttpHeaders) => {
       // a reset stream emits "error"; the exchange hears about it through "close"
@@ -60,26 +68,21 @@ export class Http2Edge {
       onStream(new Http2Exchange(stream, headers));
     });
     this.#server.on("sessionError", ignore);
+    this.accept = Object.assign(this.#accept, { firstBytesTimeoutMs: limits.settingsTimeoutMs });
   }
 
-  /** Takes one connection that speaks HTTP/2 (its preface may already have been read and put back). */
-  readonly accept = (socket: Socket): void => {
+  readonly #accept = (socket: Socket): void => {
     if (this.#engine === "node") return void this.#server.emit("connection", socket);
-    const options = this.#options;
-    const connection: H2Connection = new H2Connection(
-      socket,
-      this.#onStream,
-      {
-        maxConcurrentStreams: options.maxConcurrentStreams ?? 1000,
-        streamWindowBytes: options.streamWindowBytes ?? 1024 * 1024,
-        connectionWindowBytes: this.#connectionWindow,
-        maxHeaderListBytes: 64 * 1024,
-        maxSocketBufferBytes: 4 * 1024 * 1024,
-      },
-      () => this.#connections.delete(connection),
-    );
+    const connection: H2Connection = new H2Connection(socket, this.#onStream, this.#limits, this.#sweeper, () => this.#connections.delete(connection));
     this.#connections.add(connection);
   };
+
+  /** Bytes the edge's own HTTP/2 holds for its clients now: socket buffers, responses waiting for windows, open streams' headers. */
+  get bufferedBytes(): number {
+    let bytes = 0;
+    for (const connection of this.#connections) bytes += connection.heldBytes;
+    return bytes;
+  }
 
   /** Open connections. */
   get sessions(): number {

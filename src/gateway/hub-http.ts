@@ -16,7 +16,9 @@ import { createServer as createRpcServer, type RpcServer } from "../rpc/server.j
 import type { WebSocketHub } from "../transports/websocket/hub/hub.js";
 import type { HubHttpExtension } from "../transports/websocket/hub/hub-http.js";
 import { createHubListener, listenOn, type Http1ConnectionHandler, type Http2ConnectionHandler } from "../transports/websocket/hub/hub-listener.js";
-import { H1Connection, type H1Limits } from "./h1/h1-connection.js";
+import { ConnectionSweeper } from "./connection-sweeper.js";
+import { H1Connection } from "./h1/h1-connection.js";
+import { resolveH1Limits, type H1Limits } from "./h1/h1-limits.js";
 import { DescriptorPool } from "./descriptor-pool.js";
 import { Gateway, type GatewayCallObserver, type GatewayOptions } from "./gateway.js";
 import { loadGatewaySchemas } from "./gateway-schema.js";
@@ -48,11 +50,12 @@ export interface HubHttpOptions {
   /** HTTP/2 settings; `false`: HTTP/1.1 only. Default on. */
   http2?: Http2EdgeOptions | false;
   /**
-   * Who parses HTTP/1.1: "swarm", the edge's own parser for plain requests (unary calls: about
-   * 60% of node:http's CPU per request), handing anything else (WebSocket upgrades, chunked
-   * uploads, `expect`) to node:http; or "node" for node:http throughout. Default "swarm".
+   * Who parses HTTP/1.1, and its limits: "swarm", the edge's own parser for plain requests (unary
+   * calls: about 60% of node:http's CPU per request), handing anything else (WebSocket upgrades,
+   * chunked uploads, `expect`) to node:http; or "node" for node:http throughout. Default "swarm"
+   * with `H1_DEFAULTS`; an object sets the limits (and `engine`).
    */
-  http1?: "swarm" | "node";
+  http1?: "swarm" | "node" | Http1EdgeOptions;
   /**
    * The demux reading the hub's own endpoint, when the application made one (to serve RPC from
    * the hub itself, say); the gateway's calls go through it. Default: the gateway makes one.
@@ -62,6 +65,16 @@ export interface HubHttpOptions {
   rpcServer?: RpcServer;
   /** Told about every gateway call when it ends (logs, say): its method, status, seconds and bytes. */
   onCall?: GatewayCallObserver;
+}
+
+/**
+ * HTTP/1.1 settings of the edge: its limits (`H1Limits`, each optional; defaults in `H1_DEFAULTS`
+ * and docs/gateway.md) and its engine. node:http (engine "node", and the connections the edge
+ * hands it) takes the timeouts and `maxHeaderCount` too.
+ */
+export interface Http1EdgeOptions extends Partial<H1Limits> {
+  /** "swarm" (default) or "node". */
+  engine?: "swarm" | "node";
 }
 
 type State = "new" | "open" | "closed";
@@ -80,10 +93,19 @@ export class HubHttp implements HubHttpExtension {
   #rpcServer: RpcServer | undefined;
   #metrics: HubMetrics | undefined;
   readonly #h1Connections = new Set<H1Connection>();
+  readonly #h1Engine: "swarm" | "node";
+  readonly #h1Limits: H1Limits;
+  readonly #h1Sweeper: ConnectionSweeper;
   #minAgents = 1;
 
+  /** Throws a RangeError naming an option out of range. */
   constructor(options: HubHttpOptions) {
     this.#options = options;
+    const http1 = typeof options.http1 === "object" ? options.http1 : { engine: options.http1 };
+    this.#h1Engine = http1.engine ?? "swarm";
+    const limits = (this.#h1Limits = resolveH1Limits(http1));
+    this.#h1Sweeper = new ConnectionSweeper(ConnectionSweeper.intervalFor(limits.headersTimeoutMs, limits.requestTimeoutMs, limits.idleTimeoutMs, limits.stallTimeoutMs));
+    this.#acceptHttp1 = Object.assign(this.#takeHttp1, { firstBytesTimeoutMs: limits.headersTimeoutMs });
     const health = options.health;
     if (typeof health === "object" && health.minAgents !== undefined) {
       if (!Number.isSafeInteger(health.minAgents) || health.minAgents < 0) throw new RangeError(`health.minAgents must be an integer >= 0, got ${String(health.minAgents)}`);
@@ -123,11 +145,18 @@ export class HubHttp implements HubHttpExtension {
   }
 
   #http1Engine(): Http1ConnectionHandler | undefined {
-    return this.#gateway !== undefined && this.#options.http1 !== "node" && this.#state === "open" ? this.#acceptHttp1 : undefined;
+    return this.#gateway !== undefined && this.#h1Engine !== "node" && this.#state === "open" ? this.#acceptHttp1 : undefined;
   }
 
-  readonly #acceptHttp1 = (socket: Socket): void => {
-    const connection: H1Connection = new H1Connection(socket, (exchange) => this.#onExchange(exchange), this.#handOver, H1_LIMITS, () => this.#h1Connections.delete(connection));
+  /** Bytes the edge's own HTTP/2 holds for its clients now (socket buffers, responses waiting for windows, open streams' headers). */
+  get bufferedBytes(): number {
+    return this.#http2?.bufferedBytes ?? 0;
+  }
+
+  readonly #acceptHttp1: Http1ConnectionHandler;
+
+  readonly #takeHttp1 = (socket: Socket): void => {
+    const connection: H1Connection = new H1Connection(socket, (exchange) => this.#onExchange(exchange), this.#handOver, this.#h1Limits, this.#h1Sweeper, () => this.#h1Connections.delete(connection));
     this.#h1Connections.add(connection);
   };
 
@@ -151,12 +180,13 @@ export class HubHttp implements HubHttpExtension {
       if (options.bindAddr === undefined) {
         this.#http1 = hubServer;
       } else {
-        this.#http1 = createServer();
+        this.#http1 = createServer({ connectionsCheckingInterval: this.#h1Sweeper.intervalMs });
         this.#listener = createHubListener({ tls: options.tls, http1: this.#http1, http2: () => this.#http2?.accept, http1Engine: () => this.#http1Engine() });
         await listenOn(this.#listener, options.bindAddr, "http.bindAddr");
         this.#http1.emit("listening"); // starts its connection tracking: it gets connections from the listener
       }
       this.#http1.on("request", this.#onRequest);
+      applyLimits(this.#http1, this.#h1Limits);
     } catch (error) {
       await this.close();
       throw error;
@@ -238,8 +268,13 @@ export class HubHttp implements HubHttpExtension {
   }
 }
 
-/** Request heads up to 64 KiB; idle keep-alive connections close after 5 s (node:http's default). */
-const H1_LIMITS: H1Limits = { maxHeadBytes: 64 * 1024, idleTimeoutMs: 5000 };
+/** node:http's own limits, for the connections it serves: the edge's timeouts and field count. */
+function applyLimits(server: HttpServer, limits: H1Limits): void {
+  server.requestTimeout = limits.requestTimeoutMs;
+  server.headersTimeout = limits.headersTimeoutMs;
+  server.keepAliveTimeout = limits.idleTimeoutMs;
+  server.maxHeadersCount = limits.maxHeaderCount;
+}
 
 /** A `HubHttpExtension` for a hub's `http` option: gateway, health and metrics as `options` say. */
 export function createHubHttp(options: HubHttpOptions): HubHttp {

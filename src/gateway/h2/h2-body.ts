@@ -56,11 +56,14 @@ export class H2Body extends EventEmitter {
     this.#maybeEnd();
   }
 
-  /** @internal The stream was reset: nothing more comes. */
+  /** @internal The stream was reset: nothing more comes; what was not read goes back to the connection window. */
   abort(): void {
     if (this.destroyed) return;
     this.destroyed = true;
+    let unread = 0;
+    for (const chunk of this.#buffered) unread += chunk.length;
     this.#buffered = [];
+    if (unread > 0) this.#stream.dropped(unread);
     this.emit("close");
   }
 

@@ -19,7 +19,7 @@ export type FrameType = (typeof FrameType)[keyof typeof FrameType];
 export const END_STREAM = 0x1;
 export const ACK = 0x1;
 export const END_HEADERS = 0x4;
-const PADDED = 0x8;
+export const PADDED = 0x8;
 export const PRIORITY_FLAG = 0x20;
 
 /** The largest frame payload either side sends or accepts without SETTINGS saying otherwise. */
@@ -31,6 +31,7 @@ export const H2Code = {
   PROTOCOL_ERROR: 0x1,
   INTERNAL_ERROR: 0x2,
   FLOW_CONTROL_ERROR: 0x3,
+  SETTINGS_TIMEOUT: 0x4,
   STREAM_CLOSED: 0x5,
   FRAME_SIZE_ERROR: 0x6,
   REFUSED_STREAM: 0x7,
@@ -45,6 +46,17 @@ export class ConnectionError extends Error {
   readonly code: H2Code;
   constructor(code: H2Code, message: string) {
     super(message);
+    this.code = code;
+  }
+}
+
+/** A stream error: RST_STREAM with `code` on `streamId`; the connection goes on. */
+export class StreamError extends Error {
+  readonly code: H2Code;
+  readonly streamId: number;
+  constructor(streamId: number, code: H2Code, message: string) {
+    super(message);
+    this.streamId = streamId;
     this.code = code;
   }
 }

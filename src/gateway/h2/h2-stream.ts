@@ -14,7 +14,9 @@ import type { HttpExchange } from "../http-exchange.js";
 import { H2Body } from "./h2-body.js";
 import { encodeHeaders } from "./hpack.js";
 import type { H2Connection } from "./h2-connection.js";
-import { END_STREAM, FrameType, H2Code } from "./h2-frames.js";
+import { END_STREAM, FrameType, H2Code, StreamError } from "./h2-frames.js";
+
+const MAX_WINDOW = 0x7fff_ffff;
 
 /** A response write returns false once this much waits for the client's window. */
 const HIGH_WATER_MARK = 16 * 1024;
@@ -29,41 +31,48 @@ export class H2Stream implements HttpExchange {
   readonly headers: IncomingHttpHeaders;
   readonly body: H2Body;
   extraHeaders: OutgoingHttpHeaders | undefined;
+  /** The size of the request's header list (what the stream costs its connection while open). */
+  readonly headerBytes: number;
   readonly #connection: H2Connection;
   readonly #window: number;
   #recvWindow: number;
   #recvConsumed = 0;
   #sendWindow: number;
+  /** The request's content-length (-1: none) and the DATA bytes received so far (RFC 9113 §8.1.1). */
+  readonly #contentLength: number;
+  #received = 0;
   #pending: Buffer[] = [];
   #pendingBytes = 0;
   #headersSent = false;
   #ending: { trailers: OutgoingHttpHeaders | undefined } | undefined;
   #localEnded = false;
   #remoteEnded = false;
-  #reset = false;
   /** Closed: both sides ended, or reset; the stream is forgotten. */
   #finished = false;
   #drainListeners: (() => void)[] | undefined;
   #closeListeners: (() => void)[] | undefined;
 
-  constructor(connection: H2Connection, id: number, fields: readonly [string, string][], window: number) {
+  constructor(connection: H2Connection, id: number, headers: IncomingHttpHeaders, headerBytes: number, window: number) {
     this.#connection = connection;
     this.id = id;
+    this.headerBytes = headerBytes;
     this.#window = window;
     this.#recvWindow = window;
     this.#sendWindow = connection.peerInitialWindow;
-    const headers: IncomingHttpHeaders = {};
-    for (const [name, value] of fields) {
-      const before = headers[name];
-      headers[name] = before === undefined ? value : `${String(before)}${name === "cookie" ? "; " : ", "}${value}`;
-    }
     this.headers = headers;
     this.method = (headers[":method"] as string | undefined) ?? "GET";
     const url = (headers[":path"] as string | undefined) ?? "/";
     const mark = url.indexOf("?");
     this.path = mark < 0 ? url : url.slice(0, mark);
     this.query = mark < 0 ? "" : url.slice(mark + 1);
+    const length = headers["content-length"];
+    this.#contentLength = length === undefined ? -1 : Number(length);
     this.body = new H2Body(this);
+  }
+
+  /** The client ended its side (END_STREAM). */
+  get remoteEnded(): boolean {
+    return this.#remoteEnded;
   }
 
   get responded(): boolean {
@@ -104,7 +113,13 @@ export class H2Stream implements HttpExchange {
     if (chunk.length > 0) {
       this.#pending.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength));
       this.#pendingBytes += chunk.length;
+      this.#connection.waiting(chunk.length);
       this.pump();
+      // a client that does not open its window: the response may not wait past the stream's bound
+      if (this.#pendingBytes > this.#connection.maxStreamBufferBytes) {
+        this.fail(H2Code.ENHANCE_YOUR_CALM);
+        return true;
+      }
     }
     return this.#pendingBytes < HIGH_WATER_MARK;
   }
@@ -124,9 +139,14 @@ export class H2Stream implements HttpExchange {
   }
 
   destroy(): void {
+    this.fail(H2Code.CANCEL);
+  }
+
+  /** Resets the stream with `code` (RST_STREAM). @internal */
+  fail(code: H2Code): void {
     if (this.#finished) return;
-    this.#connection.resetStream(this.id, H2Code.CANCEL);
-    this.#close(true);
+    this.#connection.resetStream(this.id, code);
+    this.#close();
   }
 
   closeConnectionAfter(): void {}
@@ -146,6 +166,7 @@ export class H2Stream implements HttpExchange {
       if (size === chunk.length) this.#pending.shift();
       else this.#pending[0] = chunk.subarray(size);
       this.#pendingBytes -= size;
+      connection.waiting(-size);
       this.#sendWindow -= size;
       connection.sendWindow -= size;
     }
@@ -163,17 +184,21 @@ export class H2Stream implements HttpExchange {
     this.#endedLocally();
   }
 
-  /** DATA from the client. @internal */
+  /** DATA from the client; throws StreamError. @internal */
   dataIn(data: Buffer, endStream: boolean): void {
-    if (this.#remoteEnded || this.#reset) {
+    if (this.#remoteEnded) {
       this.#connection.consumed(data.length);
-      return;
+      throw new StreamError(this.id, H2Code.STREAM_CLOSED, "DATA after END_STREAM");
     }
     this.#recvWindow -= data.length;
     if (this.#recvWindow < 0) {
-      this.#connection.resetStream(this.id, H2Code.FLOW_CONTROL_ERROR);
-      this.#close(true);
-      return;
+      this.#connection.consumed(data.length);
+      throw new StreamError(this.id, H2Code.FLOW_CONTROL_ERROR, "DATA past the stream window");
+    }
+    this.#received += data.length;
+    if (this.#received > this.#contentLength && this.#contentLength !== -1) {
+      this.#connection.consumed(data.length);
+      throw new StreamError(this.id, H2Code.PROTOCOL_ERROR, "DATA does not match content-length");
     }
     if (data.length > 0) this.body.push(data);
     if (endStream) this.remoteEnd();
@@ -196,49 +221,53 @@ export class H2Stream implements HttpExchange {
     }
   }
 
-  /** The client ended its side (END_STREAM). @internal */
+  /** The client ended its side (END_STREAM); throws StreamError when its DATA fell short of its content-length. @internal */
   remoteEnd(): void {
     if (this.#remoteEnded) return;
+    if (this.#contentLength !== -1 && this.#received !== this.#contentLength) throw new StreamError(this.id, H2Code.PROTOCOL_ERROR, "DATA does not match content-length");
     this.#remoteEnded = true;
     this.body.end();
-    if (this.#localEnded) this.#close(false);
+    if (this.#localEnded) this.#close();
   }
 
   /** RST_STREAM from the client (or the connection is gone). @internal */
   resetByPeer(code: number): void {
     void code;
-    this.#close(true);
+    this.#close();
   }
 
-  /** WINDOW_UPDATE for this stream. @internal */
+  /** WINDOW_UPDATE for this stream; throws StreamError. @internal */
   windowUpdate(increment: number): void {
-    if (increment === 0) {
-      this.#connection.resetStream(this.id, H2Code.PROTOCOL_ERROR);
-      this.#close(true);
-      return;
-    }
-    this.windowDelta(increment);
+    if (increment === 0) throw new StreamError(this.id, H2Code.PROTOCOL_ERROR, "WINDOW_UPDATE of 0");
+    if (!this.windowDelta(increment)) throw new StreamError(this.id, H2Code.FLOW_CONTROL_ERROR, "stream window past 2^31-1");
   }
 
-  /** The client's initial window changed (SETTINGS), or it granted more. @internal */
-  windowDelta(delta: number): void {
+  /** The client's initial window changed (SETTINGS), or it granted more; false when that takes the window past 2^31-1. @internal */
+  windowDelta(delta: number): boolean {
     this.#sendWindow += delta;
+    if (this.#sendWindow > MAX_WINDOW) return false;
     if (delta > 0 && this.#pending.length > 0) this.pump();
+    return true;
+  }
+
+  /** Request bytes the body held unread when the stream closed: the connection window gets them back. @internal */
+  dropped(bytes: number): void {
+    this.#connection.consumed(bytes);
   }
 
   #endedLocally(): void {
     this.#localEnded = true;
-    if (this.#remoteEnded) return this.#close(false);
+    if (this.#remoteEnded) return this.#close();
     // the answer is complete while the client is still sending: ask it to stop, without an error
     this.#connection.resetStream(this.id, H2Code.NO_ERROR);
-    this.#close(false);
+    this.#close();
   }
 
-  #close(reset: boolean): void {
+  #close(): void {
     if (this.#finished) return;
     this.#finished = true;
-    if (reset) this.#reset = true;
     this.#pending = [];
+    if (this.#pendingBytes > 0) this.#connection.waiting(-this.#pendingBytes);
     this.#pendingBytes = 0;
     this.#drainListeners = undefined;
     this.#connection.forget(this);

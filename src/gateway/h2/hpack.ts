@@ -2,9 +2,11 @@
  * HPACK (RFC 7541): header blocks in, name/value lists out, with the dynamic table the peer
  * fills; and header blocks out, written as literals that never touch a dynamic table (so the
  * encoder keeps no state) except for the static table's exact entries (`:status: 200`).
- * Everything is bounded: the dynamic table by our SETTINGS_HEADER_TABLE_SIZE, a decoded list
- * by `maxListBytes`, integers by 2^31.
+ * Everything is bounded: the dynamic table by our SETTINGS_HEADER_TABLE_SIZE (size updates only
+ * at a block's start), a decoded list by `maxListBytes`, integers by 2^31-1 in at most five
+ * continuation bytes, Huffman strings by their padding and EOS rules.
  */
+import { validName, validValue } from "./h2-request-fields.js";
 import { huffmanDecode } from "./huffman.js";
 
 /** The static table (RFC 7541 Appendix A), 1-based. */
@@ -33,6 +35,9 @@ export class HpackDecoder {
   #size = 0;
   #maxSize: number;
   readonly #limit: number;
+  /** Dynamic table entries whose name or value RFC 9113 §8.2.1 forbids (kept: the peer will refer to them). */
+  readonly #invalid = new WeakSet<[string, string]>();
+  #anyInvalid = false;
 
   /** `maxTableSize`: what we announced as SETTINGS_HEADER_TABLE_SIZE (the peer may ask for less). */
   constructor(maxTableSize = 4096) {
@@ -40,20 +45,42 @@ export class HpackDecoder {
     this.#limit = maxTableSize;
   }
 
-  /** The fields of one complete header block, in order; throws HpackError. */
+  /**
+   * The size of the last block's header list (RFC 9113's: names, values and 32 bytes a field),
+   * counted to its end even past `maxListBytes`.
+   */
+  listBytes = 0;
+
+  /** Why the last block's fields are malformed (a name or value RFC 9113 §8.2.1 forbids), or undefined. */
+  malformed: string | undefined;
+
+  /**
+   * The fields of one complete header block, in order; throws HpackError. A list past
+   * `maxListBytes` is decoded to its end all the same (the dynamic table must stay in step with
+   * the peer's) but its fields stop there: `listBytes` tells the caller to refuse it.
+   */
   decode(block: Uint8Array, maxListBytes: number): [string, string][] {
     const fields: [string, string][] = [];
     const at = { i: 0 };
     let listBytes = 0;
+    let malformed: string | undefined;
     while (at.i < block.length) {
       const first = block[at.i]!;
       let field: [string, string];
       if (first & 0x80) {
         field = this.#entry(integer(block, at, 7));
+        if (this.#anyInvalid && this.#invalid.has(field)) malformed ??= `invalid header field ${JSON.stringify(field[0])}`;
       } else if (first & 0x40) {
         field = this.#literal(block, at, 6);
+        if (!validName(field[0]) || !validValue(field[1])) {
+          malformed ??= `invalid header field ${JSON.stringify(field[0])}`;
+          this.#invalid.add(field);
+          this.#anyInvalid = true;
+        }
         this.#insert(field);
       } else if (first & 0x20) {
+        // RFC 7541 §4.2: only at the start of a block
+        if (listBytes > 0) throw new HpackError("a table size update after a header field");
         const size = integer(block, at, 5);
         if (size > this.#limit) throw new HpackError(`table size update ${size} is over the ${this.#limit} we allow`);
         this.#maxSize = size;
@@ -61,11 +88,13 @@ export class HpackDecoder {
         continue;
       } else {
         field = this.#literal(block, at, 4); // without indexing, or never indexed
+        if (!validName(field[0]) || !validValue(field[1])) malformed ??= `invalid header field ${JSON.stringify(field[0])}`;
       }
       listBytes += field[0].length + field[1].length + 32;
-      if (listBytes > maxListBytes) throw new HpackError(`header list over ${maxListBytes} bytes`);
-      fields.push(field);
+      if (listBytes <= maxListBytes) fields.push(field);
     }
+    this.listBytes = listBytes;
+    this.malformed = malformed;
     return fields;
   }
 
@@ -100,20 +129,22 @@ export class HpackDecoder {
   }
 }
 
-/** An HPACK integer with an N-bit prefix (RFC 7541 §5.1), at most 2^31. */
+/**
+ * An HPACK integer with an N-bit prefix (RFC 7541 §5.1), at most 2^31-1: at most five
+ * continuation bytes, so a run of 0x80 bytes (which adds nothing) cannot go on for ever.
+ */
 function integer(block: Uint8Array, at: { i: number }, prefix: number): number {
   const mask = (1 << prefix) - 1;
   let value = block[at.i++]! & mask;
   if (value < mask) return value;
-  let shift = 0;
-  for (;;) {
+  for (let shift = 0; shift <= 28; shift += 7) {
     if (at.i >= block.length) throw new HpackError("truncated integer");
     const byte = block[at.i++]!;
     value += (byte & 0x7f) * 2 ** shift;
-    shift += 7;
     if (value > 0x7fffffff) throw new HpackError("integer too large");
     if ((byte & 0x80) === 0) return value;
   }
+  throw new HpackError("integer too long");
 }
 
 /** An HPACK string literal (RFC 7541 §5.2), Huffman-coded or raw; as latin1 (HTTP field values are octets). */

@@ -14,8 +14,12 @@ export interface ListenerTls {
   ca?: string | Buffer | undefined;
 }
 
-/** Takes one HTTP/2 connection (cleartext or TLS), already past protocol detection. */
-export type Http2ConnectionHandler = (socket: Socket) => void;
+/**
+ * Takes one HTTP/2 connection (cleartext or TLS), already past protocol detection.
+ * `firstBytesTimeoutMs`: how long a cleartext connection may stay silent before its protocol is
+ * known (the listener closes it then; the shortest of the handlers' wins, else 60 s).
+ */
+export type Http2ConnectionHandler = ((socket: Socket) => void) & { readonly firstBytesTimeoutMs?: number };
 
 /** What one listening port serves. */
 export interface HubListenerOptions {
@@ -29,8 +33,11 @@ export interface HubListenerOptions {
   http1Engine?(): Http1ConnectionHandler | undefined;
 }
 
-/** Takes one HTTP/1.x connection (a WebSocket upgrade is handed on to the hub's node:http server). */
-export type Http1ConnectionHandler = (socket: Socket) => void;
+/** Takes one HTTP/1.x connection (a WebSocket upgrade is handed on to the hub's node:http server); `firstBytesTimeoutMs` as for HTTP/2. */
+export type Http1ConnectionHandler = ((socket: Socket) => void) & { readonly firstBytesTimeoutMs?: number };
+
+/** How long a connection may send nothing before its protocol is known, when no handler says (node:http's headersTimeout). */
+const FIRST_BYTES_TIMEOUT_MS = 60_000;
 
 /** How a cleartext HTTP/2 connection starts ("prior knowledge", RFC 9113 §3.3): no HTTP/1 method is "PRI". */
 const PREFACE = Buffer.from("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", "latin1");
@@ -69,32 +76,52 @@ export function createHubListener(options: HubListenerOptions): Server {
     const http2 = options.http2();
     const engine = options.http1Engine?.();
     if (http2 === undefined && engine === undefined) return void http1.emit("connection", socket);
-    sniff(socket, http2, engine ?? ((s) => void http1.emit("connection", s)));
+    const timeoutMs = Math.min(engine?.firstBytesTimeoutMs ?? FIRST_BYTES_TIMEOUT_MS, http2?.firstBytesTimeoutMs ?? FIRST_BYTES_TIMEOUT_MS);
+    sniff(socket, http2, engine ?? ((s) => void http1.emit("connection", s)), timeoutMs);
   });
 }
 
-function sniff(socket: Socket, http2: Http2ConnectionHandler | undefined, http1: Http1ConnectionHandler): void {
+/**
+ * Reads a cleartext connection's first bytes to tell HTTP/2 from HTTP/1.x; a connection that has
+ * not shown its protocol `timeoutMs` after it opened is closed (a preface trickled a byte at a
+ * time does not restart the clock).
+ */
+function sniff(socket: Socket, http2: Http2ConnectionHandler | undefined, http1: Http1ConnectionHandler, timeoutMs: number): void {
   let seen: Buffer | undefined;
+  const deadline = performance.now() + timeoutMs;
   const onReadable = (): void => {
     for (let chunk: Buffer | null; (chunk = socket.read() as Buffer | null) !== null; ) seen = seen === undefined ? chunk : Buffer.concat([seen, chunk]);
     if (seen === undefined) return;
     const length = Math.min(seen.length, PREFACE.length);
     const h2 = http2 !== undefined && seen.subarray(0, length).equals(PREFACE.subarray(0, length));
-    if (h2 && length < PREFACE.length) return; // the preface so far: wait for the rest of it
+    if (h2 && length < PREFACE.length) {
+      // the preface so far: wait for the rest of it, until the deadline (socket timeouts restart with every byte)
+      const left = deadline - performance.now();
+      if (left <= 0) return onSilent();
+      socket.setTimeout(Math.ceil(left));
+      return;
+    }
     done();
     socket.unshift(seen);
     if (h2) http2!(socket);
     else http1(socket);
   };
   const onGone = (): void => done();
+  const onSilent = (): void => {
+    done();
+    socket.destroy();
+  };
   const done = (): void => {
     socket.off("readable", onReadable);
     socket.off("close", onGone);
     socket.off("error", onGone);
+    socket.off("timeout", onSilent);
+    socket.setTimeout(0);
   };
   socket.on("readable", onReadable);
   socket.on("close", onGone);
   socket.on("error", onGone);
+  socket.setTimeout(timeoutMs, onSilent);
 }
 
 /** Listens on "host:port"; rejects with `AddressInUse` or `InvalidAddress` (a TransportError naming `what`). */
