@@ -13,12 +13,14 @@ import { Worker } from "node:worker_threads";
 import { WebSocket } from "ws";
 import { createDemux, createPubSub, InProcessNetwork, Message, type PubSub, type Transport } from "../src/index.js";
 import { WebSocketTransport } from "../src/node.js";
-import { alternate, measureOnce, type Measurement } from "./harness.js";
+import { alternate, measureOnce, ROUNDS, type Measurement } from "./harness.js";
 import type { Benchmark, BenchRecord, BenchTransport } from "./types.js";
 
 const BURST = 16;
 const PAYLOAD = new Uint8Array(64).fill(0x2a);
 const SUBJECT = "bench.fanout";
+/** How long a burst may take before the run fails instead of waiting forever. */
+const STALL_MS = 30_000;
 
 /** Counts deliveries and resolves waiters when a total is reached. */
 class Deliveries {
@@ -34,10 +36,23 @@ class Deliveries {
     }
   }
 
-  until(target: number): Promise<void> {
+  /**
+   * Resolves once `target` deliveries have arrived; rejects after `timeoutMs` without them (a
+   * lost event or a subscriber the hub dropped would otherwise hang the run).
+   */
+  until(target: number, timeoutMs = STALL_MS): Promise<void> {
     if (this.count >= target) return Promise.resolve();
     this.#target = target;
-    return new Promise((resolve) => (this.#resolve = resolve));
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.#resolve = undefined;
+        reject(new Error(`fan-out stalled: ${this.count} of ${target} deliveries after ${timeoutMs} ms`));
+      }, timeoutMs);
+      this.#resolve = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
   }
 }
 
@@ -128,7 +143,7 @@ async function fanOut(transport: BenchTransport, subscribers: number, quick: boo
     closers.unshift(peer.close);
     const options = { quick, latencyCount: quick ? 200 : 1000 };
     const [m, p] = await alternate(
-      quick ? 1 : 3,
+      ROUNDS,
       () => measureOnce(ours.op, options, 20),
       () => measureOnce(peer.op, options, 20),
     );

@@ -8,7 +8,7 @@
 import autocannon from "autocannon";
 import { once } from "node:events";
 import { Worker } from "node:worker_threads";
-import { alternate, type Measurement } from "./harness.js";
+import { alternate, ROUNDS, type Measurement } from "./harness.js";
 import { benchName, type Benchmark, type BenchRecord } from "./types.js";
 
 const PAYLOAD_BYTES = 64;
@@ -57,7 +57,7 @@ async function gatewayVersus(peer: "connect-node" | "node:http", quick: boolean)
   try {
     const peerUrl = peer === "connect-node" ? urls.connectUrl + ECHO : urls.bareUrl;
     const [m, p] = await alternate(
-      quick ? 1 : 3,
+      ROUNDS,
       () => load(urls.gatewayUrl + ECHO, body, quick),
       () => load(peerUrl, body, quick),
     );

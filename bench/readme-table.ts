@@ -4,12 +4,11 @@
  * README (see bench/tables.ts).
  */
 import { readFile, writeFile } from "node:fs/promises";
-import { availableParallelism } from "node:os";
-import { formatComparison, formatTable, replaceSection, SECTIONS } from "./tables.js";
+import { formatComparison, formatProvenance, formatTable, replaceSection, SECTIONS } from "./tables.js";
 import type { BenchRecord } from "./types.js";
 
 const records = JSON.parse(await readFile("bench/results.json", "utf8")) as BenchRecord[];
-const provenance = `From \`bench/results.json\`, last regenerated ${new Date().toISOString().slice(0, 10)} on Node ${process.version}, ${availableParallelism()} cores: \`npm run bench && npm run bench:readme\`.`;
+const provenance = `${formatProvenance(records)} Table written ${new Date().toISOString().slice(0, 10)}: \`npm run bench && npm run bench:readme\`.`;
 
 const bodies = { table: formatTable(records), summary: formatComparison(records) };
 for (const key of ["table", "summary"] as const) {

@@ -5,7 +5,7 @@ import type { EchoRequest } from "../generated/swarm/examples/v1/compute.js";
 import { createClient, createDemux, createServer, InProcessTransport, type Transport } from "../src/index.js";
 import { WebSocketTransport } from "../src/node.js";
 import type { GrpcTask } from "./grpc-worker.js";
-import { alternate, measureConcurrentOnce, measureOnce, type Measurement } from "./harness.js";
+import { alternate, measureConcurrentOnce, measureOnce, ROUNDS, type Measurement } from "./harness.js";
 import { benchName, type Benchmark, type BenchPattern, type BenchRecord, type BenchTransport } from "./types.js";
 
 const PEER = "grpc-js";
@@ -81,7 +81,7 @@ async function unary(name: string, payloadBytes: number, concurrency: number, qu
   const op = () => ours.compute.echo(request);
   try {
     const [m, p] = await alternate(
-      quick ? 1 : 3,
+      ROUNDS,
       () => (concurrency === 1 ? measureOnce(op, { quick }) : measureConcurrentOnce(op, concurrency, { quick })),
       () => peer.measure({ kind: "unary", payloadBytes, concurrency, quick }),
     );
@@ -100,7 +100,7 @@ async function serverStream(name: string, quick: boolean): Promise<BenchRecord> 
   };
   try {
     const [m, p] = await alternate(
-      quick ? 1 : 3,
+      ROUNDS,
       () => measureOnce(op, { quick }, 3),
       () => peer.measure({ kind: "server-stream", length: STREAM_LENGTH, quick }),
     );

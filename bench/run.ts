@@ -8,9 +8,11 @@ import { readdir, readFile, writeFile } from "node:fs/promises";
 import { promisify } from "node:util";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { dirname, join } from "node:path";
+import { cpus } from "node:os";
+import { warmUpLog } from "./harness.js";
 import type { Benchmark, BenchRecord } from "./types.js";
 import { formatBundleSizes, measureBundleSizes } from "./bundle-size.js";
-import { formatOps, formatTable } from "./tables.js";
+import { formatOps, formatTable, machineOf } from "./tables.js";
 
 // Run compiled (`npm run bench` builds into .bench-build/), so benchmark modules are found
 // beside this file as .js; results always go to the repository's bench/results.json.
@@ -73,7 +75,8 @@ async function main(): Promise<void> {
   const merged = [...byName.values()].sort((a, b) => a.name.localeCompare(b.name));
   await writeFile(resultsPath, `${JSON.stringify(merged, null, 2)}\n`);
   console.log(formatTable(fresh));
-  console.log(`\nwrote ${fresh.length} record(s) to ${resultsPath}${quick ? " (--quick)" : ""}`);
+  console.log(`\nmeasured on ${[...new Set(fresh.map(machineOf))].join("; ")}, Node ${process.version}`);
+  console.log(`wrote ${fresh.length} record(s) to ${resultsPath}${quick ? " (--quick)" : ""}`);
 }
 
 /** Prints the browser bundle sizes (bench/bundle-size.ts) and writes them to bench/bundle-size.json. */
@@ -97,12 +100,38 @@ async function runIsolated(name: string, quick: boolean): Promise<BenchRecord> {
   return JSON.parse(lines[lines.length - 1]!) as BenchRecord;
 }
 
+/** The median over a few passes of what one Date.now() costs here, ns. */
+function clockReadNs(): number {
+  const passes: number[] = [];
+  let sink = 0;
+  for (let pass = 0; pass < 5; pass++) {
+    const start = process.hrtime.bigint();
+    for (let i = 0; i < 20_000; i++) sink += Date.now() & 1;
+    passes.push(Number(process.hrtime.bigint() - start) / 20_000);
+  }
+  if (sink < 0) console.log(sink);
+  return Math.round(passes.sort((a, b) => a - b)[2]! * 10) / 10;
+}
+
 /** Child mode: runs the one benchmark named exactly and prints its record as the last line. */
 async function runOne(name: string, quick: boolean): Promise<void> {
   const benchmark = (await loadBenchmarks()).find((b) => b.name === name);
   if (benchmark === undefined) throw new Error(`no benchmark named ${name}`);
   const record = await benchmark.run({ quick, progress: () => undefined });
-  process.stdout.write(`${JSON.stringify(record)}\n`);
+  const stamped: BenchRecord = {
+    ...record,
+    cpu: cpus()[0]?.model.trim() ?? "unknown",
+    cores: cpus().length,
+    node: process.version,
+    clockReadNs: clockReadNs(),
+    quick,
+    warmUp: {
+      count: warmUpLog.length,
+      maxMs: Math.round(Math.max(0, ...warmUpLog.map((w) => w.ms))),
+      unsettled: warmUpLog.filter((w) => !w.settled).length,
+    },
+  };
+  process.stdout.write(`${JSON.stringify(stamped)}\n`);
   process.exit(0);
 }
 

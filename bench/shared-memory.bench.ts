@@ -9,7 +9,8 @@ import * as Comlink from "comlink";
 import { ComputeServiceDefinition } from "../src/cli/example-service.js";
 import { type Client, createClient, createDemux, Message, SharedMemorySegment, SharedMemoryTransport } from "../src/index.js";
 import { spawnSharedMemoryWorker } from "../src/node.js";
-import { measurePair, type Measurement } from "./harness.js";
+import { startBareRing } from "./bare-ring.js";
+import { measurePair, warmUp, type Measurement } from "./harness.js";
 import type { BenchWorkerData } from "./shared-memory-worker.js";
 import { benchName, type Benchmark, type BenchPattern, type BenchRecord } from "./types.js";
 
@@ -56,15 +57,9 @@ async function startRig(): Promise<Rig> {
   };
 }
 
-/**
- * Extra warm-up before the harness's own: the worker's decode path and the structured-clone
- * path need a few hundred ms of traffic before they are optimised, longer than --quick allows.
- */
-async function warmUp(ops: (() => unknown)[], ms: number): Promise<void> {
-  for (const op of ops) {
-    const end = performance.now() + ms;
-    while (performance.now() < end) await op();
-  }
+/** Warms both sides up before the first round (the worker's decode path and structured clone need a few hundred ms of traffic). */
+async function warmUpBoth(ops: (() => unknown)[]): Promise<void> {
+  for (const op of ops) await warmUp(op);
 }
 
 function payload(bytes: number): Uint8Array {
@@ -97,7 +92,7 @@ async function oneWay(payloadBytes: number, quick: boolean): Promise<BenchRecord
         port.once("message", () => resolve());
         port.postMessage({ ack: true });
       });
-    await warmUp([ours, peer], quick ? 400 : 1000);
+    await warmUpBoth([ours, peer]);
     const [m, p] = await measurePair(ours, peer, { quick, batch: Math.max(1, Math.ceil(100 / burst)), latencyCount: latencyBursts(payloadBytes, burst, quick) });
     return record("one-way", payloadBytes, perMessage(m, burst), perMessage(p!, burst), "postMessage");
   } finally {
@@ -132,11 +127,36 @@ async function unarySeq(payloadBytes: number, quick: boolean, peerName: "postMes
       });
     const viaComlink = () => remote.echo(request.envelope);
     const peer = peerName === "comlink" ? viaComlink : viaPort;
-    await warmUp([ours, peer], quick ? 400 : 1000);
+    await warmUpBoth([ours, peer]);
     const [m, p] = await measurePair(ours, peer, { quick });
     const result = record("unary-seq", payloadBytes, m, p!, peerName);
     return peerName === "comlink" ? { ...result, name: `${result.name}/vs-comlink` } : result;
   } finally {
+    await rig.close();
+  }
+}
+
+/**
+ * Raw request/response through the transport against the anchor (bench/bare-ring.ts): the same
+ * 32-byte round trip on two bare rings, both sides spinning. The ratio says how close the
+ * transport's round trip is to what shared memory allows on this machine.
+ */
+async function unarySeqVsBareRing(payloadBytes: number, quick: boolean): Promise<BenchRecord> {
+  const rig = await startRig();
+  const anchor = await startBareRing(payload(payloadBytes));
+  try {
+    const { transport } = rig;
+    const request = Message.request("main", "echo", payload(payloadBytes));
+    const ours = async () => {
+      await transport.send("worker", request);
+      await transport.receive();
+    };
+    await warmUpBoth([ours, anchor.roundTrip]);
+    const [m, p] = await measurePair(ours, anchor.roundTrip, { quick });
+    const result = record("unary-seq", payloadBytes, m, p!, "bare-ring");
+    return { ...result, name: `${result.name}/vs-bare-ring` };
+  } finally {
+    await anchor.close();
     await rig.close();
   }
 }
@@ -148,7 +168,7 @@ async function typedRpcSeq(payloadBytes: number, quick: boolean): Promise<BenchR
     const request = { payload: payload(payloadBytes) };
     const ours = () => rig.compute.echo(request);
     const peer = () => rig.remote.echo(request);
-    await warmUp([ours, peer], quick ? 400 : 1000);
+    await warmUpBoth([ours, peer]);
     const [m, p] = await measurePair(ours, peer, { quick });
     const result = record("unary-seq", payloadBytes, m, p!, "comlink");
     return { ...result, name: `${result.name}/typed-rpc-vs-comlink` };
@@ -182,7 +202,7 @@ async function unaryC64(payloadBytes: number, quick: boolean, peerName: "postMes
       });
     const viaComlink = () => Promise.all(Array.from({ length: concurrency }, () => remote.echo(request.envelope)));
     const peer = peerName === "comlink" ? viaComlink : viaPort;
-    await warmUp([ours, peer], quick ? 400 : 1000);
+    await warmUpBoth([ours, peer]);
     const [m, p] = await measurePair(ours, peer, { quick, batch: 20, latencyCount: quick ? 1000 : 5000 });
     // ops/s counts calls; p50/p99 are of a whole batch, i.e. a call's latency with 64 in flight.
     const scale = (x: Measurement): Measurement => ({ ...x, opsPerSec: x.opsPerSec * concurrency });
@@ -213,6 +233,7 @@ export const benchmarks: Benchmark[] = [
   { name: benchName("shared-memory", "unary-seq", 32), run: (c) => unarySeq(32, c.quick, "postMessage") },
   { name: `${benchName("shared-memory", "unary-seq", 32)}/vs-comlink`, run: (c) => unarySeq(32, c.quick, "comlink") },
   { name: `${benchName("shared-memory", "unary-seq", 32)}/typed-rpc-vs-comlink`, run: (c) => typedRpcSeq(32, c.quick) },
+  { name: `${benchName("shared-memory", "unary-seq", 32)}/vs-bare-ring`, run: (c) => unarySeqVsBareRing(32, c.quick) },
   { name: benchName("shared-memory", "unary-c64", 32), run: (c) => unaryC64(32, c.quick, "postMessage") },
   { name: `${benchName("shared-memory", "unary-c64", 32)}/vs-comlink`, run: (c) => unaryC64(32, c.quick, "comlink") },
 ];

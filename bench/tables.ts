@@ -23,6 +23,29 @@ export function formatTable(records: readonly BenchRecord[]): string {
   return [header, ...rows].join("\n");
 }
 
+/** The machine a record ran on, as the runner stamps it ("machine not recorded" for older records). */
+export function machineOf(record: Pick<BenchRecord, "cpu" | "cores">): string {
+  return record.cpu === undefined ? "machine not recorded" : `${record.cpu}, ${record.cores} cores`;
+}
+
+/**
+ * Which machine the records came from, and how — figures differ several-fold between CPUs of
+ * one machine kind (see docs/benchmarks.md), so a table without it cannot be read. Names the
+ * records of each machine when there are several.
+ */
+export function formatProvenance(records: readonly BenchRecord[]): string {
+  const byMachine = new Map<string, string[]>();
+  for (const r of records) byMachine.set(machineOf(r), [...(byMachine.get(machineOf(r)) ?? []), r.name]);
+  const nodes = [...new Set(records.flatMap((r) => (r.node === undefined ? [] : [r.node])))];
+  const quick = records.filter((r) => r.quick === true).length;
+  const unknown = records.filter((r) => r.quick === undefined).length;
+  const runs = unknown === records.length ? "run mode not recorded" : quick === 0 && unknown === 0 ? "full runs" : `${quick} of ${records.length} records from --quick runs`;
+  const how = `${runs}${nodes.length > 0 ? `, Node ${nodes.join(", ")}` : ""}`;
+  if (records.every((r) => r.cpu === undefined)) return "Machine and run mode not recorded: these records predate records that carry them.";
+  if (byMachine.size === 1) return `Measured on ${[...byMachine.keys()][0]} (${how}).`;
+  return `Measured on ${byMachine.size} machines (${how}): ${[...byMachine].map(([machine, names]) => `${machine}: ${names.join(", ")}`).join("; ")}.`;
+}
+
 /** One row of the README's comparison: which record, against whom, and what both sides do. */
 interface Comparison {
   readonly record: string;

@@ -19,7 +19,25 @@ export interface BenchRecord {
   peerOpsPerSec: number | null;
   /** opsPerSec ÷ peerOpsPerSec, or null without a peer. */
   ratio: number | null;
+  // Set by the runner (bench/run.ts) on every record it writes; absent only in records written
+  // before records carried them.
+  /** CPU model it ran on (`os.cpus()[0].model`), e.g. "AMD EPYC 7B13". */
+  cpu?: string;
+  /** Logical cores of that machine. */
+  cores?: number;
+  /** Node version, e.g. "v20.20.2". */
+  node?: string;
+  /**
+   * What one `Date.now()` cost on that machine, ns. The transports read the clock several times
+   * per message (timestamps, activity, deadlines), and machines differ most in this.
+   */
+  clockReadNs?: number;
+  /** Whether it was a `--quick` run. */
+  quick?: boolean;
+  /** The run's warm-ups (bench/harness.ts): how many, the longest in ms, and how many gave up unsettled. */
+  warmUp?: { count: number; maxMs: number; unsettled: number };
 }
+
 
 export interface BenchContext {
   quick: boolean;

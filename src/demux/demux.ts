@@ -3,6 +3,8 @@ import type { StreamFrame } from "../../generated/swarm/transport/v1/envelope.js
 import { Message, type Payload } from "../protocol/message.js";
 import { BoundedQueue } from "../transport/bounded-queue.js";
 import { TransportError } from "../transport/errors.js";
+import { SENT } from "../transport/sent.js";
+import { CallTable } from "./call-table.js";
 import type { PeerGoneEvent, ReceivedMessage, ReceiveOptions, SendOptions, Transport } from "../transport/transport.js";
 
 /** Replies to an exchange this endpoint started: Responses and the callee's stream frames for one correlation id. */
@@ -20,6 +22,12 @@ export interface ServedHandler {
   onFrame(frame: StreamFrame, message: Message): void;
   onCancel(reason: string): void;
 }
+
+/**
+ * Hears that a posted message could not be sent: a function, or an object whose method is
+ * called (an exchange that posts many messages need not make a closure per message).
+ */
+export type SendErrorHandler = ((error: unknown) => void) | { onSendError(error: unknown): void };
 
 /** Takes the messages of one lane; must not block (queue, or refuse, what it cannot take now). */
 export type LaneHandler = (received: ReceivedMessage) => void;
@@ -70,7 +78,7 @@ export interface DemuxStats {
  */
 export class Demux implements AsyncIterable<ReceivedMessage> {
   readonly transport: Transport;
-  readonly #calls = new Map<number, ReplyHandler>();
+  readonly #calls = new CallTable<ReplyHandler>();
   readonly #served = new Map<string, Map<number, ServedHandler>>();
   readonly #lanes: { requests?: LaneHandler; events?: LaneHandler } = {};
   readonly #listeners = new Set<MessageListener>();
@@ -171,10 +179,14 @@ export class Demux implements AsyncIterable<ReceivedMessage> {
    * failed send goes to `onError` (default: ignored, as for a Cancel to a vanished peer).
    * `options` bound how long the send may wait (see `SendOptions`).
    */
-  post(to: string, payload: Payload, headers?: Record<string, string>, onError?: (error: unknown) => void, options?: SendOptions): void {
+  post(to: string, payload: Payload, headers?: Record<string, string>, onError?: SendErrorHandler, options?: SendOptions): void {
     const message = Message.create(this.localAddress, payload);
     if (headers !== undefined) message.envelope.headers = headers;
-    this.transport.send(to, message, options).then(undefined, onError ?? ignore);
+    const sent = this.transport.send(to, message, options);
+    if (sent === SENT) return;
+    if (onError === undefined) sent.then(undefined, ignore);
+    else if (typeof onError === "function") sent.then(undefined, onError);
+    else sent.then(undefined, (error: unknown) => onError.onSendError(error));
   }
 
   stats(): DemuxStats {
@@ -308,7 +320,7 @@ export class Demux implements AsyncIterable<ReceivedMessage> {
 
   readonly #peerGone = (event: PeerGoneEvent): void => {
     const reason = event.address === undefined ? event.reason : `peer "${event.address}" is gone (${event.reason})`;
-    for (const call of [...this.#calls.values()]) {
+    for (const call of this.#calls.values()) {
       if (event.address === undefined || call.peer === event.address) call.onPeerGone(reason, event.address);
     }
     for (const [from, calls] of [...this.#served]) {

@@ -21,6 +21,7 @@ import { Status } from "../status/status.js";
 import { activeTracing, withTraceHeaders, type TraceSpan } from "../trace/tracing.js";
 import type { ReceivedMessage } from "../transport/transport.js";
 import type { EdgeCalls } from "./edge-calls.js";
+import { monotonicNow } from "../transport/monotonic-clock.js";
 
 /** Where an edge call's outcome goes: the protocol writing the HTTP response. */
 export interface EdgeCallSink {
@@ -39,6 +40,7 @@ export class EdgeCall implements ReplyHandler {
   readonly peer: string;
   readonly id: number;
   deadlineAt = Infinity;
+  deadlineSlot = -1;
   /** Called when request credit returns after `send` said false (resume reading the body). */
   onRequestCredit: (() => void) | undefined;
   readonly #calls: EdgeCalls;
@@ -84,7 +86,7 @@ export class EdgeCall implements ReplyHandler {
     calls.started(this);
     calls.demux.addCall(this.id, this);
     if (timeoutMs > 0) {
-      this.deadlineAt = performance.now() + timeoutMs;
+      this.deadlineAt = monotonicNow() + timeoutMs;
       calls.deadlines.add(this);
     }
     const data: Data | undefined = streamingRequest ? undefined : { kind: { $case: "binary", value: params ?? EMPTY }, typeName: "" };

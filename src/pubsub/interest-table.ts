@@ -56,8 +56,13 @@ export function groupLane(group: string): string {
 export class InterestTable {
   readonly #byAgent = new Map<string, Map<number, Interest>>();
   readonly #roundRobin = new Map<string, number>();
+  // Targets per subject, until the table changes: subscriptions change rarely, publishes are
+  // many, and working targets out matched every pattern and built two maps per publish.
+  readonly #targets = new Map<string, Targets>();
   /** Most subscriptions remembered per agent; more are ignored (a hostile peer cannot grow this without bound). */
   static readonly MAX_PER_AGENT = 10_000;
+  /** Subjects whose targets are remembered; past it the memory starts over. */
+  static readonly MAX_CACHED_SUBJECTS = 1024;
 
   add(agent: string, id: number, pattern: string, queue: string, window = 0, native = false): void {
     let matcher: SubjectPattern;
@@ -70,6 +75,7 @@ export class InterestTable {
     if (interests === undefined) this.#byAgent.set(agent, (interests = new Map()));
     if (interests.size >= InterestTable.MAX_PER_AGENT && !interests.has(id)) return;
     interests.set(id, { matcher, queue, window, native });
+    this.#targets.clear();
   }
 
   /** Forgets subscription `id` of `agent`; returns its lane key when it was metered. */
@@ -77,15 +83,17 @@ export class InterestTable {
     const interests = this.#byAgent.get(agent);
     const interest = interests?.get(id);
     if (interests?.delete(id) && interests.size === 0) this.#byAgent.delete(agent);
+    this.#targets.clear();
     return interest !== undefined && interest.window > 0 ? (interest.queue === "" ? subscriptionLane(id) : groupLane(interest.queue)) : undefined;
   }
 
   removeAgent(agent: string): void {
-    this.#byAgent.delete(agent);
+    if (this.#byAgent.delete(agent)) this.#targets.clear();
   }
 
   clear(): void {
     this.#byAgent.clear();
+    this.#targets.clear();
   }
 
   /** Whether some agent has a subscription matching `subject`. */
@@ -96,7 +104,17 @@ export class InterestTable {
     return false;
   }
 
+  /** Who gets an event on `subject`. The result is shared until the table changes: read it, do not change it. */
   targets(subject: string): Targets {
+    let targets = this.#targets.get(subject);
+    if (targets === undefined) {
+      if (this.#targets.size >= InterestTable.MAX_CACHED_SUBJECTS) this.#targets.clear();
+      this.#targets.set(subject, (targets = this.#compute(subject)));
+    }
+    return targets;
+  }
+
+  #compute(subject: string): Targets {
     const agents = new Map<string, MeteredLane[]>();
     const unbrokered = new Set<string>();
     const groups = new Map<string, GroupMember[]>();

@@ -6,6 +6,7 @@ import { RpcError } from "../status/rpc-error.js";
 import { Status } from "../status/status.js";
 import { activeTracing, parentSpan, withTraceHeaders, type Traced, type Tracing } from "../trace/tracing.js";
 import { TransportError } from "../transport/errors.js";
+import { SENT } from "../transport/sent.js";
 import type { PeerGoneEvent, ReceivedMessage, Transport } from "../transport/transport.js";
 import { nativePubSubOf, type DurableConsumer, type DurableEvents, type NativeEvent } from "../transport/native-pubsub.js";
 import { CreditLedger } from "./credit-ledger.js";
@@ -98,6 +99,8 @@ export class PubSub implements SubscriptionHost {
   readonly demux: Demux;
   readonly transport: Transport;
   readonly #local = new Map<number, Subscription>();
+  /** Local subscriptions in a queue group: without any, a publish looks for no local group. */
+  #localQueueSubscriptions = 0;
   readonly #remote = new InterestTable();
   readonly #credit = new CreditLedger();
   /** Credit taken by local subscriptions, not yet returned: publisher → lane key → count. */
@@ -141,6 +144,7 @@ export class PubSub implements SubscriptionHost {
     const subscription = new Subscription(this, this.#nextId++, pattern, handler, options);
     this.#local.set(subscription.id, subscription);
     if (this.#native !== undefined && NativeRoute.serves(subscription)) this.#native.add(subscription, this.#onNative);
+    if (subscription.queue !== "") this.#localQueueSubscriptions++;
     this.#broadcastControl({ $case: "subscribe", value: announce(subscription) });
     return subscription;
   }
@@ -311,6 +315,7 @@ export class PubSub implements SubscriptionHost {
     }
     if (!this.#local.delete(subscription.id)) return;
     this.#native?.remove(subscription);
+    if (subscription.queue !== "") this.#localQueueSubscriptions--;
     this.#stats.dropped += subscription.dropped;
     if (!this.#closed) this.#broadcastControl({ $case: "unsubscribe", value: { subscriptionId: subscription.id } });
   }
@@ -444,6 +449,8 @@ export class PubSub implements SubscriptionHost {
     }
     // queue groups: one member among every agent's (and this agent's) members
     const localGroupMembers = this.#localGroupMembers(subject);
+    // nothing for queue groups and no broker to publish to: only this agent's plain subscriptions remain
+    if (native === undefined && groups.size === 0 && localGroupMembers.size === 0) return deliveries + this.#deliverLocal(message, subject, self, undefined, localReply, undefined, true);
     for (const [group, all] of groups) {
       // natively the broker picks among the group's native members; the others get a turn only when it has none (once, not twice)
       const brokered = native !== undefined && all.some((member) => member.native && member.lane === undefined);
@@ -486,19 +493,26 @@ export class PubSub implements SubscriptionHost {
    */
   #send(agent: string, message: Message, lanes: readonly MeteredLane[], signal: AbortSignal | undefined): Promise<void> {
     this.#stats.forwarded++;
-    const drop = (): void => {
-      this.#stats.dropped++;
-    };
-    if (lanes.length === 0) return this.transport.send(agent, message).then(undefined, drop);
+    if (lanes.length === 0) return this.#sent(this.transport.send(agent, message));
     const metered = copyWithHeader(message, CREDIT_HEADER, lanes.map((lane) => lane.key).join(","));
     return this.#credit.acquire(agent, lanes, signal).then((taken) => {
-      if (!taken) return drop();
-      return this.transport.send(agent, metered).then(undefined, drop);
+      if (!taken) return this.#drop();
+      return this.#sent(this.transport.send(agent, metered));
     });
   }
 
+  /** `sent`, with a failure counted as a drop (a send that left at once needs no handler: see SENT). */
+  #sent(sent: Promise<void>): Promise<void> {
+    return sent === SENT ? sent : sent.then(undefined, this.#drop);
+  }
+
+  readonly #drop = (): void => {
+    this.#stats.dropped++;
+  };
+
   /** This agent's members of the queue groups matching `subject` that this PubSub routes itself (natively: "block" ones). */
   #localGroupMembers(subject: string): Map<string, number> {
+    if (this.#localQueueSubscriptions === 0) return NO_GROUPS;
     const groups = new Map<string, number>();
     for (const subscription of this.#local.values()) {
       if (subscription.queue !== "" && this.#routesItself(subscription) && subscription.matcher.matches(subject)) groups.set(subscription.queue, (groups.get(subscription.queue) ?? 0) + 1);
@@ -529,16 +543,17 @@ export class PubSub implements SubscriptionHost {
       if (members.length === 0) return 0;
       const next = this.#localGroups.get(group) ?? 0;
       this.#localGroups.set(group, next + 1);
-      const lane = groupLane(group);
-      members[next % members.length]!.deliver({ event, reply, done: credit?.delete(lane) ? this.#returner(from, lane) : undefined });
+      const lane = credit === undefined ? undefined : groupLane(group);
+      members[next % members.length]!.deliver({ event, reply, done: lane !== undefined && credit!.delete(lane) ? this.#returner(from, lane) : undefined });
       this.#stats.delivered++;
       return 1;
     }
     let count = 0;
     for (const subscription of this.#local.values()) {
       if (subscription.queue === "" && (all || this.#routesItself(subscription)) && subscription.matcher.matches(subject)) {
-        const lane = subscriptionLane(subscription.id);
-        subscription.deliver({ event, reply, done: credit?.delete(lane) ? this.#returner(from, lane) : undefined });
+        // Lane keys are strings made on demand: only a metered event (one with credit) needs them.
+        const lane = credit === undefined ? undefined : subscriptionLane(subscription.id);
+        subscription.deliver({ event, reply, done: lane !== undefined && credit!.delete(lane) ? this.#returner(from, lane) : undefined });
         count++;
       }
     }
@@ -708,6 +723,8 @@ export function createPubSub(demux: Demux): PubSub {
 }
 
 const NO_LANES: readonly MeteredLane[] = [];
+/** No local queue group matches (never added to: #route only reads it and deletes from it). */
+const NO_GROUPS = new Map<string, number>();
 
 function announce(subscription: Subscription): Subscribe {
   return { subscriptionId: subscription.id, pattern: subscription.pattern, queueGroup: subscription.queue, window: subscription.window };

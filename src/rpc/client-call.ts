@@ -15,6 +15,7 @@ import type { DeadlineScheduler } from "./deadline-scheduler.js";
 import { UNTYPED, type MethodInfo } from "./definitions.js";
 import { STREAM_WINDOW, StreamCredit, StreamInbox } from "./stream-inbox.js";
 import { readTyped, TypedData } from "./typed-data.js";
+import { monotonicNow } from "../transport/monotonic-clock.js";
 
 /** What a call shares with the client that made it: the demux, the defaults and the limits. @internal */
 export interface CallerState {
@@ -39,6 +40,7 @@ export class ClientCall implements ReplyHandler {
   readonly peer: string;
   readonly id: number;
   deadlineAt = Infinity;
+  deadlineSlot = -1;
   readonly #caller: CallerState;
   readonly #info: MethodInfo;
   readonly #options: CallOptions;
@@ -52,6 +54,8 @@ export class ClientCall implements ReplyHandler {
   #done = false;
   #headerSeen = false;
   #trailers: Record<string, string> | undefined;
+  /** Listens to the caller's signal; made only for calls that have one. */
+  #onAbort: (() => void) | undefined;
 
   constructor(
     caller: CallerState,
@@ -121,11 +125,14 @@ export class ClientCall implements ReplyHandler {
     const demux = caller.demux;
     demux.addCall(this.id, this);
     if (timeoutMs > 0) {
-      this.deadlineAt = performance.now() + timeoutMs;
+      this.deadlineAt = monotonicNow() + timeoutMs;
       caller.deadlines.add(this);
     }
     this.#sends = new CallSends(timeoutMs > 0);
-    signal?.addEventListener("abort", this.#onAbort, { once: true });
+    if (signal !== undefined) {
+      this.#onAbort = () => this.#fail(new RpcError(Status.CANCELLED, `call to ${this.#info.path} cancelled`, { cause: signal.reason }), true);
+      signal.addEventListener("abort", this.#onAbort, { once: true });
+    }
     parent?.signal.addEventListener("abort", this.#onParentAbort, { once: true });
     const streamingRequest = this.#info.kind === "client-streaming" || this.#info.kind === "bidi-streaming";
     let metadata = caller.metadata === undefined ? options.metadata : { ...caller.metadata, ...options.metadata };
@@ -135,7 +142,7 @@ export class ClientCall implements ReplyHandler {
       this.peer,
       { $case: "request", value: { correlationId: this.id, method: this.#info.path, params, timeoutMs: Math.min(timeoutMs, 0xffff_ffff) } },
       metadata,
-      this.#onSendError,
+      this,
       this.#sends,
     );
     if (streamingRequest) {
@@ -203,10 +210,6 @@ export class ClientCall implements ReplyHandler {
     this.#fail(new RpcError(Status.DEADLINE_EXCEEDED, `deadline exceeded calling ${this.#info.path} on "${this.peer}"`), true);
   }
 
-  readonly #onAbort = (): void => {
-    this.#fail(new RpcError(Status.CANCELLED, `call to ${this.#info.path} cancelled`, { cause: this.#options.signal?.reason }), true);
-  };
-
   /** The call being served that this call was made for ended: so does this one. */
   readonly #onParentAbort = (): void => {
     const parent = this.#parent!;
@@ -232,9 +235,10 @@ export class ClientCall implements ReplyHandler {
     }
   }
 
-  readonly #onSendError = (error: unknown): void => {
+  /** A message of this call could not be sent (see Demux.post). */
+  onSendError(error: unknown): void {
     this.#fail(RpcError.from(error), false);
-  };
+  }
 
   async #pump(requests: AsyncIterable<unknown> | Iterable<unknown>): Promise<void> {
     const credit = this.#credit!;
@@ -259,7 +263,7 @@ export class ClientCall implements ReplyHandler {
   }
 
   #sendFrame(frame: StreamFrame["frame"]): void {
-    this.#caller.demux.post(this.peer, { $case: "stream", value: { correlationId: this.id, frame, fromCallee: false } }, undefined, this.#onSendError, this.#sends);
+    this.#caller.demux.post(this.peer, { $case: "stream", value: { correlationId: this.id, frame, fromCallee: false } }, undefined, this, this.#sends);
   }
 
   #seeHeader(message: Message): void {
@@ -301,7 +305,7 @@ export class ClientCall implements ReplyHandler {
     caller.inFlight--;
     caller.demux.removeCall(this.id);
     if (this.deadlineAt !== Infinity) caller.deadlines.delete(this);
-    this.#options.signal?.removeEventListener("abort", this.#onAbort);
+    if (this.#onAbort !== undefined) this.#options.signal?.removeEventListener("abort", this.#onAbort);
     this.#parent?.signal.removeEventListener("abort", this.#onParentAbort);
   }
 }
@@ -309,7 +313,7 @@ export class ClientCall implements ReplyHandler {
 function readResponse(data: Data | undefined, type: MethodInfo["responseType"], path: string): unknown {
   if (type === UNTYPED) return dataJson(data) ?? dataBytes(data);
   try {
-    return readTyped(data, type, `response of ${path}`);
+    return readTyped(data, type, "response", path);
   } catch (error) {
     throw new RpcError(Status.INTERNAL, (error as RpcError).rawMessage ?? String(error), { cause: error });
   }

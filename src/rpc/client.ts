@@ -70,7 +70,8 @@ class Caller implements CallerState {
   readonly maxInFlight: number;
   readonly metadata: Record<string, string> | undefined;
   inFlight = 0;
-  readonly #invoke: (call: ClientCallDescriptor) => CallOutcome;
+  /** The interceptor chain; undefined without interceptors (no descriptor object per call then). */
+  readonly #invoke: ((call: ClientCallDescriptor) => CallOutcome) | undefined;
 
   constructor(demux: Demux, options: RpcClientOptions) {
     this.demux = demux;
@@ -80,11 +81,13 @@ class Caller implements CallerState {
     this.metadata = options.metadata;
     const interceptors = options.interceptors ?? [];
     const start = (call: ClientCallDescriptor) => this.#start(call.method, call.peer, call.request, call.options);
-    this.#invoke = interceptors.length === 0 ? start : composeInterceptors(interceptors, start);
+    this.#invoke = interceptors.length === 0 ? undefined : composeInterceptors(interceptors, start);
   }
 
   call(info: MethodInfo, request: unknown, options: CallOptions): CallOutcome {
-    return this.#invoke({ method: info, peer: this.peer, request, options });
+    const invoke = this.#invoke;
+    if (invoke === undefined) return this.#start(info, this.peer, request, options);
+    return invoke({ method: info, peer: this.peer, request, options });
   }
 
   #start(info: MethodInfo, peer: string, request: unknown, options: CallOptions): CallOutcome {

@@ -15,6 +15,7 @@ import { UNTYPED, type MethodInfo } from "./definitions.js";
 import { sendError } from "./send-error.js";
 import { STREAM_WINDOW, StreamCredit, StreamInbox } from "./stream-inbox.js";
 import { readTyped, TypedData } from "./typed-data.js";
+import { monotonicNow } from "../transport/monotonic-clock.js";
 
 /** Where a server reports what it cannot tell the caller (a reply that failed to send). */
 export interface RpcLogger {
@@ -46,8 +47,9 @@ export class ServerCall implements CallContext, ServedHandler {
   readonly method: MethodInfo;
   readonly peer: string;
   readonly metadata: Readonly<Record<string, string>>;
-  /** Deadline on the `performance.now()` clock; Infinity for none. */
+  /** Deadline on the `monotonicNow()` clock; Infinity for none. */
   readonly deadlineAt: number;
+  deadlineSlot = -1;
   /** The call's span, when a tracer is installed (set by the server before the handler runs). */
   span: TraceSpan | undefined;
   #header: Record<string, string> | undefined;
@@ -63,6 +65,8 @@ export class ServerCall implements CallContext, ServedHandler {
   #headerSent = false;
   #inbox: StreamInbox<unknown> | undefined;
   #credit: StreamCredit | undefined;
+  /** Hears of stream messages that could not be sent; made by the first one sent. */
+  #onFrameError: ((error: unknown) => void) | undefined;
 
   constructor(host: CallHost, info: MethodInfo, from: string, message: Message, request: Request) {
     this.#host = host;
@@ -70,7 +74,7 @@ export class ServerCall implements CallContext, ServedHandler {
     this.peer = from;
     this.metadata = message.envelope.headers;
     this.#timeoutMs = request.timeoutMs;
-    this.deadlineAt = request.timeoutMs > 0 ? performance.now() + request.timeoutMs : Infinity;
+    this.deadlineAt = request.timeoutMs > 0 ? monotonicNow() + request.timeoutMs : Infinity;
     this.#id = request.correlationId;
     this.span = undefined;
     // A TypedData came by reference (in-process): never JSON, and reading its `kind` would encode it.
@@ -79,7 +83,7 @@ export class ServerCall implements CallContext, ServedHandler {
   }
 
   get deadline(): number | undefined {
-    return this.deadlineAt === Infinity ? undefined : Date.now() + (this.deadlineAt - performance.now());
+    return this.deadlineAt === Infinity ? undefined : Date.now() + (this.deadlineAt - monotonicNow());
   }
 
   get header(): Record<string, string> {
@@ -91,7 +95,7 @@ export class ServerCall implements CallContext, ServedHandler {
   }
 
   remainingMs(): number | undefined {
-    return this.deadlineAt === Infinity ? undefined : this.deadlineAt - performance.now();
+    return this.deadlineAt === Infinity ? undefined : this.deadlineAt - monotonicNow();
   }
 
   /**
@@ -127,7 +131,7 @@ export class ServerCall implements CallContext, ServedHandler {
     const path = this.method.path;
     const read = (data: Data): unknown => {
       try {
-        return readTyped(data, type, `request message of ${path}`);
+        return readTyped(data, type, "request message", path);
       } catch (error) {
         this.fail(error);
         throw error;
@@ -171,19 +175,19 @@ export class ServerCall implements CallContext, ServedHandler {
     if (error.code === Status.UNAVAILABLE) sendError(this.#host.demux, this.peer, this.#id, error.code, error.rawMessage, this.#trailer);
   }
 
-  readonly succeed = (value: unknown): void => {
+  succeed(value: unknown): void {
     if (this.#done) return;
     this.#respond(this.#data(value) ?? EMPTY_DATA);
-  };
+  }
 
-  readonly fail = (error: unknown): void => {
+  fail(error: unknown): void {
     if (this.#done) return;
     const rpcError = RpcError.from(error);
     const headers = this.#takeHeader();
     this.#finish(rpcError);
     const trailers = { ...rpcError.metadata, ...this.#trailer };
     sendError(this.#host.demux, this.peer, this.#id, rpcError.code, rpcError.rawMessage, trailers, headers, rpcError.details);
-  };
+  }
 
   /** Runs `fn(arg)` with this call as the active one (see CallContextManager), and its span as the tracer's current one. */
   run<A, T>(fn: (arg: A) => T, arg: A): T {
@@ -227,11 +231,11 @@ export class ServerCall implements CallContext, ServedHandler {
     const headers = this.#takeHeader();
     this.#finish(undefined);
     const outcome = result === undefined ? undefined : { $case: "result" as const, value: result };
-    this.#host.demux.post(this.peer, { $case: "response", value: { correlationId: this.#id, outcome, trailers: this.#trailer ?? {} } }, headers, this.#onResponseError, this.#sendOptions());
+    this.#host.demux.post(this.peer, { $case: "response", value: { correlationId: this.#id, outcome, trailers: this.#trailer ?? {} } }, headers, this, this.#sendOptions());
   }
 
   #sendFrame(frame: StreamFrame["frame"], headers?: Record<string, string>): void {
-    this.#host.demux.post(this.peer, { $case: "stream", value: { correlationId: this.#id, frame, fromCallee: true } }, headers, this.#onFrameError, this.#sendOptions());
+    this.#host.demux.post(this.peer, { $case: "stream", value: { correlationId: this.#id, frame, fromCallee: true } }, headers, (this.#onFrameError ??= (error) => this.#frameNotSent(error)), this.#sendOptions());
   }
 
   /** A reply waits (for the connection, credit, queue space) until the call's deadline at most, else the transport's limit. */
@@ -244,20 +248,20 @@ export class ServerCall implements CallContext, ServedHandler {
    * returns, so this runs before the handler's next message is sent: the call ends with the
    * status saying why, instead of a stream silently missing a message.
    */
-  readonly #onFrameError = (error: unknown): void => {
-    if (this.#done) return this.#onResponseError(error);
+  #frameNotSent(error: unknown): void {
+    if (this.#done) return this.onSendError(error);
     const status = replyStatus(error);
     this.#log(error);
     if (status !== undefined) this.fail(new RpcError(status, this.#replyFailure(error)));
     else this.abandon(new RpcError(Status.CANCELLED, this.#replyFailure(error)));
-  };
+  }
 
-  /** The outcome could not be sent: tell the caller why (when it can still be told), and log it. */
-  readonly #onResponseError = (error: unknown): void => {
+  /** The outcome could not be sent (see Demux.post): tell the caller why (when it can still be told), and log it. */
+  onSendError(error: unknown): void {
     this.#log(error);
     const status = replyStatus(error);
     if (status !== undefined) sendError(this.#host.demux, this.peer, this.#id, status, this.#replyFailure(error), this.#trailer);
-  };
+  }
 
   #replyFailure(error: unknown): string {
     return `the reply of ${this.method.path} could not be sent: ${error instanceof Error ? error.message : String(error)}`;
@@ -300,7 +304,7 @@ class ReplySends implements SendOptions {
   }
 
   get timeoutMs(): number {
-    return Math.max(1, this.#deadlineAt - performance.now());
+    return Math.max(1, this.#deadlineAt - monotonicNow());
   }
 }
 

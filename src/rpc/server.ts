@@ -165,7 +165,7 @@ export class RpcServer {
     if (tracing !== undefined) call.span = serverSpan(tracing, info, from, message, demux);
     if (info.kind === "unary" || info.kind === "server-streaming") {
       try {
-        input = info.requestType === UNTYPED ? untypedParams(request.params) : readTyped(request.params, info.requestType, `request of ${info.path}`);
+        input = info.requestType === UNTYPED ? untypedParams(request.params) : readTyped(request.params, info.requestType, "request", info.path);
       } catch (error) {
         call.fail(error);
         return;
@@ -185,7 +185,10 @@ export class RpcServer {
       void call.streamResponses(outcome as AsyncIterable<unknown>);
     } else if (outcome instanceof Promise) {
       call.register();
-      outcome.then(call.succeed, call.fail);
+      outcome.then(
+        (value) => call.succeed(value),
+        (error: unknown) => call.fail(error),
+      );
     } else {
       call.succeed(outcome);
     }

@@ -61,9 +61,10 @@ function encodeTyped<T>(message: T, type: MessageType<T>): Uint8Array {
 /**
  * The typed message carried by `data`: the object itself when it came by reference with the
  * same type, else decoded from protobuf bytes, or from JSON when the type has `fromJSON`
- * (requests from JSON clients). Throws INVALID_ARGUMENT when it cannot be read.
+ * (requests from JSON clients). Throws INVALID_ARGUMENT when it cannot be read, naming it
+ * `${role} of ${path}` (built only then: a string per call otherwise).
  */
-export function readTyped<T>(data: Data | undefined, type: MessageType<T>, what: string): T {
+export function readTyped<T>(data: Data | undefined, type: MessageType<T>, role: string, path: string): T {
   if (data instanceof TypedData && data.type === type) return data.local as T;
   const kind = data?.kind;
   try {
@@ -71,11 +72,11 @@ export function readTyped<T>(data: Data | undefined, type: MessageType<T>, what:
     if (kind.$case === "binary") return type.decode(kind.value);
     if (type.fromJSON !== undefined) return type.fromJSON(kind.value);
   } catch (error) {
-    throw new RpcError(Status.INVALID_ARGUMENT, `cannot decode ${what}: ${error instanceof Error ? error.message : String(error)}`, {
+    throw new RpcError(Status.INVALID_ARGUMENT, `cannot decode ${role} of ${path}: ${error instanceof Error ? error.message : String(error)}`, {
       cause: error,
     });
   }
-  throw new RpcError(Status.INVALID_ARGUMENT, `${what} is JSON but its type has no JSON mapping`);
+  throw new RpcError(Status.INVALID_ARGUMENT, `${role} of ${path} is JSON but its type has no JSON mapping`);
 }
 
 const EMPTY = new Uint8Array(0);

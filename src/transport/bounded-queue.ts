@@ -1,9 +1,18 @@
+import { AbortWatch } from "./abort-watch.js";
 import { TransportError } from "./errors.js";
 
 interface Waiter<T> {
   resolve(value: T): void;
   reject(error: unknown): void;
-  cleanup(): void;
+  signal: AbortSignal | undefined;
+  timer: ReturnType<typeof setTimeout> | undefined;
+  /** Names the operation in an abort error, e.g. "receive". */
+  what: string;
+}
+
+interface Taker<T> extends Waiter<T> {
+  /** Applied to the item as it is handed over (see `take`). */
+  onTaken: ((item: T) => T) | undefined;
 }
 
 interface Producer<T> extends Waiter<void> {
@@ -30,9 +39,10 @@ export class BoundedQueue<T> {
   #head = 0;
   #size = 0;
   #bytes = 0;
-  #takers: Waiter<T>[] = [];
+  #takers: Taker<T>[] = [];
   #producers: Producer<T>[] = [];
   #closedError: TransportError | undefined;
+  readonly #aborts = new AbortWatch((signal) => this.#aborted(signal));
 
   readonly #takersGone: (() => void) | undefined;
 
@@ -77,9 +87,9 @@ export class BoundedQueue<T> {
   offer(item: T, bytes = 0): boolean {
     if (this.#takers.length > 0) {
       const taker = this.#takers.shift()!;
-      taker.cleanup();
+      this.#cleanup(taker);
       if (this.#takers.length === 0) this.#takersGone?.();
-      taker.resolve(item);
+      taker.resolve(taker.onTaken === undefined ? item : taker.onTaken(item));
       return true;
     }
     if (this.#producers.length > 0 || !this.#fits(bytes)) return false;
@@ -99,7 +109,7 @@ export class BoundedQueue<T> {
         new TransportError("QueueFull", `${what} is full (${this.#size} messages, ${this.#bytes} bytes) and ${maxWaiters} senders already wait`),
       );
     }
-    return this.#wait(this.#producers, { item, bytes }, signal, timeoutMs, what);
+    return this.#wait(this.#producers, { item, bytes } as Producer<T>, signal, timeoutMs, what);
   }
 
   /** Removes and returns the oldest item, or undefined when empty. */
@@ -114,25 +124,32 @@ export class BoundedQueue<T> {
     this.#size--;
     while (this.#producers.length > 0 && this.#fits(this.#producers[0]!.bytes)) {
       const producer = this.#producers.shift()!;
-      producer.cleanup();
+      this.#cleanup(producer);
       this.#enqueue(producer.item, producer.bytes);
       producer.resolve();
     }
     return item;
   }
 
-  /** The oldest item, waiting for one if empty. Rejects with the close error, or `Aborted`. */
-  take(signal?: AbortSignal): Promise<T> {
-    if (this.#size > 0) return Promise.resolve(this.poll() as T);
+  /**
+   * The oldest item, waiting for one if empty. Rejects with the close error, or `Aborted`.
+   * `onTaken` is applied to the item synchronously as it is handed over (what a `.then` would
+   * do a microtask later, at the cost of another promise).
+   */
+  take(signal?: AbortSignal, onTaken?: (item: T) => T): Promise<T> {
+    if (this.#size > 0) {
+      const item = this.poll() as T;
+      return Promise.resolve(onTaken === undefined ? item : onTaken(item));
+    }
     if (this.#closedError !== undefined) return Promise.reject(this.#closedError);
-    return this.#wait(this.#takers, {}, signal, undefined, "receive");
+    return this.#wait(this.#takers, { onTaken } as Taker<T>, signal, undefined, "receive");
   }
 
   /** Rejects the oldest waiting taker with `error`; false when none waits. */
   rejectTaker(error: unknown): boolean {
     const taker = this.#takers.shift();
     if (taker === undefined) return false;
-    taker.cleanup();
+    this.#cleanup(taker);
     if (this.#takers.length === 0) this.#takersGone?.();
     taker.reject(error);
     return true;
@@ -144,7 +161,7 @@ export class BoundedQueue<T> {
     const takers = this.#takers.splice(0);
     this.#takersGone?.();
     for (const taker of takers) {
-      taker.cleanup();
+      this.#cleanup(taker);
       taker.reject(error);
     }
   }
@@ -163,9 +180,10 @@ export class BoundedQueue<T> {
     const waiters: Waiter<never>[] = [...this.#takers.splice(0), ...this.#producers.splice(0)];
     if (hadTakers) this.#takersGone?.();
     for (const waiter of waiters) {
-      waiter.cleanup();
+      this.#cleanup(waiter);
       waiter.reject(error);
     }
+    this.#aborts.clear();
     return dropped;
   }
 
@@ -198,41 +216,43 @@ export class BoundedQueue<T> {
     this.#sizes = grownSizes;
   }
 
-  #wait<V, W extends Waiter<V>>(
-    list: W[],
-    extra: Omit<W, keyof Waiter<V>>,
-    signal: AbortSignal | undefined,
-    timeoutMs: number | undefined,
-    what: string,
-  ): Promise<V> {
+  /** Adds `waiter` (its own fields are set here) to `list` until it is served, times out or aborts. */
+  #wait<V, W extends Waiter<V>>(list: W[], waiter: W, signal: AbortSignal | undefined, timeoutMs: number | undefined, what: string): Promise<V> {
     if (signal?.aborted) return Promise.reject(abortError(signal, what));
     return new Promise<V>((resolve, reject) => {
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      const waiter = {
-        ...extra,
-        resolve,
-        reject,
-        cleanup() {
-          if (timer !== undefined) clearTimeout(timer);
-          signal?.removeEventListener("abort", onAbort);
-        },
-      } as W;
-      const leave = (error: TransportError) => {
-        const index = list.indexOf(waiter);
-        if (index >= 0) list.splice(index, 1);
-        waiter.cleanup();
-        if (index >= 0 && list === (this.#takers as unknown[]) && list.length === 0) this.#takersGone?.();
-        reject(error);
-      };
-      function onAbort() {
-        leave(abortError(signal!, what));
-      }
-      signal?.addEventListener("abort", onAbort, { once: true });
+      waiter.resolve = resolve;
+      waiter.reject = reject;
+      waiter.signal = signal;
+      waiter.what = what;
+      waiter.timer = undefined;
+      if (signal !== undefined) this.#aborts.watch(signal);
       if (timeoutMs !== undefined && Number.isFinite(timeoutMs)) {
-        timer = setTimeout(() => leave(new TransportError("Timeout", `${what} stayed full for ${timeoutMs} ms`)), timeoutMs);
+        waiter.timer = setTimeout(() => this.#leave(list, waiter, new TransportError("Timeout", `${what} stayed full for ${timeoutMs} ms`)), timeoutMs);
       }
       list.push(waiter);
     });
+  }
+
+  #cleanup(waiter: Waiter<never>): void {
+    if (waiter.timer !== undefined) clearTimeout(waiter.timer);
+    if (waiter.signal !== undefined) this.#aborts.unwatch(waiter.signal);
+  }
+
+  /** Takes `waiter` out of `list` and rejects it with `error`. */
+  #leave<W extends Waiter<never>>(list: W[], waiter: W, error: TransportError): void {
+    const index = list.indexOf(waiter);
+    if (index < 0) return;
+    list.splice(index, 1);
+    this.#cleanup(waiter);
+    if (list === (this.#takers as unknown[]) && list.length === 0) this.#takersGone?.();
+    waiter.reject(error);
+  }
+
+  /** `signal` aborted: every waiter on it leaves, in arrival order. */
+  #aborted(signal: AbortSignal): void {
+    for (const list of [this.#takers, this.#producers] as Waiter<never>[][]) {
+      for (const waiter of list.filter((w) => w.signal === signal)) this.#leave(list, waiter, abortError(signal, waiter.what));
+    }
   }
 }
 

@@ -78,15 +78,21 @@ export class EndpointCore {
       this.stats.messagesDropped++;
       return;
     }
+    this.stats.lastActivityMs = Date.now();
     const received: ReceivedMessage = { from, message };
     if (this.#overflow.length === 0 && this.#queue.offer(received, bytes)) return;
     this.#overflow.push({ received, bytes, resume });
     pause?.();
   }
 
-  /** Queues an incoming message if there is room now; false (nothing queued) when full. */
-  offer(received: ReceivedMessage, bytes = 0): boolean {
-    return this.#overflow.length === 0 && this.#queue.offer(received, bytes);
+  /**
+   * Queues an incoming message if there is room now; false (nothing queued) when full. `atMs`
+   * is the time of arrival, for a sender that has just read the clock for its own stats.
+   */
+  offer(received: ReceivedMessage, bytes = 0, atMs = Date.now()): boolean {
+    if (this.#overflow.length !== 0 || !this.#queue.offer(received, bytes)) return false;
+    this.stats.lastActivityMs = atMs;
+    return true;
   }
 
   /**
@@ -94,7 +100,7 @@ export class EndpointCore {
    * `Timeout` after `timeoutMs`, `Aborted`, `Closed`, or `QueueFull` when `maxWaiters` already wait.
    */
   offerWait(received: ReceivedMessage, bytes: number, timeoutMs: number, maxWaiters: number, signal: AbortSignal | undefined): Promise<void> {
-    return this.#queue.offerWait(received, bytes, timeoutMs, maxWaiters, signal, `receive queue of ${this.what}`);
+    return this.#queue.offerWait(received, bytes, timeoutMs, maxWaiters, signal, `receive queue of ${this.what}`).then(this.#arrived);
   }
 
   /** An error for the next receive (a waiting one at once): a corrupt frame a pull-mover read. */
@@ -124,7 +130,7 @@ export class EndpointCore {
     const idle = this.#hooks.idleError?.();
     if (idle !== undefined) return Promise.reject(idle);
     const first = queue.waitingTakers === 0;
-    const taken = queue.take(options?.signal).then(this.#taken);
+    const taken = queue.take(options?.signal, this.#taken);
     if (queue.waitingTakers > 0) this.#hooks.waitStarted?.(first);
     return taken;
   }
@@ -187,13 +193,17 @@ export class EndpointCore {
 
   #pull(): ReceivedMessage | undefined {
     const pull = this.#hooks.pull;
-    return pull === undefined ? undefined : pull();
+    const received = pull === undefined ? undefined : pull();
+    if (received !== undefined) this.stats.lastActivityMs = Date.now();
+    return received;
   }
 
+  readonly #arrived = (): void => {
+    this.stats.lastActivityMs = Date.now();
+  };
+
   readonly #taken = (received: ReceivedMessage): ReceivedMessage => {
-    const stats = this.stats;
-    stats.messagesReceived++;
-    stats.lastActivityMs = Date.now();
+    this.stats.messagesReceived++;
     if (this.#overflow.length > 0) this.#refill();
     this.#hooks.taken?.(received);
     return received;

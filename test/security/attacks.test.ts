@@ -108,8 +108,11 @@ describe("hub under attack: batch frames (1)", () => {
     // a Lookup sent after the batch is answered after the batch's Ack (same socket, in order)
     p.sendEnvelope(Message.control("acker", { operation: { $case: "lookup", value: { address: "pair_a" } } }));
     await within(p.next((e) => controlCase(e) === "lookupResult"), 10_000, "the LookupResult");
-    expect(acks(p)).toBe(1);
-    const ack = p.received.find((e) => controlCase(e) === "ack")!;
+    // the Acks before the LookupResult are the batch's (the Lookup's own Ack follows 10 ms later
+    // and may arrive in the same read as the LookupResult on a loaded machine)
+    const beforeResult = p.received.slice(0, p.received.findIndex((e) => controlCase(e) === "lookupResult"));
+    expect(beforeResult.filter((e) => controlCase(e) === "ack")).toHaveLength(1);
+    const ack = beforeResult.find((e) => controlCase(e) === "ack")!;
     expect(ack.payload?.$case === "control" && ack.payload.value.operation?.$case === "ack" && ack.payload.value.operation.value.received).toBeGreaterThanOrEqual(1000);
     await survived();
   });

@@ -3,6 +3,7 @@ import { resolveConfig, type TransportConfig } from "../../transport/config.js";
 import { CoreTransport } from "../../transport/core-transport.js";
 import { EndpointCore } from "../../transport/endpoint-core.js";
 import { TransportError } from "../../transport/errors.js";
+import { SENT } from "../../transport/sent.js";
 import type { ReceivedMessage, SendOptions, TransportState } from "../../transport/transport.js";
 import { Envelope } from "../../../generated/swarm/transport/v1/envelope.js";
 import { InProcessNetwork } from "./in-process-network.js";
@@ -95,10 +96,12 @@ export class InProcessTransport extends CoreTransport {
     const received: ReceivedMessage = { from: this.localAddress, message };
     const stats = this.core.stats;
     const core = peer.core;
-    if (core.offer(received, bytes)) {
+    // One clock read per message: the receiver's activity time is when it reached its queue.
+    const now = Date.now();
+    if (core.offer(received, bytes, now)) {
       stats.messagesSent++;
-      stats.lastActivityMs = Date.now();
-      return RESOLVED;
+      stats.lastActivityMs = now;
+      return SENT;
     }
     if (core.isClosed) return this.core.fail(TransportError.closed(core.what));
     return core.offerWait(received, bytes, options?.timeoutMs ?? this.config.connectionTimeoutMs, this.config.queueCapacity, options?.signal).then(

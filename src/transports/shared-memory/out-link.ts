@@ -30,6 +30,8 @@ export class OutLink {
   readonly #keepAlive: KeepAlive;
   readonly #spin: AdaptiveSpin;
   #framesWritten = 0;
+  /** The reader's frame count as last read; read again only when it shows no room (see #hasFrameRoom). */
+  #framesReadSeen = 0;
   #queue: PendingSend[] = [];
   #needCancel = false;
   #draining = false;
@@ -192,7 +194,11 @@ export class OutLink {
   };
 
   #hasFrameRoom(): boolean {
-    return ((this.#framesWritten - this.ring.readCount()) >>> 0) < this.#peerCapacity;
+    // The count only grows, so an old value only understates the room: the reader's line is
+    // fetched from its core only when the count last seen says the peer's queue is full.
+    if (((this.#framesWritten - this.#framesReadSeen) >>> 0) < this.#peerCapacity) return true;
+    this.#framesReadSeen = this.ring.readCount();
+    return ((this.#framesWritten - this.#framesReadSeen) >>> 0) < this.#peerCapacity;
   }
 
   #wakePeer(): void {

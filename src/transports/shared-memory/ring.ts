@@ -15,12 +15,13 @@ import {
 } from "./ring-math.js";
 
 /**
- * Control block of one ring, in int32 words. Each side's hot word sits on its own 64-byte
- * line so the reader and writer threads do not false-share.
+ * Control block of one ring, in int32 words. What each side writes sits on a 64-byte line of its
+ * own, so the reader and writer threads do not false-share, and what one side writes per record
+ * shares one line, so a record moves as few lines between cores as it can.
  *
  *   word  0  head        next position to read    (reader writes)
+ *   word  1  readCount   frames consumed so far   (reader writes; bounds frames in flight)
  *   word 16  tail        next position to write   (writer writes)
- *   word 32  readCount   frames consumed so far   (reader writes; bounds frames in flight)
  *   word 48  spaceSeq    bumped when space frees  (reader writes, writer waits on it)
  *   word 49  writerWaits 1 while the writer waits for space
  */
@@ -28,8 +29,8 @@ export const RING_CONTROL_BYTES = 256;
 /** Payloads from this size on are aligned like their source (see RECORD_HEADER_BYTES). */
 const ALIGN_FROM = 256;
 const HEAD = 0;
+const READ_COUNT = 1;
 const TAIL = 16;
-const READ_COUNT = 32;
 const SPACE_SEQ = 48;
 const WRITER_WAITS = 49;
 
@@ -61,6 +62,10 @@ export class SpscRing {
   readonly name: string;
   // Reader state: the record being looked at.
   #pendingAdvance = 0;
+  // Writer state: the head last read. The reader only moves it forward, so an old value only
+  // understates the room; it is read again (a cache line from the reader's core) only when the
+  // room it shows is not enough.
+  #headSeen = 0;
 
   constructor(buffer: SharedArrayBuffer, byteOffset: number, capacity: number, name = "ring") {
     this.capacity = capacity;
@@ -160,11 +165,15 @@ export class SpscRing {
 
   /** Offset of room for a record of `bytes`, or -1; fills #planned for #commit. */
   #reserve(bytes: number): number {
-    const head = Atomics.load(this.#control, HEAD);
     const tail = Atomics.load(this.#control, TAIL);
-    if (usedBytes(head, tail, this.capacity) < 0) throw this.#corrupt(`control block holds impossible positions head=${head} tail=${tail}`);
-    const plan = planWrite(head, tail, this.capacity, bytes);
-    if (plan === undefined) return -1;
+    let head = this.#headSeen;
+    let plan = usedBytes(head, tail, this.capacity) < 0 ? undefined : planWrite(head, tail, this.capacity, bytes);
+    if (plan === undefined) {
+      head = this.#headSeen = Atomics.load(this.#control, HEAD);
+      if (usedBytes(head, tail, this.capacity) < 0) throw this.#corrupt(`control block holds impossible positions head=${head} tail=${tail}`);
+      plan = planWrite(head, tail, this.capacity, bytes);
+      if (plan === undefined) return -1;
+    }
     this.#planned.pad = plan.padBytes;
     this.#planned.advance = plan.advanceBytes;
     this.#planned.tail = tail;

@@ -12,7 +12,7 @@ import { RING_CONTROL_BYTES } from "./ring.js";
  * `nextRing` hands out ring slots. Every value read back from shared memory is range-checked.
  */
 export const SEGMENT_MAGIC = 0x53574d31; // "SWM1"
-export const LAYOUT_VERSION = 1;
+export const LAYOUT_VERSION = 2;
 export const HEADER_BYTES = 256;
 
 /** Header words. */

@@ -4,6 +4,7 @@ import { resolveConfig, type TransportConfig } from "../../transport/config.js";
 import { CoreTransport } from "../../transport/core-transport.js";
 import { EndpointCore } from "../../transport/endpoint-core.js";
 import { TransportError } from "../../transport/errors.js";
+import { SENT } from "../../transport/sent.js";
 import type { ReceivedMessage, SendOptions, TransportState } from "../../transport/transport.js";
 import { FrameEncoder } from "./frame-encoder.js";
 import { BrokenLinkError, InLink } from "./in-link.js";
@@ -134,20 +135,30 @@ export class SharedMemoryTransport extends CoreTransport {
     return RESOLVED;
   }
 
-  /** A receive is waiting: writers must ring the doorbell; look for data now or spin for it. */
+  /**
+   * A receive is waiting: look for data now, or spin for it, or have writers ring the doorbell.
+   * SLEEPING sits on a line the peer reads on every send, so it is written only when it must
+   * change: a receive about to spin leaves it at 0 (the spin sets it on its way out and looks
+   * again), and a spin that sees data hands it over without touching it at all.
+   */
   #waitStarted(first: boolean): void {
-    if (first) {
-      this.#keepAlive.hold();
-      // Writers ring the doorbell only while SLEEPING is 1: the rings are re-checked after this.
-      Atomics.store(this.#entry, E.SLEEPING, 1);
+    if (first) this.#keepAlive.hold();
+    if (this.#spinMicros > 0 && !this.#spinning) {
+      void this.#spinWhenIdle();
+      return;
     }
+    // Writers ring the doorbell only while SLEEPING is 1: the rings are re-checked after this.
+    if (first) this.#setSleeping(1);
     if (this.#hasData()) queueMicrotask(this.#deliver); // written before SLEEPING was set
-    else if (this.#spinMicros > 0 && !this.#spinning) void this.#spinWhenIdle();
   }
 
   #waitEnded(): void {
     this.#keepAlive.release();
-    Atomics.store(this.#entry, E.SLEEPING, 0);
+    this.#setSleeping(0);
+  }
+
+  #setSleeping(value: 0 | 1): void {
+    if (Atomics.load(this.#entry, E.SLEEPING) !== value) Atomics.store(this.#entry, E.SLEEPING, value);
   }
 
   /**
@@ -159,12 +170,18 @@ export class SharedMemoryTransport extends CoreTransport {
     this.#spinning = true;
     try {
       for (let hop = 0; hop < SPIN_AFTER_HOPS; hop++) await undefined;
-      if (this.core.waiting === 0 || this.#state !== "open" || this.#in.length === 0) return;
-      const entry = this.#entry;
-      Atomics.store(entry, E.SLEEPING, 0); // polling: writers need not ring the doorbell
-      const hit = this.#spin.spin(this.#hasData);
-      if (this.core.waiting > 0) Atomics.store(entry, E.SLEEPING, 1);
-      if (hit || this.#hasData()) this.#deliver(); // re-checked after SLEEPING is back, so nothing is missed
+      if (this.core.waiting === 0 || this.#state !== "open") return;
+      let hit = false;
+      if (this.#in.length > 0) {
+        this.#setSleeping(0); // polling: writers need not ring the doorbell
+        hit = this.#spin.spin(this.#hasData);
+      }
+      if (hit) this.#deliver();
+      if (this.core.waiting === 0) return;
+      // Still waiting: writers must ring from now on; re-checked after SLEEPING is set, so a
+      // record written meanwhile is never missed.
+      this.#setSleeping(1);
+      if (this.#hasData()) this.#deliver();
     } finally {
       this.#spinning = false;
     }
@@ -228,7 +245,7 @@ export class SharedMemoryTransport extends CoreTransport {
     stats.messagesSent++;
     stats.bytesSent += bytes;
     stats.lastActivityMs = Date.now();
-    return RESOLVED;
+    return SENT;
   }
 
   #openLink(slot: number): OutLink {

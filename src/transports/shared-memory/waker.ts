@@ -7,6 +7,8 @@
  * keep the process running while they wait hold a `KeepAlive`.
  */
 
+import { monotonicNow } from "../../transport/monotonic-clock.js";
+
 type WaitAsync = (typed: Int32Array, index: number, value: number, timeout?: number) => { async: boolean; value: Promise<string> | string };
 
 const waitAsync: WaitAsync | undefined = (Atomics as unknown as { waitAsync?: WaitAsync }).waitAsync?.bind(Atomics);
@@ -26,10 +28,10 @@ export function waitForChange(words: Int32Array, index: number, value: number, t
 
 function pollForChange(words: Int32Array, index: number, value: number, timeoutMs: number): Promise<void> {
   return new Promise((resolve) => {
-    const deadline = performance.now() + timeoutMs;
+    const deadline = monotonicNow() + timeoutMs;
     let delay = 0;
     const check = () => {
-      if (Atomics.load(words, index) !== value || performance.now() >= deadline) return resolve();
+      if (Atomics.load(words, index) !== value || monotonicNow() >= deadline) return resolve();
       delay = Math.min(delay * 2 + 1, 16);
       setTimeout(check, delay);
     };
@@ -44,10 +46,10 @@ function pollForChange(words: Int32Array, index: number, value: number, timeoutM
  */
 export function spinUntil(ready: () => boolean, spinMicros: number): boolean {
   if (spinMicros <= 0) return ready();
-  const end = performance.now() + spinMicros / 1000;
+  const end = monotonicNow() + spinMicros / 1000;
   do {
     for (let i = 0; i < 64; i++) if (ready()) return true;
-  } while (performance.now() < end);
+  } while (monotonicNow() < end);
   return ready();
 }
 

@@ -1,6 +1,7 @@
 import { encodeEnvelopeBody } from "../../protocol/batch.js";
 import { Message } from "../../protocol/message.js";
 import { TransportError } from "../../transport/errors.js";
+import { SENT } from "../../transport/sent.js";
 import type { SendOptions } from "../../transport/transport.js";
 import { SendWindows } from "./credits.js";
 import type { EndpointCore } from "../../transport/endpoint-core.js";
@@ -9,7 +10,6 @@ import type { WebSocketTuning } from "./options.js";
 import { Outbox, type PendingSend } from "./outbox.js";
 import { isSequenced } from "./session.js";
 
-const RESOLVED = Promise.resolve();
 
 /**
  * A client's send side: writes a message at once when it may, otherwise queues it (bounded,
@@ -69,7 +69,7 @@ export class ClientSender {
         return this.#core.fail(TransportError.from(error));
       }
       this.#sent();
-      return RESOLVED;
+      return SENT;
     }
     if (this.link === undefined && !this.#tuning.bufferWhileDisconnected) {
       return this.#core.fail(new TransportError("ConnectionError", `not connected to ${this.#url} (reconnecting)`));

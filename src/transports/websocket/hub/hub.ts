@@ -5,6 +5,7 @@ import { encodeEnvelopeBody } from "../../../protocol/batch.js";
 import { Message } from "../../../protocol/message.js";
 import { resolveConfig, type TransportConfig } from "../../../transport/config.js";
 import { TransportError } from "../../../transport/errors.js";
+import { SENT } from "../../../transport/sent.js";
 import type { ReceivedMessage, ReceiveOptions, SendOptions, ServiceAnnouncement, TransportState } from "../../../transport/transport.js";
 import type { WebSocketConfig } from "../client.js";
 import { CoreTransport } from "../../../transport/core-transport.js";
@@ -271,7 +272,7 @@ export class WebSocketHub extends CoreTransport {
     if (to === this.localAddress) {
       this.core.deliver(to, message, message.sizeUpperBound());
       this.#sent();
-      return RESOLVED;
+      return SENT;
     }
     const target = this.#router.nextHop(to);
     if (target === undefined) {
@@ -284,7 +285,7 @@ export class WebSocketHub extends CoreTransport {
       return this.core.fail(writeError(error));
     }
     this.#sent();
-    return RESOLVED;
+    return SENT;
   }
 
   broadcast(message: Message, _options?: SendOptions): Promise<void> {
@@ -295,7 +296,7 @@ export class WebSocketHub extends CoreTransport {
       return this.core.fail(writeError(error));
     }
     this.#sent();
-    return RESOLVED;
+    return SENT;
   }
 
   /** The next message to the hub. From the first call on, the hub queues messages for its application (see the class). */
@@ -337,7 +338,7 @@ export class WebSocketHub extends CoreTransport {
    * leave in order.
    */
   #sendElsewhere(to: string, message: Message): Promise<void> {
-    const previous = this.#elsewhere.get(to) ?? RESOLVED;
+    const previous = this.#elsewhere.get(to) ?? SENT;
     const sent = previous.then(() => this.#forwardElsewhere(to, message));
     const settled = sent.then(
       () => undefined,
@@ -394,7 +395,6 @@ export class WebSocketHub extends CoreTransport {
   }
 }
 
-const RESOLVED = Promise.resolve();
 
 /** What a hub knows of the RPC calls it routes (see `WebSocketHub.callStats`). */
 export interface HubCallStats {
