@@ -53,7 +53,8 @@ describe.skipIf(missing !== undefined && process.env["CI"] !== "true")("a Python
       ...["control", "data", "envelope", "version"].map((name) => join(root, `proto/swarm/transport/v1/${name}.proto`)),
       join(root, "proto/swarm/examples/v1/compute.proto"),
     ]);
-    const timing = { heartbeatIntervalMs: 200, heartbeatTimeoutMs: 600 };
+    // a timeout above the scheduling delays of a loaded 2-core machine (up to 1 s seen; 600 ms was below them)
+    const timing = { heartbeatIntervalMs: 250, heartbeatTimeoutMs: 2500 };
     hub = await WebSocketTransport.server({ bindAddr: "127.0.0.1:0" }, timing);
     agent = await WebSocketTransport.client({ url: hub.url, agentId: "ts_agent" }, timing);
     const demux = createDemux(agent);
