@@ -5,6 +5,8 @@ interface Interest {
   readonly queue: string;
   /** Non-zero for a subscription that meters its publishers (overflow "block"). */
   readonly window: number;
+  /** Its agent's broker delivers events to it natively (see NativePubSub). */
+  readonly native: boolean;
 }
 
 /**
@@ -21,12 +23,16 @@ export interface MeteredLane {
 export interface GroupMember {
   readonly agent: string;
   readonly lane: MeteredLane | undefined;
+  /** The member's agent takes the group's events from the broker (native pub/sub). */
+  readonly native: boolean;
 }
 
 /** Who to send an event on a subject to. */
 export interface Targets {
   /** Agents with at least one plain (non-queue) matching subscription, each with the metered lanes among them. */
   readonly agents: Map<string, MeteredLane[]>;
+  /** Those of `agents` with a matching plain subscription that is neither metered nor served by a broker. */
+  readonly unbrokered: Set<string>;
   /** Per queue group, the agents with a matching member (each agent once, in a stable order). */
   readonly groups: Map<string, GroupMember[]>;
 }
@@ -58,7 +64,7 @@ export class InterestTable {
   /** Subjects whose targets are remembered; past it the memory starts over. */
   static readonly MAX_CACHED_SUBJECTS = 1024;
 
-  add(agent: string, id: number, pattern: string, queue: string, window = 0): void {
+  add(agent: string, id: number, pattern: string, queue: string, window = 0, native = false): void {
     let matcher: SubjectPattern;
     try {
       matcher = new SubjectPattern(pattern);
@@ -68,7 +74,7 @@ export class InterestTable {
     let interests = this.#byAgent.get(agent);
     if (interests === undefined) this.#byAgent.set(agent, (interests = new Map()));
     if (interests.size >= InterestTable.MAX_PER_AGENT && !interests.has(id)) return;
-    interests.set(id, { matcher, queue, window });
+    interests.set(id, { matcher, queue, window, native });
     this.#targets.clear();
   }
 
@@ -110,6 +116,7 @@ export class InterestTable {
 
   #compute(subject: string): Targets {
     const agents = new Map<string, MeteredLane[]>();
+    const unbrokered = new Set<string>();
     const groups = new Map<string, GroupMember[]>();
     for (const [agent, interests] of this.#byAgent) {
       let joined: Map<string, GroupMember> | undefined;
@@ -119,6 +126,7 @@ export class InterestTable {
           let lanes = agents.get(agent);
           if (lanes === undefined) agents.set(agent, (lanes = []));
           if (interest.window > 0) lanes.push({ key: subscriptionLane(id), window: interest.window });
+          else if (!interest.native) unbrokered.add(agent);
           continue;
         }
         joined ??= new Map();
@@ -126,7 +134,7 @@ export class InterestTable {
         // the group meters when any of its members here does, with the smallest window
         const window = Math.min(member?.lane?.window ?? Infinity, interest.window > 0 ? interest.window : Infinity);
         const lane = window === Infinity ? undefined : { key: groupLane(interest.queue), window };
-        const next = { agent, lane };
+        const next = { agent, lane, native: interest.native };
         joined.set(interest.queue, next);
         if (member === undefined) {
           let members = groups.get(interest.queue);
@@ -138,7 +146,24 @@ export class InterestTable {
         }
       }
     }
-    return { agents, groups };
+    return { agents, unbrokered, groups };
+  }
+
+  /**
+   * What a broker with native pub/sub delivers on `subject` (see NativePubSub): the matching
+   * subscriptions that do not meter their publishers (plain ones each count; a queue group once).
+   */
+  nativeTargets(subject: string): { plain: number; groups: Set<string> } {
+    let plain = 0;
+    const groups = new Set<string>();
+    for (const interests of this.#byAgent.values()) {
+      for (const interest of interests.values()) {
+        if (interest.window > 0 || !interest.native || !interest.matcher.matches(subject)) continue;
+        if (interest.queue === "") plain++;
+        else groups.add(interest.queue);
+      }
+    }
+    return { plain, groups };
   }
 
   /** The next member index (0..count-1) of `group`, round robin. */
