@@ -1,5 +1,5 @@
 /** The transports a record can be about. */
-export type BenchTransport = "in-process" | "shared-memory" | "websocket" | "http";
+export type BenchTransport = "in-process" | "shared-memory" | "websocket" | "http" | "nats" | "websocket-nats";
 
 /** `fan-out-N` is written with the number of subscribers, e.g. "fan-out-8". */
 export type BenchPattern = "one-way" | "unary-seq" | "unary-c64" | "server-stream" | `fan-out-${number}`;

@@ -38,6 +38,6 @@ export type { RpcLogger } from "./rpc/server-call.js";
 export { setTracing, type SpanStart, type TraceSpan, type Tracing } from "./trace/tracing.js";
 
 // Publish/subscribe
-export { createPubSub, type PubSub, type PublishOptions, type RequestOptions } from "./pubsub/pubsub.js";
+export { createPubSub, type DurableSubscribeOptions, type PubSub, type PublishOptions, type RequestOptions } from "./pubsub/pubsub.js";
 export type { OverflowPolicy } from "./pubsub/pending-events.js";
 export type { EventHandler, ReceivedEvent, SubscribeOptions, Subscription } from "./pubsub/subscription.js";

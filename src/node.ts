@@ -28,3 +28,7 @@ export { ServiceTable, type AnnouncedMethod, type ServiceState } from "./transpo
 export { connectCodeName, connectHttpStatus } from "./gateway/connect-error.js";
 export { healthReport, type HealthOptions, type HealthReport } from "./gateway/health.js";
 export { HubMetrics, type MetricsOptions } from "./gateway/metrics.js";
+export { NatsTransport, type NatsConfig, type NatsTransportOptions } from "./transports/nats/nats-transport.js";
+export type { NatsTuning } from "./transports/nats/nats-options.js";
+export { findNatsServer, startNatsCluster, type NatsCluster, type NatsClusterOptions, type NatsNode } from "./node/nats-server.js";
+export type { NatsBackplaneOptions } from "./transports/websocket/hub/nats-backplane-options.js";

@@ -8,6 +8,9 @@
 //   npm start                      20 seconds, live table
 //   npm start -- --duration 5      shorter
 //   npm start -- --plain           a line per second even on a terminal, and a SUMMARY JSON line
+//   npm start -- --nats            scale-out: a local 3-node NATS cluster (Debian's nats-server),
+//                                  two hubs on it as backplane (the network agent on one, the
+//                                  coordinator on the other), and agents on NATS directly
 import "reflect-metadata"; // tsyringe needs it before it loads
 import { spawn, type ChildProcess } from "node:child_process";
 import { once } from "node:events";
@@ -26,11 +29,11 @@ import {
 } from "../../src/index.js";
 import { container as rootContainer } from "tsyringe";
 import { registerSwarmTransport, TransportFactory } from "../../src/di/index.js";
-import { createNodeTransportRegistry, spawnSharedMemoryWorker, WebSocketTransport } from "../../src/node.js";
+import { createNodeTransportRegistry, findNatsServer, spawnSharedMemoryWorker, startNatsCluster, WebSocketTransport, type NatsCluster } from "../../src/node.js";
 import { LaneStats } from "./latency.js";
 import { renderHeader, renderRow, renderTable, type Lane } from "./table.js";
 
-const { values } = parseArgs({ options: { duration: { type: "string", default: "20" }, plain: { type: "boolean", default: false } } });
+const { values } = parseArgs({ options: { duration: { type: "string", default: "20" }, plain: { type: "boolean", default: false }, nats: { type: "boolean", default: false } } });
 const durationS = Number(values.duration);
 if (!Number.isFinite(durationS) || durationS <= 0) {
   console.error(`--duration must be a positive number of seconds, got ${values.duration}`);
@@ -47,8 +50,21 @@ process.once("SIGINT", () => stop.abort());
 process.once("SIGTERM", () => stop.abort());
 
 // --- the swarm ---------------------------------------------------------------------------
-const hub = await WebSocketTransport.server({ bindAddr: "127.0.0.1:0" });
-log(`hub listening on ${hub.url}`);
+// --nats: a local NATS cluster; the network agent sits on a second hub, so the websocket lane
+// crosses hubs through the NATS backplane, and a "nats" lane talks to agents on NATS directly.
+let cluster: NatsCluster | undefined;
+if (values.nats) {
+  if (findNatsServer() === undefined) {
+    console.error("--nats needs nats-server (Debian: apt-get install -y nats-server)");
+    process.exit(2);
+  }
+  cluster = await startNatsCluster({ nodes: 3 });
+  log(`NATS cluster of 3 nodes: ${cluster.url}`);
+}
+const backplane = cluster === undefined ? {} : { nats: { servers: cluster.url } };
+const hub = await WebSocketTransport.server({ bindAddr: "127.0.0.1:0", hubId: "hub_a", ...backplane });
+const agentHub = cluster === undefined ? hub : await WebSocketTransport.server({ bindAddr: "127.0.0.1:0", hubId: "hub_b", ...backplane });
+log(`hub listening on ${hub.url}${agentHub === hub ? "" : `; second hub on ${agentHub.url}, both on the NATS backplane`}`);
 
 // Every endpoint is chosen by URL through the container: inproc://, shm:// and ws:// alike.
 const segment = SharedMemorySegment.create({ name: "demo_swarm", size: 16 * 1024 * 1024, ringBufferSize: 1024 * 1024 });
@@ -68,7 +84,7 @@ log("shared-memory agents shm_1, shm_2 ready in worker threads");
 
 const networkAgent: ChildProcess = spawn(
   process.execPath,
-  ["--import", "tsx", new URL("../../src/cli/main.ts", import.meta.url).pathname, "agent", "--hub", hub.url, "--id", "net_1", "--progress-every", "200"],
+  ["--import", "tsx", new URL("../../src/cli/main.ts", import.meta.url).pathname, "agent", "--hub", agentHub.url, "--id", "net_1", "--progress-every", "200"],
   { stdio: ["ignore", "pipe", "inherit"] },
 );
 await new Promise<void>((resolve, reject) => {
@@ -80,7 +96,21 @@ await new Promise<void>((resolve, reject) => {
   networkAgent.once("exit", (code) => reject(new Error(`the network agent exited (${code}) before connecting`)));
 });
 const coordinatorWs = await transports.connect(hub.url, "coordinator");
-log("network agent net_1 connected over WebSocket (a separate process)");
+log(`network agent net_1 connected over WebSocket (a separate process${agentHub === hub ? "" : ", on the second hub"})`);
+
+// --nats: agents on the NATS cluster directly (each on its own node), and the coordinator there too
+const natsEndpoints: Transport[] = [];
+const natsAgents: ComputeAgent[] = [];
+if (cluster !== undefined) {
+  const nodeUrls = cluster.nodes.map((node) => node.url);
+  for (const [i, id] of ["nats_1", "nats_2"].entries()) {
+    const endpoint = await transports.connect(`${nodeUrls[(i + 1) % 3]},${nodeUrls[(i + 2) % 3]}`, id, { config: { noRandomize: true } });
+    natsEndpoints.push(endpoint);
+    natsAgents.push(serveComputeAgent(endpoint, id, { progressEvery: 500 }));
+  }
+  natsEndpoints.push(await transports.connect(cluster.url, "coordinator_nats"));
+  log("agents nats_1, nats_2 on NATS directly");
+}
 
 interface RunningLane extends Lane {
   readonly clients: Client<typeof ComputeServiceDefinition>[];
@@ -100,7 +130,8 @@ function lane(name: string, transport: Transport, agents: string[]): RunningLane
 const lanes: RunningLane[] = [
   lane("in-process", coordinatorInProcess, ["inproc_1", "inproc_2"]),
   lane("shared-memory", coordinatorShm, ["shm_1", "shm_2"]),
-  lane("websocket", coordinatorWs, ["net_1"]),
+  lane(cluster === undefined ? "websocket" : "websocket-2-hubs", coordinatorWs, ["net_1"]),
+  ...(cluster === undefined ? [] : [lane("nats", natsEndpoints[2]!, ["nats_1", "nats_2"])]),
 ];
 
 // Announce the start everywhere and wait until every agent has acknowledged it: the
@@ -212,6 +243,10 @@ segment.close();
 await coordinatorWs.close();
 networkAgent.kill("SIGTERM");
 await once(networkAgent, "exit");
+await Promise.all(natsAgents.map((a) => a.close()));
+await Promise.all(natsEndpoints.map((endpoint) => endpoint.close()));
+if (agentHub !== hub) await agentHub.close();
 await hub.close();
+await cluster?.close();
 const failed = summary.some((s) => s.errors > 0 || s.calls === 0);
 process.exit(failed ? 1 : 0);

@@ -39,11 +39,13 @@ export function hubUrl(flag: string | undefined, command: string): string {
   const value = flag ?? env ?? DEFAULT_HUB;
   const source = flag === undefined && env !== undefined ? `$${HUB_ENV}` : "--hub";
   const bad = (why: string) => new CliError(`${command}: ${source} ${JSON.stringify(value)} ${why}; give a hub URL such as ${DEFAULT_HUB}`, ExitCode.USAGE);
-  const port = /^[a-z]+:\/\/[^/:]*:(\d+)/i.exec(value)?.[1];
+  // a comma-separated list (nats://a:4222,b:4222, ws://a:8080,b:8080) is servers or hubs to fail over between: the first names the scheme
+  const first = value.split(",")[0]!;
+  const port = /^[a-z]+:\/\/[^/:]*:(\d+)/i.exec(first)?.[1];
   if (port !== undefined && Number(port) > 65535) throw bad(`has port ${port}, past 65535`);
   let url: URL;
   try {
-    url = new URL(value);
+    url = new URL(first);
   } catch {
     throw bad("is not a URL");
   }

@@ -5,6 +5,8 @@ interface Interest {
   readonly queue: string;
   /** Non-zero for a subscription that meters its publishers (overflow "block"). */
   readonly window: number;
+  /** Its agent's broker delivers events to it natively (see NativePubSub). */
+  readonly native: boolean;
 }
 
 /**
@@ -21,6 +23,8 @@ export interface MeteredLane {
 export interface GroupMember {
   readonly agent: string;
   readonly lane: MeteredLane | undefined;
+  /** The member's agent takes the group's events from the broker (native pub/sub). */
+  readonly native: boolean;
 }
 
 /** Who to send an event on a subject to (shared between calls until the table changes: read only). */
@@ -31,6 +35,8 @@ export interface Targets {
   readonly meteredAgents: readonly (readonly [string, readonly MeteredLane[]])[];
   /** How many entries of `agents` have no metered lane. */
   readonly unmeteredAgents: number;
+  /** Those of `agents` with a matching plain subscription that is neither metered nor served by a broker. */
+  readonly unbrokered: ReadonlySet<string>;
   /** Per queue group, the agents with a matching member (each agent once, in a stable order). */
   readonly groups: ReadonlyMap<string, readonly GroupMember[]>;
 }
@@ -63,7 +69,7 @@ export class InterestTable {
   /** Subjects whose targets are remembered; past it the memory starts over. */
   static readonly MAX_CACHED_SUBJECTS = 1024;
 
-  add(agent: string, id: number, pattern: string, queue: string, window = 0): void {
+  add(agent: string, id: number, pattern: string, queue: string, window = 0, native = false): void {
     let matcher: SubjectPattern;
     try {
       matcher = new SubjectPattern(pattern);
@@ -73,7 +79,7 @@ export class InterestTable {
     let interests = this.#byAgent.get(agent);
     if (interests === undefined) this.#byAgent.set(agent, (interests = new Map()));
     if (interests.size >= InterestTable.MAX_PER_AGENT && !interests.has(id)) return;
-    interests.set(id, { matcher, queue, window });
+    interests.set(id, { matcher, queue, window, native });
     this.#targets.clear();
   }
 
@@ -115,6 +121,7 @@ export class InterestTable {
 
   #compute(subject: string): Targets {
     const agents = new Map<string, MeteredLane[]>();
+    const unbrokered = new Set<string>();
     const groups = new Map<string, GroupMember[]>();
     for (const [agent, interests] of this.#byAgent) {
       let joined: Map<string, GroupMember> | undefined;
@@ -124,6 +131,7 @@ export class InterestTable {
           let lanes = agents.get(agent);
           if (lanes === undefined) agents.set(agent, (lanes = []));
           if (interest.window > 0) lanes.push({ key: subscriptionLane(id), window: interest.window });
+          else if (!interest.native) unbrokered.add(agent);
           continue;
         }
         joined ??= new Map();
@@ -131,7 +139,7 @@ export class InterestTable {
         // the group meters when any of its members here does, with the smallest window
         const window = Math.min(member?.lane?.window ?? Infinity, interest.window > 0 ? interest.window : Infinity);
         const lane = window === Infinity ? undefined : { key: groupLane(interest.queue), window };
-        const next = { agent, lane };
+        const next = { agent, lane, native: interest.native };
         joined.set(interest.queue, next);
         if (member === undefined) {
           let members = groups.get(interest.queue);
@@ -144,7 +152,24 @@ export class InterestTable {
       }
     }
     const meteredAgents = [...agents].filter(([, lanes]) => lanes.length > 0);
-    return { agents, meteredAgents, unmeteredAgents: agents.size - meteredAgents.length, groups };
+    return { agents, meteredAgents, unmeteredAgents: agents.size - meteredAgents.length, unbrokered, groups };
+  }
+
+  /**
+   * What a broker with native pub/sub delivers on `subject` (see NativePubSub): the matching
+   * subscriptions that do not meter their publishers (plain ones each count; a queue group once).
+   */
+  nativeTargets(subject: string): { plain: number; groups: Set<string> } {
+    let plain = 0;
+    const groups = new Set<string>();
+    for (const interests of this.#byAgent.values()) {
+      for (const interest of interests.values()) {
+        if (interest.window > 0 || !interest.native || !interest.matcher.matches(subject)) continue;
+        if (interest.queue === "") plain++;
+        else groups.add(interest.queue);
+      }
+    }
+    return { plain, groups };
   }
 
   /** The next member index (0..count-1) of `group`, round robin. */

@@ -8,7 +8,10 @@ import { activeTracing, parentSpan, withTraceHeaders, type Traced, type Tracing 
 import { TransportError } from "../transport/errors.js";
 import { SENT } from "../transport/sent.js";
 import type { PeerGoneEvent, ReceivedMessage, Transport } from "../transport/transport.js";
+import { nativePubSubOf, type DurableConsumer, type DurableEvents, type NativeEvent } from "../transport/native-pubsub.js";
 import { CreditLedger } from "./credit-ledger.js";
+import { attachDurable } from "./durable-attach.js";
+import { NativeRoute, pendingOf } from "./native-route.js";
 import { groupLane, InterestTable, subscriptionLane, type MeteredLane } from "./interest-table.js";
 import { validateSubject } from "./subject.js";
 import { Subscription, type EventHandler, type PendingEvent, type ReceivedEvent, type SubscribeOptions, type SubscriptionHost } from "./subscription.js";
@@ -19,6 +22,8 @@ export const QUEUE_HEADER = "swarm-queue";
 export const REPLY_HEADER = "swarm-reply";
 /** Header naming the metered lanes an event was sent on (comma-separated `s:<id>` / `g:<group>`). */
 export const CREDIT_HEADER = "swarm-credit";
+/** Header of Subscribe announcements from an agent whose broker delivers its events natively ("1"). */
+export const NATIVE_HEADER = "swarm-native";
 
 /** Counters of one PubSub. */
 export interface PubSubStats {
@@ -56,6 +61,18 @@ export interface PublishOptions {
    * manager, if any; `null`: none.
    */
   parent?: Traced | null;
+  /**
+   * Also store the event for durable subscriptions (`subscribeDurable`), which receive it even
+   * if they are away now. Needs a transport whose broker stores events (NATS with JetStream);
+   * elsewhere the publish rejects with `NotAvailable`. The publish resolves once it is stored.
+   */
+  durable?: boolean;
+}
+
+/** Options of `subscribeDurable`. */
+export interface DurableSubscribeOptions {
+  /** Events fetched ahead and held for the handler. Default 1,000. */
+  maxPending?: number;
 }
 
 export interface RequestOptions {
@@ -74,6 +91,12 @@ export interface RequestOptions {
  * subscription. Topic requests collect subscribers' replies. A subscription with overflow
  * "block" meters its publishers end to end (EventCredit), so it holds back only what is
  * published to it.
+ *
+ * On a transport with native pub/sub (NATS, see NativePubSub and NativeRoute) the broker does
+ * the fan-out: a publish is one message whatever the number of subscribers, queue groups are
+ * the broker's, and topic requests use its request/reply and "no responders". Subscriptions
+ * are still announced, so `hasRemoteInterest` and the delivery counts hold, events nobody wants
+ * are not published, and "block" subscriptions keep their end-to-end credit.
  */
 export class PubSub implements SubscriptionHost {
   readonly demux: Demux;
@@ -90,6 +113,12 @@ export class PubSub implements SubscriptionHost {
   readonly #stats: PubSubStats = { published: 0, forwarded: 0, delivered: 0, unmatched: 0, dropped: 0, handlerErrors: 0 };
   readonly #release: () => void;
   readonly #unwatch: () => void;
+  /** The transport's broker pub/sub, when it has one. */
+  readonly #native: NativeRoute | undefined;
+  /** Durable subscriptions and their broker consumers (undefined while attaching). */
+  readonly #durables = new Map<number, { subscription: Subscription; consumer: DurableConsumer | undefined }>();
+  /** Durable consumers detaching (close waits for them). */
+  readonly #stopping = new Set<Promise<void>>();
   #nextId = 1;
   #closed = false;
 
@@ -97,6 +126,8 @@ export class PubSub implements SubscriptionHost {
   constructor(demux: Demux) {
     this.demux = demux;
     this.transport = demux.transport;
+    const port = nativePubSubOf(this.transport);
+    this.#native = port === undefined ? undefined : new NativeRoute(port, this.transport.localAddress);
     this.#release = demux.handle("events", this.#onMessage);
     this.#unwatch = this.transport.onPeerGone(this.#peerGone);
     this.#broadcastControl({ $case: "interestSync", value: {} });
@@ -115,6 +146,7 @@ export class PubSub implements SubscriptionHost {
     const options = typeof handlerOrOptions === "object" && handlerOrOptions !== null ? handlerOrOptions : maybeOptions;
     const subscription = new Subscription(this, this.#nextId++, pattern, handler, options);
     this.#local.set(subscription.id, subscription);
+    if (this.#native !== undefined && NativeRoute.serves(subscription)) this.#native.add(subscription, this.#onNative);
     if (subscription.queue !== "") this.#localQueueSubscriptions++;
     this.#broadcastControl({ $case: "subscribe", value: announce(subscription) });
     return subscription;
@@ -138,6 +170,7 @@ export class PubSub implements SubscriptionHost {
   }
 
   async #publish(message: Message, subject: string, options: PublishOptions): Promise<number> {
+    if (options.durable === true) await this.#durableEvents().publish(subject, message);
     this.#stats.published++;
     await this.#localSpace(subject, options.signal);
     const sends: Promise<void>[] = [];
@@ -145,6 +178,33 @@ export class PubSub implements SubscriptionHost {
     if (sends.length === 1) await sends[0];
     else if (sends.length > 1) await Promise.all(sends);
     return count;
+  }
+
+  /**
+   * A durable subscription `name` to `pattern`: the broker keeps its position while it is away
+   * (unsubscribed, or its process gone), and when a subscription of that name comes back it
+   * receives the durable publishes (`publish(m, { durable: true })`) it missed, in order, each
+   * once: an event is acknowledged after the handler returns (or a `for await` loop took it),
+   * and one not acknowledged is delivered again. It receives durable publishes only, never
+   * drops (the broker holds what the subscription cannot take yet), and is not announced to
+   * other agents. Resolves once attached; rejects with `NotAvailable` on a transport without
+   * durable events (NATS JetStream), or the broker's refusal.
+   */
+  async subscribeDurable(pattern: string, name: string, handler?: EventHandler, options: DurableSubscribeOptions = {}): Promise<Subscription> {
+    if (this.#closed) throw TransportError.closed("pub/sub");
+    const durable = this.#durableEvents();
+    const subscription = new Subscription(this, this.#nextId++, pattern, handler, { maxPending: options.maxPending ?? 1000, overflow: "block" });
+    const entry: { subscription: Subscription; consumer: DurableConsumer | undefined } = { subscription, consumer: undefined };
+    this.#durables.set(subscription.id, entry);
+    try {
+      entry.consumer = await attachDurable(durable, name, subscription, () => void this.#stats.delivered++);
+    } catch (error) {
+      this.#durables.delete(subscription.id);
+      subscription.close(TransportError.from(error, "ConnectionError"));
+      throw error;
+    }
+    if (!this.#durables.has(subscription.id)) await entry.consumer.stop(); // unsubscribed while attaching
+    return subscription;
   }
 
   /** Sends a broadcast (`Message.broadcast`) to every agent; subscriptions matching its topic receive it. */
@@ -180,7 +240,7 @@ export class PubSub implements SubscriptionHost {
 
   async #broadcast(message: Message, subject: string): Promise<void> {
     this.#stats.published++;
-    this.#deliverLocal(message, subject, this.transport.localAddress, undefined, undefined, undefined);
+    this.#deliverLocal(message, subject, this.transport.localAddress, undefined, undefined, undefined, true);
     await this.transport.broadcast(message);
   }
 
@@ -224,6 +284,8 @@ export class PubSub implements SubscriptionHost {
   async close(): Promise<void> {
     if (this.#closed) return;
     for (const subscription of [...this.#local.values()]) await subscription.unsubscribe();
+    for (const { subscription } of [...this.#durables.values()]) await subscription.unsubscribe();
+    await Promise.all(this.#stopping);
     this.#closed = true;
     this.#release();
     this.#unwatch();
@@ -244,7 +306,18 @@ export class PubSub implements SubscriptionHost {
 
   /** @internal */
   remove(subscription: Subscription): void {
+    const durable = this.#durables.get(subscription.id);
+    if (durable !== undefined) {
+      this.#durables.delete(subscription.id);
+      const stopped = durable.consumer?.stop();
+      if (stopped !== undefined) {
+        this.#stopping.add(stopped);
+        void stopped.finally(() => this.#stopping.delete(stopped));
+      }
+      return;
+    }
     if (!this.#local.delete(subscription.id)) return;
+    this.#native?.remove(subscription);
     if (subscription.queue !== "") this.#localQueueSubscriptions--;
     this.#stats.dropped += subscription.dropped;
     if (!this.#closed) this.#broadcastControl({ $case: "unsubscribe", value: { subscriptionId: subscription.id } });
@@ -277,9 +350,13 @@ export class PubSub implements SubscriptionHost {
       let firstError: RpcError | undefined;
       let timer: ReturnType<typeof setTimeout> | undefined;
       let done = false;
+      // native pub/sub: the broker's replies, and how many deliveries its "no responders" fails
+      let brokerExpected = 0;
+      let stopBroker: (() => void) | undefined;
       const finish = (error?: RpcError) => {
         if (done) return;
         done = true;
+        stopBroker?.();
         if (timer !== undefined) clearTimeout(timer);
         options.signal?.removeEventListener("abort", onAbort);
         this.demux.removeCall(id);
@@ -316,11 +393,31 @@ export class PubSub implements SubscriptionHost {
       };
       this.demux.addCall(id, handle);
       this.#stats.published++;
-      expected = this.#route(message, subject, (outcome) => {
+      const onBrokerReply = (reply: Message | undefined): void => {
+        if (reply === undefined) {
+          failures += brokerExpected;
+          brokerExpected = 0;
+          if (replies.length + failures >= expected) finish(replies.length > 0 ? undefined : firstError ?? new RpcError(Status.UNAVAILABLE, `no responders on ${JSON.stringify(subject)}`));
+          return;
+        }
+        handle.onReply({ from: reply.source, message: reply });
+      };
+      const routed = this.#route(message, subject, (outcome) => {
         // a local subscriber's reply
         if ("error" in outcome) refuse(RpcError.from(outcome.error));
         else accept(Message.response(this.transport.localAddress, id, outcome.value as Body));
+      }, undefined, undefined, (count) => {
+        // the broker always carries a request: its "no responders" is the authority on interest
+        brokerExpected = Math.max(count, 1);
+        try {
+          stopBroker = this.#native!.port.request(subject, message, onBrokerReply);
+        } catch (error) {
+          failures += brokerExpected;
+          firstError ??= RpcError.from(error);
+        }
+        return brokerExpected;
       });
+      expected = routed;
       if (expected === 0) return finish(new RpcError(Status.UNAVAILABLE, `no responders on ${JSON.stringify(subject)}`));
       if (done) return;
       check();
@@ -333,33 +430,49 @@ export class PubSub implements SubscriptionHost {
     });
   }
 
-  /** Sends to interested agents and delivers to local subscriptions; returns the number of deliveries. */
-  #route(message: Message, subject: string, localReply: PendingEvent["reply"], sends?: Promise<void>[], signal?: AbortSignal): number {
+  /**
+   * Sends to interested agents and delivers to local subscriptions; returns the number of
+   * deliveries. With native pub/sub, subscriptions the broker serves are reached by one broker
+   * publish (pushed on `sends`, or made by `broker` for a request, which returns the deliveries
+   * it stands for), and only "block" subscribers get copies of their own.
+   */
+  #route(message: Message, subject: string, localReply: PendingEvent["reply"], sends?: Promise<void>[], signal?: AbortSignal, broker?: (count: number) => number): number {
     const self = this.transport.localAddress;
-    const { agents, meteredAgents, unmeteredAgents, groups } = this.#remote.targets(subject);
+    const native = this.#native;
+    const targets = this.#remote.targets(subject);
+    const { agents, meteredAgents, unmeteredAgents, groups } = targets;
     // A network that multicasts (docs/wire-format.md [M3]) takes one copy for every unmetered
     // subscriber and every queue group without a metered member or a member here; the rest
-    // (credit to take, a local member to weigh in the pick) is sent from here as before.
-    const multicast = localReply === undefined && this.transport.multicast === true;
+    // (credit to take, a local member to weigh in the pick) is sent from here as before. A
+    // transport is a hub's client (multicast) or on a broker (native), never both.
+    const multicast = native === undefined && localReply === undefined && this.transport.multicast === true;
     let viaNetwork = 0;
     let deliveries = 0;
-    // plain subscribers: one message per interested agent (the network's, when it multicasts)
+    // plain subscribers: one message per interested agent (the hub's one, when it multicasts;
+    // natively: per "block" or unbrokered subscriber only)
     if (multicast) {
       viaNetwork += unmeteredAgents;
       deliveries += unmeteredAgents;
     }
     for (const [agent, lanes] of multicast ? meteredAgents : agents) {
+      // natively, the broker reaches the rest; an agent without native pub/sub (behind a hub) gets a copy
+      if (native !== undefined && lanes.length === 0 && !targets.unbrokered.has(agent)) continue;
       deliveries++;
       const sent = this.#send(agent, message, lanes, signal); // not inside `sends?.push(…)`: a request passes no `sends`
       sends?.push(sent);
     }
     // queue groups: one member among every agent's (and this agent's) members
     const localGroupMembers = this.#localGroupMembers(subject);
-    if (groups.size === 0 && localGroupMembers.size === 0) {
+    // nothing for queue groups and no broker to publish to: only the hub's one copy and this agent's plain subscriptions remain
+    if (native === undefined && groups.size === 0 && localGroupMembers.size === 0) {
       if (viaNetwork > 0) this.#multicast(message, sends);
-      return deliveries + this.#deliverLocal(message, subject, self, undefined, localReply, undefined);
+      return deliveries + this.#deliverLocal(message, subject, self, undefined, localReply, undefined, true);
     }
-    for (const [group, members] of groups) {
+    for (const [group, all] of groups) {
+      // natively the broker picks among the group's native members; the others get a turn only when it has none (once, not twice)
+      const brokered = native !== undefined && all.some((member) => member.native && member.lane === undefined);
+      const members = native === undefined ? all : brokered ? [] : all.filter((member) => member.lane !== undefined || !member.native);
+      if (members.length === 0) continue;
       const localCount = localGroupMembers.get(group) ?? 0;
       if (multicast && localCount === 0 && members.every((member) => member.lane === undefined)) {
         deliveries++;
@@ -380,7 +493,19 @@ export class PubSub implements SubscriptionHost {
     if (viaNetwork > 0) this.#multicast(message, sends);
     // local queue groups nobody else has
     for (const group of localGroupMembers.keys()) deliveries += this.#deliverLocal(message, subject, self, group, localReply, undefined);
-    deliveries += this.#deliverLocal(message, subject, self, undefined, localReply, undefined);
+    deliveries += this.#deliverLocal(message, subject, self, undefined, localReply, undefined, true);
+    if (native !== undefined) {
+      const count = native.deliveries(subject, this.#remote, this.#local.values());
+      if (broker !== undefined) {
+        // a request always reaches the broker unless this agent answers it alone: its "no responders" then decides
+        const local = deliveries > 0 && count === 0;
+        deliveries += local ? 0 : broker(count);
+      } else if (count > 0) {
+        this.#stats.forwarded++;
+        sends?.push(native.port.publish(subject, message, signal === undefined ? undefined : { signal }).then(undefined, () => void this.#stats.dropped++));
+        deliveries += count;
+      }
+    }
     return deliveries;
   }
 
@@ -415,11 +540,12 @@ export class PubSub implements SubscriptionHost {
     this.#stats.dropped++;
   };
 
+  /** This agent's members of the queue groups matching `subject` that this PubSub routes itself (natively: "block" ones). */
   #localGroupMembers(subject: string): Map<string, number> {
     if (this.#localQueueSubscriptions === 0) return NO_GROUPS;
     const groups = new Map<string, number>();
     for (const subscription of this.#local.values()) {
-      if (subscription.queue !== "" && subscription.matcher.matches(subject)) groups.set(subscription.queue, (groups.get(subscription.queue) ?? 0) + 1);
+      if (subscription.queue !== "" && this.#routesItself(subscription) && subscription.matcher.matches(subject)) groups.set(subscription.queue, (groups.get(subscription.queue) ?? 0) + 1);
     }
     return groups;
   }
@@ -428,7 +554,9 @@ export class PubSub implements SubscriptionHost {
    * Delivers to local subscriptions: every plain match when `group` is undefined, else one
    * member of `group` (round robin). `credit` is the metered event's sender and lanes: a
    * subscription on one of them returns its credit when it takes the event. Returns how many
-   * subscriptions it reached.
+   * subscriptions it reached. With native pub/sub, subscriptions the broker serves are left to
+   * it unless `all` (a local publish to plain subscriptions, a broadcast, or a copy from an
+   * agent without native pub/sub).
    */
   #deliverLocal(
     message: Message,
@@ -437,10 +565,11 @@ export class PubSub implements SubscriptionHost {
     group: string | undefined,
     reply: PendingEvent["reply"],
     credit: Set<string> | undefined,
+    all = false,
   ): number {
     const event: ReceivedEvent = { subject, message, from };
     if (group !== undefined) {
-      const members = [...this.#local.values()].filter((s) => s.queue === group && s.matcher.matches(subject));
+      const members = [...this.#local.values()].filter((s) => s.queue === group && (all || this.#routesItself(s)) && s.matcher.matches(subject));
       if (members.length === 0) return 0;
       const next = this.#localGroups.get(group) ?? 0;
       this.#localGroups.set(group, next + 1);
@@ -451,7 +580,7 @@ export class PubSub implements SubscriptionHost {
     }
     let count = 0;
     for (const subscription of this.#local.values()) {
-      if (subscription.queue === "" && subscription.matcher.matches(subject)) {
+      if (subscription.queue === "" && (all || this.#routesItself(subscription)) && subscription.matcher.matches(subject)) {
         // Lane keys are strings made on demand: only a metered event (one with credit) needs them.
         const lane = credit === undefined ? undefined : subscriptionLane(subscription.id);
         subscription.deliver({ event, reply, done: lane !== undefined && credit!.delete(lane) ? this.#returner(from, lane) : undefined });
@@ -461,6 +590,31 @@ export class PubSub implements SubscriptionHost {
     this.#stats.delivered += count;
     return count;
   }
+
+  #durableEvents(): DurableEvents {
+    const durable = this.#native?.port.durable;
+    if (durable === undefined) throw new TransportError("NotAvailable", `durable events need a transport whose broker stores them (NATS with JetStream); "${this.transport.localAddress}" has none`);
+    return durable;
+  }
+
+  /** Whether this PubSub routes events to `subscription` itself: always, unless the broker serves it. */
+  #routesItself(subscription: Subscription): boolean {
+    return this.#native === undefined || !NativeRoute.serves(subscription);
+  }
+
+  /** A local subscriber's outcome as the reply to a broker-delivered topic request. */
+  readonly #nativeReply = (outcome: { value: unknown } | { error: unknown }, request: Message): Message => {
+    const self = this.transport.localAddress;
+    const id = Number(request.headers[REPLY_HEADER] ?? request.id);
+    return "error" in outcome ? errorReply(self, id, RpcError.from(outcome.error)) : Message.response(self, id, outcome.value as Body);
+  };
+
+  /** An event the broker delivered to `subscription` (see NativeRoute). */
+  readonly #onNative = (subscription: Subscription, event: NativeEvent): void => {
+    if (this.#closed) return;
+    subscription.deliver(pendingOf(event, this.#nativeReply));
+    this.#stats.delivered++;
+  };
 
   /** Returns one credit on `lane` to `publisher` when called (once). */
   #returner(publisher: string, lane: string): () => void {
@@ -505,7 +659,8 @@ export class PubSub implements SubscriptionHost {
         const group = payload.$case === "event" ? message.headers[QUEUE_HEADER] : undefined;
         const lanes = message.headers[CREDIT_HEADER];
         const credit = lanes === undefined ? undefined : new Set(lanes.split(","));
-        const count = this.#deliverLocal(message, subject, from, group, reply, credit);
+        // natively, a metered copy is for its "block" lanes; a broadcast, or a copy from an agent without native pub/sub, for everyone
+        const count = this.#deliverLocal(message, subject, from, group, reply, credit, payload.$case === "broadcast" || credit === undefined);
         // lanes no local subscription took (it went meanwhile) give their credit back at once
         for (const lane of credit ?? []) this.#returnCredit(from, lane, 1, true);
         if (count === 0) {
@@ -515,16 +670,16 @@ export class PubSub implements SubscriptionHost {
         return;
       }
       case "control":
-        return this.#onControl(from, payload.value);
+        return this.#onControl(from, payload.value, message.headers[NATIVE_HEADER] === "1");
     }
   };
 
-  #onControl(from: string, control: Control): void {
+  #onControl(from: string, control: Control, native: boolean): void {
     const operation = control.operation;
     switch (operation?.$case) {
       case "subscribe": {
         const { subscriptionId, pattern, queueGroup, window } = operation.value;
-        this.#remote.add(from, subscriptionId, pattern, queueGroup, window);
+        this.#remote.add(from, subscriptionId, pattern, queueGroup, window, native);
         return;
       }
       case "unsubscribe": {
@@ -534,7 +689,7 @@ export class PubSub implements SubscriptionHost {
       }
       case "interestSync":
         for (const subscription of this.#local.values()) {
-          this.transport.send(from, Message.control(this.transport.localAddress, { operation: { $case: "subscribe", value: announce(subscription) } })).catch(() => undefined);
+          this.transport.send(from, this.#controlMessage({ $case: "subscribe", value: announce(subscription) })).catch(() => undefined);
         }
         return;
       case "eventCredit": {
@@ -582,7 +737,13 @@ export class PubSub implements SubscriptionHost {
   }
 
   #broadcastControl(operation: NonNullable<Control["operation"]>): void {
-    this.transport.broadcast(Message.control(this.transport.localAddress, { operation })).catch(() => undefined);
+    this.transport.broadcast(this.#controlMessage(operation)).catch(() => undefined);
+  }
+
+  /** An interest control from this agent, marked when its broker delivers natively. */
+  #controlMessage(operation: NonNullable<Control["operation"]>): Message {
+    const message = Message.control(this.transport.localAddress, { operation });
+    return this.#native === undefined ? message : message.withHeader(NATIVE_HEADER, "1");
   }
 }
 

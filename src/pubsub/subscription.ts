@@ -37,6 +37,12 @@ export interface PendingEvent {
   readonly reply: ((outcome: { value: unknown } | { error: unknown }) => void) | undefined;
   /** Called once when the subscription takes the event or discards it (returns its publisher's credit). */
   readonly done?: (() => void) | undefined;
+  /**
+   * Called once when the event is settled: `true` after the handler finished with it (or a
+   * `for await` loop took it), `false` when it was discarded unhandled (a durable event is then
+   * delivered again).
+   */
+  readonly settled?: ((handled: boolean) => void) | undefined;
 }
 
 /** What a subscription needs from its PubSub. @internal */
@@ -136,6 +142,7 @@ export class Subscription implements AsyncIterable<ReceivedEvent> {
   deliver(pending: PendingEvent): void {
     if (this.#closed !== undefined) {
       pending.done?.();
+      pending.settled?.(false);
       return;
     }
     const waiter = this.#waiter;
@@ -143,6 +150,7 @@ export class Subscription implements AsyncIterable<ReceivedEvent> {
       this.#waiter = undefined;
       this.#delivered++;
       pending.done?.();
+      pending.settled?.(true);
       pending.reply?.({ value: undefined });
       if (activeTracing !== undefined) this.#consumerSpan(activeTracing, pending.event).end(0);
       waiter.resolve({ value: pending.event, done: false });
@@ -155,15 +163,20 @@ export class Subscription implements AsyncIterable<ReceivedEvent> {
         case "block":
           this.#dropped++;
           pending.done?.();
+          pending.settled?.(false);
           pending.reply?.({ error: new TransportError("QueueFull", `subscriber to ${this.pattern} is full`) });
           return;
-        case "drop-oldest":
+        case "drop-oldest": {
           this.#dropped++;
-          queue.dropOldest()?.done?.();
+          const oldest = queue.dropOldest();
+          oldest?.done?.();
+          oldest?.settled?.(false);
           break;
+        }
         case "error": {
           const error = new TransportError("QueueFull", `subscription to ${this.pattern} fell ${queue.capacity} events behind and was closed`);
           pending.done?.();
+          pending.settled?.(false);
           this.#host.remove(this);
           this.close(error);
           return;
@@ -178,7 +191,10 @@ export class Subscription implements AsyncIterable<ReceivedEvent> {
   close(error: TransportError): void {
     if (this.#closed !== undefined) return;
     this.#closed = error;
-    for (const dropped of this.#pending.clear()) dropped.done?.();
+    for (const dropped of this.#pending.clear()) {
+      dropped.done?.();
+      dropped.settled?.(false);
+    }
     this.#releaseSpace();
     const waiter = this.#waiter;
     this.#waiter = undefined;
@@ -193,6 +209,7 @@ export class Subscription implements AsyncIterable<ReceivedEvent> {
       next: () => {
         const next = this.#take();
         if (next !== undefined) {
+          next.settled?.(true);
           next.reply?.({ value: undefined });
           if (activeTracing !== undefined) this.#consumerSpan(activeTracing, next.event).end(0);
           return Promise.resolve({ value: next.event, done: false });
@@ -252,6 +269,8 @@ export class Subscription implements AsyncIterable<ReceivedEvent> {
           reply?.({ error });
           this.#host.handlerFailed(error, this, event);
         }
+        // a handler that threw has had the event too: it is reported (onError), not delivered again
+        next.settled?.(true);
       }
     } finally {
       this.#running = false;

@@ -13,6 +13,11 @@ export interface ConnectOptions {
   config?: Partial<TransportConfig> & Record<string, unknown>;
   /** A credential for transports that authenticate (WebSocket: sent as `authorization: Bearer <token>`). */
   token?: string;
+  /**
+   * Every URL of a comma-separated list (`nats://h1:4222,h2:4222`; a part without a scheme takes
+   * the first one's), for transports that fail over between servers; set by `connect`, the first is `url`.
+   */
+  urls?: URL[];
 }
 
 /** Opens an endpoint for one URL scheme; `url` is parsed, `options.config` already merged with the defaults. */
@@ -58,12 +63,8 @@ export class TransportRegistry {
    * transport's own connect rejects with.
    */
   async connect(url: string | URL, options: ConnectOptions): Promise<Transport> {
-    let parsed: URL;
-    try {
-      parsed = typeof url === "string" ? new URL(url) : url;
-    } catch (error) {
-      throw new TransportError("InvalidAddress", `not a transport URL: ${JSON.stringify(String(url))} (expected e.g. inproc://demo, ws://127.0.0.1:8080, shm://segment)`, { address: String(url) }, { cause: error });
-    }
+    const urls = parseUrls(url);
+    const parsed = urls[0]!;
     if (typeof options?.id !== "string" || options.id.length === 0) {
       throw new TransportError("InvalidAddress", "connect needs an endpoint id (options.id), a non-empty string", { address: String(options?.id) });
     }
@@ -73,6 +74,26 @@ export class TransportRegistry {
       const known = this.schemes().map((s) => `${s}://`).join(", ") || "none";
       throw new TransportError("NotAvailable", `no transport for ${scheme}:// URLs is registered (registered: ${known})`, { address: parsed.href });
     }
-    return connector(parsed, { ...options, config: { ...this.#defaults, ...options.config } });
+    return connector(parsed, { ...options, urls, config: { ...this.#defaults, ...options.config } });
   }
+}
+
+/** One URL, or a comma-separated list of them sharing one scheme (a part without `scheme://` takes the first's). */
+function parseUrls(url: string | URL): URL[] {
+  if (typeof url !== "string") return [url];
+  const parts = url.split(",").map((part) => part.trim());
+  const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(parts[0] ?? "")?.[1];
+  return parts.map((part) => {
+    const text = scheme !== undefined && !part.includes("://") ? `${scheme}://${part}` : part;
+    let parsed: URL;
+    try {
+      parsed = new URL(text);
+    } catch (error) {
+      throw new TransportError("InvalidAddress", `not a transport URL: ${JSON.stringify(url)} (expected e.g. inproc://demo, ws://127.0.0.1:8080, shm://segment, nats://h1:4222,h2:4222)`, { address: url }, { cause: error });
+    }
+    if (scheme !== undefined && parsed.protocol !== `${scheme.toLowerCase()}:`) {
+      throw new TransportError("InvalidAddress", `every URL of ${JSON.stringify(url)} must use ${scheme}://`, { address: url });
+    }
+    return parsed;
+  });
 }

@@ -22,7 +22,7 @@ export interface TransportRegistryOptions {
 /**
  * A registry with every transport this environment has:
  * - `inproc://<network>`: an endpoint on the in-process network of that name (made on first use);
- * - `ws://host:port`, `wss://…`: an agent connected to a hub;
+ * - `ws://host:port`, `wss://…`: an agent connected to a hub (`ws://a:8080,b:8080`: hubs to fail over between);
  * - `shm://<segment>`: an endpoint on a shared-memory segment given in `options.segments`.
  * Runs in browsers; `createNodeTransportRegistry` (swarm-transport/node) adds Node's sockets.
  */
@@ -31,9 +31,16 @@ export function createTransportRegistry(options: TransportRegistryOptions = {}):
   const segments = new Map<string, SharedMemorySegment>();
   for (const segment of options.segments ?? []) segments.set(segment.name, segment);
   const webSocket = (url: URL, connect: ConnectOptions) => {
-    const { id, config, token } = connect;
+    const { id, config, token, urls = [url] } = connect;
+    const fallbackUrls = urls.slice(1).map((u) => u.href);
     return WebSocketClientTransport.connect(
-      { url: url.href, agentId: id, ...(token === undefined ? {} : { token }), ...(options.createSocket === undefined ? {} : { createSocket: options.createSocket }) },
+      {
+        url: url.href,
+        agentId: id,
+        ...(fallbackUrls.length === 0 ? {} : { fallbackUrls }),
+        ...(token === undefined ? {} : { token }),
+        ...(options.createSocket === undefined ? {} : { createSocket: options.createSocket }),
+      },
       config,
     );
   };

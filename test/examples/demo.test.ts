@@ -1,5 +1,6 @@
 import { spawn } from "node:child_process";
 import { describe, expect, it } from "vitest";
+import { describeNats } from "../helpers/nats.js";
 
 interface LaneSummary {
   transport: string;
@@ -65,5 +66,18 @@ describe("npm start (examples/demo/main.ts)", () => {
     expect(code).toBe(0);
     expect(stdout).toContain("(stopped early)");
     expect(summaryOf(stdout).every((lane) => lane.errors === 0)).toBe(true);
+  });
+});
+
+describeNats("npm start -- --nats (scale-out demo)", () => {
+  it("runs the swarm across two hubs on a local 3-node NATS cluster, and on NATS directly, with zero errors", async () => {
+    const { code, stdout, stderr } = await runDemo(["--nats", "--duration", "3"]);
+    expect(code, stderr).toBe(0);
+    const summary = summaryOf(stdout);
+    expect(summary.map((s) => s.transport)).toEqual(["in-process", "shared-memory", "websocket-2-hubs", "nats"]);
+    for (const lane of summary) {
+      expect(lane.calls, lane.transport).toBeGreaterThan(0);
+      expect(lane.errors, lane.transport).toBe(0);
+    }
   });
 });

@@ -22,7 +22,8 @@ Runs a WebSocket hub: agents connect, say Hello with their id, and the hub route
 RPC calls, events and broadcasts between them. Stops cleanly on SIGTERM or SIGINT.
 
   --bind HOST:PORT          listen address (default 127.0.0.1:8080; port 0 picks one)
-  --hub-id ID               the hub's own address (default "hub")
+  --hub-id ID               the hub's own address (default "hub"; with --nats a random
+                            hub_…: hubs on one backplane need ids of their own)
   --tls-cert FILE           serve wss:// with this PEM certificate ...
   --tls-key FILE            ... and this PEM key
   --tls-ca FILE             CA whose client certificates hub links may present (--link-mtls)
@@ -31,10 +32,17 @@ RPC calls, events and broadcasts between them. Stops cleanly on SIGTERM or SIGIN
   --auth-public-key FILE    agents present signed tokens (EdDSA, this Ed25519 public key)
   --auth-token TOKEN        development: one shared token, any free id
   --max-message-size BYTES  largest message accepted (default 10485760)
-  --link URL                link to another hub (repeatable), presenting --link-token
+  --link URL                link to another hub (repeatable), presenting --link-token (the
+                            small option: a tree of hubs, links not re-dialled; not with --nats)
   --link-token TOKEN        hubs may link to this one presenting TOKEN (and it presents it)
   --link-mtls               hubs may link presenting a client certificate signed by --tls-ca
   --link-ids PATTERN        ids a linked hub may announce ("east.*"; repeatable; default any)
+  --nats URL[,URL...]       join a NATS cluster as backplane: agents of every hub on it (and
+                            agents on nats:// directly) reach each other; hubs come and go
+                            without restarting the others (no --link, --link-token or
+                            --link-mtls with it)
+  --nats-prefix PREFIX      subjects prefix of the swarm on NATS (default "swarm")
+  --nats-token TOKEN        the NATS servers' auth token
   --http-bind HOST:PORT     serve the HTTP endpoints below on a port of their own, HTTP/1.1
                             and HTTP/2 (TLS too with --tls-cert) (default: the hub's port)
   --no-health               do not serve /healthz (liveness and readiness)
@@ -69,6 +77,9 @@ warn; each HTTP gateway call at debug (http-call: method, code, ms, bytes).`,
       "link-token": { type: "string" },
       "link-mtls": { type: "boolean" },
       "link-ids": { type: "string", multiple: true },
+      nats: { type: "string" },
+      "nats-prefix": { type: "string" },
+      "nats-token": { type: "string" },
       "http-bind": { type: "string" },
       "no-health": { type: "boolean" },
       "no-metrics": { type: "boolean" },
@@ -88,6 +99,17 @@ warn; each HTTP gateway call at debug (http-call: method, code, ms, bytes).`,
     if ((values["tls-cert"] === undefined) !== (values["tls-key"] === undefined)) {
       throw new CliError("hub: --tls-cert and --tls-key go together (give both PEM files, or neither for ws://)", ExitCode.USAGE);
     }
+    if (values.nats !== undefined && (links.length > 0 || values["link-token"] !== undefined || values["link-mtls"] === true)) {
+      throw new CliError("hub: --link, --link-token and --link-mtls do not go with --nats (hubs on a NATS backplane need no links)", ExitCode.USAGE);
+    }
+    const nats =
+      values.nats === undefined
+        ? undefined
+        : {
+            servers: values.nats,
+            ...(values["nats-prefix"] === undefined ? {} : { subjectPrefix: values["nats-prefix"] }),
+            ...(values["nats-token"] === undefined ? {} : { token: values["nats-token"] }),
+          };
     const tls =
       values["tls-cert"] === undefined
         ? undefined
@@ -127,6 +149,7 @@ warn; each HTTP gateway call at debug (http-call: method, code, ms, bytes).`,
         http,
         ...(values["hub-id"] === undefined ? {} : { hubId: values["hub-id"] }),
         ...(tls === undefined ? {} : { tls }),
+        ...(nats === undefined ? {} : { nats }),
         ...(authenticate === undefined ? {} : { authenticate }),
         ...(linkAccess === undefined ? {} : { links: linkAccess }),
       },
@@ -148,7 +171,13 @@ warn; each HTTP gateway call at debug (http-call: method, code, ms, bytes).`,
     const httpBase = `${scheme}://${httpBind === undefined ? hub.url.replace(/^wss?:\/\//, "") : `${httpBind.replace(/:\d+$/, "")}:${http.port}`}`;
     const served = [values["no-health"] ? "" : "/healthz", values["no-metrics"] ? "" : "/metrics", gateway === false ? "" : "/<package.Service>/<Method>"].filter(Boolean);
     const httpLine = served.length > 0 ? `\nhttp on ${httpBase}: ${served.join(" ")}${gateway === false ? "" : " (gRPC, gRPC-Web, Connect; HTTP/1.1 and HTTP/2)"}` : "";
-    log.log("info", "listening", `hub "${hub.localAddress}" listening on ${hub.url}${httpLine}`, { hub: hub.localAddress, url: hub.url, ...(served.length > 0 ? { http: httpBase, paths: served } : {}) });
+    const onNats = nats === undefined ? "" : ` on the NATS backplane ${nats.servers}`;
+    log.log("info", "listening", `hub "${hub.localAddress}" listening on ${hub.url}${onNats}${httpLine}`, {
+      hub: hub.localAddress,
+      url: hub.url,
+      ...(nats === undefined ? {} : { nats: nats.servers }),
+      ...(served.length > 0 ? { http: httpBase, paths: served } : {}),
+    });
     await io.untilSignal();
     log.log("info", "stopping", "hub: shutting down");
     unlog();

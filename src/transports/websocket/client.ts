@@ -21,6 +21,11 @@ import { ReceiveCredits } from "./credits.js";
 export interface WebSocketClientOptions {
   /** The hub's URL, `ws://host:port` or `wss://…`. */
   url: string;
+  /**
+   * More hubs of the same swarm (hubs on a NATS backplane) to fail over to: when the link drops,
+   * reconnect attempts go to `url` first, then to these in turn.
+   */
+  fallbackUrls?: readonly string[];
   /** This agent's id: its address on the hub. */
   agentId: string;
   /** Opens the socket. Default: the global `WebSocket` (browsers, Node 22+). Node: use `WebSocketTransport.client`. */
@@ -65,13 +70,21 @@ export class WebSocketClientTransport extends CoreTransport {
   readonly localAddress: string;
   readonly config: Readonly<TransportConfig>;
   readonly tuning: Readonly<WebSocketTuning>;
+  /** The URL of the hub this client is (or was last) connected to. */
+  get hubUrl(): string {
+    return this.#urls[this.#urlIndex % this.#urls.length]!;
+  }
+
   /** The hub's id, from its HelloAck. */
   hubId = "";
   /** The hub's HelloAck metadata. */
   hubMetadata: Record<string, string> = {};
   /** The hub agreed to "multicast" on the current (or last) link: see `Transport.multicast`. */
   multicast = false;
-  readonly #options: Required<Omit<WebSocketClientOptions, "token">>;
+  readonly #options: Required<Omit<WebSocketClientOptions, "token" | "fallbackUrls">>;
+  /** `url` and the fallbacks; `#urlIndex` is the one dialled next. */
+  readonly #urls: readonly string[];
+  #urlIndex = 0;
   protected readonly core: EndpointCore;
   readonly #sender: ClientSender;
   readonly #credits: ReceiveCredits;
@@ -98,6 +111,7 @@ export class WebSocketClientTransport extends CoreTransport {
     metadata[MAX_MESSAGE_SIZE_KEY] = String(this.config.maxMessageSize);
     const createSocket = options.createSocket ?? globalSocketFactory();
     this.#options = { url: options.url, agentId: options.agentId, createSocket, metadata };
+    this.#urls = [options.url, ...(options.fallbackUrls ?? [])];
     this.core = new EndpointCore(this.config, `WebSocket client "${options.agentId}"`, { taken: (received) => this.#onTaken(received) });
     this.#sender = new ClientSender(options.agentId, options.url, this.tuning, this.core, this.config.connectionTimeoutMs, this.config.maxMessageSize);
     this.#credits = new ReceiveCredits(this.config.queueCapacity);
@@ -207,6 +221,7 @@ export class WebSocketClientTransport extends CoreTransport {
     }
     return dial({
       ...this.#options,
+      url: this.#urls[this.#urlIndex % this.#urls.length]!,
       metadata,
       capabilities,
       maxMessageSize: this.config.maxMessageSize,
@@ -367,6 +382,7 @@ export class WebSocketClientTransport extends CoreTransport {
         return;
       } catch (error) {
         if (this.#state !== "open") return;
+        this.#urlIndex++; // the next attempt tries the next hub
         lastError = TransportError.is(error) ? error : lastError;
         if (lastError.code === "VersionMismatch" || lastError.code === "Unauthenticated") {
           attempt++;
@@ -375,7 +391,7 @@ export class WebSocketClientTransport extends CoreTransport {
         if (attempt + 1 < this.config.retryAttempts) this.#linkChanged({ state: "retrying", reason: lastError.message, error: lastError, attempts: attempt + 1 });
       }
     }
-    const gaveUp = new TransportError("ConnectionError", `gave up reconnecting to ${this.#options.url} after ${attempt} attempts: ${lastError.message}`, {}, { cause: lastError });
+    const gaveUp = new TransportError("ConnectionError", `gave up reconnecting to ${this.#urls.join(", ")} after ${attempt} attempts: ${lastError.message}`, {}, { cause: lastError });
     this.#linkChanged({ state: "gave-up", reason: lastError.message, error: lastError, attempts: attempt });
     this.#linkListeners.clear();
     this.#state = "closing";

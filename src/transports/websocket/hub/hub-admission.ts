@@ -101,6 +101,12 @@ export class HubAdmission {
     const isHub = negotiated.metadata[ROLE_KEY] === HUB_ROLE;
     const identity = await this.#authenticate(connection, agentId, isHub, negotiated.metadata, request, refuse);
     if (identity === undefined || !this.#options.isOpen()) return;
+    // on a NATS backplane an id is unique across the hubs: another hub (or a NATS agent) answering for it means it is taken
+    const backplane = this.#router.backplane;
+    if (!isHub && backplane !== undefined && this.#router.agent(agentId) === undefined && (await backplane.answersElsewhere(agentId))) {
+      return refuse(connection, CloseCode.ADDRESS_IN_USE, `agent id "${agentId}" is connected elsewhere in the swarm`, "AddressInUse");
+    }
+    if (!this.#options.isOpen()) return;
     // links carry neither sessions nor multicast: what crosses them is addressed hop by hop
     const agreed = isHub ? negotiated.capabilities.filter((c) => c !== RESUME_CAPABILITY && c !== MULTICAST_CAPABILITY) : negotiated.capabilities;
     const proof = agreed.includes(RESUME_CAPABILITY) ? negotiated.metadata[SESSION_KEY] : undefined;

@@ -193,18 +193,32 @@ export class HubConnections {
     switch (operation?.$case) {
       case "lookup": {
         const address = operation.value.address;
-        const value = { address, ...this.#router.lookup(address) };
-        if (value.found && !from.isHub) this.#presence.watch(from.agentId, address);
-        return this.#reply(from, { $case: "lookupResult", value });
+        const here = this.#router.lookup(address);
+        const answer = (result: { found: boolean; window: number }) => {
+          if (from.state !== "open") return;
+          if (result.found && !from.isHub) this.#presence.watch(from.agentId, address);
+          this.#reply(from, { $case: "lookupResult", value: { address, ...result } });
+        };
+        // not here: a hub on a NATS backplane asks the swarm
+        if (here.found || this.#router.backplane === undefined) answer(here);
+        else void this.#router.resolve(address).then(answer);
+        return;
       }
       case "watch": {
         if (from.isHub) return;
         const { address, all, stop } = operation.value;
         if (all) this.#presence.subscribe(from.agentId, !stop);
         if (address === "") return;
-        if (stop) this.#presence.unwatch(from.agentId, address);
-        else if (this.#router.lookup(address).found) this.#presence.watch(from.agentId, address);
-        else this.#reply(from, { $case: "peerGone", value: { address, reason: "not connected" } });
+        if (stop) return this.#presence.unwatch(from.agentId, address);
+        const watch = (result: { found: boolean }) => {
+          if (from.state === "closed") return;
+          if (result.found) this.#presence.watch(from.agentId, address);
+          else if (from.state === "open") this.#reply(from, { $case: "peerGone", value: { address, reason: "not connected" } });
+        };
+        // an agent elsewhere on a NATS backplane is watched like one here (its hub's presence reports it gone)
+        const here = this.#router.lookup(address);
+        if (here.found || this.#router.backplane === undefined) watch(here);
+        else void this.#router.resolve(address).then(watch);
         return;
       }
       case "services":

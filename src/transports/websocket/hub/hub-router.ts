@@ -3,7 +3,7 @@ import type { Envelope } from "../../../../generated/swarm/transport/v1/envelope
 import { encodeEnvelopeBody } from "../../../protocol/batch.js";
 import { decodeEnvelope } from "../../../protocol/codec.js";
 import { withAppended, withTtl } from "../../../protocol/envelope-bytes.js";
-import type { EnvelopeRoute } from "../../../protocol/envelope-route.js";
+import { routeOfEnvelope, type EnvelopeRoute } from "../../../protocol/envelope-route.js";
 import { isValidId, MAX_HEADER_BYTES, MAX_HEADER_COUNT, utf8Length } from "../../../protocol/limits.js";
 import { Message } from "../../../protocol/message.js";
 import type { EndpointCore } from "../../../transport/endpoint-core.js";
@@ -18,6 +18,26 @@ import type { Presence } from "./presence.js";
 
 /** Called after anything was written to `target`, to hold it to the slow-consumer bound. @internal */
 export type AfterWrite = (target: AgentConnection) => void;
+
+/**
+ * Where a hub sends what none of its own agents or links takes: a NATS backplane shared by
+ * many hubs (see NatsBackplane). The router tells it who joins and leaves here.
+ * @internal
+ */
+export interface RouterBackplane {
+  joined(agentId: string, window: number): void;
+  left(agentId: string, reason: string): void;
+  /** Publishes a message for `destination` (an agent elsewhere) as received; false when it is not known there. */
+  forward(destination: string, body: Uint8Array): boolean;
+  /** A broadcast from an agent here, for every agent elsewhere. */
+  broadcast(body: Uint8Array): void;
+  /** Credit from `receiver` (here) for `sender` (elsewhere). */
+  credit(receiver: string, sender: string, count: number): void;
+  /** Whether `address` answers elsewhere, and its window. */
+  lookup(address: string): Promise<{ found: boolean; window: number }>;
+  /** Whether something elsewhere answers for `agentId` now (asked, not remembered). */
+  answersElsewhere(agentId: string): Promise<boolean>;
+}
 
 /** An agent on another hub, and the link it is reached through. */
 interface RemoteAgent {
@@ -61,6 +81,8 @@ export class HubRouter {
   readonly #remote = new Map<string, RemoteAgent>();
   /** Every agent's subscriptions (here and beyond links), for multicast publishes. */
   readonly #interest = new HubInterest();
+  /** The NATS backplane, when the hub has one. */
+  backplane: RouterBackplane | undefined;
   /** Watches the RPC calls routed, once the hub was asked to (`WebSocketHub.callStats`). */
   calls: CallTracker | undefined;
 
@@ -123,6 +145,12 @@ export class HubRouter {
     return remote !== undefined ? { found: true, window: remote.window } : { found: false, window: 0 };
   }
 
+  /** `lookup`, and when nothing here knows `address`, the backplane's answer. */
+  async resolve(address: string): Promise<{ found: boolean; window: number }> {
+    const here = this.lookup(address);
+    return here.found || this.backplane === undefined ? here : this.backplane.lookup(address);
+  }
+
   /** Registers an agent or a hub link, and tells linked hubs (or the new hub) what it needs to know. */
   add(connection: AgentConnection): void {
     if (connection.isHub) {
@@ -134,6 +162,7 @@ export class HubRouter {
       return;
     }
     this.#agents.set(connection.agentId, connection);
+    this.backplane?.joined(connection.agentId, connection.window);
     const joined = { address: connection.agentId, window: connection.window };
     for (const hub of this.#hubs.values()) this.#control(hub, this.#localAddress, { $case: "peerJoined", value: joined });
   }
@@ -151,6 +180,7 @@ export class HubRouter {
     if (this.#agents.get(connection.agentId) !== connection) return;
     this.#agents.delete(connection.agentId);
     this.#interest.removeAgent(connection.agentId);
+    this.backplane?.left(connection.agentId, reason);
     this.#announceGone(connection.agentId, reason, undefined);
   }
 
@@ -185,6 +215,7 @@ export class HubRouter {
       if (isSubscribe(envelope)) this.#parts.presence.announcedToAll(envelope.source);
       for (const target of this.#agents.values()) if (target !== from) this.#forward(from, envelope, target, body);
       for (const hub of this.#hubs.values()) if (hub !== from) this.#hop(from, hub, envelope, body);
+      if (!from.isHub) this.backplane?.broadcast(body);
       this.#parts.inbox.offerBroadcast(envelope.source, () => new Message(envelope.envelope()), body.length);
       return;
     }
@@ -201,6 +232,10 @@ export class HubRouter {
     }
     const remote = this.#remote.get(destination);
     if (remote !== undefined) return this.#hop(from, remote.via, envelope, body);
+    if (this.backplane?.forward(destination, body)) {
+      this.#parts.counters.messagesRouted++;
+      return;
+    }
     this.undeliverable(from, envelope, "InvalidAddress", `no agent "${destination}"`);
   }
 
@@ -229,7 +264,8 @@ export class HubRouter {
         const sender = operation.value.address;
         const local = this.#agents.get(sender);
         if (local !== undefined) this.#control(local, this.#localAddress, { $case: "credit", value: { address: receiver, count: operation.value.count } });
-        else this.#control(this.#remote.get(sender)?.via, receiver, operation);
+        else if (this.#remote.has(sender) || this.backplane === undefined) this.#control(this.#remote.get(sender)?.via, receiver, operation);
+        else this.backplane.credit(receiver, sender, operation.value.count);
         return true;
       }
       case "undeliverable":
@@ -239,6 +275,55 @@ export class HubRouter {
       default:
         return false;
     }
+  }
+
+  /**
+   * A message from the backplane for this hub's agent `agentId`, as received (`envelope` is its
+   * decoded form: requests and interest make the receiver watch the sender, as for routed
+   * envelopes); false when the agent is not here.
+   */
+  fromBackplane(agentId: string, envelope: Envelope, body: Uint8Array): boolean {
+    if (envelope.destination !== agentId) return false;
+    if (agentId === this.#localAddress) return this.#parts.inbox.offer(envelope.source, new Message(envelope), body.length) === undefined;
+    const target = this.#agents.get(agentId);
+    if (target === undefined) return false;
+    this.calls?.observe(envelope, this.#localAddress);
+    const route = routeOfEnvelope(envelope);
+    if (route.control !== undefined) this.#noteInterest(envelope.source, route.control);
+    if (createsState(route)) this.#parts.presence.watch(agentId, envelope.source);
+    this.#fromBackplane(target, body);
+    return true;
+  }
+
+  /** Credit from `receiver` elsewhere on the backplane for this hub's agent `agentId` (held to the agent's write bound like every control). */
+  creditFromBackplane(agentId: string, receiver: string, count: number): void {
+    this.#control(this.#agents.get(agentId), this.#localAddress, { $case: "credit", value: { address: receiver, count } });
+  }
+
+  /** A broadcast from elsewhere on the backplane: every agent here but its source, and the hub's endpoint. */
+  broadcastFromBackplane(envelope: Envelope, body: Uint8Array): void {
+    const route = routeOfEnvelope(envelope);
+    if (route.control !== undefined) this.#noteInterest(envelope.source, route.control);
+    if (isSubscribe(route)) this.#parts.presence.announcedToAll(envelope.source);
+    for (const target of this.#agents.values()) if (target.agentId !== envelope.source && target.state !== "closed") this.#fromBackplane(target, body);
+    this.#parts.inbox.offerBroadcast(envelope.source, () => new Message(envelope), body.length);
+  }
+
+  /** An agent elsewhere on the backplane left or came back after a gap: this hub's agents and endpoint are told. */
+  backplaneGone(address: string, reason: string, moved = false): void {
+    if (!this.#agents.has(address)) this.#interest.removeAgent(address);
+    if (moved || !this.#agents.has(address)) this.#announceGone(address, reason, undefined);
+  }
+
+  #fromBackplane(target: AgentConnection, body: Uint8Array): void {
+    try {
+      target.sendBody(body);
+    } catch {
+      this.#parts.counters.undeliverable++; // too large for this receiver
+      return;
+    }
+    this.#parts.counters.messagesRouted++;
+    this.#parts.afterWrite(target);
   }
 
   /** Drops an envelope and tells its sender why (through the links, when it came from another hub). */
@@ -308,7 +393,9 @@ export class HubRouter {
     const local = this.#agents.get(agent);
     if (local !== undefined) return this.#forward(from, envelope, local, header === undefined ? body : withAppended(body, header));
     const remote = this.#remote.get(agent);
-    if (remote !== undefined) this.#hop(from, remote.via, envelope, withAppended(body, header, agent));
+    if (remote !== undefined) return this.#hop(from, remote.via, envelope, withAppended(body, header, agent));
+    // elsewhere on a NATS backplane: an addressed copy, as a message to that agent would go
+    if (this.backplane?.forward(agent, withAppended(body, header, agent))) this.#parts.counters.messagesRouted++;
   }
 
   #forward(from: AgentConnection, envelope: Addressed, target: AgentConnection, body: Uint8Array): void {

@@ -26,7 +26,10 @@ export interface HubStats {
   sessionsTakenOver: number;
   /** What hub links were refused: PeerJoined for ids they may not announce, envelopes from ids they did not announce. */
   linkViolations: number;
-  /** Envelopes an agent sent under another agent's id (dropped, the agent told). */
+  /**
+   * Envelopes an agent sent under another agent's id (dropped, the agent told), and messages
+   * from a NATS backplane in the name of an agent of this hub (dropped).
+   */
   spoofedSources: number;
 }
 

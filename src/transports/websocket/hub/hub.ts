@@ -1,6 +1,7 @@
 import { createServer as createHttpServer, type Server } from "node:http";
 import type { AddressInfo, Server as NetServer } from "node:net";
 import { WebSocketServer } from "ws";
+import { encodeEnvelopeBody } from "../../../protocol/batch.js";
 import { Message } from "../../../protocol/message.js";
 import { resolveConfig, type TransportConfig } from "../../../transport/config.js";
 import { TransportError } from "../../../transport/errors.js";
@@ -24,6 +25,8 @@ import { openHubLink } from "./hub-link.js";
 import type { HubLinkOptions } from "./hub-link-options.js";
 import { createHubListener, listenOn, type ListenerTls } from "./hub-listener.js";
 import { HubRouter } from "./hub-router.js";
+import { NatsBackplane, type BackplaneHost } from "./nats-backplane.js";
+import type { NatsBackplaneOptions } from "./nats-backplane-options.js";
 import { HubCounters, type HubStats } from "./hub-stats.js";
 import { Presence } from "./presence.js";
 import { ServiceTable } from "./service-table.js";
@@ -33,7 +36,7 @@ import { SessionEnds } from "./session-ends.js";
 export interface WebSocketHubOptions {
   /** "host:port"; port 0 picks a free one (read it from `hub.port`). */
   bindAddr: string;
-  /** The hub's own address as an endpoint. Default "hub". */
+  /** The hub's own address as an endpoint. Default "hub" (on a NATS backplane, a random `hub_…`: hubs there need ids of their own). */
   hubId?: string;
   /** Sent to every agent in HelloAck. */
   metadata?: Record<string, string>;
@@ -49,7 +52,7 @@ export interface WebSocketHubOptions {
    * for development). Without it anyone may connect as any free id.
    */
   authenticate?: HubAuthenticate;
-  /** Who may link to this hub as another hub (their own credential, or mutual TLS). Default: nobody. */
+  /** Who may link to this hub as another hub (their own credential, or mutual TLS). Default: nobody. Not with `nats`. */
   links?: HubLinkAccess;
   /** Most agents one agent may watch for departures (see README, "Presence"). Default 4,096. */
   maxWatchesPerAgent?: number;
@@ -58,6 +61,11 @@ export interface WebSocketHubOptions {
    * `createHubHttp({ gateway, health: true, metrics: true })` from "swarm-transport/node".
    */
   http?: HubHttpExtension;
+  /**
+   * Joins a NATS cluster as this hub's backplane (see NatsBackplane): agents of every hub on
+   * it, and agents on NATS directly, reach each other. Replaces hub-to-hub `link`s.
+   */
+  nats?: NatsBackplaneOptions;
 }
 
 /**
@@ -92,12 +100,16 @@ export class WebSocketHub extends CoreTransport {
   readonly #listener: NetServer;
   readonly #wss: WebSocketServer;
   #state: TransportState = "open";
+  #backplane: NatsBackplane | undefined;
+  /** The last send to each address elsewhere on the backplane, so the next waits for it. */
+  readonly #elsewhere = new Map<string, Promise<void>>();
   #heartbeatTimer: ReturnType<typeof setInterval> | undefined;
   #port = 0;
 
   private constructor(options: WebSocketHubOptions, config: WebSocketConfig) {
     super();
-    this.localAddress = options.hubId ?? "hub";
+    // hubs on one backplane are endpoints of one swarm: each needs an id of its own
+    this.localAddress = options.hubId ?? (options.nats === undefined ? "hub" : `hub_${Math.random().toString(36).slice(2, 10)}`);
     this.#options = options;
     this.config = resolveConfig(transportPart(config));
     this.tuning = resolveTuning(config, this.config.queueCapacity);
@@ -127,6 +139,8 @@ export class WebSocketHub extends CoreTransport {
   static async listen(options: WebSocketHubOptions, config: WebSocketConfig = {}): Promise<WebSocketHub> {
     const match = /^(.*):(\d+)$/.exec(options.bindAddr);
     if (match === null || Number(match[2]) > 65535) throw new TransportError("InvalidAddress", `bindAddr must be "host:port" with a port 0-65535, got "${options.bindAddr}"`, { address: options.bindAddr });
+    // hubs on a backplane reach each other through NATS: a linked hub's agents would be reachable from this hub only
+    if (options.links !== undefined && options.nats !== undefined) throw new RangeError("links and nats do not go together: hubs on a NATS backplane take no hub links");
     const hub = new WebSocketHub(options, config);
     await options.http?.start(hub, hub.#server);
     await listenOn(hub.#listener, options.bindAddr).catch(async (error: unknown) => {
@@ -137,6 +151,21 @@ export class WebSocketHub extends CoreTransport {
     // the HTTP/1 server never listens itself: this starts its connection tracking (request timeouts, closeAllConnections)
     hub.#server.emit("listening");
     hub.#port = (hub.#listener.address() as AddressInfo).port;
+    if (options.nats !== undefined) {
+      try {
+        hub.#backplane = await NatsBackplane.join(hub.#backplaneHost(), options.nats, hub.config.maxMessageSize, hub.config.connectionTimeoutMs);
+      } catch (error) {
+        await hub.close();
+        throw error;
+      }
+      hub.#router.backplane = hub.#backplane;
+      // the hub's own endpoint (its HTTP gateway calls agents elsewhere) is reachable too, under its id
+      if (await hub.#backplane.answersElsewhere(hub.localAddress)) {
+        await hub.close();
+        throw new TransportError("AddressInUse", `hub id "${hub.localAddress}" is taken on the NATS backplane: give each hub its own id`, { address: hub.localAddress });
+      }
+      hub.#backplane.joined(hub.localAddress, 0);
+    }
     const interval = hub.tuning.heartbeatIntervalMs;
     if (interval > 0) hub.#heartbeatTimer = setInterval(() => hub.#connections.sweep(), Math.max(1, Math.min(interval, hub.tuning.heartbeatTimeoutMs / 2)));
     return hub;
@@ -167,9 +196,9 @@ export class WebSocketHub extends CoreTransport {
     return this.#router.listAgents();
   }
 
-  /** Ids of agents on linked hubs that this hub can route to. */
+  /** Ids of agents on linked hubs (or elsewhere on the NATS backplane) that this hub can route to. */
   remoteAgents(): string[] {
-    return this.#router.remoteAgents();
+    return [...this.#router.remoteAgents(), ...(this.#backplane?.remoteAgents() ?? [])];
   }
 
   /** Ids of the hubs linked to this one (either side may have opened the link). */
@@ -183,6 +212,7 @@ export class WebSocketHub extends CoreTransport {
    * re-opened: call `link` again.
    */
   async link(url: string, options: HubLinkOptions = {}): Promise<void> {
+    if (this.#backplane !== undefined) throw new TransportError("NotAvailable", `hub "${this.localAddress}" is on a NATS backplane: hubs there reach each other without links`);
     const { connection, handoff } = await openHubLink(url, this.localAddress, options, this.config, this.tuning, this.core.stats);
     if (this.#state !== "open" || this.#router.isTaken(connection.agentId)) {
       await closeAndWait(connection.link, `hub id "${connection.agentId}" is already linked or taken`);
@@ -246,7 +276,10 @@ export class WebSocketHub extends CoreTransport {
     }
     this.#router.noteOwnInterest(message.envelope);
     const target = this.#router.nextHop(to);
-    if (target === undefined) return this.core.fail(new TransportError("InvalidAddress", `no agent "${to}" on hub "${this.localAddress}"`, { address: to }));
+    if (target === undefined) {
+      if (this.#backplane !== undefined) return this.#sendElsewhere(to, message);
+      return this.core.fail(new TransportError("InvalidAddress", `no agent "${to}" on hub "${this.localAddress}"`, { address: to }));
+    }
     try {
       this.#connections.write(target, to, message);
     } catch (error) {
@@ -289,6 +322,7 @@ export class WebSocketHub extends CoreTransport {
     if (this.#state !== "open") return;
     this.#state = "closing";
     await this.#options.http?.close();
+    await this.#backplane?.close();
     clearInterval(this.#heartbeatTimer);
     this.#admission.close();
     await this.#connections.closeAll();
@@ -298,6 +332,58 @@ export class WebSocketHub extends CoreTransport {
     await new Promise<void>((resolve) => this.#listener.close(() => resolve()));
     this.core.close();
     this.#state = "closed";
+  }
+
+  /**
+   * A send from the hub's own endpoint (the HTTP gateway's calls) to an agent elsewhere on the
+   * backplane. Sends to one address wait for the ones before (the first looks it up), so they
+   * leave in order.
+   */
+  #sendElsewhere(to: string, message: Message): Promise<void> {
+    const previous = this.#elsewhere.get(to) ?? SENT;
+    const sent = previous.then(() => this.#forwardElsewhere(to, message));
+    const settled = sent.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.#elsewhere.set(to, settled);
+    void settled.then(() => {
+      if (this.#elsewhere.get(to) === settled) this.#elsewhere.delete(to);
+    });
+    return sent;
+  }
+
+  async #forwardElsewhere(to: string, message: Message): Promise<void> {
+    const backplane = this.#backplane!;
+    const { found } = await this.#router.resolve(to);
+    const envelope = message.envelope;
+    const previous = envelope.destination;
+    envelope.destination = to;
+    let forwarded: boolean;
+    try {
+      forwarded = found && backplane.forward(to, encodeEnvelopeBody(envelope, this.config.maxMessageSize)); // held to the wire limits, as every send
+    } catch (error) {
+      return this.core.fail(writeError(error));
+    } finally {
+      envelope.destination = previous;
+    }
+    if (!forwarded) return this.core.fail(new TransportError("InvalidAddress", `no agent "${to}" on hub "${this.localAddress}" or elsewhere on its NATS backplane`, { address: to }));
+    this.#sent();
+  }
+
+  /** What the NATS backplane asks of this hub: deliveries to its agents, credit, PeerGone. */
+  #backplaneHost(): BackplaneHost {
+    const router = this.#router;
+    return {
+      hubId: this.localAddress,
+      stats: this.core.stats,
+      deliver: (agentId, envelope, body) => router.fromBackplane(agentId, envelope, body),
+      deliverAll: (envelope, body) => router.broadcastFromBackplane(envelope, body),
+      credit: (agentId, receiver, count) => router.creditFromBackplane(agentId, receiver, count),
+      peerGone: (address, reason) => router.backplaneGone(address, reason),
+      moved: (address, reason) => router.backplaneGone(address, reason, true),
+      spoofed: () => void this.#counters.spoofedSources++,
+    };
   }
 
   override [Symbol.asyncIterator](): AsyncIterator<ReceivedMessage> {
