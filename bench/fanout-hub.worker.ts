@@ -7,7 +7,7 @@ import { parentPort } from "node:worker_threads";
 import { WebSocketServer, type WebSocket } from "ws";
 import { WebSocketTransport } from "../src/node.js";
 
-const hub = await WebSocketTransport.server({ bindAddr: "127.0.0.1:0", hubId: "fanout_hub" }, { heartbeatIntervalMs: 0 });
+const hub = await WebSocketTransport.server({ bindAddr: "127.0.0.1:0", hubId: "fanout_hub" }, { heartbeatIntervalMs: 0, enableCompression: false });
 
 const raw = new WebSocketServer({ host: "127.0.0.1", port: 0, perMessageDeflate: false });
 await new Promise((resolve) => raw.once("listening", resolve));

@@ -2,7 +2,9 @@
  * Pub/sub fan-out: one publisher, N subscribers (1, 10, 100), events of 64 bytes, over the
  * in-process transport and over WebSocket through a hub in a worker thread. The peer is raw
  * `ws` broadcasting the same bytes (a server in the same worker sending each message to every
- * subscriber socket), measured in the same run.
+ * subscriber socket), measured in the same run. Over a hub that multicasts (capability
+ * "multicast", docs/wire-format.md 5.11) the publisher sends one frame per publish and the
+ * hub fans it out, as the peer's server does.
  *
  * One operation is a burst of BURST events, complete when every subscriber has all of them;
  * ops/s is reported as events delivered per second (BURST × N per operation), p50/p99 are the
@@ -133,7 +135,9 @@ async function fanOut(transport: BenchTransport, subscribers: number, quick: boo
     } else {
       transports = [];
       for (const id of ["publisher", ...Array.from({ length: subscribers }, (_, i) => `sub_${i}`)]) {
-        transports.push(await WebSocketTransport.client({ url: far.hubUrl, agentId: id }, { heartbeatIntervalMs: 0 }));
+        // compression off, as in websocket.bench.ts: the peer sends its 64 bytes plain, and a
+        // burst batched into one frame would pass the 1 KiB threshold and be gzip'd
+        transports.push(await WebSocketTransport.client({ url: far.hubUrl, agentId: id }, { heartbeatIntervalMs: 0, enableCompression: false }));
       }
       closers.unshift(() => Promise.all(transports.map((t) => t.close())));
     }

@@ -19,6 +19,8 @@ export interface BenchRecord {
   peerOpsPerSec: number | null;
   /** opsPerSec ÷ peerOpsPerSec, or null without a peer. */
   ratio: number | null;
+  /** The peer's p50 in the same run, where the benchmark reports it (latency targets compare p50s). */
+  peerP50Us?: number | null;
   // Set by the runner (bench/run.ts) on every record it writes; absent only in records written
   // before records carried them.
   /** CPU model it ran on (`os.cpus()[0].model`), e.g. "AMD EPYC 7B13". */
@@ -37,7 +39,6 @@ export interface BenchRecord {
   /** The run's warm-ups (bench/harness.ts): how many, the longest in ms, and how many gave up unsettled. */
   warmUp?: { count: number; maxMs: number; unsettled: number };
 }
-
 
 export interface BenchContext {
   quick: boolean;

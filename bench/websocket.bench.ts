@@ -122,6 +122,7 @@ async function oneWay(payloadBytes: number, quick: boolean): Promise<BenchRecord
     peer: PEER,
     peerOpsPerSec: p!.opsPerSec,
     ratio: m.opsPerSec / p!.opsPerSec,
+    peerP50Us: p!.p50Us,
   };
 }
 
@@ -188,6 +189,7 @@ async function unary(pattern: "unary-seq" | "unary-c64", depth: number, payloadB
     peer: PEER,
     peerOpsPerSec: p!.opsPerSec,
     ratio: m.opsPerSec / p!.opsPerSec,
+    peerP50Us: p!.p50Us,
   };
 }
 

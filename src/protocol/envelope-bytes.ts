@@ -81,3 +81,49 @@ export function envelopeIdAndSource(body: Uint8Array): { id: number; source: str
   }
   return { id, source, control };
 }
+
+/** Envelope.destination is field 4 and Envelope.headers field 6, both length-delimited: their tag bytes. */
+const DESTINATION_TAG = (4 << 3) | 2;
+const HEADERS_TAG = (6 << 3) | 2;
+
+/**
+ * Encoded envelope bytes with a header entry (`name: value`) and/or a `destination` appended,
+ * every byte before them kept: protobuf readers take the last value of a scalar field and add
+ * map entries in order (a later entry for the same key wins), so this is what re-encoding the
+ * changed envelope would mean, at the cost of a copy. A hub fanning out one publish uses it for
+ * the few receivers whose copy differs (a queue group's `swarm-queue`, an agent beyond a link).
+ */
+export function withAppended(body: Uint8Array, header: readonly [string, string] | undefined, destination?: string): Uint8Array {
+  const encoder = new TextEncoder();
+  const parts: Uint8Array[] = [body];
+  if (header !== undefined) {
+    const key = encoder.encode(header[0]);
+    const value = encoder.encode(header[1]);
+    const entry = [...tagged(0x0a, key), ...tagged(0x12, value)];
+    parts.push(Uint8Array.from(tagged(HEADERS_TAG, Uint8Array.from(entry))));
+  }
+  if (destination !== undefined) parts.push(Uint8Array.from(tagged(DESTINATION_TAG, encoder.encode(destination))));
+  let size = 0;
+  for (const part of parts) size += part.length;
+  const out = new Uint8Array(size);
+  let at = 0;
+  for (const part of parts) {
+    out.set(part, at);
+    at += part.length;
+  }
+  return out;
+}
+
+/** `tag · varint length · bytes` of one length-delimited field. */
+function tagged(tag: number, bytes: Uint8Array): number[] {
+  const out = [tag];
+  for (let value = bytes.length; ; value >>>= 7) {
+    if (value < 0x80) {
+      out.push(value);
+      break;
+    }
+    out.push((value & 0x7f) | 0x80);
+  }
+  for (const byte of bytes) out.push(byte);
+  return out;
+}

@@ -27,15 +27,20 @@ export interface GroupMember {
   readonly native: boolean;
 }
 
-/** Who to send an event on a subject to. */
+/** Who to send an event on a subject to (shared between calls until the table changes: read only). */
 export interface Targets {
   /** Agents with at least one plain (non-queue) matching subscription, each with the metered lanes among them. */
-  readonly agents: Map<string, MeteredLane[]>;
+  readonly agents: ReadonlyMap<string, readonly MeteredLane[]>;
+  /** The entries of `agents` with metered lanes. */
+  readonly meteredAgents: readonly (readonly [string, readonly MeteredLane[]])[];
+  /** How many entries of `agents` have no metered lane. */
+  readonly unmeteredAgents: number;
   /** Those of `agents` with a matching plain subscription that is neither metered nor served by a broker. */
-  readonly unbrokered: Set<string>;
+  readonly unbrokered: ReadonlySet<string>;
   /** Per queue group, the agents with a matching member (each agent once, in a stable order). */
-  readonly groups: Map<string, GroupMember[]>;
+  readonly groups: ReadonlyMap<string, readonly GroupMember[]>;
 }
+
 
 /** The lane key of subscription `id`. */
 export function subscriptionLane(id: number): string {
@@ -146,7 +151,8 @@ export class InterestTable {
         }
       }
     }
-    return { agents, unbrokered, groups };
+    const meteredAgents = [...agents].filter(([, lanes]) => lanes.length > 0);
+    return { agents, meteredAgents, unmeteredAgents: agents.size - meteredAgents.length, unbrokered, groups };
   }
 
   /**

@@ -29,7 +29,10 @@ export const NATIVE_HEADER = "swarm-native";
 export interface PubSubStats {
   /** Events published here. */
   published: number;
-  /** Event messages sent to other agents (one per interested agent or queue group member). */
+  /**
+   * Event messages sent to other agents: one per interested agent or queue group member, or,
+   * over a network that multicasts, one for all of those it serves.
+   */
   forwarded: number;
   /** Events handed to local subscriptions (including from this agent). */
   delivered: number;
@@ -437,26 +440,45 @@ export class PubSub implements SubscriptionHost {
     const self = this.transport.localAddress;
     const native = this.#native;
     const targets = this.#remote.targets(subject);
-    const { agents, groups } = targets;
+    const { agents, meteredAgents, unmeteredAgents, groups } = targets;
+    // A network that multicasts (docs/wire-format.md [M3]) takes one copy for every unmetered
+    // subscriber and every queue group without a metered member or a member here; the rest
+    // (credit to take, a local member to weigh in the pick) is sent from here as before. A
+    // transport is a hub's client (multicast) or on a broker (native), never both.
+    const multicast = native === undefined && localReply === undefined && this.transport.multicast === true;
+    let viaNetwork = 0;
     let deliveries = 0;
-    // plain subscribers: one message per interested agent (natively: per "block" or unbrokered subscriber only)
-    for (const [agent, lanes] of agents) {
+    // plain subscribers: one message per interested agent (the hub's one, when it multicasts;
+    // natively: per "block" or unbrokered subscriber only)
+    if (multicast) {
+      viaNetwork += unmeteredAgents;
+      deliveries += unmeteredAgents;
+    }
+    for (const [agent, lanes] of multicast ? meteredAgents : agents) {
       // natively, the broker reaches the rest; an agent without native pub/sub (behind a hub) gets a copy
       if (native !== undefined && lanes.length === 0 && !targets.unbrokered.has(agent)) continue;
-      const sent = this.#send(agent, message, lanes, signal);
-      sends?.push(sent);
       deliveries++;
+      const sent = this.#send(agent, message, lanes, signal); // not inside `sends?.push(…)`: a request passes no `sends`
+      sends?.push(sent);
     }
     // queue groups: one member among every agent's (and this agent's) members
     const localGroupMembers = this.#localGroupMembers(subject);
-    // nothing for queue groups and no broker to publish to: only this agent's plain subscriptions remain
-    if (native === undefined && groups.size === 0 && localGroupMembers.size === 0) return deliveries + this.#deliverLocal(message, subject, self, undefined, localReply, undefined, true);
+    // nothing for queue groups and no broker to publish to: only the hub's one copy and this agent's plain subscriptions remain
+    if (native === undefined && groups.size === 0 && localGroupMembers.size === 0) {
+      if (viaNetwork > 0) this.#multicast(message, sends);
+      return deliveries + this.#deliverLocal(message, subject, self, undefined, localReply, undefined, true);
+    }
     for (const [group, all] of groups) {
       // natively the broker picks among the group's native members; the others get a turn only when it has none (once, not twice)
       const brokered = native !== undefined && all.some((member) => member.native && member.lane === undefined);
       const members = native === undefined ? all : brokered ? [] : all.filter((member) => member.lane !== undefined || !member.native);
       if (members.length === 0) continue;
       const localCount = localGroupMembers.get(group) ?? 0;
+      if (multicast && localCount === 0 && members.every((member) => member.lane === undefined)) {
+        deliveries++;
+        viaNetwork++;
+        continue;
+      }
       const pick = this.#remote.pick(group, members.length + (localCount > 0 ? 1 : 0));
       const member = members[pick];
       if (member !== undefined) {
@@ -468,6 +490,7 @@ export class PubSub implements SubscriptionHost {
       }
       localGroupMembers.delete(group);
     }
+    if (viaNetwork > 0) this.#multicast(message, sends);
     // local queue groups nobody else has
     for (const group of localGroupMembers.keys()) deliveries += this.#deliverLocal(message, subject, self, group, localReply, undefined);
     deliveries += this.#deliverLocal(message, subject, self, undefined, localReply, undefined, true);
@@ -484,6 +507,13 @@ export class PubSub implements SubscriptionHost {
       }
     }
     return deliveries;
+  }
+
+  /** The one message a network that multicasts fans out (an Event without destination). */
+  #multicast(message: Message, sends: Promise<void>[] | undefined): void {
+    this.#stats.forwarded++;
+    const sent = this.#sent(this.transport.broadcast(message));
+    sends?.push(sent);
   }
 
   /**

@@ -92,6 +92,14 @@ export interface Transport extends AsyncIterable<ReceivedMessage> {
    * every reconnect), and the hub's HTTP edge then routes gRPC/Connect calls to it.
    */
   announceServices?(services: ServiceAnnouncement): void;
+  /**
+   * True when the network fans out publishes itself: an Event `broadcast` from this endpoint
+   * reaches only the endpoints with a matching subscription (and one member per queue group),
+   * which the network learned from the Subscribe announcements passing through it. A WebSocket
+   * client whose hub agreed to "multicast" (docs/wire-format.md, section 5.11); PubSub then
+   * sends one message per publish instead of one per subscriber. Absent or false elsewhere.
+   */
+  readonly multicast?: boolean;
 }
 
 /** The RPC services an endpoint serves (the wire's `Services` control). */

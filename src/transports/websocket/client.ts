@@ -11,7 +11,7 @@ import { EndpointCore } from "../../transport/endpoint-core.js";
 import { localCapabilities } from "./handshake.js";
 import { closeAndWait, HEARTBEAT_TIMEOUT_CODE, type Link } from "./link.js";
 import { isValidId, MAX_ID_BYTES } from "../../protocol/limits.js";
-import { BATCH_CAPABILITY, MAX_MESSAGE_SIZE_KEY, RECEIVE_WINDOW_KEY, resolveTuning, transportPart, type WebSocketTuning } from "./options.js";
+import { BATCH_CAPABILITY, MAX_MESSAGE_SIZE_KEY, MULTICAST_CAPABILITY, RECEIVE_WINDOW_KEY, resolveTuning, transportPart, type WebSocketTuning } from "./options.js";
 import { RESUME_CAPABILITY, RESUME_RECEIVED_KEY, RESUMED_KEY, Session, SESSION_KEY } from "./session.js";
 import { CloseCode, eventBytes, globalSocketFactory, ReadyState, type SocketFactory } from "./socket.js";
 import { ClientSender } from "./client-sender.js";
@@ -79,6 +79,8 @@ export class WebSocketClientTransport extends CoreTransport {
   hubId = "";
   /** The hub's HelloAck metadata. */
   hubMetadata: Record<string, string> = {};
+  /** The hub agreed to "multicast" on the current (or last) link: see `Transport.multicast`. */
+  multicast = false;
   readonly #options: Required<Omit<WebSocketClientOptions, "token" | "fallbackUrls">>;
   /** `url` and the fallbacks; `#urlIndex` is the one dialled next. */
   readonly #urls: readonly string[];
@@ -211,6 +213,7 @@ export class WebSocketClientTransport extends CoreTransport {
     const compression = this.config.enableCompression && this.tuning.compression !== undefined;
     const capabilities = localCapabilities(compression);
     if (this.tuning.resumeSessions) capabilities.push(RESUME_CAPABILITY);
+    if (this.tuning.multicast) capabilities.push(MULTICAST_CAPABILITY);
     const metadata = { ...this.#options.metadata };
     if (this.#session !== undefined) {
       metadata[SESSION_KEY] = this.#session.id;
@@ -261,6 +264,7 @@ export class WebSocketClientTransport extends CoreTransport {
     this.#link = link;
     this.hubId = negotiated.hubId;
     this.hubMetadata = negotiated.metadata;
+    this.multicast = negotiated.capabilities.includes(MULTICAST_CAPABILITY);
     link.negotiated(this.tuning.compression, this.config.enableCompression && negotiatedCompression(negotiated), negotiated.capabilities.includes(BATCH_CAPABILITY));
     const resumed = this.#startSession(link, negotiated.metadata);
     if (!resumed) {

@@ -1,4 +1,6 @@
+import type { Control } from "../../../generated/swarm/transport/v1/control.js";
 import type { Envelope } from "../../../generated/swarm/transport/v1/envelope.js";
+import { readEnvelopeRoute, type EnvelopeRoute } from "../../protocol/envelope-route.js";
 import { encodeBodiesFrame, encodeEnvelopeBody, frameBodies } from "../../protocol/batch.js";
 import { decodeEnvelope, type FrameCodecOptions } from "../../protocol/codec.js";
 import type { Compression } from "../../protocol/compression.js";
@@ -6,7 +8,7 @@ import { BATCH_RECORD_OVERHEAD, MAX_BATCH_RECORDS } from "../../protocol/limits.
 import { Message } from "../../protocol/message.js";
 import { ProtocolError } from "../../protocol/protocol-error.js";
 import type { StatsRecorder } from "../../transport/stats.js";
-import { isSequenced, type Session } from "./session.js";
+import { isSequenced, UNSEQUENCED_CONTROL, type Session } from "./session.js";
 import { CloseCode, closeReason, ReadyState, type WebSocketLike } from "./socket.js";
 
 /** A received envelope is acknowledged within this many ms even when fewer than 32 arrived. */
@@ -34,6 +36,44 @@ const afterThisTurn: (callback: () => void) => void = (() => {
     channel.port2.postMessage(undefined);
   };
 })();
+
+/**
+ * The frame last encoded from a list of bodies, with what it was encoded for. A hub fanning a
+ * publish out puts the same bodies on many links in one turn; the links whose batches hold the
+ * same bodies and encode alike share one frame (one copy, one gzip) instead of encoding it
+ * once per socket. Sockets never change what they are given to send (a masking client copies
+ * first). Forgotten after the turn, so at most one frame is held.
+ */
+let lastFrame: { bodies: readonly Uint8Array[]; options: FrameCodecOptions; compress: boolean; threshold: number; max: number; frame: Uint8Array } | undefined;
+let forgetScheduled = false;
+
+function forgetLastFrame(): void {
+  forgetScheduled = false;
+  lastFrame = undefined;
+}
+
+/** `encodeBodiesFrame(bodies, options)`, shared with the previous call of this turn when it had the same bodies and settings. */
+function sharedFrame(bodies: readonly Uint8Array[], options: FrameCodecOptions): Uint8Array {
+  const last = lastFrame;
+  if (
+    last !== undefined &&
+    last.bodies.length === bodies.length &&
+    last.options.compression === options.compression &&
+    last.compress === options.enableCompression &&
+    last.threshold === options.compressionThreshold &&
+    last.max === options.maxMessageSize &&
+    last.bodies.every((body, i) => body === bodies[i])
+  ) {
+    return last.frame;
+  }
+  const frame = encodeBodiesFrame(bodies, options);
+  lastFrame = { bodies, options, compress: options.enableCompression, threshold: options.compressionThreshold, max: options.maxMessageSize, frame };
+  if (!forgetScheduled) {
+    forgetScheduled = true;
+    afterThisTurn(forgetLastFrame);
+  }
+  return frame;
+}
 
 /**
  * One WebSocket from one side (client, or the hub for one agent): frames out and in with the
@@ -151,7 +191,7 @@ export class Link {
 
   /** Writes (or batches) a body without recording it: a resend after a reconnect. */
   resend(body: Uint8Array): void {
-    if (!this.#batching) return this.#write(encodeBodiesFrame([body], this.outgoing));
+    if (!this.#batching) return this.#write(sharedFrame([body], this.outgoing));
     const cost = body.length + BATCH_RECORD_OVERHEAD;
     const limit = Math.min(MAX_BATCH_BYTES, this.outgoing.maxMessageSize);
     if (this.#pending.length > 0 && (this.#pendingBytes + cost > limit || this.#pending.length >= MAX_BATCH_RECORDS)) this.flush();
@@ -166,7 +206,7 @@ export class Link {
     if (pending.length === 0) return;
     this.#pending = [];
     this.#pendingBytes = 0;
-    if (this.isOpen) this.#write(encodeBodiesFrame(pending, this.outgoing));
+    if (this.isOpen) this.#write(sharedFrame(pending, this.outgoing));
   };
 
   /** Encodes and sends a transport-level envelope (control, heartbeat) if the socket is open. */
@@ -185,20 +225,37 @@ export class Link {
   /** Decodes one envelope body (throws SerializationError); counts and acknowledges it on a session. */
   decodeBody(body: Uint8Array): Envelope {
     const envelope = decodeEnvelope(body);
-    const session = this.session;
-    if (session !== undefined) {
-      if (isSequenced(envelope)) {
-        if (!session.onReceived(body.length)) this.#ackTimer ??= setTimeout(this.#ackLater, ACK_DELAY_MS);
-        else if (!this.#ackScheduled) {
-          // one Ack for everything that arrived this turn (a batch of 1,000 records: one Ack)
-          this.#ackScheduled = true;
-          afterThisTurn(this.#ackLater);
-        }
-      } else if (envelope.payload?.$case === "control" && envelope.payload.value.operation?.$case === "ack") {
-        session.acknowledge(envelope.payload.value.operation.value.received);
-      }
-    }
+    const payload = envelope.payload;
+    this.#received(isSequenced(envelope), payload?.$case === "control" ? payload.value : undefined, body.length);
     return envelope;
+  }
+
+  /**
+   * Reads one envelope body's route without decoding its payload (a hub forwarding it as it
+   * came; throws SerializationError for what a decoder would refuse); counts and acknowledges
+   * it on a session, as `decodeBody`.
+   */
+  readBody(body: Uint8Array): EnvelopeRoute {
+    const route = readEnvelopeRoute(body);
+    const control = route.control;
+    const sequenced = route.kind === "heartbeat" ? false : control === undefined || !UNSEQUENCED_CONTROL.has(control.operation?.$case ?? "");
+    this.#received(sequenced, control, body.length);
+    return route;
+  }
+
+  #received(sequenced: boolean, control: Control | undefined, bytes: number): void {
+    const session = this.session;
+    if (session === undefined) return;
+    if (sequenced) {
+      if (!session.onReceived(bytes)) this.#ackTimer ??= setTimeout(this.#ackLater, ACK_DELAY_MS);
+      else if (!this.#ackScheduled) {
+        // one Ack for everything that arrived this turn (a batch of 1,000 records: one Ack)
+        this.#ackScheduled = true;
+        afterThisTurn(this.#ackLater);
+      }
+    } else if (control?.operation?.$case === "ack") {
+      session.acknowledge(control.operation.value.received);
+    }
   }
 
   /** A sender waiting on a full session buffer must not wait for the 32nd envelope or a heartbeat. */

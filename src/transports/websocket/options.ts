@@ -35,6 +35,12 @@ export interface WebSocketTuning {
    * every agent (a presence subscription: one notice per departure on the hub).
    */
   presence: "asked" | "all";
+  /**
+   * Announce (client) or accept (hub) the capability "multicast": a publish is one Event sent
+   * to the hub without destination, and the hub fans it out to the subscribers it knows of
+   * (docs/wire-format.md, section 5.11). Default true.
+   */
+  multicast: boolean;
 }
 
 export const DEFAULT_WEBSOCKET_TUNING: Readonly<WebSocketTuning> = Object.freeze({
@@ -52,6 +58,7 @@ export const DEFAULT_WEBSOCKET_TUNING: Readonly<WebSocketTuning> = Object.freeze
   parkedSessionsBytes: 256 << 20,
   compression: undefined,
   presence: "asked",
+  multicast: true,
 });
 
 /** Fills defaults; `heartbeatTimeoutMs` defaults to three intervals, `maxBufferedMessages` to `queueCapacity`. */
@@ -92,6 +99,9 @@ export const COMPRESSION_CAPABILITY = "compression";
 
 /** The capability both sides announce to allow batch frames (several envelopes per message). */
 export const BATCH_CAPABILITY = "batch";
+
+/** The capability both sides announce to let the hub fan out publishes (an Event without destination). */
+export const MULTICAST_CAPABILITY = "multicast";
 
 /** HelloAck metadata key: the hub's maxMessageSize, so a client refuses what the hub would. */
 export const MAX_MESSAGE_SIZE_KEY = "max_message_size";

@@ -22,9 +22,11 @@ export function isSequenced(envelope: Envelope): boolean {
   if (payload === undefined) return true;
   if (payload.$case === "heartbeat") return false;
   if (payload.$case !== "control") return true;
-  const kind = payload.value.operation?.$case;
-  return kind !== "hello" && kind !== "helloAck" && kind !== "goodbye" && kind !== "ack";
+  return !UNSEQUENCED_CONTROL.has(payload.value.operation?.$case ?? "");
 }
+
+/** The Control arms outside the session stream (see `isSequenced`). */
+export const UNSEQUENCED_CONTROL: ReadonlySet<string> = new Set(["hello", "helloAck", "goodbye", "ack"]);
 
 /**
  * One side's state of a resumable session: envelopes sent and not yet acknowledged (bounded),

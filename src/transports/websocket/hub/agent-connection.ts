@@ -25,6 +25,8 @@ export class AgentConnection {
   isHub = false;
   /** What authentication yielded: the ids it may use (an agent) or announce (a hub link). */
   identity: HubIdentity = ANYONE;
+  /** The agent negotiated "multicast": an Event it sends without destination is a publish the hub fans out. */
+  multicast = false;
   /** The agent's receive window (Hello metadata), 0 if unmetered. */
   window = 0;
   messagesIn = 0;

@@ -7,6 +7,7 @@ import { TransportError } from "../../../transport/errors.js";
 import { acceptHello, helloAck, localCapabilities } from "../handshake.js";
 import {
   BATCH_CAPABILITY,
+  MULTICAST_CAPABILITY,
   COMPRESSION_CAPABILITY,
   HEARTBEAT_INTERVAL_KEY,
   HEARTBEAT_TIMEOUT_KEY,
@@ -86,6 +87,7 @@ export class HubAdmission {
     connection.state = "authenticating";
     const capabilities = localCapabilities(config.enableCompression && tuning.compression !== undefined);
     if (tuning.resumeSessions) capabilities.push(RESUME_CAPABILITY);
+    if (tuning.multicast) capabilities.push(MULTICAST_CAPABILITY);
     let accepted: ReturnType<typeof acceptHello>;
     try {
       accepted = acceptHello(envelope, capabilities);
@@ -105,7 +107,8 @@ export class HubAdmission {
       return refuse(connection, CloseCode.ADDRESS_IN_USE, `agent id "${agentId}" is connected elsewhere in the swarm`, "AddressInUse");
     }
     if (!this.#options.isOpen()) return;
-    const agreed = isHub ? negotiated.capabilities.filter((c) => c !== RESUME_CAPABILITY) : negotiated.capabilities;
+    // links carry neither sessions nor multicast: what crosses them is addressed hop by hop
+    const agreed = isHub ? negotiated.capabilities.filter((c) => c !== RESUME_CAPABILITY && c !== MULTICAST_CAPABILITY) : negotiated.capabilities;
     const proof = agreed.includes(RESUME_CAPABILITY) ? negotiated.metadata[SESSION_KEY] : undefined;
     const previous = this.#claimParked(agentId, isHub, identity, proof, connection, refuse);
     if (previous === false) return;
@@ -118,6 +121,7 @@ export class HubAdmission {
     connection.identity = identity;
     connection.agentId = agentId;
     connection.metadata = negotiated.metadata;
+    connection.multicast = agreed.includes(MULTICAST_CAPABILITY);
     const window = Number(negotiated.metadata[RECEIVE_WINDOW_KEY]);
     connection.window = Number.isSafeInteger(window) && window > 0 ? window : 0;
     connection.state = "open";

@@ -3,6 +3,7 @@ import type { WebSocket } from "ws";
 import type { Control } from "../../../../generated/swarm/transport/v1/control.js";
 import type { Envelope } from "../../../../generated/swarm/transport/v1/envelope.js";
 import { isEndToEndControl } from "../../../protocol/control.js";
+import type { EnvelopeRoute } from "../../../protocol/envelope-route.js";
 import { MAX_HEADER_BYTES } from "../../../protocol/limits.js";
 import { Message } from "../../../protocol/message.js";
 import type { TransportConfig } from "../../../transport/config.js";
@@ -148,11 +149,16 @@ export class HubConnections {
       if (!isBinary) throw new TransportError("SerializationError", "text message: frames are binary messages");
       for (const body of connection.link.bodies(plainBytes(data))) {
         if ((connection.state as AgentConnection["state"]) === "closed") return;
+        if (connection.state === "open") {
+          // routed by the fields routing needs; the payload is walked, not decoded (forwarded as it came)
+          const route = connection.link.readBody(body);
+          connection.messagesIn++;
+          this.#route(connection, route, body);
+          continue;
+        }
         const envelope = connection.link.decodeBody(body);
         connection.messagesIn++;
-        if (connection.state === "open") {
-          this.#route(connection, envelope, body);
-        } else if (connection.state === "hello" && request !== undefined) {
+        if (connection.state === "hello" && request !== undefined) {
           clearTimeout(connection.helloTimer);
           void this.#admission.admit(connection, envelope, request, this.#drop);
         } else {
@@ -168,10 +174,10 @@ export class HubConnections {
   }
 
   /** An open connection's envelope: control for the hub, or a message to route as received. */
-  #route(from: AgentConnection, envelope: Envelope, body: Uint8Array): void {
-    const payload = envelope.payload;
-    if (payload === undefined || payload.$case === "heartbeat") return;
-    if (payload.$case === "control" && !isEndToEndControl(envelope)) return this.#onControl(from, envelope);
+  #route(from: AgentConnection, envelope: EnvelopeRoute, body: Uint8Array): void {
+    const kind = envelope.kind;
+    if (kind === undefined || kind === "heartbeat") return;
+    if (kind === "control" && !isEndToEndControl(envelope.envelope())) return this.#onControl(from, envelope.envelope());
     if (from.isHub ? !this.#router.announcedBy(from, envelope.source) : envelope.source !== from.agentId) {
       if (from.isHub) this.#counters.linkViolations++;
       else this.#counters.spoofedSources++;

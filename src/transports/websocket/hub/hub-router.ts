@@ -1,8 +1,10 @@
 import type { Control, Undeliverable } from "../../../../generated/swarm/transport/v1/control.js";
 import type { Envelope } from "../../../../generated/swarm/transport/v1/envelope.js";
 import { encodeEnvelopeBody } from "../../../protocol/batch.js";
-import { withTtl } from "../../../protocol/envelope-bytes.js";
-import { isValidId } from "../../../protocol/limits.js";
+import { decodeEnvelope } from "../../../protocol/codec.js";
+import { withAppended, withTtl } from "../../../protocol/envelope-bytes.js";
+import { routeOfEnvelope, type EnvelopeRoute } from "../../../protocol/envelope-route.js";
+import { isValidId, MAX_HEADER_BYTES, MAX_HEADER_COUNT, utf8Length } from "../../../protocol/limits.js";
 import { Message } from "../../../protocol/message.js";
 import type { EndpointCore } from "../../../transport/endpoint-core.js";
 import { closeReason } from "../socket.js";
@@ -10,6 +12,7 @@ import type { AgentConnection } from "./agent-connection.js";
 import type { CallTracker } from "./call-tracker.js";
 import type { HubInbox } from "./hub-inbox.js";
 import type { HubCounters } from "./hub-stats.js";
+import { HubInterest, QUEUE_GROUP_HEADER } from "./hub-interest.js";
 import { allowsId } from "./identity.js";
 import type { Presence } from "./presence.js";
 
@@ -76,6 +79,8 @@ export class HubRouter {
   readonly #hubs = new Map<string, AgentConnection>();
   /** Agents on other hubs, by id. */
   readonly #remote = new Map<string, RemoteAgent>();
+  /** Every agent's subscriptions (here and beyond links), for multicast publishes. */
+  readonly #interest = new HubInterest();
   /** The NATS backplane, when the hub has one. */
   backplane: RouterBackplane | undefined;
   /** Watches the RPC calls routed, once the hub was asked to (`WebSocketHub.callStats`). */
@@ -174,6 +179,7 @@ export class HubRouter {
     }
     if (this.#agents.get(connection.agentId) !== connection) return;
     this.#agents.delete(connection.agentId);
+    this.#interest.removeAgent(connection.agentId);
     this.backplane?.left(connection.agentId, reason);
     this.#announceGone(connection.agentId, reason, undefined);
   }
@@ -193,25 +199,28 @@ export class HubRouter {
    * Routes a message (not hop-by-hop control) that arrived on `from`, as received (`body`).
    * Requests and interest make their receiver watch their sender (see Presence).
    */
-  route(from: AgentConnection, envelope: Envelope, body: Uint8Array): void {
+  route(from: AgentConnection, envelope: EnvelopeRoute, body: Uint8Array): void {
     // ttl counts the hub-to-hub hops left (see #hop); at 0 the envelope has expired before any
     if (envelope.ttl === 0) {
       this.#parts.counters.droppedByTtl++;
       return this.undeliverable(from, envelope, "Timeout", "ttl 0: expired on arrival");
     }
     const calls = this.calls;
-    if (calls !== undefined) calls.observe(envelope, this.#localAddress);
+    // the tracker reads requests, responses and cancels: only those are decoded for it
+    if (calls !== undefined && (envelope.kind === "request" || envelope.kind === "response" || envelope.kind === "control")) calls.observe(envelope.envelope(), this.#localAddress);
     const destination = envelope.destination;
+    if (envelope.control !== undefined) this.#noteInterest(envelope.source, envelope.control);
     if (destination === undefined) {
+      if (envelope.kind === "event" && from.multicast) return this.#multicast(from, envelope, envelope.eventName, body);
       if (isSubscribe(envelope)) this.#parts.presence.announcedToAll(envelope.source);
       for (const target of this.#agents.values()) if (target !== from) this.#forward(from, envelope, target, body);
       for (const hub of this.#hubs.values()) if (hub !== from) this.#hop(from, hub, envelope, body);
       if (!from.isHub) this.backplane?.broadcast(body);
-      this.#parts.inbox.offerBroadcast(envelope.source, () => new Message(envelope), body.length);
+      this.#parts.inbox.offerBroadcast(envelope.source, () => new Message(envelope.envelope()), body.length);
       return;
     }
     if (destination === this.#localAddress) {
-      const refused = this.#parts.inbox.offer(envelope.source, new Message(envelope), body.length);
+      const refused = this.#parts.inbox.offer(envelope.source, new Message(envelope.envelope()), body.length);
       if (refused !== undefined) this.undeliverable(from, envelope, refused.code, refused.reason);
       return;
     }
@@ -279,7 +288,9 @@ export class HubRouter {
     const target = this.#agents.get(agentId);
     if (target === undefined) return false;
     this.calls?.observe(envelope, this.#localAddress);
-    if (createsState(envelope)) this.#parts.presence.watch(agentId, envelope.source);
+    const route = routeOfEnvelope(envelope);
+    if (route.control !== undefined) this.#noteInterest(envelope.source, route.control);
+    if (createsState(route)) this.#parts.presence.watch(agentId, envelope.source);
     this.#fromBackplane(target, body);
     return true;
   }
@@ -291,13 +302,16 @@ export class HubRouter {
 
   /** A broadcast from elsewhere on the backplane: every agent here but its source, and the hub's endpoint. */
   broadcastFromBackplane(envelope: Envelope, body: Uint8Array): void {
-    if (isSubscribe(envelope)) this.#parts.presence.announcedToAll(envelope.source);
+    const route = routeOfEnvelope(envelope);
+    if (route.control !== undefined) this.#noteInterest(envelope.source, route.control);
+    if (isSubscribe(route)) this.#parts.presence.announcedToAll(envelope.source);
     for (const target of this.#agents.values()) if (target.agentId !== envelope.source && target.state !== "closed") this.#fromBackplane(target, body);
     this.#parts.inbox.offerBroadcast(envelope.source, () => new Message(envelope), body.length);
   }
 
   /** An agent elsewhere on the backplane left or came back after a gap: this hub's agents and endpoint are told. */
   backplaneGone(address: string, reason: string, moved = false): void {
+    if (!this.#agents.has(address)) this.#interest.removeAgent(address);
     if (moved || !this.#agents.has(address)) this.#announceGone(address, reason, undefined);
   }
 
@@ -313,7 +327,7 @@ export class HubRouter {
   }
 
   /** Drops an envelope and tells its sender why (through the links, when it came from another hub). */
-  undeliverable(from: AgentConnection, envelope: Envelope, code: string, reason: string): void {
+  undeliverable(from: AgentConnection, envelope: Addressed, code: string, reason: string): void {
     this.#parts.counters.undeliverable++;
     this.#parts.endpoint.stats.messagesDropped++;
     const value = { messageId: envelope.id, destination: envelope.destination ?? "", code, reason };
@@ -328,7 +342,63 @@ export class HubRouter {
     this.#write(target, Message.control(source, { operation: { $case: "undeliverable", value } }).to(address));
   }
 
-  #forward(from: AgentConnection, envelope: Envelope, target: AgentConnection, body: Uint8Array): void {
+  /** The hub's own endpoint announces interest (a PubSub on the hub): it is a subscriber like the agents. */
+  noteOwnInterest(envelope: Envelope): void {
+    const payload = envelope.payload;
+    if (payload?.$case === "control") this.#noteInterest(this.#localAddress, payload.value);
+  }
+
+  /** Subscribe / Unsubscribe passing through (broadcast, or unicast in answer to InterestSync) keep the interest table. */
+  #noteInterest(source: string, control: Control): void {
+    const operation = control.operation;
+    if (operation?.$case === "subscribe") {
+      const { subscriptionId, pattern, queueGroup, window } = operation.value;
+      this.#interest.add(source, subscriptionId, pattern, queueGroup, window);
+    } else if (operation?.$case === "unsubscribe") {
+      this.#interest.remove(source, operation.value.subscriptionId);
+    }
+  }
+
+  /**
+   * A publish from an agent that negotiated "multicast" ([M2]): one frame in, a copy to each
+   * agent with a matching plain subscription and to one member of each queue group, by the
+   * hub's interest table. Metered subscriptions, and queue groups the publisher belongs to,
+   * stay with the publisher ([M3]). Plain copies are the received bytes, shared; a group
+   * member's copy gets the `swarm-queue` header appended, one beyond a link its destination.
+   */
+  #multicast(from: AgentConnection, envelope: EnvelopeRoute, subject: string, body: Uint8Array): void {
+    const publisher = envelope.source;
+    const interest = this.#interest;
+    const targets = interest.targets(subject);
+    // the hub's own endpoint takes a publish as a broadcast (below), its queue group members when picked
+    for (const agent of targets.agents) if (agent !== publisher && agent !== this.#localAddress) this.#deliver(from, envelope, agent, body, undefined);
+    for (const [group, members] of targets.groups) {
+      if (interest.isMember(publisher, group, subject)) continue;
+      if (!hasRoomForHeader(envelope, group)) {
+        this.#parts.counters.undeliverable++;
+        continue;
+      }
+      this.#deliver(from, envelope, members[interest.pick(group, members.length)]!, body, group);
+    }
+    this.#parts.inbox.offerBroadcast(envelope.source, () => new Message(envelope.envelope()), body.length);
+  }
+
+  /** One multicast copy to `agent` (here, or beyond a link with its destination set); `group` adds the queue header. */
+  #deliver(from: AgentConnection, envelope: EnvelopeRoute, agent: string, body: Uint8Array, group: string | undefined): void {
+    const header = group === undefined ? undefined : ([QUEUE_GROUP_HEADER, group] as const);
+    if (agent === this.#localAddress) {
+      if (group !== undefined) this.#parts.inbox.offerBroadcast(envelope.source, () => new Message(decodeEnvelope(withAppended(body, header))), body.length);
+      return;
+    }
+    const local = this.#agents.get(agent);
+    if (local !== undefined) return this.#forward(from, envelope, local, header === undefined ? body : withAppended(body, header));
+    const remote = this.#remote.get(agent);
+    if (remote !== undefined) return this.#hop(from, remote.via, envelope, withAppended(body, header, agent));
+    // elsewhere on a NATS backplane: an addressed copy, as a message to that agent would go
+    if (this.backplane?.forward(agent, withAppended(body, header, agent))) this.#parts.counters.messagesRouted++;
+  }
+
+  #forward(from: AgentConnection, envelope: Addressed, target: AgentConnection, body: Uint8Array): void {
     try {
       target.sendBody(body);
     } catch (error) {
@@ -342,7 +412,7 @@ export class HubRouter {
   }
 
   /** One hop to another hub: the ttl (if set) loses one; at 0 the message is dropped. */
-  #hop(from: AgentConnection, hub: AgentConnection, envelope: Envelope, body: Uint8Array): void {
+  #hop(from: AgentConnection, hub: AgentConnection, envelope: Addressed, body: Uint8Array): void {
     if (envelope.ttl === undefined) return this.#forward(from, envelope, hub, body);
     if (envelope.ttl <= 1) {
       this.#parts.counters.droppedByTtl++;
@@ -353,6 +423,7 @@ export class HubRouter {
 
   #gone(address: string, reason: string, via: AgentConnection): void {
     this.#remote.delete(address);
+    this.#interest.removeAgent(address);
     this.#announceGone(address, reason, via);
   }
 
@@ -406,13 +477,27 @@ export class HubRouter {
   }
 }
 
+/** What the router reads of an envelope it drops or forwards: a decoded one, or a route read from its bytes. */
+type Addressed = Pick<Envelope, "id" | "source" | "destination" | "ttl">;
+
 /** A request or interest: its receiver keeps state about the sender, so it watches it. */
-function createsState(envelope: Envelope): boolean {
-  const payload = envelope.payload;
-  return payload?.$case === "request" || isSubscribe(envelope);
+function createsState(envelope: EnvelopeRoute): boolean {
+  return envelope.kind === "request" || isSubscribe(envelope);
 }
 
-function isSubscribe(envelope: Envelope): boolean {
-  const payload = envelope.payload;
-  return payload?.$case === "control" && payload.value.operation?.$case === "subscribe";
+/** Whether a `swarm-queue` header fits the envelope's headers within the [F8] limits (the receiver would refuse it otherwise). */
+function hasRoomForHeader(envelope: EnvelopeRoute, group: string): boolean {
+  const headers = envelope.headers;
+  let count = 0;
+  let bytes = 0;
+  for (const key in headers) {
+    if (key === QUEUE_GROUP_HEADER) continue;
+    count++;
+    bytes += utf8Length(key) + utf8Length(headers[key]!);
+  }
+  return count < MAX_HEADER_COUNT && bytes + utf8Length(QUEUE_GROUP_HEADER) + utf8Length(group) <= MAX_HEADER_BYTES;
+}
+
+function isSubscribe(envelope: EnvelopeRoute): boolean {
+  return envelope.control?.operation?.$case === "subscribe";
 }

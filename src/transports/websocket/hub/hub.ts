@@ -274,6 +274,7 @@ export class WebSocketHub extends CoreTransport {
       this.#sent();
       return SENT;
     }
+    this.#router.noteOwnInterest(message.envelope);
     const target = this.#router.nextHop(to);
     if (target === undefined) {
       if (this.#backplane !== undefined) return this.#sendElsewhere(to, message);
@@ -290,6 +291,7 @@ export class WebSocketHub extends CoreTransport {
 
   broadcast(message: Message, _options?: SendOptions): Promise<void> {
     if (this.#state !== "open") return this.core.fail(TransportError.closed(this.core.what));
+    this.#router.noteOwnInterest(message.envelope);
     try {
       for (const target of this.#router.connections()) this.#connections.write(target, undefined, message);
     } catch (error) {
