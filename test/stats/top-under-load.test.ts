@@ -125,7 +125,8 @@ describe("swarm-transport top --json against a hub under load", () => {
       [caller, worker].every((agent) => {
         const info = hub.agentInfo(agent.localAddress)!;
         const own = agent.stats();
-        return info.bytesIn === own.bytesSent && info.bytesOut === own.bytesReceived && info.unackedMessages === 0;
+        // Acks owed either way are sent: the agent's (the hub's unackedMessages) and the hub's (ackOwed)
+        return info.bytesIn === own.bytesSent && info.bytesOut === own.bytesReceived && info.unackedMessages === 0 && info.ackOwed === 0;
       });
     await waitFor(settled, { what: "the traffic between the hub and the agents to settle" });
     const owns = new Map([caller, worker].map((agent) => [agent, agent.stats()]));

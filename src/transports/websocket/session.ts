@@ -125,6 +125,11 @@ export class Session {
     return this.received - this.#ackSent >= ACK_EVERY || this.#bytesSinceAck >= ACK_EVERY_BYTES;
   }
 
+  /** Envelopes received and not yet acknowledged to the peer (an Ack is due for them). */
+  get unacknowledgedReceived(): number {
+    return this.received - this.#ackSent;
+  }
+
   /** The count to acknowledge (marks it sent), or undefined when nothing is new. */
   ackNow(): number | undefined {
     if (this.received === this.#ackSent) return undefined;

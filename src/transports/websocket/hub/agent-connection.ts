@@ -134,6 +134,7 @@ export class AgentConnection {
       lastSeenMs: this.link.lastSeenMs,
       bufferedBytes: this.bufferedBytes,
       unackedMessages: this.session?.unacked ?? 0,
+      ackOwed: this.session?.unacknowledgedReceived ?? 0,
       window: this.window,
       unreadMessages: Math.max(0, this.meteredIn - this.creditGranted),
       rttMs: this.rttMs,

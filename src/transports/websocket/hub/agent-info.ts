@@ -18,6 +18,8 @@ export interface AgentInfo {
   bufferedBytes: number;
   /** Messages sent to the agent on its session that it has not acknowledged yet (in flight, or kept while it is away). */
   unackedMessages: number;
+  /** Messages received from the agent on its session that the hub has not acknowledged yet (its Ack goes out within 10 ms, or with the next 32). */
+  ackOwed: number;
   /** The agent's receive window: messages each sender may have in flight to it (0: unmetered). */
   window: number;
   /**
