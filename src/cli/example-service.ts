@@ -9,6 +9,7 @@ import type { ServerInterceptor } from "../rpc/interceptors.js";
 import { createServer, type ServiceImplementation } from "../rpc/server.js";
 import type { Transport } from "../transport/transport.js";
 import { ComputeServiceDefinition } from "../../generated/swarm/examples/v1/compute.js";
+import { sleep } from "../transport/sleep.js";
 
 export { ComputeServiceDefinition };
 
@@ -19,20 +20,6 @@ export function fibonacci(n: number): number {
   return a;
 }
 
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal.aborted) return reject(signal.reason);
-    const timer = setTimeout(() => {
-      signal.removeEventListener("abort", onAbort);
-      resolve();
-    }, ms);
-    function onAbort() {
-      clearTimeout(timer);
-      reject(signal.reason);
-    }
-    signal.addEventListener("abort", onAbort, { once: true });
-  });
-}
 
 export const computeService: ServiceImplementation<typeof ComputeServiceDefinition> = {
   fibonacci(request) {

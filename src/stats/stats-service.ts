@@ -15,6 +15,7 @@ import { Status } from "../status/status.js";
 import type { AgentInfo } from "../transports/websocket/hub/agent-info.js";
 import type { WebSocketHub } from "../transports/websocket/hub/hub.js";
 import { StatsSampler, type EdgeInFlight } from "./stats-sampler.js";
+import { sleep } from "../transport/sleep.js";
 
 /** Who asks to watch: an agent id, and what the hub knows of it (undefined for an agent on a linked hub). */
 export interface StatsWatcher {
@@ -108,17 +109,3 @@ function idMatches(pattern: string, id: string): boolean {
   return pattern === id;
 }
 
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal.aborted) return reject(signal.reason);
-    const timer = setTimeout(() => {
-      signal.removeEventListener("abort", onAbort);
-      resolve();
-    }, ms);
-    function onAbort(): void {
-      clearTimeout(timer);
-      reject(signal.reason);
-    }
-    signal.addEventListener("abort", onAbort, { once: true });
-  });
-}
